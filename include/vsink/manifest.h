@@ -1,0 +1,85 @@
+/* The manifest: an append-only log of JSON lines, crash-safe, shared by
+ * several writers. Each writer owns its segments (it never appends to one it
+ * did not create), rotates them by size and age, and closes old ones as
+ * gzip. Every event is one write() of one complete line, made durable before
+ * the append returns, so a reader never takes half of one; a torn last line
+ * (a crash mid-write) is skipped and reported.
+ *
+ * Every line starts {"v":1,"event":E,"time":T,"node":N, ... in that order,
+ * so readers can sort and filter without a full parse. Events:
+ *   submitted  taskUUID, task (signatures removed), estimate, target
+ *   stored     bucket, key, versionId, bytes, sha256, contentType, etag,
+ *              remote, taskUUID (when the key holds a UUID v4)
+ *   result     taskUUID, videoUUID, videoURL, seed, cost, NSFWContent, source
+ *   failed     taskUUID, code, message, parameter
+ *   verified   bucket, key, versionId, ok, sha256, problem
+ * Costs and estimates are JSON strings of exact decimals ("0.0668"). */
+#ifndef VSINK_MANIFEST_H
+#define VSINK_MANIFEST_H
+
+#include <stdint.h>
+
+#include "vsink/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cJSON;
+
+#define VS_MANIFEST_MAX_BYTES (64ULL << 20)
+#define VS_MANIFEST_MAX_AGE_MS (3600LL * 1000)
+
+typedef struct vs_manifest vs_manifest;
+
+typedef struct vs_manifest_opts {
+  const char *dir;      /* created if missing */
+  const char *node;     /* writer name in events and file names; NULL: host */
+  uint64_t max_bytes;   /* 0: VS_MANIFEST_MAX_BYTES */
+  int64_t max_age_ms;   /* 0: VS_MANIFEST_MAX_AGE_MS */
+  vs_now_fn now;
+  void *now_ctx;
+} vs_manifest_opts;
+
+int vs_manifest_open(vs_manifest **out, const vs_manifest_opts *o,
+                     vs_err *err);
+/* Appends {"v":1,"event":event,"time":now,"node":node, <fields...>} as one
+ * line and makes it durable. fields is a cJSON object (not consumed; may be
+ * NULL). Thread-safe. On failure nothing a reader would take was written. */
+int vs_manifest_append(vs_manifest *m, const char *event,
+                       const struct cJSON *fields, vs_err *err);
+/* Closes the current segment (gzip) and frees. NULL is fine. */
+void vs_manifest_close(vs_manifest *m);
+const char *vs_manifest_node(const vs_manifest *m);
+
+/* ---- reading ------------------------------------------------------------ */
+typedef struct vs_manifest_segment {
+  char *path;
+  int gz;
+} vs_manifest_segment;
+
+/* Every segment in dir (plain and gzip; where a crash left both a segment
+ * and its .gz, only the .gz), in name order. */
+int vs_manifest_list(const char *dir, vs_manifest_segment **segs, size_t *n,
+                     vs_err *err);
+void vs_manifest_list_free(vs_manifest_segment *segs, size_t n);
+
+/* Called for each complete line (without its newline). Return non-zero to
+ * stop the scan (the scan then returns that value). */
+typedef int (*vs_manifest_line_fn)(void *ctx, const char *line, size_t len);
+/* Called for a torn last line: where it is and how long. */
+typedef void (*vs_manifest_torn_fn)(void *ctx, const char *segment,
+                                    uint64_t offset, size_t len);
+
+int vs_manifest_read_segment(const vs_manifest_segment *s,
+                             vs_manifest_line_fn fn, vs_manifest_torn_fn torn,
+                             void *ctx, vs_err *err);
+/* All segments of dir merged into one stream in event-time order (a stable
+ * k-way merge, since writers interleave in time). */
+int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
+                     vs_manifest_torn_fn torn, void *ctx, vs_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

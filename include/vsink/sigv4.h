@@ -1,0 +1,143 @@
+/* AWS Signature Version 4 for S3: presigned URLs (query form), header
+ * signing for requests vsink sends, and verification of both forms for the
+ * requests the sink receives. One implementation serves vsink's own sink and
+ * any S3-compatible bucket, so it follows AWS's rules to the byte. */
+#ifndef VSINK_SIGV4_H
+#define VSINK_SIGV4_H
+
+#include <stdint.h>
+
+#include "vsink/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VS_SIGV4_MAX_EXPIRES 604800 /* 7 days, AWS's limit */
+#define VS_SIGV4_UNSIGNED "UNSIGNED-PAYLOAD"
+
+/* ---- keys ---------------------------------------------------------------
+ * A keyring holds one or more access keys (several while a key is being
+ * rotated). Secrets never leave it except into an HMAC. */
+typedef struct vs_keyring vs_keyring;
+
+/* From VSINK_ACCESS_KEY_ID + VSINK_SECRET_ACCESS_KEY when file is NULL,
+ * otherwise from file: one "KEYID SECRET" per line, '#' comments and blank
+ * lines allowed. VS_ERR_NOTFOUND when file is NULL and the environment holds
+ * no key. */
+int vs_keyring_load(vs_keyring **out, const char *file, vs_err *err);
+/* Creates file (mode 0600, O_EXCL) holding a fresh random key pair and
+ * loads it; VS_ERR_EXISTS if it is already there. */
+int vs_keyring_generate(vs_keyring **out, const char *file, vs_err *err);
+/* An empty keyring to fill with vs_keyring_add (tests, embedding). */
+vs_keyring *vs_keyring_new(void);
+int vs_keyring_add(vs_keyring *kr, const char *key_id, const char *secret,
+                   vs_err *err);
+/* The secret of key_id, or NULL. */
+const char *vs_keyring_secret(const vs_keyring *kr, const char *key_id);
+/* The first key's id and secret (the one vsink signs with). */
+int vs_keyring_first(const vs_keyring *kr, const char **key_id,
+                     const char **secret);
+size_t vs_keyring_count(const vs_keyring *kr);
+void vs_keyring_free(vs_keyring *kr);
+
+/* ---- signing ------------------------------------------------------------ */
+typedef struct vs_sigv4_creds {
+  const char *key_id;
+  const char *secret;
+  const char *region;  /* "us-east-1" */
+  const char *service; /* "s3" when NULL */
+} vs_sigv4_creds;
+
+/* A URL to presign: scheme://host[:port] + path. path is the decoded object
+ * path ("/bucket/my key.mp4"); it is URI-encoded here, '/' kept. query holds
+ * extra parameters already in "name=value&..." form with values URI-encoded
+ * (may be NULL), e.g. "versionId=abc". */
+typedef struct vs_presign_req {
+  const char *method;   /* PUT GET HEAD POST */
+  const char *endpoint; /* "http://127.0.0.1:9000", no trailing slash */
+  const char *path;
+  const char *query;
+  int64_t time;         /* Unix seconds of X-Amz-Date */
+  int64_t expires;      /* 1..604800 */
+} vs_presign_req;
+
+/* Writes the presigned URL (NUL-terminated, malloc'd) into *url. */
+int vs_sigv4_presign(const vs_sigv4_creds *c, const vs_presign_req *r,
+                     char **url, vs_err *err);
+
+/* Header signing for a request vsink sends to a bucket. Produces the three
+ * headers to add: "Authorization: ...", "x-amz-date: ...",
+ * "x-amz-content-sha256: ..." (full header lines, no CRLF). payload_sha256
+ * is the body's hex SHA-256 or NULL for UNSIGNED-PAYLOAD. extra_headers are
+ * further "Name: value" lines to sign (may be NULL/0); host is always
+ * signed. */
+typedef struct vs_signed_headers {
+  char authorization[512];
+  char amz_date[40];
+  char content_sha256[100];
+} vs_signed_headers;
+int vs_sigv4_sign_headers(const vs_sigv4_creds *c, const char *method,
+                          const char *url, const char *const *extra_headers,
+                          size_t n_extra, const char *payload_sha256,
+                          int64_t time, vs_signed_headers *out, vs_err *err);
+
+/* ---- verifying ----------------------------------------------------------
+ * Why a request was refused; the sink maps each to S3's code and status. */
+typedef enum vs_sigv4_status {
+  VS_SIGV4_OK = 0,
+  VS_SIGV4_MISSING,        /* no authentication at all: AccessDenied 403 */
+  VS_SIGV4_BAD_PARAMS,     /* malformed/missing X-Amz-*, wrong algorithm,
+                              expires out of range, wrong service/scope:
+                              AuthorizationQueryParametersError 400 (query)
+                              or AuthorizationHeaderMalformed 400 (header) */
+  VS_SIGV4_WRONG_REGION,   /* scope region != ours: the same 400s */
+  VS_SIGV4_UNKNOWN_KEY,    /* InvalidAccessKeyId 403 */
+  VS_SIGV4_EXPIRED,        /* AccessDenied 403 "Request has expired" */
+  VS_SIGV4_NOT_YET_VALID,  /* AccessDenied 403 (X-Amz-Date in the future) */
+  VS_SIGV4_SKEWED,         /* header form: date too far from now:
+                              RequestTimeTooSkewed 403 */
+  VS_SIGV4_BAD_SIGNATURE   /* SignatureDoesNotMatch 403 */
+} vs_sigv4_status;
+
+/* Case-insensitive header lookup supplied by the caller (the server wraps
+ * libmicrohttpd's). Returns NULL when absent. */
+typedef const char *(*vs_header_fn)(void *ctx, const char *name);
+
+typedef struct vs_sigv4_request {
+  const char *method;
+  const char *raw_uri;  /* exactly as on the request line: /path?query */
+  vs_header_fn header;
+  void *header_ctx;
+} vs_sigv4_request;
+
+typedef struct vs_sigv4_result {
+  int presigned;            /* 1: query form, 0: Authorization header */
+  char key_id[129];
+  /* The payload hash the client signed: "UNSIGNED-PAYLOAD" or 64 lowercase
+   * hex digits that the body must then match (header form only). */
+  char payload_sha256[65 + 20];
+  int64_t expires_at;       /* presigned: Unix seconds when it stops working */
+} vs_sigv4_result;
+
+/* Checks the request's signature (either form) against the keyring, our
+ * region and service "s3", at time now (Unix seconds). Header-form requests
+ * may be at most 15 minutes from now, as S3 allows. Reads no body. On a
+ * refusal, err->msg says precisely why (never a secret). */
+vs_sigv4_status vs_sigv4_verify(const vs_sigv4_request *req,
+                                const vs_keyring *keys, const char *region,
+                                int64_t now, vs_sigv4_result *out,
+                                vs_err *err);
+
+/* ---- building blocks (exposed for tests and the S3 client) -------------- */
+/* AWS UriEncode: unreserved A-Za-z0-9-._~ kept, every other byte %XX
+ * uppercase; '/' kept when keep_slash. Returns a malloc'd string. */
+char *vs_sigv4_uri_encode(const char *s, size_t n, int keep_slash);
+/* Decodes %XX; returns malloc'd string and its length, or NULL
+ * when an escape is malformed. '+' is kept as '+' (S3 rule). */
+char *vs_sigv4_uri_decode(const char *s, size_t n, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,120 @@
+/* Object stores: where the sink puts the bytes. One interface, several
+ * implementations (the local filesystem now; S3 multipart later). An upload
+ * is begun, written in pieces, then committed (durable, then visible) or
+ * aborted (no trace). The caller hashes the stream; the store records what
+ * it is told and never trusts a path built from a key it has not checked. */
+#ifndef VSINK_STORE_H
+#define VSINK_STORE_H
+
+#include <stdint.h>
+
+#include "vsink/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VS_KEY_MAX 1024
+
+/* What a PUT to an existing key does. */
+typedef enum vs_on_existing {
+  VS_ON_EXISTING_VERSION = 0, /* keep every object as a version [default] */
+  VS_ON_EXISTING_REJECT,      /* refuse: VS_ERR_EXISTS (412) */
+  VS_ON_EXISTING_OVERWRITE    /* replace the current object */
+} vs_on_existing;
+
+int vs_on_existing_parse(const char *s, vs_on_existing *out);
+const char *vs_on_existing_name(vs_on_existing p);
+
+typedef struct vs_object_info {
+  uint64_t bytes;
+  char sha256[65];       /* hex */
+  char md5[33];          /* hex, "" when not computed */
+  char etag[65];         /* unquoted: md5 when known, else sha256 */
+  char version_id[48];   /* "null" when the key is not versioned */
+  char content_type[256];
+  int64_t mtime_ms;      /* when it was committed */
+} vs_object_info;
+
+/* What the caller knows at commit time (it hashed the stream). */
+typedef struct vs_commit {
+  uint64_t bytes;
+  const char *sha256;       /* hex, required */
+  const char *md5;          /* hex or NULL */
+  const char *content_type; /* NULL: application/octet-stream */
+  vs_on_existing policy;
+  int if_none_match;        /* If-None-Match: *  -> VS_ERR_EXISTS if present */
+} vs_commit;
+
+typedef struct vs_store vs_store;
+typedef struct vs_upload vs_upload;
+
+typedef struct vs_store_ops {
+  int (*begin)(vs_store *s, const char *bucket, const char *key,
+               vs_upload **out, vs_err *err);
+  int (*write)(vs_upload *u, const void *p, size_t n, vs_err *err);
+  /* Makes the bytes durable, then visible under the policy; fills info. On
+   * any failure the upload is gone (no temporary or final file). */
+  int (*commit)(vs_upload *u, const vs_commit *c, vs_object_info *info,
+                vs_err *err);
+  void (*abort)(vs_upload *u);
+  /* version_id NULL or "" for the current object. */
+  int (*stat)(vs_store *s, const char *bucket, const char *key,
+              const char *version_id, vs_object_info *info, vs_err *err);
+  /* An fd positioned at 0 to read the object from (the caller closes it). */
+  int (*open)(vs_store *s, const char *bucket, const char *key,
+              const char *version_id, int *fd, vs_object_info *info,
+              vs_err *err);
+  void (*close)(vs_store *s);
+} vs_store_ops;
+
+struct vs_store {
+  const vs_store_ops *ops;
+};
+
+/* The local filesystem store rooted at dir (created if missing). Takes an
+ * exclusive lock on dir (VS_ERR_BUSY when another process holds it),
+ * removes temporary files a crash left behind and reports how many in
+ * *cleaned (may be NULL). */
+typedef struct vs_store_fs_opts {
+  const char *dir;
+  vs_now_fn now;
+  void *now_ctx;
+} vs_store_fs_opts;
+int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
+                     vs_err *err);
+
+/* Checks a key the way every store needs: VS_ERR_TOOLARGE over 1024 bytes;
+ * VS_ERR_INVALID for empty, invalid UTF-8, NUL or control bytes, a leading
+ * '/', empty segments ("a//b", trailing '/') and "." or ".." segments. */
+int vs_store_check_key(const char *key, size_t len, vs_err *err);
+/* S3 bucket naming rules: 3..63 of a-z 0-9 . -, starting and ending with a
+ * letter or digit. */
+int vs_store_check_bucket(const char *bucket, vs_err *err);
+
+static inline int vs_store_begin(vs_store *s, const char *b, const char *k,
+                                 vs_upload **u, vs_err *e)
+{ return s->ops->begin(s, b, k, u, e); }
+static inline int vs_store_write(vs_store *s, vs_upload *u, const void *p,
+                                 size_t n, vs_err *e)
+{ return s->ops->write(u, p, n, e); }
+static inline int vs_store_commit(vs_store *s, vs_upload *u,
+                                  const vs_commit *c, vs_object_info *i,
+                                  vs_err *e)
+{ return s->ops->commit(u, c, i, e); }
+static inline void vs_store_abort(vs_store *s, vs_upload *u)
+{ s->ops->abort(u); }
+static inline int vs_store_stat(vs_store *s, const char *b, const char *k,
+                                const char *v, vs_object_info *i, vs_err *e)
+{ return s->ops->stat(s, b, k, v, i, e); }
+static inline int vs_store_open(vs_store *s, const char *b, const char *k,
+                                const char *v, int *fd, vs_object_info *i,
+                                vs_err *e)
+{ return s->ops->open(s, b, k, v, fd, i, e); }
+static inline void vs_store_close(vs_store *s)
+{ if(s) s->ops->close(s); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/* vsink verify: placeholder until its part lands. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int vs_cli_verify(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "vsink verify: not built yet\n");
+  return VS_EXIT_FAIL;
+}

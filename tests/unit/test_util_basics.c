@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/dec.h"
 #include "util/enc.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/uuid.h"
 
@@ -102,6 +103,31 @@ static void test_uuid_and_json(void **state)
   vs_buf_free(&b);
 }
 
+static void test_json_exact_numbers(void **state)
+{
+  const char *t = "{\"s\":\"a1\\\"2\",\"seed\":9223372036854775807,"
+                  "\"arr\":[1.5,-2e3],\"cost\":0.0668}";
+  cJSON *j = vs_json_parse(t, strlen(t));
+  int64_t v;
+  (void)state;
+  assert_non_null(j);
+  assert_string_equal(vs_json_number_text(cJSON_GetObjectItem(j, "seed")),
+                      "9223372036854775807");
+  assert_int_equal(vs_json_int64(cJSON_GetObjectItem(j, "seed"), 0,
+                                 INT64_MAX, &v), 0);
+  assert_true(v == INT64_MAX);
+  assert_string_equal(
+    vs_json_number_text(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "arr"), 1)),
+    "-2e3");
+  assert_int_equal(vs_json_int64(cJSON_GetObjectItem(j, "cost"), 0, 9, &v),
+                   -1);
+  assert_string_equal(vs_json_number_text(cJSON_GetObjectItem(j, "cost")),
+                      "0.0668");
+  cJSON_Delete(j);
+  assert_null(vs_json_parse("{} x", 4));
+  assert_null(vs_json_parse("{\"a\":", 5));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -109,6 +135,7 @@ int main(void)
     cmocka_unit_test(test_times),
     cmocka_unit_test(test_decimals),
     cmocka_unit_test(test_uuid_and_json),
+    cmocka_unit_test(test_json_exact_numbers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

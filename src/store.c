@@ -1,1 +1,175 @@
-/* placeholder: filled in by its part's work */
+/* What every object store shares: the checks on bucket names and keys that
+ * stand between a request and a path, and the names of the policies. */
+#include <stdint.h>
+#include <string.h>
+
+#include "vsink/store.h"
+
+static const char *const policy_names[] = {"version", "reject", "overwrite"};
+
+int vs_on_existing_parse(const char *s, vs_on_existing *out)
+{
+  size_t i;
+  if(!s)
+    return VS_ERR_INVALID;
+  for(i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+    if(!strcmp(s, policy_names[i])) {
+      *out = (vs_on_existing)i;
+      return VS_OK;
+    }
+  return VS_ERR_INVALID;
+}
+
+const char *vs_on_existing_name(vs_on_existing p)
+{
+  if((unsigned)p >= sizeof(policy_names) / sizeof(policy_names[0]))
+    return "unknown";
+  return policy_names[p];
+}
+
+/* Length of the well-formed UTF-8 sequence at p (at most avail bytes), or 0.
+ * Overlong forms, surrogates and code points above U+10FFFF are refused:
+ * two spellings of one name must not become two objects. */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+  unsigned c = p[0];
+  size_t n, i;
+  uint32_t cp;
+  if(c < 0x80)
+    return 1;
+  if(c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1f;
+  }
+  else if(c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0f;
+  }
+  else if(c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07;
+  }
+  else
+    return 0;
+  if(avail < n)
+    return 0;
+  for(i = 1; i < n; i++) {
+    if((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (p[i] & 0x3f);
+  }
+  if((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+     (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
+static int check_segment(const char *seg, size_t n, size_t at, vs_err *err)
+{
+  if(n == 0)
+    return vs_fail(err, VS_ERR_INVALID,
+                   "key has an empty segment at byte %zu "
+                   "('//' or a trailing '/')", at);
+  if((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+    return vs_fail(err, VS_ERR_INVALID,
+                   "key has a '%.*s' segment at byte %zu", (int)n, seg, at);
+  return VS_OK;
+}
+
+int vs_store_check_key(const char *key, size_t len, vs_err *err)
+{
+  const unsigned char *k = (const unsigned char *)key;
+  size_t i = 0, seg = 0;
+  int rc;
+  if(!key || len == 0)
+    return vs_fail(err, VS_ERR_INVALID, "key is empty");
+  if(len > VS_KEY_MAX)
+    return vs_fail(err, VS_ERR_TOOLARGE,
+                   "key is %zu bytes, the limit is %d", len, VS_KEY_MAX);
+  if(k[0] == '/')
+    return vs_fail(err, VS_ERR_INVALID, "key starts with '/'");
+  while(i < len) {
+    size_t n;
+    if(k[i] < 0x20 || k[i] == 0x7f)
+      return vs_fail(err, VS_ERR_INVALID,
+                     "key has control byte 0x%02x at byte %zu", k[i], i);
+    if(k[i] == '/') {
+      rc = check_segment(key + seg, i - seg, seg, err);
+      if(rc)
+        return rc;
+      seg = ++i;
+      continue;
+    }
+    n = utf8_seq(k + i, len - i);
+    if(!n)
+      return vs_fail(err, VS_ERR_INVALID,
+                     "key is not valid UTF-8 at byte %zu", i);
+    i += n;
+  }
+  return check_segment(key + seg, len - seg, seg, err);
+}
+
+static int is_ipv4_form(const char *b, size_t n)
+{
+  int dots = 0, digits = 0;
+  size_t i;
+  for(i = 0; i < n; i++) {
+    if(b[i] == '.') {
+      if(!digits || digits > 3)
+        return 0;
+      dots++;
+      digits = 0;
+    }
+    else if(b[i] >= '0' && b[i] <= '9')
+      digits++;
+    else
+      return 0;
+  }
+  return dots == 3 && digits && digits <= 3;
+}
+
+static int bucket_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-';
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+  size_t m = strlen(suffix);
+  return n >= m && !memcmp(s + n - m, suffix, m);
+}
+
+int vs_store_check_bucket(const char *bucket, vs_err *err)
+{
+  size_t n, i;
+  if(!bucket || !*bucket)
+    return vs_fail(err, VS_ERR_INVALID, "bucket name is empty");
+  n = strlen(bucket);
+  if(n < 3 || n > 63)
+    return vs_fail(err, VS_ERR_INVALID,
+                   "bucket name is %zu characters, it must have 3 to 63", n);
+  for(i = 0; i < n; i++)
+    if(!bucket_char(bucket[i]))
+      return vs_fail(err, VS_ERR_INVALID,
+                     "bucket name has '%c' (0x%02x) at %zu: only a-z, 0-9, "
+                     "'.' and '-' are allowed",
+                     bucket[i] >= 0x20 && bucket[i] < 0x7f ? bucket[i] : '?',
+                     (unsigned char)bucket[i], i);
+  if(bucket[0] == '.' || bucket[0] == '-' ||
+     bucket[n - 1] == '.' || bucket[n - 1] == '-')
+    return vs_fail(err, VS_ERR_INVALID,
+                   "bucket name must start and end with a letter or digit");
+  if(strstr(bucket, "..") || strstr(bucket, ".-") || strstr(bucket, "-."))
+    return vs_fail(err, VS_ERR_INVALID,
+                   "bucket name has '..', '.-' or '-.'");
+  if(is_ipv4_form(bucket, n))
+    return vs_fail(err, VS_ERR_INVALID,
+                   "bucket name must not look like an IP address");
+  if(!strncmp(bucket, "xn--", 4) || !strncmp(bucket, "sthree-", 7) ||
+     ends_with(bucket, n, "-s3alias") || ends_with(bucket, n, "--ol-s3"))
+    return vs_fail(err, VS_ERR_INVALID,
+                   "bucket name uses a reserved prefix or suffix "
+                   "(xn--, sthree-, -s3alias, --ol-s3)");
+  return VS_OK;
+}

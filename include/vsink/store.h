@@ -52,13 +52,20 @@ typedef struct vs_upload vs_upload;
 typedef struct vs_store_ops {
   int (*begin)(vs_store *s, const char *bucket, const char *key,
                vs_upload **out, vs_err *err);
+  /* Appends n bytes. After a failed write the caller still owns the
+   * upload: abort it (or commit, which refuses a short count). */
   int (*write)(vs_upload *u, const void *p, size_t n, vs_err *err);
-  /* Makes the bytes durable, then visible under the policy; fills info. On
-   * any failure the upload is gone (no temporary or final file). */
+  /* Makes the bytes durable, then visible under the policy; fills info
+   * (version_id is always the real id; whether to show it is the caller's
+   * business). c->bytes must equal what was written. The upload is freed
+   * whatever the result; on any failure it is gone (no temporary or final
+   * file): VS_ERR_EXISTS under REJECT or if_none_match, VS_ERR_NOSPACE when
+   * the disk is full. */
   int (*commit)(vs_upload *u, const vs_commit *c, vs_object_info *info,
                 vs_err *err);
   void (*abort)(vs_upload *u);
-  /* version_id NULL or "" for the current object. */
+  /* version_id NULL or "" for the current object; a missing key or
+   * version, or a malformed version id, is VS_ERR_NOTFOUND. */
   int (*stat)(vs_store *s, const char *bucket, const char *key,
               const char *version_id, vs_object_info *info, vs_err *err);
   /* An fd positioned at 0 to read the object from (the caller closes it). */
@@ -83,6 +90,12 @@ typedef struct vs_store_fs_opts {
 } vs_store_fs_opts;
 int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);
+/* The version ids a key holds in the filesystem store, oldest first (ids
+ * sort in commit order). *ids is malloc'd, as is each id: free both. A key
+ * without versions is VS_OK with *n = 0. VS_ERR_INVALID for another kind
+ * of store. */
+int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
+                              char ***ids, size_t *n, vs_err *err);
 
 /* Checks a key the way every store needs: VS_ERR_TOOLARGE over 1024 bytes;
  * VS_ERR_INVALID for empty, invalid UTF-8, NUL or control bytes, a leading

@@ -1,0 +1,93 @@
+/* Shared by the store tests: put a buffer, read an object back, hash. */
+#ifndef VS_TEST_STORE_COMMON_H
+#define VS_TEST_STORE_COMMON_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "util/enc.h"
+#include "vsink/store.h"
+
+static inline void st_sha256(const void *p, size_t n, char out[65])
+{
+  unsigned char md[32];
+  unsigned int len = 0;
+  EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+  vs_hex(md, 32, out);
+}
+
+/* begin, write in pieces of `piece` bytes, commit: what the sink does. */
+static inline int st_put(vs_store *s, const char *bucket, const char *key,
+                         const void *data, size_t len,
+                         vs_on_existing policy, int if_none_match,
+                         vs_object_info *info, vs_err *err)
+{
+  const size_t piece = 4096;
+  vs_upload *u = NULL;
+  char sha[65];
+  vs_commit c = {0};
+  size_t off = 0;
+  int rc = vs_store_begin(s, bucket, key, &u, err);
+  if(rc)
+    return rc;
+  while(off < len) {
+    size_t n = len - off < piece ? len - off : piece;
+    rc = vs_store_write(s, u, (const char *)data + off, n, err);
+    if(rc) {
+      vs_store_abort(s, u);
+      return rc;
+    }
+    off += n;
+  }
+  st_sha256(data, len, sha);
+  c.bytes = len;
+  c.sha256 = sha;
+  c.content_type = "video/mp4";
+  c.policy = policy;
+  c.if_none_match = if_none_match;
+  return vs_store_commit(s, u, &c, info, err);
+}
+
+/* The whole object (current when vid is NULL) into a malloc'd buffer. */
+static inline char *st_get(vs_store *s, const char *bucket, const char *key,
+                           const char *vid, size_t *len, vs_object_info *info,
+                           int *rc_out)
+{
+  vs_err err = {0};
+  int fd = -1;
+  size_t cap = 4096, got = 0;
+  char *buf;
+  *rc_out = vs_store_open(s, bucket, key, vid, &fd, info, &err);
+  if(*rc_out)
+    return NULL;
+  buf = malloc(cap);
+  for(;;) {
+    ssize_t r;
+    if(got == cap)
+      buf = realloc(buf, cap *= 2);
+    r = read(fd, buf + got, cap - got);
+    if(r < 0 && errno == EINTR)
+      continue;
+    if(r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  close(fd);
+  *len = got;
+  return buf;
+}
+
+static inline void st_free_ids(char **ids, size_t n)
+{
+  size_t i;
+  for(i = 0; i < n; i++)
+    free(ids[i]);
+  free(ids);
+}
+
+#endif

@@ -59,7 +59,9 @@ typedef struct vs_manifest_segment {
 } vs_manifest_segment;
 
 /* Every segment in dir (plain and gzip; where a crash left both a segment
- * and its .gz, only the .gz), in name order. */
+ * and its .gz, only the .gz; never a .gz.tmp), in name order. Writers name
+ * segments <YYYYMMDDTHHMMSSmmmZ>-<node>-<pid>-<8 hex>.jsonl[.gz] after the
+ * time they were opened, so name order is time order. */
 int vs_manifest_list(const char *dir, vs_manifest_segment **segs, size_t *n,
                      vs_err *err);
 void vs_manifest_list_free(vs_manifest_segment *segs, size_t n);
@@ -67,17 +69,33 @@ void vs_manifest_list_free(vs_manifest_segment *segs, size_t n);
 /* Called for each complete line (without its newline). Return non-zero to
  * stop the scan (the scan then returns that value). */
 typedef int (*vs_manifest_line_fn)(void *ctx, const char *line, size_t len);
-/* Called for a torn last line: where it is and how long. */
+/* Called for a torn last line: where it is (byte offset in the segment;
+ * for gzip, in its uncompressed stream) and how long. A gzip stream that
+ * stops early is reported here too, at the point it stops (len may be 0). */
 typedef void (*vs_manifest_torn_fn)(void *ctx, const char *segment,
                                     uint64_t offset, size_t len);
 
+/* Streams one segment (buffered, never whole in memory). Each segment can
+ * be read on its own thread: the way to fold many segments in parallel.
+ * A plain segment compressed since it was listed is read from its .gz. */
 int vs_manifest_read_segment(const vs_manifest_segment *s,
                              vs_manifest_line_fn fn, vs_manifest_torn_fn torn,
                              void *ctx, vs_err *err);
 /* All segments of dir merged into one stream in event-time order (a stable
- * k-way merge, since writers interleave in time). */
+ * k-way merge, since writers interleave in time: equal times keep segment
+ * name order, then file order). A line without a readable time sorts before
+ * every other line waiting in the merge and is still delivered. Segments
+ * are opened only when the stream nears the time in their name, so memory
+ * follows how many overlap in time, not how many there are. */
 int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
                      vs_manifest_torn_fn torn, void *ctx, vs_err *err);
+
+/* The "time" of a line in Unix ms: fast for lines the writer made, falls
+ * back to a full parse for others. 0, or -1 when it has none readable. */
+int vs_manifest_line_time(const char *line, size_t len, int64_t *ms);
+/* The opening time in a segment's file name; INT64_MIN when the name is
+ * not of the writer's form. */
+int64_t vs_manifest_segment_start(const vs_manifest_segment *s);
 
 #ifdef __cplusplus
 }

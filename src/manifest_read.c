@@ -387,6 +387,7 @@ static int collect(const char *dir, entry **out, size_t *n, vs_err *err)
   size_t cap = 0;
   int rc = VS_OK;
   *n = 0;
+  *out = NULL;
   if(!dh)
     return vs_fail_errno(err, errno, "manifest directory %s", dir);
   while(!rc && (errno = 0, d = readdir(dh))) {
@@ -422,7 +423,7 @@ int vs_manifest_list(const char *dir, vs_manifest_segment **segs, size_t *n,
   int rc = collect(dir, &es, &ne, err);
   if(!rc && ne && !(out = calloc(ne, sizeof(*out))))
     rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  if(!rc)
+  if(!rc && ne)
     qsort(es, ne, sizeof(*es), entry_cmp);
   for(i = 0; !rc && i < ne; i++) {
     /* A crash between the .gz's rename and the plain one's unlink left
@@ -619,7 +620,8 @@ int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
     start[i] = vs_manifest_segment_start(&g.segs[i]);
   }
   if(!rc) {
-    qsort_r(order, g.n, sizeof(*order), by_start, start);
+    if(g.n)
+      qsort_r(order, g.n, sizeof(*order), by_start, start);
     rc = run_merge(&g, order, start, fn, err);
   }
   for(i = 0; g.s && i < g.n; i++)

@@ -1,5 +1,6 @@
 /* vs_task_check: a task as the API receives it, judged by the same rules as
  * vs_task_build, on the API's own JSON types. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,11 +12,27 @@
 
 enum jt { J_STR, J_NUM, J_BOOL };
 
+/* Room for a number's text when a node has none (built in memory by plain
+ * cJSON: its double, at the 15 digits a double holds exactly). */
+typedef struct numbuf {
+  char b[6][32];
+  int used;
+} numbuf;
+
+static const char *num_text(const cJSON *v, numbuf *nb)
+{
+  const char *t = vs_task_num_text(v);
+  if(t || !nb || !cJSON_IsNumber(v) || nb->used == 6)
+    return t;
+  snprintf(nb->b[nb->used], sizeof(nb->b[0]), "%.15g", v->valuedouble);
+  return nb->b[nb->used++];
+}
+
 /* The field's text when its JSON type is right; an error and NULL when not.
  * Absent (or null) gives NULL without an error. */
 static const char *text_of(vs_task_errors *e, const cJSON *parent,
                            const char *name, const char *field, enum jt t,
-                           const char *allowed)
+                           const char *allowed, numbuf *nb)
 {
   static const char *const want[] = {"a string", "a number", "a boolean"};
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, name);
@@ -24,8 +41,8 @@ static const char *text_of(vs_task_errors *e, const cJSON *parent,
     return NULL;
   if(t == J_STR && cJSON_IsString(v))
     return v->valuestring;
-  if(t == J_NUM && vs_task_num_text(v))
-    return vs_task_num_text(v);
+  if(t == J_NUM && num_text(v, nb))
+    return num_text(v, nb);
   if(t == J_BOOL && cJSON_IsBool(v))
     return cJSON_IsTrue(v) ? "true" : "false";
   shown = cJSON_PrintUnformatted(v);
@@ -38,7 +55,7 @@ static const char *text_of(vs_task_errors *e, const cJSON *parent,
 static void must_equal(vs_task_errors *e, const cJSON *task, const char *name,
                        const char *want, int required)
 {
-  const char *t = text_of(e, task, name, name, J_STR, want);
+  const char *t = text_of(e, task, name, name, J_STR, want, NULL);
   if(t ? strcmp(t, want) != 0
        : required && !cJSON_GetObjectItemCaseSensitive(task, name))
     vs_terr(e, name, t ? t : "", want, "%s must be %s", name, want);
@@ -46,14 +63,16 @@ static void must_equal(vs_task_errors *e, const cJSON *task, const char *name,
 
 static void check_url(vs_task_errors *e, const cJSON *task, const char *name)
 {
-  const char *t = text_of(e, task, name, name, J_STR, "an http(s) URL");
+  const char *t = text_of(e, task, name, name, J_STR, "an http(s) URL",
+                          NULL);
   if(t && strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8))
     vs_terr(e, name, t, "an http(s) URL", "%s must be an http(s) URL", name);
 }
 
 static void check_ids(vs_task_errors *e, const cJSON *task)
 {
-  const char *u = text_of(e, task, "taskUUID", "taskUUID", J_STR, "a UUID v4");
+  const char *u = text_of(e, task, "taskUUID", "taskUUID", J_STR,
+                          "a UUID v4", NULL);
   must_equal(e, task, "taskType", VS_TASK_TYPE, 1);
   must_equal(e, task, "model", VS_TASK_MODEL, 1);
   if(!u || strlen(u) != 36 || !vs_uuid_is_v4(u, 36))
@@ -109,25 +128,31 @@ static void check_shape_numbers(vs_task_errors *e, const cJSON *task,
   int64_t v;
   long w, h;
   const char *res;
+  const char *wt, *ht, *rt;
+  numbuf nb = {.used = 0};
+  int before = e->n + e->dropped;
   vs_dims_allowed(dims);
-  vs_rule_shape(e, text_of(e, task, "width", "width", J_NUM, dims),
-                text_of(e, task, "height", "height", J_NUM, dims),
-                text_of(e, task, "resolution", "resolution", J_STR,
-                        VS_A_RESOLUTION),
-                has_frame, &w, &h, &res);
-  if((t = text_of(e, task, "duration", "duration", J_NUM, VS_A_DURATION)))
+  wt = text_of(e, task, "width", "width", J_NUM, dims, &nb);
+  ht = text_of(e, task, "height", "height", J_NUM, dims, &nb);
+  rt = text_of(e, task, "resolution", "resolution", J_STR, VS_A_RESOLUTION,
+               NULL);
+  /* a field of the wrong type is not also missing */
+  if(e->n + e->dropped == before)
+    vs_rule_shape(e, wt, ht, rt, has_frame, &w, &h, &res);
+  if((t = text_of(e, task, "duration", "duration", J_NUM, VS_A_DURATION,
+                  &nb)))
     vs_rule_duration(e, t, &v);
-  if((t = text_of(e, task, "seed", "seed", J_NUM, VS_A_SEED)))
+  if((t = text_of(e, task, "seed", "seed", J_NUM, VS_A_SEED, &nb)))
     vs_rule_seed(e, t, &v);
   if((t = text_of(e, task, "numberResults", "numberResults", J_NUM,
-                  VS_A_RESULTS)))
+                  VS_A_RESULTS, &nb)))
     vs_rule_int(e, "numberResults", t, 1, VS_TASK_RESULTS_MAX, VS_A_RESULTS,
                 &v);
   if((t = text_of(e, task, "outputQuality", "outputQuality", J_NUM,
-                  VS_A_QUALITY)))
+                  VS_A_QUALITY, &nb)))
     vs_rule_int(e, "outputQuality", t, VS_TASK_QUALITY_MIN,
                 VS_TASK_QUALITY_MAX, VS_A_QUALITY, &v);
-  if((t = text_of(e, task, "ttl", "ttl", J_NUM, VS_A_TTL)))
+  if((t = text_of(e, task, "ttl", "ttl", J_NUM, VS_A_TTL, &nb)))
     vs_rule_int(e, "ttl", t, VS_TASK_TTL_MIN, INT64_MAX, VS_A_TTL, &v);
 }
 
@@ -138,16 +163,17 @@ static void check_settings(vs_task_errors *e, const cJSON *task)
   const char *t;
   int b;
   if((t = text_of(e, task, "outputFormat", "outputFormat", J_STR,
-                  VS_A_FORMAT)))
+                  VS_A_FORMAT, NULL)))
     vs_rule_format(e, t, &t);
-  text_of(e, task, "includeCost", "includeCost", J_BOOL, VS_A_BOOL);
-  text_of(e, s, "checkContent", "safety.checkContent", J_BOOL, VS_A_BOOL);
-  if((t = text_of(e, s, "mode", "safety.mode", J_STR, VS_A_SAFETY)))
+  text_of(e, task, "includeCost", "includeCost", J_BOOL, VS_A_BOOL, NULL);
+  text_of(e, s, "checkContent", "safety.checkContent", J_BOOL, VS_A_BOOL,
+          NULL);
+  if((t = text_of(e, s, "mode", "safety.mode", J_STR, VS_A_SAFETY, NULL)))
     vs_rule_safety(e, "safety.mode", t, &t);
   p = cJSON_GetObjectItemCaseSensitive(p, "bytedance");
   if((t = text_of(e, p, "cameraFixed",
                   "providerSettings.bytedance.cameraFixed", J_BOOL,
-                  VS_A_BOOL)))
+                  VS_A_BOOL, NULL)))
     vs_rule_bool(e, "providerSettings.bytedance.cameraFixed", t, &b);
 }
 
@@ -183,7 +209,7 @@ int vs_task_check(const cJSON *task, vs_task_errors *errs)
   }
   check_ids(errs, task);
   prompt = text_of(errs, task, "positivePrompt", "positivePrompt", J_STR,
-                   VS_A_PROMPT);
+                   VS_A_PROMPT, NULL);
   if(prompt || !cJSON_GetObjectItemCaseSensitive(task, "positivePrompt"))
     vs_rule_prompt(errs, prompt);
   frame = check_frame(errs, task);

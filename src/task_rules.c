@@ -225,7 +225,7 @@ void vs_dims_allowed(char out[VS_DIMS_ALLOWED_LEN])
   }
 }
 
-/* ---- rules ---------------------------------------------------------------- */
+/* ---- rules ------------------------------------------------------------- */
 int vs_rule_prompt(vs_task_errors *e, const char *text)
 {
   long n;
@@ -408,6 +408,7 @@ int vs_rule_safety(vs_task_errors *e, const char *field, const char *text,
   for(i = 0; i < 3; i++)
     if(!strcasecmp(text, modes[i]))
       return *mode = modes[i], 0;
-  vs_terr(e, field, text, VS_A_SAFETY, "safety mode must be none, fast or full");
+  vs_terr(e, field, text, VS_A_SAFETY,
+          "safety mode must be none, fast or full");
   return -1;
 }

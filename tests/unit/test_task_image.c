@@ -30,6 +30,8 @@ typedef struct img {
 
 static void put(img *m, const void *b, size_t n)
 {
+  if(!n)
+    return;
   m->p = realloc(m->p, m->n + n);
   memcpy(m->p + m->n, b, n);
   m->n += n;
@@ -73,7 +75,8 @@ static void png_chunk(img *m, const char *type, const unsigned char *d,
 {
   unsigned char *buf = malloc(4 + n);
   memcpy(buf, type, 4);
-  memcpy(buf + 4, d, n);
+  if(n)
+    memcpy(buf + 4, d, n);
   be32(m, (uint32_t)n);
   put(m, buf, 4 + n);
   be32(m, crc32_png(buf, 4 + n));
@@ -159,7 +162,8 @@ static void save(const char *name, const img *m, char *path, size_t cap)
   snprintf(path, cap, "%s/%s", dir, name);
   f = fopen(path, "wb");
   assert_non_null(f);
-  assert_int_equal(fwrite(m->p, 1, m->n, f), m->n);
+  if(m->n)
+    assert_int_equal(fwrite(m->p, 1, m->n, f), m->n);
   fclose(f);
 }
 

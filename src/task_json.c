@@ -1,5 +1,6 @@
 /* One line of a jobs file (a JSON object) into vs_task_opts, without ever
  * reading a number through its double. */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +51,29 @@ static const struct key {
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* Option names compare without '-' and '_' and in any case, so
+ * "frame-image", "frame_image" and "frameImage" are one key. */
+static int same_name(const char *a, const char *b)
+{
+  for(;;) {
+    while(*a == '-' || *a == '_')
+      a++;
+    while(*b == '-' || *b == '_')
+      b++;
+    if(tolower((unsigned char)*a) != tolower((unsigned char)*b))
+      return 0;
+    if(!*a)
+      return 1;
+    a++;
+    b++;
+  }
+}
+
 static const struct key *find_key(const char *name)
 {
-  char norm[64];
-  size_t i, n = strlen(name);
-  if(n >= sizeof(norm))
-    return NULL;
-  for(i = 0; i <= n; i++)
-    norm[i] = name[i] == '_' ? '-' : name[i];
+  size_t i;
   for(i = 0; i < N_KEYS; i++)
-    if(!strcmp(norm, keys[i].name))
+    if(same_name(name, keys[i].name))
       return &keys[i];
   return NULL;
 }

@@ -95,7 +95,8 @@ const vs_task_error *vs_task_errors_find(const vs_task_errors *errs,
  * Fills o from one line of a jobs file: a JSON object parsed by
  * vs_json_parse whose keys are the option names without their dashes
  * ("prompt", "prompt-file", "width", "frame-image", "camera-fixed",
- * "no-cost", "include-cost", ...; '_' may stand for '-'). Numbers are taken
+ * "no-cost", "include-cost", ...; compared without '-' and '_' and in any
+ * case, so "frame_image" and "frameImage" work too). Numbers are taken
  * from their source text ("duration": 7.3 and "duration": "7.3" are the same;
  * "seed": 9223372036854775807 stays exact); null means not given. o points
  * into line (and static strings): keep line until the task is built.

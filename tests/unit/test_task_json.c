@@ -104,6 +104,13 @@ static void test_booleans_and_names(void **state)
   has("{\"prompt\":\"a cat\",\"frame-image\":"
       "\"aac49721-1964-481a-ae78-8a4e29b91402\"}",
       "\"frameImages\":[\"aac49721-1964-481a-ae78-8a4e29b91402\"]");
+  has("{\"prompt\":\"a cat\",\"resolution\":\"720p\",\"cameraFixed\":true,"
+      "\"NoCost\":true}",
+      "\"includeCost\":false,\"providerSettings\":{\"bytedance\":"
+      "{\"cameraFixed\":true}}");
+  refused("{\"prompt\":\"a cat\",\"resolution\":\"720p\",\"frame-image\":"
+          "\"x\",\"frameImage\":\"y\"}",
+          "inputs.frameImages", "y", "given twice");
   has("{\"prompt\":\"a cat\",\"resolution\":\"720p\",\"seed\":null}",
       "\"duration\":5,\"numberResults\":1");
   refused("{\"prompt\":\"a cat\",\"resolution\":\"720p\",\"no-cost\":\"x\"}",

@@ -1,12 +1,249 @@
-/* vsink report: placeholder until its part lands. */
+/* vsink report: one row per output from the manifest, or groups of them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "util/clock.h"
+#include "vsink/report.h"
+
+#define DEFAULT_DIR "./vsink-data/manifest"
+
+typedef struct report_opts {
+  const char *dir, *out;
+  vs_report_filter filter;
+  int by, format, format_set, jobs;
+  int64_t grace_ms, now_ms;
+  int now_set;
+} report_opts;
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+    "usage: vsink report [OPTIONS]\n"
+    "One row per output of the manifest: what was asked, what it cost, where\n"
+    "the bytes are, and a status: complete, waiting, missing-upload,\n"
+    "missing-result, unexpected-upload, failed, checksum-mismatch,\n"
+    "missing-object.\n\n"
+    "  --manifest DIR     the manifest (default %s)\n"
+    "  --since T          rows at or after T (RFC 3339 or YYYY-MM-DD, UTC)\n"
+    "  --until T          rows before T\n"
+    "  --status S         only rows with status S (repeat, or S1,S2)\n"
+    "  --group-by G       day, model, resolution, status or prefix: outputs,\n"
+    "                     seconds, estimated and actual cost, bytes per group\n"
+    "                     and a TOTAL\n"
+    "  --format F         table, csv, jsonl (html: not built yet); default\n"
+    "                     table on a terminal, csv otherwise\n"
+    "  -o FILE            write to FILE (replaced whole, never half-written)\n"
+    "  --grace D          how long an output may wait before it counts as\n"
+    "                     missing: 90s, 15m, 2h, 7d (default 2h)\n"
+    "  --now T            the time the grace is measured to (default: now)\n"
+    "  --jobs N           threads reading segments (default: one per CPU)\n\n"
+    "A row's time is its submission (else the first event about it); a day\n"
+    "is a UTC day. Costs are exact decimals.\n"
+    "exit status: 0 every row complete or waiting, 1 some row is not,\n"
+    "2 bad usage, 3 the manifest or the output could not be read/written\n",
+    DEFAULT_DIR);
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "vsink report: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n'vsink report --help' lists the options.\n");
+  return VS_EXIT_USAGE;
+}
+
+static int parse_statuses(const char *arg, unsigned *mask)
+{
+  char *copy = strdup(arg), *save = NULL, *s;
+  int st, rc = 0;
+  if(!copy)
+    return bad("out of memory");
+  for(s = strtok_r(copy, ",", &save); s && !rc; s = strtok_r(NULL, ",", &save))
+    if(vs_report_status_parse(s, &st))
+      rc = bad("--status '%s': not a status (complete, waiting, "
+               "missing-upload, missing-result, unexpected-upload, failed, "
+               "checksum-mismatch, missing-object)", s);
+    else
+      *mask |= 1u << st;
+  if(!rc && !*mask)
+    rc = bad("--status '%s': no status named", arg);
+  free(copy);
+  return rc;
+}
+
+static int parse_time(const char *opt, const char *arg, int64_t *ms)
+{
+  if(vs_time_parse_rfc3339(arg, ms))
+    return bad("%s '%s': not a time (2026-11-24T12:00:00Z, an offset such "
+               "as +02:00, or a date 2026-11-24)", opt, arg);
+  return 0;
+}
+
+static int parse_one(report_opts *o, int c, const char *arg)
+{
+  int64_t secs;
+  unsigned long long n;
+  switch(c) {
+  case 'm': o->dir = arg; return 0;
+  case 'o': o->out = arg; return 0;
+  case 's': return parse_time("--since", arg, &o->filter.since_ms);
+  case 'u': return parse_time("--until", arg, &o->filter.until_ms);
+  case 'n':
+    o->now_set = 1;
+    return parse_time("--now", arg, &o->now_ms);
+  case 'S': return parse_statuses(arg, &o->filter.status_mask);
+  case 'g':
+    if(vs_report_by_parse(arg, &o->by))
+      return bad("--group-by '%s': must be day, model, resolution, status "
+                 "or prefix", arg);
+    return 0;
+  case 'f':
+    o->format_set = 1;
+    if(vs_report_format_parse(arg, &o->format))
+      return bad("--format '%s': must be table, csv, jsonl or html", arg);
+    return 0;
+  case 'G':
+    if(vs_cli_parse_duration(arg, &secs) || secs > INT64_MAX / 1000)
+      return bad("--grace '%s': not a duration (90s, 15m, 2h, 7d)", arg);
+    o->grace_ms = secs * 1000;
+    return 0;
+  case 'j':
+    if(vs_cli_parse_uint(arg, 1, 8, &n))
+      return bad("--jobs '%s': must be a whole number from 1 to 8", arg);
+    o->jobs = (int)n;
+    return 0;
+  default: return bad("internal: option %c", c);
+  }
+}
+
+/* 0 to run, -1 after --help, else an exit status. */
+static int parse(int argc, char **argv, report_opts *o)
+{
+  static const struct option longopts[] = {
+    {"manifest", 1, 0, 'm'}, {"since", 1, 0, 's'},   {"until", 1, 0, 'u'},
+    {"status", 1, 0, 'S'},   {"group-by", 1, 0, 'g'}, {"format", 1, 0, 'f'},
+    {"output", 1, 0, 'o'},   {"grace", 1, 0, 'G'},   {"now", 1, 0, 'n'},
+    {"jobs", 1, 0, 'j'},     {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+  int c, rc;
+  opterr = 0;
+  optind = 1;
+  while((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+    if(c == 'h') {
+      usage(stdout);
+      return -1;
+    }
+    if(c == '?')
+      return bad("unknown option '%s'", argv[optind - 1]);
+    if(c == ':')
+      return bad("option '%s' needs a value", argv[optind - 1]);
+    if((rc = parse_one(o, c, optarg)))
+      return rc;
+  }
+  if(optind < argc)
+    return bad("unexpected argument '%s'", argv[optind]);
+  if(o->filter.since_ms >= o->filter.until_ms)
+    return bad("--since must be before --until");
+  if(o->format == VS_REPORT_HTML)
+    return bad("--format html: html output is not built yet "
+               "(use table, csv or jsonl)");
+  if(!o->format_set)
+    o->format = !o->out && isatty(STDOUT_FILENO) ? VS_REPORT_TABLE
+                                                 : VS_REPORT_CSV;
+  return 0;
+}
+
+static void warn_skipped(const vs_report *r)
+{
+  vs_report_stats st;
+  vs_report_get_stats(r, &st);
+  if(st.torn || st.malformed)
+    fprintf(stderr,
+            "vsink report: skipped %llu torn and %llu malformed line(s) of "
+            "%llu (first: %s)\n",
+            (unsigned long long)st.torn, (unsigned long long)st.malformed,
+            (unsigned long long)st.lines, st.first_problem);
+}
+
+/* Into FILE through FILE.tmp and a rename: a reader of FILE sees the old
+ * report or the new one, never half of one. */
+static int write_out(const vs_report *r, const report_opts *o,
+                     vs_report_summary *sum)
+{
+  static char buf[1 << 20];
+  char *tmp = NULL;
+  FILE *f = stdout;
+  vs_err err = {0};
+  int rc;
+  if(o->out) {
+    if(asprintf(&tmp, "%s.tmp", o->out) < 0 || !(f = fopen(tmp, "w"))) {
+      fprintf(stderr, "vsink report: cannot create %s.tmp: %m\n", o->out);
+      free(tmp);
+      return VS_EXIT_FAIL;
+    }
+  }
+  setvbuf(f, buf, _IOFBF, sizeof(buf));
+  rc = vs_report_write(r, &o->filter, o->by, o->format, f, sum, &err);
+  if(o->out) {
+    if(fclose(f) && !rc)
+      rc = vs_fail_errno(&err, errno, "writing %s", tmp);
+    if(!rc && rename(tmp, o->out))
+      rc = vs_fail_errno(&err, errno, "renaming %s to %s", tmp, o->out);
+    if(rc)
+      unlink(tmp);
+    free(tmp);
+  }
+  if(rc) {
+    fprintf(stderr, "vsink report: %s\n", err.msg);
+    return VS_EXIT_FAIL;
+  }
+  return VS_EXIT_OK;
+}
 
 int vs_cli_report(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "vsink report: not built yet\n");
-  return VS_EXIT_FAIL;
+  report_opts o;
+  vs_report_opts ro = {0};
+  vs_report_summary sum = {0};
+  vs_report *r = NULL;
+  vs_err err = {0};
+  int rc;
+  memset(&o, 0, sizeof(o));
+  o.dir = DEFAULT_DIR;
+  o.grace_ms = VS_REPORT_GRACE_MS;
+  vs_report_filter_init(&o.filter);
+  if((rc = parse(argc, argv, &o)))
+    return rc < 0 ? VS_EXIT_OK : rc;
+  if(!o.now_set)
+    o.now_ms = vs_now_ms(NULL, NULL);
+  /* groups other than prefix need no per-row detail: far less memory */
+  ro.detail = o.by == VS_REPORT_BY_NONE || o.by == VS_REPORT_BY_PREFIX;
+  ro.jobs = o.jobs;
+  rc = vs_report_new(&r, &ro, &err);
+  if(!rc)
+    rc = vs_report_load(r, o.dir, &err);
+  if(!rc)
+    rc = vs_report_finish(r, o.now_ms, o.grace_ms, &err);
+  if(rc) {
+    fprintf(stderr, "vsink report: %s\n", err.msg);
+    vs_report_free(r);
+    return VS_EXIT_FAIL;
+  }
+  warn_skipped(r);
+  rc = write_out(r, &o, &sum);
+  vs_report_free(r);
+  if(rc)
+    return rc;
+  return sum.problems ? VS_EXIT_PROBLEM : VS_EXIT_OK;
 }

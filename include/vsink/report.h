@@ -1,0 +1,232 @@
+/* Reports: the manifest folded into one row per output (DESIGN.md part 7).
+ *
+ * The fold reads every event of a manifest (any order, duplicates, several
+ * writers, torn and malformed lines skipped and counted) and joins them by
+ * taskUUID into one row per output: what was asked (prompt, size, duration,
+ * seed), what it cost (the estimate split per output, the actual cost of
+ * its result), where the bytes are (bucket, key, versionId, bytes, SHA-256)
+ * and a status:
+ *   complete           a result and a stored object;
+ *   waiting            not finished, still inside the grace;
+ *   missing-upload     the grace has passed and no object arrived (with a
+ *                      result: paid for and lost; without one: the API never
+ *                      answered);
+ *   missing-result     an object arrived for a submitted task but no result
+ *                      (webhook and poll both lost: the cost is unknown)
+ *                      after the grace;
+ *   unexpected-upload  a stored object no submission explains;
+ *   failed             the API reported an error (error code and message);
+ *   checksum-mismatch / missing-object
+ *                      the latest `verified` event of the row's object says
+ *                      so (any problem other than "missing-object" counts as
+ *                      a checksum mismatch: the bytes are not the ones stored).
+ * Grace deadlines run from the event that makes the row wait: the result for
+ * a missing upload, the stored object for a missing result, the submission
+ * when neither came.
+ *
+ * Costs are exact decimals (util/dec.h): a task's estimate is split over its
+ * numberResults outputs to the 10^-10 USD, the remainder units going to the
+ * first outputs, so that per-output estimates add up to the manifest's
+ * estimates exactly; actual costs are the results' costs, each result
+ * counted once however many times it was reported.
+ *
+ * Usage: vs_report_new, then vs_report_load (a manifest directory) and/or
+ * vs_report_add_line (lines one by one), then vs_report_finish once, then
+ * vs_report_each / vs_report_group / vs_report_write any number of times. */
+#ifndef VSINK_REPORT_H
+#define VSINK_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vsink/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int64_t vs_report_dec; /* a vs_dec: 10^-10 units (util/dec.h) */
+
+typedef enum vs_report_status {
+  VS_REPORT_COMPLETE = 0,
+  VS_REPORT_WAITING,
+  VS_REPORT_MISSING_UPLOAD,
+  VS_REPORT_MISSING_RESULT,
+  VS_REPORT_UNEXPECTED_UPLOAD,
+  VS_REPORT_FAILED,
+  VS_REPORT_CHECKSUM_MISMATCH,
+  VS_REPORT_MISSING_OBJECT,
+  VS_REPORT_NSTATUS
+} vs_report_status;
+
+/* "complete", "missing-upload", ...; NULL when out of range. */
+const char *vs_report_status_name(int status);
+/* The status named exactly; -1 when unknown. */
+int vs_report_status_parse(const char *name, int *status);
+/* complete and waiting are fine; everything else is a problem. */
+int vs_report_status_is_problem(int status);
+
+#define VS_REPORT_GRACE_MS (2LL * 3600 * 1000)
+
+typedef struct vs_report vs_report;
+
+typedef struct vs_report_opts {
+  /* Keep what only per-row output shows (prompt, format, quality, seeds,
+   * widths, videoUUID, bucket/key/versionId, SHA-256, error messages).
+   * Without it the fold keeps only what statuses, costs and grouping need,
+   * which is what makes a million-output manifest fit in memory; rows then
+   * have those fields empty. Statuses and totals are the same either way. */
+  int detail;
+  int jobs; /* reader threads for vs_report_load; 0: one per CPU, at most 8 */
+} vs_report_opts;
+
+/* What the fold saw. */
+typedef struct vs_report_stats {
+  uint64_t lines;          /* complete lines read */
+  uint64_t torn;           /* torn last lines skipped */
+  uint64_t malformed;      /* lines skipped: not JSON, or a field unusable */
+  uint64_t unknown;        /* well-formed events of a kind the fold ignores */
+  uint64_t submitted, stored, results, failed, verified;
+  uint64_t duplicates;     /* results and stored objects seen twice */
+  uint64_t segments;
+  char first_problem[320]; /* where and why the first skipped line was */
+} vs_report_stats;
+
+int vs_report_new(vs_report **out, const vs_report_opts *o, vs_err *err);
+void vs_report_free(vs_report *r);
+
+/* One manifest line (without its newline). A malformed line is counted and
+ * skipped, not an error: `where` (may be NULL) names it in the stats.
+ * Fails only when out of memory or after vs_report_finish. */
+int vs_report_add_line(vs_report *r, const char *line, size_t len,
+                       const char *where, vs_err *err);
+/* Counts a torn line (the manifest reader's torn callback). */
+void vs_report_add_torn(vs_report *r, const char *segment, uint64_t offset,
+                        size_t len);
+/* Every segment of a manifest directory (vs_manifest_list), read on
+ * opts.jobs threads. */
+int vs_report_load(vs_report *r, const char *dir, vs_err *err);
+/* Joins what was added; now_ms and grace_ms decide waiting against
+ * missing-upload / missing-result. Call once. */
+int vs_report_finish(vs_report *r, int64_t now_ms, int64_t grace_ms,
+                     vs_err *err);
+void vs_report_get_stats(const vs_report *r, vs_report_stats *st);
+
+/* One output. Strings are NULL when absent (or not kept: opts.detail);
+ * numbers have a has_ flag or -1. Pointers live as long as the report. */
+typedef struct vs_report_row {
+  int status;
+  int64_t time_ms;         /* the row's time: its submission, else the
+                              earliest event about it (windows, days) */
+  char task_uuid[37];      /* "" for a stored object with no task */
+  char video_uuid[37];     /* "" until a result names it (detail) */
+  int64_t submitted_ms;    /* -1: no submitted event */
+  const char *prompt;
+  const char *model;
+  const char *size;        /* the task's resolution, else "WxH": grouping */
+  const char *resolution;  /* the task's resolution field (detail) */
+  int width, height;       /* 0: not given (detail) */
+  int has_duration;
+  vs_report_dec duration;  /* seconds, as asked */
+  const char *format;      /* outputFormat (detail) */
+  int quality;             /* outputQuality; -1: not given (detail) */
+  int has_seed_requested;
+  int64_t seed_requested;  /* detail */
+  int has_seed;
+  int64_t seed;            /* the result's (detail) */
+  int number_results;      /* 0: no submission */
+  int has_estimate;
+  vs_report_dec estimate;  /* this output's share of the task's estimate */
+  int has_cost;
+  vs_report_dec cost;      /* the result's actual cost */
+  const char *bucket, *key, *version_id; /* the object (detail); NULL: none */
+  int has_object;
+  int64_t stored_ms;       /* -1: no object */
+  int64_t bytes;           /* -1: no object */
+  char sha256[65];         /* detail; "" when unknown */
+  int64_t verified_ms;     /* the latest verified event; -1: never */
+  const char *verify_problem; /* its problem, NULL when it was ok */
+  const char *error_code, *error_message; /* failed (detail for message) */
+} vs_report_row;
+
+/* Which rows: since <= time_ms < until, and a status in status_mask
+ * (bit 1 << status; 0: every status). */
+typedef struct vs_report_filter {
+  int64_t since_ms;
+  int64_t until_ms;
+  unsigned status_mask;
+} vs_report_filter;
+
+void vs_report_filter_init(vs_report_filter *f); /* everything */
+
+/* Calls fn for each row passing f (NULL: all), ordered by time, then
+ * taskUUID, then output. Non-zero from fn stops and is returned. */
+typedef int (*vs_report_row_fn)(void *ctx, const vs_report_row *row);
+int vs_report_each(const vs_report *r, const vs_report_filter *f,
+                   vs_report_row_fn fn, void *ctx);
+
+/* ---- grouping and output (src/report_out.c) ---------------------------- */
+typedef enum vs_report_by {
+  VS_REPORT_BY_NONE = 0,
+  VS_REPORT_BY_DAY,        /* UTC date of the row's time */
+  VS_REPORT_BY_MODEL,
+  VS_REPORT_BY_RESOLUTION, /* row.size */
+  VS_REPORT_BY_STATUS,
+  VS_REPORT_BY_PREFIX      /* the key up to its last '/' (needs detail) */
+} vs_report_by;
+
+int vs_report_by_parse(const char *name, int *by); /* -1 when unknown */
+const char *vs_report_by_name(int by);
+
+typedef struct vs_report_group {
+  char *name;              /* "(none)" when the rows lack the field */
+  uint64_t outputs;
+  vs_report_dec seconds;   /* seconds of video asked for by these rows */
+  vs_report_dec estimated;
+  vs_report_dec actual;
+  uint64_t bytes;
+  uint64_t problems;       /* rows whose status is a problem */
+} vs_report_group;
+
+/* Groups of the rows passing f, sorted by name, and their total (name
+ * "TOTAL"). Free with vs_report_groups_free. */
+int vs_report_groups(const vs_report *r, const vs_report_filter *f, int by,
+                     vs_report_group **groups, size_t *n,
+                     vs_report_group *total, vs_err *err);
+void vs_report_groups_free(vs_report_group *g, size_t n);
+void vs_report_group_free(vs_report_group *g); /* a lone total */
+
+typedef enum vs_report_format {
+  VS_REPORT_TABLE = 0, /* aligned columns, totals at the bottom */
+  VS_REPORT_CSV,       /* RFC 4180, header row, CRLF line ends */
+  VS_REPORT_JSONL,     /* one object per row (or group) */
+  VS_REPORT_HTML       /* vs_report_html, not vs_report_write */
+} vs_report_format;
+
+int vs_report_format_parse(const char *name, int *format);
+
+typedef struct vs_report_summary {
+  uint64_t rows;
+  uint64_t problems; /* rows not complete or waiting: exit status 1 */
+} vs_report_summary;
+
+/* Writes the rows passing f (by == VS_REPORT_BY_NONE) or their groups in
+ * format (TABLE, CSV or JSONL). sum (may be NULL) counts the rows. */
+int vs_report_write(const vs_report *r, const vs_report_filter *f, int by,
+                    int format, FILE *out, vs_report_summary *sum,
+                    vs_err *err);
+
+/* The self-contained HTML report of issue 4 (summary, inline SVG charts of
+ * spend per day and per resolution, a sortable table, problems first,
+ * <video> previews through presigned GET URLs when preview_endpoint is not
+ * NULL). To be written in src/report_html.c; until it is, it is declared
+ * only and `vsink report --format html` refuses with "html output is not
+ * built yet". Expects a report folded with opts.detail. */
+int vs_report_html(const vs_report *r, const vs_report_filter *f,
+                   const char *preview_endpoint, FILE *out,
+                   vs_report_summary *sum, vs_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -495,8 +495,9 @@ static void check_size(vctx *c, const cJSON *t)
      w > 0 && h > 0 && !fa_dimension_class(w, h)) {
     fa_error_add(c->errors, "unsupportedDimensions", "width", "integer",
                  "videoInference", c->uuid, fa_dimension_list(),
-                 "Unsupported dimensions %lldx%lld for model "
-                 "bytedance:2@2.", (long long)w, (long long)h);
+                 "Unsupported width and height %lldx%lld for model "
+                 "bytedance:2@2: the pair must come from the dimension "
+                 "table.", (long long)w, (long long)h);
     c->nerr++;
   }
 }

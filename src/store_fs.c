@@ -400,12 +400,27 @@ static int swap_current(fs_store *s, const char *keydir, const char *vid,
   return rc;
 }
 
+/* Undoes a commit that failed after placing vid: @current back to what it
+ * was (prev, or none), then vid's files gone. Best effort: the error that
+ * brought us here is the one reported. */
+static void unpublish(fs_store *s, const char *keydir, const char *vid,
+                      const char *prev, int swapped)
+{
+  char curlink[PATH_MAX];
+  if(swapped && prev)
+    swap_current(s, keydir, prev, NULL);
+  else if(swapped &&
+          !path_fmt(curlink, sizeof(curlink), NULL, "%s/@current", keydir))
+    unlink(curlink);
+  remove_version(keydir, vid);
+}
+
 /* Called with the key's stripe locked. */
 static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
                    vs_err *err)
 {
   fs_store *s = u->s;
-  char cur[VID_LEN + 1], curlink[PATH_MAX];
+  char cur[VID_LEN + 1];
   int has_cur, swapped = 0;
   int rc = read_current(u->keydir, cur, &has_cur, err);
   if(rc)
@@ -429,13 +444,7 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
     rc = vs_fsync_dir(u->keydir, err);
   }
   if(rc) {
-    if(swapped && has_cur)
-      swap_current(s, u->keydir, cur, NULL);
-    else if(swapped &&
-            !path_fmt(curlink, sizeof(curlink), NULL, "%s/@current",
-                      u->keydir))
-      unlink(curlink);
-    remove_version(u->keydir, info->version_id);
+    unpublish(s, u->keydir, info->version_id, has_cur ? cur : NULL, swapped);
     return rc;
   }
   if(has_cur && c->policy == VS_ON_EXISTING_OVERWRITE) {
@@ -605,7 +614,7 @@ static int lookup(fs_store *s, const char *bucket, const char *key,
                   const char *version, int *fd, vs_object_info *info,
                   vs_err *err)
 {
-  char keydir[PATH_MAX], vid[VID_LEN + 1];
+  char keydir[PATH_MAX], vid[VID_LEN + 1], prev[VID_LEN + 1] = "";
   int explicit = version && *version, tries, has, rc;
   rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
   if(rc)
@@ -622,6 +631,10 @@ static int lookup(fs_store *s, const char *bucket, const char *key,
         return rc;
       if(!has)
         return vs_fail(err, VS_ERR_NOTFOUND, "no object %s/%s", bucket, key);
+      if(!strcmp(prev, vid)) /* not a race: the store is damaged */
+        return vs_fail(err, VS_ERR_IO, "%s/@current names version %s, "
+                       "which is missing", keydir, vid);
+      memcpy(prev, vid, sizeof(prev));
     }
     rc = read_meta(keydir, vid, info, err);
     if(!rc && fd)

@@ -31,7 +31,7 @@ typedef struct vs_object_info {
   char sha256[65];       /* hex */
   char md5[33];          /* hex, "" when not computed */
   char etag[65];         /* unquoted: md5 when known, else sha256 */
-  char version_id[48];   /* "null" when the key is not versioned */
+  char version_id[48];   /* the store's real id; a caller may show "null" */
   char content_type[256];
   int64_t mtime_ms;      /* when it was committed */
 } vs_object_info;

@@ -334,6 +334,40 @@ static void test_metadata_file(void **state)
   assert_non_null(strstr(err.msg, "corrupt"));
 }
 
+/* Damage from outside (a version's files deleted by hand) is an I/O error
+ * that says what is wrong, not "not found". */
+static void test_damaged(void **state)
+{
+  fx *f = *state;
+  vs_object_info info, cur;
+  vs_err err = {0};
+  char rel[128];
+  int fd = -1;
+  assert_int_equal(st_put(f->s, "bkt", "d", "hello", 5,
+                          VS_ON_EXISTING_VERSION, 0, &info, &err), VS_OK);
+  snprintf(rel, sizeof(rel), "buckets/bkt/d/@%s", info.version_id);
+  assert_int_equal(truncate(at(f, rel), 2), 0);
+  assert_int_equal(vs_store_stat(f->s, "bkt", "d", NULL, &cur, &err), VS_OK);
+  assert_int_equal(vs_store_open(f->s, "bkt", "d", NULL, &fd, &cur, &err),
+                   VS_ERR_IO);
+  assert_non_null(strstr(err.msg, "does not hold the 5 bytes"));
+  assert_int_equal(fd, -1);
+  snprintf(rel, sizeof(rel), "buckets/bkt/d/@%s.json", info.version_id);
+  assert_int_equal(unlink(at(f, rel)), 0);
+  assert_int_equal(vs_store_stat(f->s, "bkt", "d", NULL, &cur, &err),
+                   VS_ERR_IO);
+  assert_non_null(strstr(err.msg, "which is missing"));
+  /* A link pointing out of the key is never followed. */
+  assert_int_equal(vs_store_stat(f->s, "bkt", "d", info.version_id, &cur,
+                                 &err), VS_ERR_NOTFOUND);
+  assert_int_equal(vs_mkdirs(at(f, "buckets/bkt/e"), 0755, &err), VS_OK);
+  assert_int_equal(symlink("../../../../etc/passwd",
+                           at(f, "buckets/bkt/e/@current")), 0);
+  assert_int_equal(vs_store_open(f->s, "bkt", "e", NULL, &fd, &cur, &err),
+                   VS_ERR_IO);
+  assert_non_null(strstr(err.msg, "does not point to a version"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -346,6 +380,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_bad_names_at_begin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bad_commit, setup, teardown),
     cmocka_unit_test_setup_teardown(test_metadata_file, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

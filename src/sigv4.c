@@ -608,7 +608,7 @@ static int collect_headers(hdrs *h, char (*names)[128],
   pairs[h->n][0] = "x-amz-content-sha256", pairs[h->n++][1] = payload;
   pairs[h->n][0] = "x-amz-date", pairs[h->n++][1] = amzdate;
   for(i = 0; i < n_extra; i++) {
-    const char *v;
+    const char *v = NULL;
     int rc = split_header(extra[i], names[i], 128, &v, err);
     if(rc)
       return rc;

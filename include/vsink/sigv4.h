@@ -52,9 +52,11 @@ typedef struct vs_sigv4_creds {
 /* A URL to presign: scheme://host[:port] + path. path is the decoded object
  * path ("/bucket/my key.mp4"); it is URI-encoded here, '/' kept. query holds
  * extra parameters already in "name=value&..." form with values URI-encoded
- * (may be NULL), e.g. "versionId=abc". */
+ * (may be NULL), e.g. "versionId=abc"; they come before the X-Amz-* ones,
+ * which follow in botocore's order, so the URL is byte-identical to
+ * generate_presigned_url's. */
 typedef struct vs_presign_req {
-  const char *method;   /* PUT GET HEAD POST */
+  const char *method;   /* PUT GET HEAD POST DELETE */
   const char *endpoint; /* "http://127.0.0.1:9000", no trailing slash */
   const char *path;
   const char *query;
@@ -123,7 +125,10 @@ typedef struct vs_sigv4_result {
 /* Checks the request's signature (either form) against the keyring, our
  * region and service "s3", at time now (Unix seconds). Header-form requests
  * may be at most 15 minutes from now, as S3 allows. Reads no body. On a
- * refusal, err->msg says precisely why (never a secret). */
+ * refusal, err->msg says precisely why (never a secret nor the expected
+ * signature). out may be NULL. The path and query are %-decoded and
+ * re-encoded before signing, so any client's escaping of the same bytes
+ * verifies. */
 vs_sigv4_status vs_sigv4_verify(const vs_sigv4_request *req,
                                 const vs_keyring *keys, const char *region,
                                 int64_t now, vs_sigv4_result *out,

@@ -475,6 +475,14 @@ static void pad(vs_buf *line, const char *s, size_t n, size_t width,
     vs_buf_adds(line, "  ");
 }
 
+/* Lines of the table end at their last character. */
+static void end_line(vs_buf *line)
+{
+  while(line->len && line->data[line->len - 1] == ' ')
+    line->len--;
+  vs_buf_addc(line, '\n');
+}
+
 static void measure(writer *w, int c, const vs_buf *b)
 {
   size_t n = cols_of(b->data, b->len);
@@ -500,7 +508,7 @@ static int table_row(void *ctx, const vs_report_row *row)
   }
   if(w->measuring)
     return 0;
-  vs_buf_addc(&w->line, '\n');
+  end_line(&w->line);
   return put(w);
 }
 
@@ -528,7 +536,7 @@ static int table_total(writer *w, int pass)
       pad(&w->line, d[c], n, w->width[c], tcol_right[c], c == NTCOLS - 1);
   }
   if(pass == 1)
-    vs_buf_addc(&w->line, '\n');
+    end_line(&w->line);
   return 0;
 }
 
@@ -557,7 +565,7 @@ static int write_table(writer *w, const vs_report_filter *f)
   for(c = 0; c < NTCOLS; c++)
     pad(&w->line, tcol_names[c], strlen(tcol_names[c]), w->width[c],
         tcol_right[c], c == NTCOLS - 1);
-  vs_buf_addc(&w->line, '\n');
+  end_line(&w->line);
   if((rc = vs_report_each(w->r, f, table_row, w)))
     return rc;
   table_rule(w, NTCOLS - 1);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,7 +594,7 @@ static int run_merge(merge *g, const size_t *order, const int64_t *start,
   return rc;
 }
 
-int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
+static int merge_dir(const char *dir, vs_manifest_line_fn fn,
                      vs_manifest_torn_fn torn, void *ctx, vs_err *err)
 {
   merge g = {0};
@@ -632,5 +633,186 @@ int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
   free(order);
   free(start);
   vs_manifest_list_free(g.segs, g.n);
+  return rc;
+}
+
+/* ---- read-ahead ---------------------------------------------------------- */
+
+/* Inflating and merging take about as long as a caller's work on the lines
+ * (parsing, folding), so the merge runs on a thread of its own, a few
+ * batches ahead; the callbacks still run on the caller's thread, in order.
+ * A batch is a run of records: a header, then the line (or the segment's
+ * path for a torn report), padded to 8 bytes. */
+#define BATCH_BYTES (128u << 10)
+#define BATCHES 8
+
+typedef struct rec_hdr {
+  uint32_t torn;
+  uint32_t len;
+  uint64_t off;   /* torn: offset; line: unused */
+  uint64_t tlen;  /* torn: its length */
+} rec_hdr;
+
+typedef struct batch {
+  char *data;
+  size_t len, cap;
+} batch;
+
+typedef struct ahead {
+  const char *dir;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  batch b[BATCHES];
+  size_t fill, full;  /* the batch being filled; how many wait to be read */
+  int done, stop, rc;
+  int failed;         /* put_rec could not store a record: stop the merge */
+  vs_err err;
+} ahead;
+
+static int publish(ahead *a)
+{
+  int stop;
+  pthread_mutex_lock(&a->mu);
+  a->full++;
+  pthread_cond_broadcast(&a->cv);
+  while(a->full == BATCHES && !a->stop)
+    pthread_cond_wait(&a->cv, &a->mu);
+  stop = a->stop;
+  pthread_mutex_unlock(&a->mu);
+  a->fill = (a->fill + 1) % BATCHES;
+  a->b[a->fill].len = 0;
+  return stop;
+}
+
+static int put_rec(ahead *a, const rec_hdr *h, const char *p)
+{
+  batch *b = &a->b[a->fill];
+  size_t need = sizeof(*h) + ((h->len + 7u) & ~7u);
+  if(a->failed)
+    return a->failed;
+  if(b->len && b->len + need > b->cap && publish(a))
+    return a->failed = -1; /* the reader stopped */
+  b = &a->b[a->fill];
+  if(need > b->cap) {
+    char *nd = realloc(b->data, need);
+    if(!nd)
+      return a->failed = vs_fail(&a->err, VS_ERR_NOMEM, "out of memory");
+    b->data = nd;
+    b->cap = need;
+  }
+  memcpy(b->data + b->len, h, sizeof(*h));
+  memcpy(b->data + b->len + sizeof(*h), p, h->len);
+  b->len += need;
+  return 0;
+}
+
+static int ahead_line(void *ctx, const char *line, size_t len)
+{
+  rec_hdr h = {0, (uint32_t)len, 0, 0};
+  return put_rec(ctx, &h, line);
+}
+
+/* A failure here is kept in a->failed and stops the merge at its next
+ * line (a torn callback cannot return one). */
+static void ahead_torn(void *ctx, const char *seg, uint64_t off, size_t len)
+{
+  rec_hdr h = {1, (uint32_t)strlen(seg), off, len};
+  put_rec(ctx, &h, seg);
+}
+
+static void *ahead_main(void *arg)
+{
+  ahead *a = arg;
+  int rc = merge_dir(a->dir, ahead_line, ahead_torn, a, &a->err);
+  pthread_mutex_lock(&a->mu);
+  a->rc = rc ? rc : a->failed; /* a torn report could not be stored */
+  a->full += a->b[a->fill].len > 0;
+  a->done = 1;
+  pthread_cond_broadcast(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+  return NULL;
+}
+
+/* Hands one batch's records to the callbacks; non-zero if fn said stop. */
+static int deliver(const batch *b, vs_manifest_line_fn fn,
+                   vs_manifest_torn_fn torn, void *ctx)
+{
+  size_t at = 0;
+  char path[4096];
+  while(at < b->len) {
+    rec_hdr h;
+    const char *p = b->data + at + sizeof(h);
+    int rc;
+    memcpy(&h, b->data + at, sizeof(h));
+    at += sizeof(h) + ((h.len + 7u) & ~7u);
+    if(!h.torn) {
+      rc = fn(ctx, p, h.len);
+      if(rc)
+        return rc;
+    }
+    else if(torn) {
+      snprintf(path, sizeof(path), "%.*s", (int)h.len, p);
+      torn(ctx, path, h.off, (size_t)h.tlen);
+    }
+  }
+  return 0;
+}
+
+/* The caller's fn result if it stopped the scan, else the merge's. */
+static int consume(ahead *a, vs_manifest_line_fn fn, vs_manifest_torn_fn torn,
+                   void *ctx, int *merge_rc)
+{
+  size_t next = 0;
+  int rc = 0;
+  for(;;) {
+    pthread_mutex_lock(&a->mu);
+    while(!a->full && !a->done)
+      pthread_cond_wait(&a->cv, &a->mu);
+    if(!a->full) {
+      pthread_mutex_unlock(&a->mu);
+      *merge_rc = 1;
+      return a->rc;
+    }
+    pthread_mutex_unlock(&a->mu);
+    rc = deliver(&a->b[next], fn, torn, ctx);
+    pthread_mutex_lock(&a->mu);
+    a->full--;
+    a->stop = rc != 0;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    if(rc)
+      return rc;
+    next = (next + 1) % BATCHES;
+  }
+}
+
+int vs_manifest_scan(const char *dir, vs_manifest_line_fn fn,
+                     vs_manifest_torn_fn torn, void *ctx, vs_err *err)
+{
+  ahead a;
+  pthread_t th;
+  int rc, i, merge_rc = 0;
+  memset(&a, 0, sizeof(a));
+  a.dir = dir;
+  for(i = 0; i < BATCHES; i++) {
+    a.b[i].cap = BATCH_BYTES;
+    a.b[i].data = malloc(BATCH_BYTES);
+    if(!a.b[i].data)
+      break;
+  }
+  pthread_mutex_init(&a.mu, NULL);
+  pthread_cond_init(&a.cv, NULL);
+  if(i < BATCHES || pthread_create(&th, NULL, ahead_main, &a))
+    rc = merge_dir(dir, fn, torn, ctx, err); /* no thread: no read-ahead */
+  else {
+    rc = consume(&a, fn, torn, ctx, &merge_rc);
+    pthread_join(th, NULL);
+    if(rc && merge_rc && err)
+      *err = a.err;
+  }
+  for(i = 0; i < BATCHES; i++)
+    free(a.b[i].data);
+  pthread_mutex_destroy(&a.mu);
+  pthread_cond_destroy(&a.cv);
   return rc;
 }

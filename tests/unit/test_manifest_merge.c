@@ -166,6 +166,82 @@ static void test_stop(void **state)
   vst_rmrf(dir);
 }
 
+/* Far more than the scan's read-ahead holds, a line longer than one of its
+ * batches, a torn tail, and a stop in the middle (with the merge thread
+ * waiting on a full read-ahead): every line exactly as written, in order. */
+typedef struct bulk {
+  int n, stop_at, torn;
+  size_t big;
+  uint64_t torn_off;
+} bulk;
+
+static size_t bulk_len(int i)
+{
+  return i == 5000 ? 300000 : 20 + (size_t)(i * 37 % 400);
+}
+
+static int bulk_line(void *ctx, const char *line, size_t len)
+{
+  bulk *b = ctx;
+  size_t k, want = bulk_len(b->n);
+  char head[16];
+  int h = snprintf(head, sizeof(head), "%07d", b->n);
+  assert_int_equal(len, want);
+  assert_memory_equal(line, head, (size_t)h);
+  for(k = (size_t)h; k < len; k++)
+    if(line[k] != 'a' + (char)((b->n + k) % 26))
+      fail_msg("line %d byte %zu", b->n, k);
+  if(len > b->big)
+    b->big = len;
+  return ++b->n == b->stop_at ? 7 : 0;
+}
+
+static void bulk_torn(void *ctx, const char *seg, uint64_t off, size_t len)
+{
+  bulk *b = ctx;
+  (void)seg;
+  assert_int_equal(len, 5);
+  b->torn++;
+  b->torn_off = off;
+}
+
+static void test_read_ahead(void **state)
+{
+  char dir[256], path[512];
+  FILE *f;
+  size_t k, total = 0;
+  int i;
+  bulk b = {0};
+  vs_err err = {0};
+  (void)state;
+  assert_int_equal(vst_tmpdir("mahead", dir, sizeof(dir)), 0);
+  snprintf(path, sizeof(path), "%s/bulk.jsonl", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  for(i = 0; i < 40000; i++) {
+    size_t n = bulk_len(i);
+    fprintf(f, "%07d", i);
+    for(k = 7; k < n; k++)
+      fputc('a' + (int)((i + k) % 26), f);
+    fputc('\n', f);
+    total += n + 1;
+  }
+  fputs("torn!", f);
+  fclose(f);
+  assert_int_equal(vs_manifest_scan(dir, bulk_line, bulk_torn, &b, &err),
+                   VS_OK);
+  assert_int_equal(b.n, 40000);
+  assert_int_equal(b.big, 300000);
+  assert_int_equal(b.torn, 1);
+  assert_int_equal(b.torn_off, total);
+  memset(&b, 0, sizeof(b));
+  b.stop_at = 1000;
+  assert_int_equal(vs_manifest_scan(dir, bulk_line, bulk_torn, &b, &err), 7);
+  assert_int_equal(b.n, 1000);
+  assert_int_equal(b.torn, 0);
+  vst_rmrf(dir);
+}
+
 static void test_missing_dir(void **state)
 {
   vs_err err = {0};
@@ -187,6 +263,7 @@ int main(void)
     cmocka_unit_test(test_time_order),
     cmocka_unit_test(test_stable_ties),
     cmocka_unit_test(test_stop),
+    cmocka_unit_test(test_read_ahead),
     cmocka_unit_test(test_missing_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@ def check(cond, what):
 
 
 def main():
+    check(os.access(VSINK, os.X_OK), "$VSINK (%s) is not built" % VSINK)
     top = tempfile.mkdtemp(prefix="vsink-mcat-")
     try:
         d = os.path.join(top, "vsink-data", "manifest")

@@ -316,7 +316,7 @@ class RGW:
     def _left(self):
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise RGWError("RGW did not start within %d s" %
+            raise RGWError("RGW did not start within %g s" %
                            self.start_timeout)
         return left
 
@@ -353,7 +353,7 @@ class RGW:
             if ready():
                 return
             if time.monotonic() + interval >= self._deadline:
-                raise RGWError("timed out after %d s waiting for %s" %
+                raise RGWError("timed out after %g s waiting for %s" %
                                (self.start_timeout, what))
             time.sleep(interval)
 

@@ -308,12 +308,16 @@ static void js_ws(js *s)
     s->p++;
 }
 
+/* value + 1 of each hex digit; 0 for anything else */
+static const uint8_t hex1[256] = {
+  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+  ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+  ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+  ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+
 static int hexval(int ch)
 {
-  if(ch >= '0' && ch <= '9')
-    return ch - '0';
-  ch |= 0x20;
-  return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+  return (int)hex1[(unsigned char)ch] - 1;
 }
 
 static int js_str(js *s, span *sp)
@@ -1528,8 +1532,10 @@ static int join_per_task(vs_report *r)
 
 static int join_orphans(vs_report *r)
 {
-  size_t i, n = r->core[K_STO].n;
-  r->orph = malloc((n ? n : 1) * sizeof(*r->orph));
+  size_t i, n = r->core[K_STO].n, m = 0;
+  for(i = 0; i < n; i++)
+    m += sto_at(r, (uint32_t)i)->task == NONE;
+  r->orph = malloc((m ? m : 1) * sizeof(*r->orph));
   if(!r->orph)
     return VS_ERR_NOMEM;
   for(i = 0; i < n; i++)

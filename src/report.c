@@ -271,14 +271,18 @@ static const char *intern(rctx *c, const char *s, size_t n)
   uint32_t h = (uint32_t)hash_bytes(s, n, 7);
   size_t i;
   char *d;
-  if(c->icount * 2 >= c->icap && intern_grow(c))
+  if(c->icount * 2 >= c->icap && intern_grow(c)) {
+    c->failed = 1; /* NULL would read as "absent": ctx_line fails instead */
     return NULL;
+  }
   for(i = h & (c->icap - 1); c->itab[i].s; i = (i + 1) & (c->icap - 1))
     if(c->itab[i].h == h && c->itab[i].n == n && !memcmp(c->itab[i].s, s, n))
       return c->itab[i].s;
   d = arena_alloc(c, n + 1);
-  if(!d)
+  if(!d) {
+    c->failed = 1;
     return NULL;
+  }
   memcpy(d, s, n);
   d[n] = 0;
   c->itab[i].s = d;
@@ -1017,6 +1021,8 @@ static int ctx_line(rctx *c, const char *text, size_t len, const char *where)
   c->lines++;
   c->lineno++;
   rc = parse_line(c, text, len, &c->pend[c->npend], &why);
+  if(c->failed)
+    return VS_ERR_NOMEM;
   if(rc < 0) {
     c->malformed++;
     note_problem(c, where, why ? why : "out of memory while parsing");

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "vsink/store.h"
 
 static const char *const policy_names[] = {"version", "reject", "overwrite"};
@@ -25,43 +26,6 @@ const char *vs_on_existing_name(vs_on_existing p)
   if((unsigned)p >= sizeof(policy_names) / sizeof(policy_names[0]))
     return "unknown";
   return policy_names[p];
-}
-
-/* Length of the well-formed UTF-8 sequence at p (at most avail bytes), or 0.
- * Overlong forms, surrogates and code points above U+10FFFF are refused:
- * two spellings of one name must not become two objects. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-  unsigned c = p[0];
-  size_t n, i;
-  uint32_t cp;
-  if(c < 0x80)
-    return 1;
-  if(c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    cp = c & 0x1f;
-  }
-  else if(c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    cp = c & 0x0f;
-  }
-  else if(c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    cp = c & 0x07;
-  }
-  else
-    return 0;
-  if(avail < n)
-    return 0;
-  for(i = 1; i < n; i++) {
-    if((p[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (p[i] & 0x3f);
-  }
-  if((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-     (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
 }
 
 static int check_segment(const char *seg, size_t n, size_t at, vs_err *err)
@@ -100,7 +64,7 @@ int vs_store_check_key(const char *key, size_t len, vs_err *err)
       seg = ++i;
       continue;
     }
-    n = utf8_seq(k + i, len - i);
+    n = vs_utf8_seq(k + i, len - i);
     if(!n)
       return vs_fail(err, VS_ERR_INVALID,
                      "key is not valid UTF-8 at byte %zu", i);

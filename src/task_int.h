@@ -43,10 +43,6 @@ int vs_tparse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 int vs_tparse_tenths(const char *s, int64_t *tenths);
 /* true/false/1/0/yes/no, any case: 0 or -1. */
 int vs_tparse_bool(const char *s, int *b);
-/* Code points in s[0..n), or -1 when s is not valid UTF-8 (overlong forms,
- * surrogates and values over U+10FFFF are invalid). */
-long vs_tutf8_count(const char *s, size_t n);
-
 /* ---- rules (each returns 0 when the text passes) ------------------------ */
 int vs_rule_prompt(vs_task_errors *e, const char *text);
 /* width/height/resolution together: *w,*h set (0 when absent), *res the

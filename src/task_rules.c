@@ -6,54 +6,12 @@
 #include <strings.h>
 
 #include "task_int.h"
+#include "util/utf8.h"
 
 /* The value shown in an error: at most this many bytes of what was given. */
 #define VALUE_SHOWN 96
 
 /* ---- errors ------------------------------------------------------------- */
-static size_t utf8_len_at(const unsigned char *p, size_t n)
-{
-  unsigned c = p[0];
-  size_t need, i;
-  unsigned cp;
-  if(c < 0x80)
-    return 1;
-  if(c >= 0xc2 && c <= 0xdf)
-    need = 2, cp = c & 0x1f;
-  else if(c >= 0xe0 && c <= 0xef)
-    need = 3, cp = c & 0x0f;
-  else if(c >= 0xf0 && c <= 0xf4)
-    need = 4, cp = c & 0x07;
-  else
-    return 0;
-  if(n < need)
-    return 0;
-  for(i = 1; i < need; i++) {
-    if((p[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (p[i] & 0x3f);
-  }
-  if((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-     (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return need;
-}
-
-long vs_tutf8_count(const char *s, size_t n)
-{
-  const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0;
-  long count = 0;
-  while(i < n) {
-    size_t k = utf8_len_at(p + i, n - i);
-    if(!k)
-      return -1;
-    i += k;
-    count++;
-  }
-  return count;
-}
-
 /* Copies text for a person to read: whole characters only, control bytes and
  * broken UTF-8 as \xNN, "..." when cut. */
 static void show_value(char *out, size_t cap, const char *text)
@@ -61,7 +19,7 @@ static void show_value(char *out, size_t cap, const char *text)
   const unsigned char *p = (const unsigned char *)(text ? text : "");
   size_t n = strlen((const char *)p), i = 0, o = 0;
   while(i < n) {
-    size_t k = utf8_len_at(p + i, n - i);
+    size_t k = vs_utf8_seq(p + i, n - i);
     int esc = !k || p[i] < 0x20 || p[i] == 0x7f;
     size_t w = esc ? 4 : k;
     if(o + w > VALUE_SHOWN || o + w + 4 > cap) {
@@ -234,7 +192,7 @@ int vs_rule_prompt(vs_task_errors *e, const char *text)
             "positivePrompt is required");
     return -1;
   }
-  n = vs_tutf8_count(text, strlen(text));
+  n = vs_utf8_count(text, strlen(text));
   if(n < 0) {
     vs_terr(e, "positivePrompt", text, VS_A_PROMPT,
             "positivePrompt is not valid UTF-8");

@@ -11,6 +11,8 @@
 #include "cli/keys.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/utf8.h"
+#include "vsink/store.h"
 #include "vsink/sigv4.h"
 
 #define MAX_KEY 1024 /* bytes, S3's limit */
@@ -157,58 +159,25 @@ static int parse(int argc, char **argv, presign_opts *o)
   return 0;
 }
 
-/* S3's bucket naming rules: 3..63 of a-z 0-9 . -, a letter or digit at
- * each end. */
-static int valid_bucket(const char *b, size_t n)
-{
-  size_t i;
-  if(n < 3 || n > 63)
-    return 0;
-  for(i = 0; i < n; i++)
-    if(!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9') ||
-         ((b[i] == '.' || b[i] == '-') && i && i + 1 < n)))
-      return 0;
-  return 1;
-}
-
-/* S3 keys are UTF-8; refuse what S3 would. */
-static int valid_utf8(const unsigned char *s)
-{
-  while(*s) {
-    int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1
-          : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
-    unsigned cp;
-    int i;
-    if(n < 0)
-      return 0;
-    cp = n ? *s & (0x3f >> n) : *s;
-    for(i = 1; i <= n; i++) {
-      if((s[i] & 0xc0) != 0x80)
-        return 0;
-      cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-       (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-       (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-    s += n + 1;
-  }
-  return 1;
-}
-
 static int object_path(const char *target, vs_buf *path)
 {
   const char *slash = strchr(target, '/');
   size_t blen = slash ? (size_t)(slash - target) : 0;
   if(!slash || !slash[1])
     return bad("'%s': give BUCKET/KEY, like videos/clip.mp4", target);
-  if(!valid_bucket(target, blen))
-    return bad("bucket '%.*s': 3 to 63 of a-z, 0-9, '.' and '-', starting "
-               "and ending with a letter or digit", (int)blen, target);
+  {
+    char bucket[64];
+    vs_err err = {0};
+    snprintf(bucket, sizeof(bucket), "%.*s", (int)(blen < 63 ? blen : 63),
+             target);
+    if(blen > 63 || vs_store_check_bucket(bucket, &err))
+      return bad("bucket '%.*s': %s", (int)blen, target,
+                 blen > 63 ? "at most 63 characters" : err.msg);
+  }
   if(strlen(slash + 1) > MAX_KEY)
     return bad("key is %zu bytes; S3 allows at most %d", strlen(slash + 1),
                MAX_KEY);
-  if(!valid_utf8((const unsigned char *)slash + 1))
+  if(!vs_utf8_valid(slash + 1, strlen(slash + 1)))
     return bad("key is not valid UTF-8");
   vs_buf_addf(path, "/%s", target);
   return path->failed ? VS_EXIT_FAIL : 0;

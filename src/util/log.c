@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/utf8.h"
 #include "vsink/common.h"
 
 static int log_quiet;
@@ -15,41 +16,13 @@ void vs_log_set_quiet(int quiet)
   log_quiet = quiet;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-  size_t len, i;
-  unsigned cp;
-  if(s[0] < 0x80)
-    return 1;
-  if(s[0] >= 0xc2 && s[0] <= 0xdf)
-    len = 2, cp = s[0] & 0x1f;
-  else if(s[0] >= 0xe0 && s[0] <= 0xef)
-    len = 3, cp = s[0] & 0x0f;
-  else if(s[0] >= 0xf0 && s[0] <= 0xf4)
-    len = 4, cp = s[0] & 0x07;
-  else
-    return 0;
-  if(len > n)
-    return 0;
-  for(i = 1; i < len; i++) {
-    if((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (s[i] & 0x3f);
-  }
-  if((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-     (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return len;
-}
-
 int vs_buf_add_json_str(vs_buf *b, const char *s, size_t n)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0;
   vs_buf_addc(b, '"');
   while(i < n) {
-    size_t l = utf8_len(u + i, n - i);
+    size_t l = vs_utf8_seq(u + i, n - i);
     if(l == 0) {
       vs_buf_adds(b, "\\ufffd");
       i++;

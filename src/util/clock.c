@@ -47,21 +47,30 @@ static void split(int64_t s, int64_t *y, unsigned *mo, unsigned *d,
   *se = (unsigned)(rem % 60);
 }
 
+/* The formatters print into a roomy buffer first: the compiler cannot know
+ * that the fields are in range, and a truncated time must never go out. */
 void vs_time_amz(int64_t unix_s, char out[17])
 {
+  char buf[64];
   int64_t y;
   unsigned mo, d, h, mi, s;
   split(unix_s, &y, &mo, &d, &h, &mi, &s);
-  snprintf(out, 17, "%04d%02u%02uT%02u%02u%02uZ", (int)y, mo, d, h, mi, s);
+  snprintf(buf, sizeof(buf), "%04d%02u%02uT%02u%02u%02uZ", (int)y, mo, d, h,
+           mi, s);
+  memcpy(out, buf, 16);
+  out[16] = 0;
 }
 
 void vs_time_rfc3339(int64_t ms, char out[25])
 {
   int64_t y, sec = floordiv(ms, 1000);
   unsigned mo, d, h, mi, s;
+  char buf[80];
   split(sec, &y, &mo, &d, &h, &mi, &s);
-  snprintf(out, 25, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)y, mo, d, h,
-           mi, s, (unsigned)(ms - sec * 1000));
+  snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)y, mo,
+           d, h, mi, s, (unsigned)(ms - sec * 1000));
+  memcpy(out, buf, 24);
+  out[24] = 0;
 }
 
 void vs_time_http(int64_t unix_s, char out[30])
@@ -72,9 +81,12 @@ void vs_time_http(int64_t unix_s, char out[30])
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   int64_t y, days = floordiv(unix_s, 86400);
   unsigned mo, d, h, mi, s;
+  char buf[80];
   split(unix_s, &y, &mo, &d, &h, &mi, &s);
-  snprintf(out, 30, "%s, %02u %s %04d %02u:%02u:%02u GMT",
+  snprintf(buf, sizeof(buf), "%s, %02u %s %04d %02u:%02u:%02u GMT",
            wd[((days % 7) + 7) % 7], d, mn[mo - 1], (int)y, h, mi, s);
+  memcpy(out, buf, 29);
+  out[29] = 0;
 }
 
 /* Reads exactly n digits. */

@@ -39,40 +39,36 @@ int vs_fsync_dir(const char *path, vs_err *err)
   return VS_OK;
 }
 
+/* Creates the missing tail of path only: the common case (parents exist)
+ * costs one mkdir. */
 int vs_mkdirs(const char *path, mode_t mode, vs_err *err)
 {
-  char buf[PATH_MAX], parent[PATH_MAX];
+  char parent[PATH_MAX];
   struct stat st;
-  size_t n = strlen(path);
-  char *p;
-  if(n == 0 || n >= sizeof(buf))
+  int rc;
+  if(!*path || strlen(path) >= sizeof(parent))
     return vs_fail(err, VS_ERR_INVALID, "bad directory path");
-  if(!stat(path, &st))
-    return S_ISDIR(st.st_mode) ? VS_OK
-                               : vs_fail(err, VS_ERR_EXISTS,
-                                         "%s exists and is not a directory",
-                                         path);
-  memcpy(buf, path, n + 1);
-  for(p = buf + 1; ; p++) {
-    if(*p != '/' && *p)
-      continue;
-    char c = *p;
-    *p = 0;
-    if(mkdir(buf, mode) == 0) {
-      vs_dirname(buf, parent, sizeof(parent));
-      if(vs_fsync_dir(parent, err))
-        return err ? err->code : VS_ERR_IO;
-    }
-    else if(errno != EEXIST)
-      return vs_fail_errno(err, errno, "mkdir %s", buf);
-    else if(stat(buf, &st) || !S_ISDIR(st.st_mode))
-      return vs_fail(err, VS_ERR_EXISTS, "%s exists and is not a directory",
-                     buf);
-    *p = c;
-    if(!c)
-      break;
+  if(mkdir(path, mode) == 0) {
+    vs_dirname(path, parent, sizeof(parent));
+    return vs_fsync_dir(parent, err);
   }
-  return VS_OK;
+  if(errno == EEXIST) {
+    if(!stat(path, &st) && S_ISDIR(st.st_mode))
+      return VS_OK;
+    return vs_fail(err, VS_ERR_EXISTS, "%s exists and is not a directory",
+                   path);
+  }
+  if(errno != ENOENT)
+    return vs_fail_errno(err, errno, "mkdir %s", path);
+  vs_dirname(path, parent, sizeof(parent));
+  if(!strcmp(parent, path))
+    return vs_fail_errno(err, ENOENT, "mkdir %s", path);
+  rc = vs_mkdirs(parent, mode, err);
+  if(rc)
+    return rc;
+  if(mkdir(path, mode) && errno != EEXIST)
+    return vs_fail_errno(err, errno, "mkdir %s", path);
+  return vs_fsync_dir(parent, err);
 }
 
 int vs_write_all(int fd, const void *p, size_t n, vs_err *err)

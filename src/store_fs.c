@@ -676,8 +676,68 @@ static void fs_close(vs_store *base)
   free(s);
 }
 
+static int list_sorted(const char *keydir, char ***ids, size_t *n,
+                       vs_err *err);
+static void free_ids(char **ids, size_t n)
+{
+  while(n)
+    free(ids[--n]);
+  free(ids);
+}
+
+/* Called with the key's stripe locked: what @current should name once vid
+ * is gone (the newest other version), "" for nothing. */
+static int successor(const char *keydir, const char *vid, char *out,
+                     vs_err *err)
+{
+  char **ids = NULL;
+  size_t n = 0, i;
+  int rc = list_sorted(keydir, &ids, &n, err);
+  out[0] = 0;
+  for(i = n; !rc && i-- > 0;)
+    if(strcmp(ids[i], vid)) {
+      memcpy(out, ids[i], VID_LEN + 1);
+      break;
+    }
+  free_ids(ids, n);
+  return rc;
+}
+
+static int fs_remove(vs_store *base, const char *bucket, const char *key,
+                     const char *vid, vs_err *err)
+{
+  fs_store *s = (fs_store *)base;
+  char keydir[PATH_MAX], cur[VID_LEN + 1], next[VID_LEN + 1], p[PATH_MAX];
+  struct stat st;
+  int has, rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  unsigned stripe;
+  if(rc)
+    return rc;
+  if(!vid_valid(vid) ||
+     path_fmt(p, sizeof(p), err, "%s/@%s", keydir, vid) || lstat(p, &st))
+    return vs_fail(err, VS_ERR_NOTFOUND, "no version %s of %s/%s", vid,
+                   bucket, key);
+  stripe = stripe_of(keydir);
+  pthread_mutex_lock(&s->stripe[stripe]);
+  rc = read_current(keydir, cur, &has, err);
+  if(!rc && has && !strcmp(cur, vid)) {
+    rc = successor(keydir, vid, next, err);
+    if(!rc && next[0])
+      rc = swap_current(s, keydir, next, err);
+    else if(!rc && !path_fmt(p, sizeof(p), err, "%s/@current", keydir) &&
+            unlink(p))
+      rc = vs_fail_errno(err, errno, "unlink %s", p);
+  }
+  if(!rc) {
+    remove_version(keydir, vid);
+    rc = vs_fsync_dir(keydir, err);
+  }
+  pthread_mutex_unlock(&s->stripe[stripe]);
+  return rc;
+}
+
 static const vs_store_ops fs_ops = {fs_begin, fs_write, fs_commit, fs_abort,
-                                    fs_stat,  fs_open,  fs_close};
+                                    fs_stat,  fs_open,  fs_remove, fs_close};
 
 static int take_lock(fs_store *s, vs_err *err)
 {
@@ -811,7 +871,6 @@ int vs_store_fs_list_versions(vs_store *base, const char *bucket,
                               vs_err *err)
 {
   char keydir[PATH_MAX];
-  DIR *d;
   int rc;
   *ids = NULL;
   *n = 0;
@@ -820,6 +879,16 @@ int vs_store_fs_list_versions(vs_store *base, const char *bucket,
   rc = key_dir((fs_store *)base, bucket, key, keydir, sizeof(keydir), err);
   if(rc)
     return rc;
+  return list_sorted(keydir, ids, n, err);
+}
+
+static int list_sorted(const char *keydir, char ***ids, size_t *n,
+                       vs_err *err)
+{
+  DIR *d;
+  int rc;
+  *ids = NULL;
+  *n = 0;
   d = opendir(keydir);
   if(!d)
     return errno == ENOENT ? VS_OK

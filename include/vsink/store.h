@@ -72,6 +72,12 @@ typedef struct vs_store_ops {
   int (*open)(vs_store *s, const char *bucket, const char *key,
               const char *version_id, int *fd, vs_object_info *info,
               vs_err *err);
+  /* Takes a committed version back (the sink does when it cannot record
+   * it in the manifest): if it is current, the newest older version becomes
+   * current again (or the key is left empty). VS_ERR_NOTFOUND if there is
+   * no such version. */
+  int (*remove)(vs_store *s, const char *bucket, const char *key,
+                const char *version_id, vs_err *err);
   void (*close)(vs_store *s);
 } vs_store_ops;
 
@@ -124,6 +130,9 @@ static inline int vs_store_open(vs_store *s, const char *b, const char *k,
                                 const char *v, int *fd, vs_object_info *i,
                                 vs_err *e)
 { return s->ops->open(s, b, k, v, fd, i, e); }
+static inline int vs_store_remove(vs_store *s, const char *b, const char *k,
+                                  const char *v, vs_err *e)
+{ return s->ops->remove(s, b, k, v, e); }
 static inline void vs_store_close(vs_store *s)
 { if(s) s->ops->close(s); }
 

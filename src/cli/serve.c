@@ -1,12 +1,285 @@
-/* vsink serve: placeholder until its part lands. */
+/* vsink serve: options, start-up, signals. The sink itself is
+ * vs_server_* in the library. */
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/keys.h"
+#include "cli/opts.h"
+#include "util/log.h"
+#include "vsink/server.h"
+#include "vsink/sigv4.h"
+
+#define MAX_BUCKETS 64
+
+typedef struct serve_opts {
+  const char *listen, *data, *region, *manifest, *credentials, *node;
+  const char *buckets[MAX_BUCKETS];
+  size_t n_buckets;
+  uint64_t max_object_size;
+  unsigned threads, shutdown_timeout, idle_timeout, max_conn, max_conn_ip;
+  vs_on_existing on_existing;
+} serve_opts;
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+    "usage: vsink serve [options]\n"
+    "  --listen ADDR:PORT         [127.0.0.1:9000]\n"
+    "  --data DIR                 objects and generated keys [./vsink-data]\n"
+    "  --bucket NAME              a bucket to serve, repeatable [videos]\n"
+    "  --region R                 SigV4 region [us-east-1]\n"
+    "  --manifest DIR             [DATA/manifest]\n"
+    "  --node NAME                this writer's name in the manifest [host]\n"
+    "  --max-object-size BYTES    e.g. 5GiB, 200MiB [5GiB]\n"
+    "  --threads N                [number of cores]\n"
+    "  --shutdown-timeout S       let uploads finish on SIGTERM [30]\n"
+    "  --on-existing version|reject|overwrite   [version]\n"
+    "  --idle-timeout S           close idle connections [30]\n"
+    "  --max-connections N        [1024]\n"
+    "  --max-connections-per-ip N [256]\n"
+    "  --credentials FILE         'KEYID SECRET' lines; SIGHUP re-reads it\n"
+    "Credentials otherwise come from VSINK_ACCESS_KEY_ID and\n"
+    "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n");
+}
+
+static int bad(const char *opt, const char *val, const char *allowed)
+{
+  fprintf(stderr, "vsink serve: %s '%s': %s\n", opt, val, allowed);
+  return VS_EXIT_USAGE;
+}
+
+static int parse(int argc, char **argv, serve_opts *o)
+{
+  static const struct option lo[] = {
+    {"listen", 1, 0, 'l'}, {"data", 1, 0, 'd'}, {"bucket", 1, 0, 'b'},
+    {"region", 1, 0, 'r'}, {"manifest", 1, 0, 'm'},
+    {"max-object-size", 1, 0, 'S'}, {"threads", 1, 0, 't'},
+    {"shutdown-timeout", 1, 0, 'T'}, {"on-existing", 1, 0, 'e'},
+    {"credentials", 1, 0, 'c'}, {"node", 1, 0, 'n'},
+    {"idle-timeout", 1, 0, 'i'}, {"max-connections", 1, 0, 'C'},
+    {"max-connections-per-ip", 1, 0, 'P'}, {"help", 0, 0, 'h'},
+    {0, 0, 0, 0}};
+  unsigned long long v;
+  int c;
+  *o = (serve_opts){.listen = "127.0.0.1:9000", .data = "./vsink-data",
+                    .region = "us-east-1", .max_object_size = 5ULL << 30,
+                    .shutdown_timeout = 30};
+  optind = 1;
+  while((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    switch(c) {
+    case 'l': o->listen = optarg; break;
+    case 'd': o->data = optarg; break;
+    case 'r': o->region = optarg; break;
+    case 'm': o->manifest = optarg; break;
+    case 'c': o->credentials = optarg; break;
+    case 'n': o->node = optarg; break;
+    case 'b':
+      if(o->n_buckets == MAX_BUCKETS)
+        return bad("--bucket", optarg, "at most 64 buckets");
+      o->buckets[o->n_buckets++] = optarg;
+      break;
+    case 'S':
+      if(vs_cli_parse_size(optarg, &o->max_object_size) ||
+         !o->max_object_size)
+        return bad("--max-object-size", optarg, "a size such as 5GiB");
+      break;
+    case 't':
+      if(vs_cli_parse_uint(optarg, 1, 1024, &v))
+        return bad("--threads", optarg, "1..1024");
+      o->threads = (unsigned)v;
+      break;
+    case 'T':
+      if(vs_cli_parse_uint(optarg, 0, 86400, &v))
+        return bad("--shutdown-timeout", optarg, "0..86400 seconds");
+      o->shutdown_timeout = (unsigned)v;
+      break;
+    case 'i':
+      if(vs_cli_parse_uint(optarg, 1, 86400, &v))
+        return bad("--idle-timeout", optarg, "1..86400 seconds");
+      o->idle_timeout = (unsigned)v;
+      break;
+    case 'C':
+      if(vs_cli_parse_uint(optarg, 1, 1000000, &v))
+        return bad("--max-connections", optarg, "1..1000000");
+      o->max_conn = (unsigned)v;
+      break;
+    case 'P':
+      if(vs_cli_parse_uint(optarg, 1, 1000000, &v))
+        return bad("--max-connections-per-ip", optarg, "1..1000000");
+      o->max_conn_ip = (unsigned)v;
+      break;
+    case 'e':
+      if(vs_on_existing_parse(optarg, &o->on_existing))
+        return bad("--on-existing", optarg, "version, reject or overwrite");
+      break;
+    case 'h':
+      usage(stdout);
+      return -1;
+    default:
+      usage(stderr);
+      return VS_EXIT_USAGE;
+    }
+  }
+  if(optind < argc)
+    return bad("argument", argv[optind], "serve takes no arguments");
+  if(!o->n_buckets)
+    o->buckets[o->n_buckets++] = "videos";
+  return 0;
+}
+
+/* Enough descriptors for the connection limit: raise the soft limit to the
+ * hard one. */
+static void raise_nofile(void)
+{
+  struct rlimit rl;
+  if(!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static void print_ready(const serve_opts *o, vs_server *srv, vs_keyring *kr)
+{
+  const char *kid, *secret;
+  char endpoint[300], *url = NULL;
+  const char *host = o->listen;
+  const char *colon = strrchr(o->listen, ':');
+  vs_sigv4_creds c;
+  vs_presign_req pr;
+  if(colon == o->listen || !strncmp(o->listen, "0.0.0.0:", 8))
+    host = "127.0.0.1:";
+  snprintf(endpoint, sizeof(endpoint), "http://%.*s:%u",
+           (int)(strrchr(host, ':') - host), host, vs_server_port(srv));
+  printf("vsink: listening on %s (buckets:", endpoint);
+  for(size_t i = 0; i < o->n_buckets; i++)
+    printf(" %s", o->buckets[i]);
+  printf(")\n");
+  if(!vs_keyring_first(kr, &kid, &secret)) {
+    c = (vs_sigv4_creds){kid, secret, o->region, "s3"};
+    pr = (vs_presign_req){"PUT", endpoint, NULL, NULL,
+                          vs_now_ms(NULL, NULL) / 1000, 3600};
+    char path[300];
+    snprintf(path, sizeof(path), "/%s/example.mp4", o->buckets[0]);
+    pr.path = path;
+    if(!vs_sigv4_presign(&c, &pr, &url, NULL))
+      printf("upload example (valid 1 h):\n  curl -T video.mp4 '%s'\n", url);
+    free(url);
+  }
+  fflush(stdout);
+}
+
+static int open_parts(const serve_opts *o, vs_store **store,
+                      vs_manifest **man)
+{
+  char mdir[PATH_MAX];
+  vs_store_fs_opts so = {o->data, NULL, NULL};
+  vs_manifest_opts mo = {0};
+  vs_err err = {0};
+  int cleaned = 0;
+  if(vs_store_fs_open(store, &so, &cleaned, &err)) {
+    fprintf(stderr, "vsink serve: data folder %s: %s\n", o->data, err.msg);
+    return VS_EXIT_FAIL;
+  }
+  if(cleaned)
+    vs_log("warn", "removed %d temporary files left by an earlier crash",
+           cleaned);
+  snprintf(mdir, sizeof(mdir), "%s/manifest", o->data);
+  mo.dir = o->manifest ? o->manifest : mdir;
+  mo.node = o->node;
+  if(vs_manifest_open(man, &mo, &err)) {
+    fprintf(stderr, "vsink serve: manifest %s: %s\n", mo.dir, err.msg);
+    vs_store_close(*store);
+    return VS_EXIT_FAIL;
+  }
+  return 0;
+}
+
+static void reload_keys(const serve_opts *o, vs_server *srv)
+{
+  vs_keyring *kr = NULL;
+  if(vs_cli_keys(o->credentials, o->data, 0, &kr)) {
+    vs_log("error", "SIGHUP: credentials not reloaded; keeping the old ones");
+    return;
+  }
+  vs_server_set_keys(srv, kr);
+  vs_log("info", "SIGHUP: credentials reloaded (%zu keys)",
+         vs_keyring_count(kr));
+}
+
+/* The main thread only waits for signals: every server thread inherits a
+ * mask that blocks them, so no handler runs inside libmicrohttpd. */
+static int wait_for_signals(const serve_opts *o, vs_server *srv,
+                            sigset_t *set)
+{
+  for(;;) {
+    int sig;
+    if(sigwait(set, &sig))
+      continue;
+    if(sig == SIGHUP) {
+      reload_keys(o, srv);
+      continue;
+    }
+    vs_log("info", "%s: stopping; %u requests in flight, waiting up to %u s",
+           sig == SIGTERM ? "SIGTERM" : "SIGINT", vs_server_in_flight(srv),
+           o->shutdown_timeout);
+    unsigned aborted = vs_server_shutdown(srv, o->shutdown_timeout);
+    vs_log("info", "stopped; %u requests aborted", aborted);
+    return 0;
+  }
+}
 
 int vs_cli_serve(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "vsink serve: not built yet\n");
-  return VS_EXIT_FAIL;
+  serve_opts o;
+  vs_store *store = NULL;
+  vs_manifest *man = NULL;
+  vs_keyring *kr = NULL;
+  vs_server *srv = NULL;
+  vs_server_config cfg;
+  vs_err err = {0};
+  sigset_t set;
+  int rc = parse(argc, argv, &o);
+  if(rc)
+    return rc < 0 ? VS_EXIT_OK : rc;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  raise_nofile();
+  if((rc = open_parts(&o, &store, &man)))
+    return rc;
+  if(vs_cli_keys(o.credentials, o.data, 1, &kr)) {
+    rc = VS_EXIT_FAIL;
+    goto out;
+  }
+  cfg = (vs_server_config){
+    .listen = o.listen, .buckets = o.buckets, .n_buckets = o.n_buckets,
+    .region = o.region, .max_object_size = o.max_object_size,
+    .threads = o.threads, .on_existing = o.on_existing,
+    .idle_timeout_s = o.idle_timeout, .max_connections = o.max_conn,
+    .max_connections_per_ip = o.max_conn_ip, .store = store,
+    .manifest = man, .keys = kr};
+  if(vs_server_start(&srv, &cfg, &err)) {
+    fprintf(stderr, "vsink serve: %s\n", err.msg);
+    vs_keyring_free(kr);
+    rc = VS_EXIT_FAIL;
+    goto out;
+  }
+  print_ready(&o, srv, kr);
+  rc = wait_for_signals(&o, srv, &set);
+out:
+  vs_server_free(srv);
+  vs_manifest_close(man);
+  vs_store_close(store);
+  return rc;
 }

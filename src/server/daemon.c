@@ -1,1 +1,457 @@
-/* placeholder: filled in by its part's work */
+/* The sink's daemon: libmicrohttpd set-up, request life cycle, routing,
+ * graceful shutdown. Route families live in their own files. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/internal.h"
+#include "util/buf.h"
+#include "util/enc.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "vsink/sigv4.h"
+
+#define DEFAULT_MAX_OBJECT (5ULL << 30)
+/* MHD's per-connection pool; about half of it is the read buffer, which is
+ * the largest piece a body arrives in. 64 KiB keeps per-chunk work (hash,
+ * write syscall) cheap while 256 uploads stay within a few tens of MiB. */
+#define CONN_MEMORY (64 * 1024)
+
+const char *vs__header(struct MHD_Connection *c, const char *name)
+{
+  return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+vs_keyring *vs__keys_acquire(vs_server *s)
+{
+  pthread_rwlock_rdlock(&s->keys_lock);
+  return s->keys;
+}
+
+void vs__keys_release(vs_server *s)
+{
+  pthread_rwlock_unlock(&s->keys_lock);
+}
+
+void vs_server_set_keys(vs_server *s, vs_keyring *keys)
+{
+  vs_keyring *old;
+  pthread_rwlock_wrlock(&s->keys_lock);
+  old = s->keys;
+  s->keys = keys;
+  pthread_rwlock_unlock(&s->keys_lock);
+  vs_keyring_free(old);
+}
+
+int vs__bucket_known(const vs_server *s, const char *bucket)
+{
+  size_t i;
+  for(i = 0; i < s->cfg.n_buckets; i++)
+    if(!strcmp(s->buckets[i], bucket))
+      return 1;
+  return 0;
+}
+
+enum MHD_Result vs__send(vs__req *r, unsigned status,
+                         struct MHD_Response *resp)
+{
+  enum MHD_Result ret;
+  MHD_add_response_header(resp, "x-amz-request-id", r->id);
+  MHD_add_response_header(resp, "Server", "vsink");
+  if(atomic_load(&r->srv->stopping))
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  r->status = status;
+  ret = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+/* Called first for every request, with the URI exactly as sent: the raw
+ * form is what SigV4 signs, and MHD's own `url` argument is already
+ * decoded. The request's state starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  vs_server *s = cls;
+  vs__req *r = calloc(1, sizeof(*r));
+  unsigned char rnd[8];
+  if(!r)
+    return NULL;
+  r->srv = s;
+  r->conn = conn;
+  r->raw_uri = strdup(uri);
+  r->start_ms = vs_now_ms(NULL, NULL);
+  r->content_length = -1;
+  if(vs_random(rnd, sizeof(rnd), NULL))
+    memset(rnd, 0, sizeof(rnd));
+  vs_hex(rnd, sizeof(rnd), r->id);
+  atomic_fetch_add(&s->m.in_flight, 1);
+  atomic_fetch_add(&s->m.requests, 1);
+  return r;
+}
+
+/* "/bucket/key..." -> route and decoded parts. */
+static int route(vs__req *r)
+{
+  const char *p = r->raw_uri, *q = strchr(p, '?');
+  size_t plen = q ? (size_t)(q - p) : strlen(p);
+  size_t n;
+  char *path;
+  if(plen == 8 && !strncmp(p, "/healthz", 8))
+    return VS__R_HEALTH;
+  if(plen == 8 && !strncmp(p, "/metrics", 8))
+    return VS__R_METRICS;
+  if(plen > 7 && !strncmp(p, "/hooks/", 7))
+    return VS__R_HOOK;
+  path = vs_sigv4_uri_decode(p, plen, &n);
+  if(!path || path[0] != '/') {
+    free(path);
+    return VS__R_NONE;
+  }
+  {
+    char *slash = memchr(path + 1, '/', n - 1);
+    size_t blen = slash ? (size_t)(slash - path - 1) : n - 1;
+    r->bucket = strndup(path + 1, blen);
+    if(slash) {
+      r->key_len = n - (size_t)(slash + 1 - path);
+      r->key = malloc(r->key_len + 1);
+      if(r->key) {
+        memcpy(r->key, slash + 1, r->key_len);
+        r->key[r->key_len] = 0;
+      }
+    }
+  }
+  free(path);
+  return VS__R_OBJECT;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+  vs__req *r = *req_cls;
+  (void)cls;
+  (void)url;
+  (void)version;
+  if(!r)
+    return MHD_NO; /* out of memory in on_uri: drop the connection */
+  r->conn = conn;
+  if(!r->started) {
+    r->started = 1;
+    snprintf(r->method, sizeof(r->method), "%s", method);
+    r->route = route(r);
+  }
+  if(r->rejected) {
+    *upload_data_size = 0; /* an answer is queued; MHD discards the rest */
+    return MHD_YES;
+  }
+  switch(r->route) {
+  case VS__R_HEALTH:
+    return vs__health(r);
+  case VS__R_METRICS:
+    return vs__metrics_page(r);
+  case VS__R_HOOK:
+    return vs__hook(r, upload_data, upload_data_size);
+  case VS__R_OBJECT:
+    return vs__object(r, upload_data, upload_data_size);
+  default:
+    r->rejected = 1;
+    return vs__s3_error(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
+  }
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+  switch(toe) {
+  case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+    return NULL;
+  case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+    return "timeout";
+  case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+    return "shutdown";
+  case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+  case MHD_REQUEST_TERMINATED_READ_ERROR:
+    return "client-abort";
+  default:
+    return "error";
+  }
+}
+
+const char *vs__remote(struct MHD_Connection *conn, char *buf, size_t cap)
+{
+  const union MHD_ConnectionInfo *ci =
+    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+         : NULL;
+  buf[0] = 0;
+  if(ci && ci->client_addr)
+    getnameinfo(ci->client_addr,
+                ci->client_addr->sa_family == AF_INET6
+                  ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                buf, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
+  return buf;
+}
+
+/* One JSON line per request. Never the query string: it holds signatures. */
+static void log_request(vs__req *r, enum MHD_RequestTerminationCode toe)
+{
+  vs_buf b = VS_BUF_INIT;
+  const char *term = termination_name(toe);
+  char addr[64];
+  vs_buf_adds(&b, ",\"level\":\"info\",\"msg\":\"request\",\"id\":");
+  vs_buf_add_json_str(&b, r->id, strlen(r->id));
+  vs_buf_adds(&b, ",\"method\":");
+  vs_buf_add_json_str(&b, r->method, strlen(r->method));
+  if(r->bucket) {
+    vs_buf_adds(&b, ",\"bucket\":");
+    vs_buf_add_json_str(&b, r->bucket, strlen(r->bucket));
+  }
+  if(r->key) {
+    vs_buf_adds(&b, ",\"key\":");
+    vs_buf_add_json_str(&b, r->key, r->key_len);
+  }
+  else if(r->route != VS__R_OBJECT) {
+    const char *q = strchr(r->raw_uri ? r->raw_uri : "", '?');
+    size_t n = r->raw_uri ? (q ? (size_t)(q - r->raw_uri)
+                                : strlen(r->raw_uri)) : 0;
+    vs_buf_adds(&b, ",\"path\":");
+    vs_buf_add_json_str(&b, r->raw_uri ? r->raw_uri : "", n);
+  }
+  vs_buf_addf(&b, ",\"status\":%u,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+              "\"ms\":%lld", r->status, (unsigned long long)r->bytes_in,
+              (unsigned long long)r->bytes_out,
+              (long long)(vs_now_ms(NULL, NULL) - r->start_ms));
+  vs_buf_adds(&b, ",\"remote\":");
+  vs__remote(r->conn, addr, sizeof(addr));
+  vs_buf_add_json_str(&b, addr, strlen(addr));
+  if(term)
+    vs_buf_addf(&b, ",\"aborted\":\"%s\"", term);
+  vs_log_fields(b.data ? b.data : "", b.len);
+  vs_buf_free(&b);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+  vs_server *s = cls;
+  vs__req *r = *req_cls;
+  (void)conn;
+  if(!r)
+    return;
+  if(r->route == VS__R_OBJECT)
+    vs__object_done(r, toe);
+  log_request(r, toe);
+  free(r->raw_uri);
+  free(r->bucket);
+  free(r->key);
+  free(r->content_type);
+  free(r->body);
+  free(r);
+  *req_cls = NULL;
+  atomic_fetch_sub(&s->m.in_flight, 1);
+}
+
+/* MHD's own messages go into our JSON log. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  vs_buf b = VS_BUF_INIT;
+  (void)cls;
+  vs_buf_vaddf(&b, fmt, ap);
+  while(b.len && b.data[b.len - 1] == '\n')
+    b.data[--b.len] = 0;
+  vs_log("warn", "libmicrohttpd: %s", vs_buf_str(&b));
+  vs_buf_free(&b);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss,
+                        vs_err *err)
+{
+  char host[256];
+  const char *colon = strrchr(listen, ':');
+  char *end;
+  long port;
+  size_t hl;
+  memset(ss, 0, sizeof(*ss));
+  if(!colon)
+    return vs_fail(err, VS_ERR_INVALID, "--listen %s: expected ADDR:PORT",
+                   listen);
+  port = strtol(colon + 1, &end, 10);
+  if(*end || end == colon + 1 || port < 0 || port > 65535)
+    return vs_fail(err, VS_ERR_INVALID, "--listen %s: bad port", listen);
+  hl = (size_t)(colon - listen);
+  if(hl >= sizeof(host))
+    return vs_fail(err, VS_ERR_INVALID, "--listen %s: address too long",
+                   listen);
+  memcpy(host, listen, hl);
+  host[hl] = 0;
+  if(hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    host[hl - 1] = 0;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    if(inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+      return vs_fail(err, VS_ERR_INVALID, "--listen %s: bad IPv6 address",
+                     listen);
+    return VS_OK;
+  }
+  {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if(hl == 0)
+      a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if(inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+      return vs_fail(err, VS_ERR_INVALID,
+                     "--listen %s: bad IPv4 address (use [v6]:port for IPv6)",
+                     listen);
+  }
+  return VS_OK;
+}
+
+static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
+{
+  size_t i;
+  s->cfg = *c;
+  if(!s->cfg.max_object_size)
+    s->cfg.max_object_size = DEFAULT_MAX_OBJECT;
+  if(!s->cfg.threads) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    s->cfg.threads = n > 0 ? (unsigned)n : 2;
+  }
+  if(!s->cfg.idle_timeout_s)
+    s->cfg.idle_timeout_s = 30;
+  if(!s->cfg.max_connections)
+    s->cfg.max_connections = 1024;
+  if(!s->cfg.max_connections_per_ip)
+    s->cfg.max_connections_per_ip = 256;
+  s->region = strdup(c->region ? c->region : "us-east-1");
+  s->buckets = calloc(c->n_buckets ? c->n_buckets : 1, sizeof(char *));
+  if(!s->region || !s->buckets)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  for(i = 0; i < c->n_buckets; i++) {
+    if(vs_store_check_bucket(c->buckets[i], err))
+      return VS_ERR_INVALID;
+    s->buckets[i] = strdup(c->buckets[i]);
+    if(!s->buckets[i])
+      return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  }
+  if(!c->store || !c->manifest || !c->keys)
+    return vs_fail(err, VS_ERR_INVALID, "server needs a store, a manifest "
+                   "and keys");
+  return VS_OK;
+}
+
+static void free_server(vs_server *s)
+{
+  size_t i;
+  if(!s)
+    return;
+  for(i = 0; s->buckets && i < s->cfg.n_buckets; i++)
+    free(s->buckets[i]);
+  free(s->buckets);
+  free(s->region);
+  vs_keyring_free(s->keys);
+  pthread_rwlock_destroy(&s->keys_lock);
+  pthread_mutex_destroy(&s->hooks_lock);
+  free(s);
+}
+
+int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
+{
+  struct sockaddr_storage ss;
+  const union MHD_DaemonInfo *di;
+  vs_server *s;
+  int rc;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  rc = parse_listen(c->listen ? c->listen : "127.0.0.1:9000", &ss, err);
+  if(rc)
+    return rc;
+  if(ss.ss_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  s = calloc(1, sizeof(*s));
+  if(!s)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  pthread_rwlock_init(&s->keys_lock, NULL);
+  pthread_mutex_init(&s->hooks_lock, NULL);
+  rc = copy_config(s, c, err);
+  if(rc) {
+    s->cfg.keys = NULL; /* still the caller's on failure */
+    free_server(s);
+    return rc;
+  }
+  s->mhd = MHD_start_daemon(
+    flags, 0, NULL, NULL, on_request, s,
+    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so it sees all */
+    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+    MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
+    MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
+    MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_ip,
+    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+    MHD_OPTION_END);
+  if(!s->mhd) {
+    int e = errno;
+    s->keys = NULL;
+    free_server(s);
+    return vs_fail(err, VS_ERR_IO, "cannot listen on %s: %s",
+                   c->listen ? c->listen : "127.0.0.1:9000",
+                   e ? strerror(e) : "libmicrohttpd refused the options");
+  }
+  s->keys = c->keys;
+  di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = di ? di->port : 0;
+  *out = s;
+  return VS_OK;
+}
+
+uint16_t vs_server_port(const vs_server *s)
+{
+  return s->port;
+}
+
+unsigned vs_server_in_flight(const vs_server *s)
+{
+  return atomic_load(&((vs_server *)s)->m.in_flight);
+}
+
+unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
+{
+  MHD_socket ls;
+  int64_t deadline = vs_now_ms(NULL, NULL) + (int64_t)timeout_s * 1000;
+  unsigned left;
+  if(!s->mhd)
+    return 0;
+  atomic_store(&s->stopping, 1);
+  ls = MHD_quiesce_daemon(s->mhd);
+  if(ls != MHD_INVALID_SOCKET)
+    close(ls);
+  while((left = vs_server_in_flight(s)) > 0 &&
+        vs_now_ms(NULL, NULL) < deadline) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  MHD_stop_daemon(s->mhd);
+  s->mhd = NULL;
+  return left;
+}
+
+void vs_server_free(vs_server *s)
+{
+  if(!s)
+    return;
+  if(s->mhd)
+    vs_server_shutdown(s, 0);
+  free_server(s);
+}

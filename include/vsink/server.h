@@ -1,0 +1,67 @@
+/* The sink: a small HTTP server (libmicrohttpd, epoll, a thread pool) that
+ * speaks path-style S3 for PUT/GET/HEAD of objects, verifies SigV4 on every
+ * request before reading a body byte, streams bodies into a store while
+ * hashing them, and records each stored object in the manifest before it
+ * answers 200. The server owns no global state: several may run in one
+ * process (the tests do). */
+#ifndef VSINK_SERVER_H
+#define VSINK_SERVER_H
+
+#include <stdint.h>
+
+#include "vsink/common.h"
+#include "vsink/manifest.h"
+#include "vsink/sigv4.h"
+#include "vsink/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vs_server vs_server;
+struct vs_s3_target; /* vsink/s3.h */
+
+typedef struct vs_server_config {
+  const char *listen;            /* "127.0.0.1:9000", "[::1]:0", ":9000" */
+  const char *const *buckets;    /* the buckets this sink serves */
+  size_t n_buckets;
+  const char *region;            /* "us-east-1" */
+  uint64_t max_object_size;      /* 0: 5 GiB */
+  unsigned threads;              /* 0: number of cores */
+  vs_on_existing on_existing;
+  unsigned idle_timeout_s;       /* 0: 30 */
+  unsigned max_connections;      /* 0: 1024 */
+  unsigned max_connections_per_ip; /* 0: 256 */
+  vs_store *store;               /* borrowed; outlives the server */
+  vs_manifest *manifest;         /* borrowed; outlives the server */
+  vs_keyring *keys;              /* owned by the server from start on */
+  /* Result hooks: where deliveries already recorded are remembered, so a
+   * redelivery (the API retries; it may deliver twice) is answered 200 and
+   * recorded once, across restarts too. NULL: in memory only. */
+  const char *state_dir;
+  /* The bucket that hooks for bucket targets HEAD after a result, to write
+   * the `stored` event (NULL: such hooks record the result only). */
+  const struct vs_s3_target *s3;
+  vs_now_fn now;                 /* NULL: the real clock */
+  void *now_ctx;
+} vs_server_config;
+
+int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err);
+/* The port actually bound (useful with port 0). */
+uint16_t vs_server_port(const vs_server *s);
+/* Replaces the keyring (SIGHUP re-reads the credentials file); the server
+ * takes ownership and frees the old one once no request uses it. */
+void vs_server_set_keys(vs_server *s, vs_keyring *keys);
+/* Requests in flight now. */
+unsigned vs_server_in_flight(const vs_server *s);
+/* Graceful stop: accept no new connections, let requests in flight finish
+ * for up to timeout_s seconds, then abort the rest cleanly (their uploads
+ * leave nothing behind). Returns how many were aborted. */
+unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s);
+/* Stops (if still running) and frees. */
+void vs_server_free(vs_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

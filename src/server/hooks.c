@@ -1,0 +1,351 @@
+/* POST /hooks/<taskUUID>[/s3/<bucket>/<key>]: the generation API's result
+ * callback. The URL is presigned by `vsink submit` (POST, so it cannot be
+ * replayed as anything else, and the taskUUID in its path is signed), the
+ * body is {"data":[item]} or {"errors":[item]}. Each item becomes a
+ * `result` or `failed` event, durable before the 200. The API retries and
+ * may deliver twice: an item already recorded is answered 200 and not
+ * recorded again. For a bucket target the object is then HEADed in the
+ * bucket and a `stored` event written from what the bucket says. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/internal.h"
+#include "util/dec.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/uuid.h"
+#include "vsink/s3.h"
+#include "vsink/task.h"
+
+#define HOOK_MAX_BODY (1024 * 1024)
+
+typedef struct hook_target {
+  char task_uuid[37];
+  char *bucket; /* bucket target, or NULL */
+  char *key;
+} hook_target;
+
+static enum MHD_Result refuse(vs__req *r, vs__s3code code, const char *msg)
+{
+  atomic_fetch_add(&r->srv->m.hooks_rejected, 1);
+  r->rejected = 1;
+  r->phase = 2;
+  return vs__s3_error(r, code, msg);
+}
+
+/* "/hooks/<uuid>" or "/hooks/<uuid>/s3/<bucket>/<key...>" */
+static int parse_target(const char *raw_uri, hook_target *t)
+{
+  const char *q = strchr(raw_uri, '?');
+  size_t n, plen = q ? (size_t)(q - raw_uri) : strlen(raw_uri);
+  char *path = vs_sigv4_uri_decode(raw_uri, plen, &n), *p, *slash;
+  int rc = -1;
+  memset(t, 0, sizeof(*t));
+  if(!path || n != strlen(path) || strncmp(path, "/hooks/", 7))
+    goto out;
+  p = path + 7;
+  if(strlen(p) < 36 || !vs_uuid_is_v4(p, 36) || (p[36] && p[36] != '/'))
+    goto out;
+  for(int i = 0; i < 36; i++)
+    t->task_uuid[i] = (char)tolower((unsigned char)p[i]);
+  p += 36;
+  if(!*p) {
+    rc = 0;
+    goto out;
+  }
+  if(strncmp(p, "/s3/", 4) || !(slash = strchr(p + 4, '/')) || !slash[1])
+    goto out;
+  t->bucket = strndup(p + 4, (size_t)(slash - p - 4));
+  t->key = strdup(slash + 1);
+  rc = t->bucket && t->key ? 0 : -1;
+out:
+  free(path);
+  return rc;
+}
+
+static void free_target(hook_target *t)
+{
+  free(t->bucket);
+  free(t->key);
+}
+
+/* ---- de-duplication: a marker file per recorded item ---------------------
+ * Checked and written under hooks_lock. The event is appended before the
+ * marker, so a crash between the two can only cause a duplicate line on
+ * redelivery (the report folds those), never a lost result. */
+static int marker_path(vs_server *s, const char *task, const char *item,
+                       char *out, size_t cap)
+{
+  char safe[80];
+  size_t i, j = 0;
+  for(i = 0; item[i] && j < sizeof(safe) - 1; i++)
+    safe[j++] = (item[i] == '/' || item[i] == '.') ? '_' : item[i];
+  safe[j] = 0;
+  return snprintf(out, cap, "%s/hooks/%s/%s", s->cfg.state_dir, task, safe) >=
+         (int)cap ? -1 : 0;
+}
+
+static int seen(vs_server *s, const char *task, const char *item)
+{
+  char p[1024];
+  struct stat st;
+  if(!s->cfg.state_dir || marker_path(s, task, item, p, sizeof(p)))
+    return 0;
+  return stat(p, &st) == 0;
+}
+
+static void remember(vs_server *s, const char *task, const char *item)
+{
+  char p[1024], dir[1024];
+  int fd;
+  if(!s->cfg.state_dir || marker_path(s, task, item, p, sizeof(p)))
+    return;
+  vs_dirname(p, dir, sizeof(dir));
+  if(vs_mkdirs(dir, 0755, NULL))
+    return;
+  fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if(fd >= 0)
+    close(fd);
+}
+
+/* ---- events --------------------------------------------------------------- */
+static cJSON *result_fields(const vs_task_item *it)
+{
+  cJSON *f = cJSON_CreateObject();
+  char cost[VS_DEC_STRLEN], seed[24];
+  cJSON_AddStringToObject(f, "taskUUID", it->task_uuid);
+  cJSON_AddStringToObject(f, "videoUUID", it->video_uuid);
+  if(it->video_url)
+    cJSON_AddStringToObject(f, "videoURL", it->video_url);
+  if(it->has_seed) {
+    snprintf(seed, sizeof(seed), "%lld", (long long)it->seed);
+    cJSON_AddRawToObject(f, "seed", seed); /* exact: never a double */
+  }
+  if(it->has_cost) {
+    vs_dec_format(it->cost, 0, cost);
+    cJSON_AddStringToObject(f, "cost", cost);
+  }
+  if(it->has_nsfw)
+    cJSON_AddBoolToObject(f, "NSFWContent", it->nsfw);
+  cJSON_AddStringToObject(f, "source", "webhook");
+  return f;
+}
+
+static cJSON *failed_fields(const vs_task_api_error *e, const char *task)
+{
+  cJSON *f = cJSON_CreateObject();
+  cJSON_AddStringToObject(f, "taskUUID", e->task_uuid ? e->task_uuid : task);
+  cJSON_AddStringToObject(f, "code", e->code ? e->code : "unknown");
+  cJSON_AddStringToObject(f, "message", e->message ? e->message : "");
+  if(e->parameter)
+    cJSON_AddStringToObject(f, "parameter", e->parameter);
+  cJSON_AddStringToObject(f, "source", "webhook");
+  return f;
+}
+
+static int append(vs__req *r, const char *event, cJSON *fields, vs_err *err)
+{
+  int rc = fields ? vs_manifest_append(r->srv->cfg.manifest, event, fields,
+                                       err)
+                  : vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  cJSON_Delete(fields);
+  return rc;
+}
+
+/* Bucket target: what the bucket holds now becomes the `stored` event. */
+static void head_object(vs__req *r, const hook_target *t)
+{
+  vs_object_info info;
+  vs_err err = {0};
+  cJSON *f;
+  if(!r->srv->cfg.s3) {
+    vs_log("warn", "hook for %s names bucket %s but the sink has no "
+           "--s3-endpoint: no stored event", t->task_uuid, t->bucket);
+    return;
+  }
+  if(vs_s3_head(r->srv->cfg.s3, t->bucket, t->key, &info, &err)) {
+    vs_log("warn", "task %s: object s3://%s/%s is %s: %s", t->task_uuid,
+           t->bucket, t->key, err.code == VS_ERR_NOTFOUND ? "missing"
+                                                          : "unreadable",
+           err.msg);
+    return;
+  }
+  f = cJSON_CreateObject();
+  cJSON_AddStringToObject(f, "bucket", t->bucket);
+  cJSON_AddStringToObject(f, "key", t->key);
+  cJSON_AddStringToObject(f, "versionId", info.version_id);
+  cJSON_AddNumberToObject(f, "bytes", (double)info.bytes);
+  cJSON_AddStringToObject(f, "contentType", info.content_type);
+  cJSON_AddStringToObject(f, "etag", info.etag);
+  cJSON_AddStringToObject(f, "taskUUID", t->task_uuid);
+  cJSON_AddStringToObject(f, "source", "head");
+  if(append(r, "stored", f, &err))
+    vs_log("error", "stored event for s3://%s/%s: %s", t->bucket, t->key,
+           err.msg);
+}
+
+/* Every item must belong to the task the URL was signed for. */
+static const char *check_items(const vs_task_response *res,
+                               const hook_target *t)
+{
+  size_t i;
+  if(!res->n_items && !res->n_errors)
+    return "the body holds neither data nor errors";
+  for(i = 0; i < res->n_items; i++) {
+    const vs_task_item *it = &res->items[i];
+    if(strcasecmp(it->task_uuid, t->task_uuid))
+      return "a data item's taskUUID is not the one this hook URL is for";
+    if(it->status != VS_TASK_STATUS_SUCCESS &&
+       it->status != VS_TASK_STATUS_NONE)
+      return "a data item is not a completed result";
+    if(!it->video_uuid)
+      return "a data item has no videoUUID";
+  }
+  for(i = 0; i < res->n_errors; i++)
+    if(res->errors[i].task_uuid &&
+       strcasecmp(res->errors[i].task_uuid, t->task_uuid))
+      return "an error item's taskUUID is not the one this hook URL is for";
+  return NULL;
+}
+
+static int record(vs__req *r, const vs_task_response *res,
+                  const hook_target *t, int *fresh, vs_err *err)
+{
+  vs_server *s = r->srv;
+  size_t i;
+  int rc = 0;
+  *fresh = 0;
+  pthread_mutex_lock(&s->hooks_lock);
+  for(i = 0; !rc && i < res->n_items; i++) {
+    const vs_task_item *it = &res->items[i];
+    if(seen(s, t->task_uuid, it->video_uuid))
+      continue;
+    rc = append(r, "result", result_fields(it), err);
+    if(!rc) {
+      remember(s, t->task_uuid, it->video_uuid);
+      ++*fresh;
+      if(t->bucket)
+        head_object(r, t);
+    }
+  }
+  for(i = 0; !rc && i < res->n_errors; i++) {
+    char item[96];
+    snprintf(item, sizeof(item), "error-%s",
+             res->errors[i].code ? res->errors[i].code : "unknown");
+    if(seen(s, t->task_uuid, item))
+      continue;
+    rc = append(r, "failed", failed_fields(&res->errors[i], t->task_uuid),
+                err);
+    if(!rc) {
+      remember(s, t->task_uuid, item);
+      ++*fresh;
+    }
+  }
+  pthread_mutex_unlock(&s->hooks_lock);
+  return rc;
+}
+
+static enum MHD_Result ok(vs__req *r)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if(!resp)
+    return MHD_NO;
+  r->phase = 2;
+  return vs__send(r, MHD_HTTP_OK, resp);
+}
+
+static enum MHD_Result finish(vs__req *r)
+{
+  hook_target t;
+  vs_task_response res;
+  vs_err err = {0};
+  const char *why;
+  int fresh = 0, rc;
+  if(parse_target(r->raw_uri, &t))
+    return refuse(r, VS__S3_INVALID_ARGUMENT, "hook path must be "
+                  "/hooks/<taskUUID>[/s3/<bucket>/<key>]");
+  if(vs_task_response_parse(r->body ? r->body : "", r->body_len, &res,
+                            &err)) {
+    free_target(&t);
+    return refuse(r, VS__S3_MALFORMED_JSON, err.msg);
+  }
+  if((why = check_items(&res, &t))) {
+    vs_task_response_free(&res);
+    free_target(&t);
+    return refuse(r, VS__S3_MALFORMED_JSON, why);
+  }
+  rc = record(r, &res, &t, &fresh, &err);
+  vs_task_response_free(&res);
+  free_target(&t);
+  if(rc) {
+    vs_log("error", "hook: %s", err.msg);
+    r->rejected = 1;
+    return vs__s3_error(r, rc == VS_ERR_NOSPACE ? VS__S3_STORAGE
+                                                : VS__S3_INTERNAL, NULL);
+  }
+  atomic_fetch_add(fresh ? &r->srv->m.hooks_ok : &r->srv->m.hooks_duplicate,
+                   1);
+  return ok(r);
+}
+
+static enum MHD_Result first(vs__req *r)
+{
+  const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  hook_target t;
+  if(strcmp(r->method, "POST"))
+    return refuse(r, VS__S3_METHOD, "hooks take POST");
+  if(vs__authenticate(r, NULL)) {
+    atomic_fetch_add(&r->srv->m.hooks_rejected, 1);
+    return MHD_YES;
+  }
+  if(parse_target(r->raw_uri, &t))
+    return refuse(r, VS__S3_INVALID_ARGUMENT, "hook path must be "
+                  "/hooks/<taskUUID>[/s3/<bucket>/<key>]");
+  free_target(&t);
+  if(cl && strtoull(cl, NULL, 10) > HOOK_MAX_BODY)
+    return refuse(r, VS__S3_TOO_LARGE, "hook bodies are at most 1 MiB");
+  r->phase = 1;
+  return MHD_YES;
+}
+
+enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
+{
+  if(r->phase == 0)
+    return first(r);
+  if(r->phase == 2) {
+    *size = 0;
+    return MHD_YES;
+  }
+  if(*size) {
+    char *p;
+    if(r->body_len + *size > HOOK_MAX_BODY) {
+      /* chunked and too large: drop it, answer at the end */
+      r->body_len = HOOK_MAX_BODY + 1;
+      *size = 0;
+      return MHD_YES;
+    }
+    p = realloc(r->body, r->body_len + *size + 1);
+    if(!p)
+      return MHD_NO;
+    memcpy(p + r->body_len, data, *size);
+    r->body = p;
+    r->body_len += *size;
+    r->body[r->body_len] = 0;
+    r->bytes_in += *size;
+    *size = 0;
+    return MHD_YES;
+  }
+  if(r->body_len > HOOK_MAX_BODY)
+    return refuse(r, VS__S3_TOO_LARGE, "hook bodies are at most 1 MiB");
+  return finish(r);
+}

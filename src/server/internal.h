@@ -1,0 +1,145 @@
+/* The sink's internals, shared by its route files. Not a public header. */
+#ifndef VS_SERVER_INTERNAL_H
+#define VS_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "vsink/server.h"
+
+/* S3 error codes the sink answers with (s3err.c holds status and text). */
+typedef enum vs__s3code {
+  VS__S3_NONE = 0,
+  VS__S3_ACCESS_DENIED,
+  VS__S3_EXPIRED,
+  VS__S3_NOT_YET_VALID,
+  VS__S3_SIGNATURE,
+  VS__S3_INVALID_KEY_ID,
+  VS__S3_QUERY_PARAMS,
+  VS__S3_HEADER_MALFORMED,
+  VS__S3_SKEWED,
+  VS__S3_NO_SUCH_BUCKET,
+  VS__S3_NO_SUCH_KEY,
+  VS__S3_NO_SUCH_VERSION,
+  VS__S3_TOO_LARGE,
+  VS__S3_INCOMPLETE_BODY,
+  VS__S3_BAD_DIGEST,
+  VS__S3_INVALID_DIGEST,
+  VS__S3_SHA256_MISMATCH,
+  VS__S3_KEY_TOO_LONG,
+  VS__S3_INVALID_ARGUMENT,
+  VS__S3_PRECONDITION,
+  VS__S3_METHOD,
+  VS__S3_NOT_IMPLEMENTED,
+  VS__S3_INVALID_RANGE,
+  VS__S3_STORAGE,
+  VS__S3_MISSING_LENGTH,
+  VS__S3_INTERNAL,
+  VS__S3_UNAVAILABLE,
+  VS__S3_MALFORMED_JSON,
+  VS__S3_COUNT
+} vs__s3code;
+
+/* Histogram of upload durations, seconds. */
+#define VS__HIST_N 12
+extern const double vs__hist_bounds[VS__HIST_N];
+
+typedef struct vs__metrics {
+  atomic_ullong requests;
+  atomic_ullong uploads_ok, uploads_rejected, uploads_failed, uploads_aborted;
+  atomic_ullong bytes_in, bytes_out;
+  atomic_uint in_flight, uploads_in_flight;
+  atomic_ullong hist[VS__HIST_N + 1];
+  atomic_ullong hist_sum_ms;
+  atomic_ullong hooks_ok, hooks_rejected, hooks_duplicate;
+} vs__metrics;
+
+struct vs_server {
+  struct MHD_Daemon *mhd;
+  vs_server_config cfg;
+  char **buckets;
+  char *region;
+  pthread_rwlock_t keys_lock;
+  vs_keyring *keys;
+  atomic_int stopping;
+  pthread_mutex_t hooks_lock;   /* one hook delivery recorded at a time */
+  vs__metrics m;
+  uint16_t port;
+};
+
+enum vs__route { VS__R_NONE, VS__R_OBJECT, VS__R_HOOK, VS__R_HEALTH,
+                 VS__R_METRICS };
+
+/* One request, from the raw URI (MHD's URI log callback) to completion. */
+typedef struct vs__req {
+  vs_server *srv;
+  struct MHD_Connection *conn;
+  char *raw_uri;
+  int64_t start_ms;
+  char id[17];              /* x-amz-request-id */
+  int started;              /* the first access call has run */
+  int phase;                /* objects/hooks: 0 headers, 1 body, 2 answered */
+  int rejected;             /* an error is queued: drop any further body */
+  int route;
+  char method[8];
+  char *bucket;             /* decoded */
+  char *key;                /* decoded; may hold any UTF-8 */
+  size_t key_len;
+  unsigned status;          /* what was answered, for the log */
+  uint64_t bytes_in, bytes_out;
+  /* PUT state */
+  vs_upload *up;
+  EVP_MD_CTX *sha, *md5;
+  int64_t content_length;   /* -1 when chunked */
+  char payload_sha256[65];  /* "" for UNSIGNED-PAYLOAD */
+  unsigned char want_md5[16], want_cksum[32];
+  int has_md5, has_cksum, if_none_match;
+  char *content_type;
+  vs__s3code pending;       /* an error found mid-body, answered at the end */
+  char pending_msg[200];
+  uint64_t discarded;
+  int counted_upload;
+  /* hooks: the body, bounded */
+  char *body;
+  size_t body_len;
+} vs__req;
+
+/* daemon.c */
+const char *vs__header(struct MHD_Connection *c, const char *name);
+/* The client's numeric address. */
+const char *vs__remote(struct MHD_Connection *conn, char *buf, size_t cap);
+vs_keyring *vs__keys_acquire(vs_server *s);
+void vs__keys_release(vs_server *s);
+int vs__bucket_known(const vs_server *s, const char *bucket);
+/* Queues resp with the headers every answer carries; drops resp. */
+enum MHD_Result vs__send(vs__req *r, unsigned status,
+                         struct MHD_Response *resp);
+
+/* s3err.c */
+enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail);
+unsigned vs__s3_status(vs__s3code code);
+const char *vs__s3_name(vs__s3code code);
+
+/* auth.c: verifies SigV4 for r; 0 or the S3 error already sent. */
+int vs__authenticate(vs__req *r, char *payload_sha256_out);
+
+/* query.c: the decoded value of a query parameter of the raw URI. */
+char *vs__query_get(const char *raw_uri, const char *name);
+
+/* objects.c */
+enum MHD_Result vs__object(vs__req *r, const char *upload_data,
+                           size_t *upload_data_size);
+void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
+
+/* hooks.c */
+enum MHD_Result vs__hook(vs__req *r, const char *upload_data,
+                         size_t *upload_data_size);
+
+/* ops.c */
+enum MHD_Result vs__health(vs__req *r);
+enum MHD_Result vs__metrics_page(vs__req *r);
+void vs__observe_upload(vs_server *s, int64_t ms);
+
+#endif

@@ -1,0 +1,523 @@
+/* PUT, GET and HEAD of /<bucket>/<key>.
+ *
+ * A PUT is checked completely (signature, bucket, key, sizes, digests'
+ * form, preconditions) on the first call, before a body byte is read. The
+ * body then streams into the store through a fixed MHD buffer while it is
+ * hashed; only after the store has made it durable and the manifest holds
+ * its `stored` event does the client get its 200. Anything that goes wrong
+ * leaves no file and no event. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/internal.h"
+#include "util/clock.h"
+#include "util/enc.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+/* After an error found mid-body the rest of the body is read and dropped so
+ * that the client gets its answer; past this much, the connection is closed
+ * instead (S3 does the same with a client that will not stop). */
+#define DRAIN_LIMIT (16ULL << 20)
+
+static vs__s3code code_of_store(int rc)
+{
+  switch(rc) {
+  case VS_ERR_NOSPACE:
+    return VS__S3_STORAGE;
+  case VS_ERR_EXISTS:
+    return VS__S3_PRECONDITION;
+  case VS_ERR_NOTFOUND:
+    return VS__S3_NO_SUCH_KEY;
+  case VS_ERR_TOOLARGE:
+    return VS__S3_KEY_TOO_LONG;
+  case VS_ERR_INVALID:
+    return VS__S3_INVALID_ARGUMENT;
+  default:
+    return VS__S3_INTERNAL;
+  }
+}
+
+static void drop_upload(vs__req *r)
+{
+  if(r->up) {
+    vs_store_abort(r->srv->cfg.store, r->up);
+    r->up = NULL;
+  }
+  EVP_MD_CTX_free(r->sha);
+  EVP_MD_CTX_free(r->md5);
+  r->sha = r->md5 = NULL;
+}
+
+static enum MHD_Result reject(vs__req *r, vs__s3code code, const char *msg)
+{
+  drop_upload(r);
+  r->rejected = 1;
+  r->phase = 2;
+  return vs__s3_error(r, code, msg);
+}
+
+/* ---- PUT: the first call ------------------------------------------------ */
+
+static int parse_length(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *te = vs__header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  char *end;
+  if(cl) {
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(cl, &end, 10);
+    if(errno || *end || end == cl || cl[0] == '-') {
+      *code = VS__S3_INVALID_ARGUMENT;
+      snprintf(msg, cap, "Content-Length is not a number");
+      return -1;
+    }
+    if(v > r->srv->cfg.max_object_size) {
+      *code = VS__S3_TOO_LARGE;
+      snprintf(msg, cap, "Content-Length %llu is over the %" PRIu64
+               "-byte limit", v, r->srv->cfg.max_object_size);
+      return -1;
+    }
+    r->content_length = (int64_t)v;
+    return 0;
+  }
+  if(te && !strcasecmp(te, "chunked"))
+    return 0;
+  *code = VS__S3_MISSING_LENGTH;
+  msg[0] = 0;
+  return -1;
+}
+
+static int parse_digests(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  const char *md5 = vs__header(r->conn, "Content-MD5");
+  const char *ck = vs__header(r->conn, "x-amz-checksum-sha256");
+  if(md5) {
+    if(vs_unb64(md5, strlen(md5), r->want_md5, sizeof(r->want_md5)) != 16) {
+      *code = VS__S3_INVALID_DIGEST;
+      snprintf(msg, cap, "Content-MD5 must be the base64 of 16 bytes");
+      return -1;
+    }
+    r->has_md5 = 1;
+  }
+  if(ck) {
+    if(vs_unb64(ck, strlen(ck), r->want_cksum, sizeof(r->want_cksum)) != 32) {
+      *code = VS__S3_INVALID_ARGUMENT;
+      snprintf(msg, cap, "x-amz-checksum-sha256 must be the base64 of 32 "
+               "bytes");
+      return -1;
+    }
+    r->has_cksum = 1;
+  }
+  return 0;
+}
+
+/* S3 supports only "If-None-Match: *" on PUT; any other precondition is
+ * refused rather than silently ignored. */
+static int parse_preconditions(vs__req *r, vs__s3code *code, char *msg,
+                               size_t cap)
+{
+  const char *inm = vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+  if(vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH)) {
+    *code = VS__S3_NOT_IMPLEMENTED;
+    snprintf(msg, cap, "If-Match on PUT is not supported");
+    return -1;
+  }
+  if(inm) {
+    if(strcmp(inm, "*")) {
+      *code = VS__S3_NOT_IMPLEMENTED;
+      snprintf(msg, cap, "only If-None-Match: * is supported on PUT");
+      return -1;
+    }
+    r->if_none_match = 1;
+  }
+  return 0;
+}
+
+static int key_exists(vs__req *r)
+{
+  vs_object_info info;
+  return vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, &info,
+                       NULL) == VS_OK;
+}
+
+static enum MHD_Result put_begin(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  char msg[200] = "";
+  const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  vs_err err = {0};
+  if(parse_length(r, &code, msg, sizeof(msg)) ||
+     parse_digests(r, &code, msg, sizeof(msg)) ||
+     parse_preconditions(r, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  if((r->if_none_match || r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT) &&
+     key_exists(r))
+    return reject(r, VS__S3_PRECONDITION, "an object already exists under "
+                  "this key");
+  r->content_type = strdup(ct && *ct ? ct : "binary/octet-stream");
+  r->sha = EVP_MD_CTX_new();
+  if(r->has_md5)
+    r->md5 = EVP_MD_CTX_new();
+  if(!r->content_type || !r->sha || (r->has_md5 && !r->md5) ||
+     !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
+     (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  if(vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
+    return reject(r, code_of_store(err.code), err.msg);
+  atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
+  r->counted_upload = 1;
+  r->phase = 1;
+  return MHD_YES;
+}
+
+/* ---- PUT: the body ------------------------------------------------------ */
+
+static void fail_mid_body(vs__req *r, vs__s3code code, const char *msg)
+{
+  drop_upload(r);
+  r->pending = code;
+  snprintf(r->pending_msg, sizeof(r->pending_msg), "%s", msg);
+}
+
+static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
+{
+  size_t n = *size;
+  vs_err err = {0};
+  *size = 0;
+  if(r->pending) {
+    r->discarded += n;
+    if(r->discarded > DRAIN_LIMIT)
+      return MHD_NO;
+    return MHD_YES;
+  }
+  if(r->bytes_in + n > r->srv->cfg.max_object_size) {
+    fail_mid_body(r, VS__S3_TOO_LARGE, "the body is over the size limit");
+    r->discarded = n;
+    return MHD_YES;
+  }
+  EVP_DigestUpdate(r->sha, data, n);
+  if(r->md5)
+    EVP_DigestUpdate(r->md5, data, n);
+  if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
+    vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
+    fail_mid_body(r, code_of_store(err.code),
+                  err.code == VS_ERR_NOSPACE ? NULL : "could not write");
+    return MHD_YES;
+  }
+  r->bytes_in += n;
+  atomic_fetch_add(&r->srv->m.bytes_in, n);
+  return MHD_YES;
+}
+
+/* ---- PUT: the end ------------------------------------------------------- */
+
+static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
+                         vs__s3code *code)
+{
+  unsigned char sha[32], md5[16];
+  unsigned len;
+  EVP_DigestFinal_ex(r->sha, sha, &len);
+  vs_hex(sha, 32, sha_hex);
+  md5_hex[0] = 0;
+  if(r->md5) {
+    EVP_DigestFinal_ex(r->md5, md5, &len);
+    vs_hex(md5, 16, md5_hex);
+  }
+  if(r->payload_sha256[0] && strcmp(r->payload_sha256, sha_hex))
+    *code = VS__S3_SHA256_MISMATCH;
+  else if(r->has_md5 && memcmp(md5, r->want_md5, 16))
+    *code = VS__S3_BAD_DIGEST;
+  else if(r->has_cksum && memcmp(sha, r->want_cksum, 32))
+    *code = VS__S3_BAD_DIGEST;
+  else
+    return 1;
+  return 0;
+}
+
+static cJSON *stored_event(vs__req *r, const vs_object_info *info)
+{
+  cJSON *ev = cJSON_CreateObject();
+  char uuid[37], remote[64];
+  if(!ev)
+    return NULL;
+  cJSON_AddStringToObject(ev, "bucket", r->bucket);
+  cJSON_AddStringToObject(ev, "key", r->key);
+  cJSON_AddStringToObject(ev, "versionId", info->version_id);
+  cJSON_AddNumberToObject(ev, "bytes", (double)info->bytes);
+  cJSON_AddStringToObject(ev, "sha256", info->sha256);
+  cJSON_AddStringToObject(ev, "contentType", info->content_type);
+  cJSON_AddStringToObject(ev, "etag", info->etag);
+  cJSON_AddStringToObject(ev, "remote", vs__remote(r->conn, remote,
+                                                    sizeof(remote)));
+  if(vs_uuid_find_v4(r->key, uuid))
+    cJSON_AddStringToObject(ev, "taskUUID", uuid);
+  return ev;
+}
+
+static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  char etag[70];
+  if(!resp)
+    return MHD_NO;
+  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
+    MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+  return vs__send(r, MHD_HTTP_OK, resp);
+}
+
+static enum MHD_Result put_finish(vs__req *r)
+{
+  vs_server *s = r->srv;
+  vs__s3code code = VS__S3_NONE;
+  char sha_hex[65], md5_hex[33];
+  vs_object_info info;
+  vs_commit c;
+  vs_err err = {0};
+  cJSON *ev;
+  int rc;
+  r->phase = 2;
+  if(r->pending)
+    return reject(r, r->pending, r->pending_msg);
+  if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
+    return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
+  if(!digests_match(r, sha_hex, md5_hex, &code))
+    return reject(r, code, NULL);
+  c = (vs_commit){r->bytes_in, sha_hex, r->md5 ? md5_hex : NULL,
+                  r->content_type, s->cfg.on_existing, r->if_none_match};
+  rc = vs_store_commit(s->cfg.store, r->up, &c, &info, &err);
+  r->up = NULL; /* committed or gone: the store cleaned up either way */
+  if(rc) {
+    if(rc != VS_ERR_EXISTS)
+      vs_log("error", "commit %s/%s: %s", r->bucket, r->key, err.msg);
+    return reject(r, code_of_store(rc), rc == VS_ERR_EXISTS
+                  ? "an object already exists under this key" : NULL);
+  }
+  ev = stored_event(r, &info);
+  rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
+          : VS_ERR_NOMEM;
+  cJSON_Delete(ev);
+  if(rc) {
+    /* The object must not stay without its event: take it back. */
+    vs_err e2 = {0};
+    vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
+           err.msg);
+    if(vs_store_remove(s->cfg.store, r->bucket, r->key, info.version_id,
+                       &e2))
+      vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
+             r->key, info.version_id, e2.msg);
+    return reject(r, rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL,
+                  NULL);
+  }
+  drop_upload(r);
+  return put_ok(r, &info);
+}
+
+/* ---- GET and HEAD ------------------------------------------------------- */
+
+/* A single "bytes=a-b", "bytes=a-" or "bytes=-n". 0: serve [*off, *off+*len);
+ * 1: no usable Range, serve everything; -1: unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *off,
+                       uint64_t *len)
+{
+  unsigned long long a, b;
+  char *end;
+  if(!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
+    return 1;
+  h += 6;
+  if(*h == '-') {
+    a = strtoull(h + 1, &end, 10);
+    if(*end || end == h + 1)
+      return 1;
+    if(a == 0)
+      return -1;
+    *len = a > size ? size : a;
+    *off = size - *len;
+    return 0;
+  }
+  a = strtoull(h, &end, 10);
+  if(end == h || *end != '-')
+    return 1;
+  if(end[1] == 0)
+    b = size ? size - 1 : 0;
+  else {
+    const char *bs = end + 1;
+    b = strtoull(bs, &end, 10);
+    if(*end || end == bs || b < a)
+      return 1;
+  }
+  if(a >= size)
+    return -1;
+  if(b >= size)
+    b = size - 1;
+  *off = a;
+  *len = b - a + 1;
+  return 0;
+}
+
+static void object_headers(vs__req *r, struct MHD_Response *resp,
+                           const vs_object_info *info)
+{
+  char etag[70], date[30];
+  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
+  vs_time_http(info->mtime_ms / 1000, date);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          info->content_type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+  MHD_add_response_header(resp, "x-vsink-sha256", info->sha256);
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
+    MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+}
+
+static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
+                                    int fd)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  close(fd);
+  if(!resp)
+    return MHD_NO;
+  object_headers(r, resp, info);
+  return vs__send(r, MHD_HTTP_NOT_MODIFIED, resp);
+}
+
+static int etag_matches(const char *h, const vs_object_info *info)
+{
+  char etag[70];
+  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
+  return h && (!strcmp(h, "*") || strstr(h, etag) != NULL);
+}
+
+static enum MHD_Result get_object(vs__req *r)
+{
+  vs_object_info info;
+  vs_err err = {0};
+  char *vid = vs__query_get(r->raw_uri, "versionId");
+  const char *want = vid && strcmp(vid, "null") ? vid : NULL;
+  struct MHD_Response *resp;
+  uint64_t off = 0, len;
+  int fd = -1, rc, ranged;
+  rc = vs_store_open(r->srv->cfg.store, r->bucket, r->key, want, &fd, &info,
+                     &err);
+  free(vid);
+  if(rc)
+    return reject(r, rc == VS_ERR_NOTFOUND && want ? VS__S3_NO_SUCH_VERSION
+                                                    : code_of_store(rc),
+                  NULL);
+  if(etag_matches(vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH), &info))
+    return not_modified(r, &info, fd);
+  len = info.bytes;
+  ranged = parse_range(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
+                       info.bytes, &off, &len);
+  if(ranged < 0) {
+    close(fd);
+    return reject(r, VS__S3_INVALID_RANGE, NULL);
+  }
+  if(ranged > 0) {
+    off = 0;
+    len = info.bytes;
+  }
+  resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
+  if(!resp) {
+    close(fd);
+    return MHD_NO;
+  }
+  object_headers(r, resp, &info);
+  if(ranged == 0) {
+    char cr[80];
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
+             off + len - 1, info.bytes);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+  }
+  if(strcmp(r->method, "HEAD"))
+    r->bytes_out += len;
+  return vs__send(r, ranged == 0 ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK,
+                  resp);
+}
+
+/* HEAD /bucket: clients ask it to learn that a bucket exists. */
+static enum MHD_Result bucket_request(vs__req *r)
+{
+  struct MHD_Response *resp;
+  if(strcmp(r->method, "HEAD"))
+    return reject(r, VS__S3_NOT_IMPLEMENTED, "bucket operations other than "
+                  "HEAD are not supported by the sink");
+  resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if(!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, "x-amz-bucket-region", r->srv->region);
+  return vs__send(r, MHD_HTTP_OK, resp);
+}
+
+/* ---- the route ---------------------------------------------------------- */
+
+static enum MHD_Result object_first(vs__req *r)
+{
+  vs_err err = {0};
+  int put = !strcmp(r->method, "PUT");
+  if(!put && strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+    return reject(r, VS__S3_METHOD, NULL);
+  if(vs__authenticate(r, r->payload_sha256))
+    return MHD_YES;
+  if(!r->bucket || !vs__bucket_known(r->srv, r->bucket))
+    return reject(r, VS__S3_NO_SUCH_BUCKET, NULL);
+  if(!r->key || r->key_len == 0)
+    return bucket_request(r);
+  switch(vs_store_check_key(r->key, r->key_len, &err)) {
+  case VS_OK:
+    break;
+  case VS_ERR_TOOLARGE:
+    return reject(r, VS__S3_KEY_TOO_LONG, NULL);
+  default:
+    return reject(r, VS__S3_INVALID_ARGUMENT, err.msg);
+  }
+  if(put && atomic_load(&r->srv->stopping))
+    return reject(r, VS__S3_UNAVAILABLE, NULL);
+  return put ? put_begin(r) : get_object(r);
+}
+
+enum MHD_Result vs__object(vs__req *r, const char *data, size_t *size)
+{
+  if(r->phase == 0)
+    return object_first(r);
+  if(r->phase == 1 && *size)
+    return put_data(r, data, size);
+  if(r->phase == 1)
+    return put_finish(r);
+  *size = 0;
+  return MHD_YES;
+}
+
+void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe)
+{
+  vs__metrics *m = &r->srv->m;
+  int aborted = r->up != NULL || (r->phase == 1 && !r->status);
+  drop_upload(r);
+  if(strcmp(r->method, "PUT"))
+    return;
+  if(r->counted_upload)
+    atomic_fetch_sub(&m->uploads_in_flight, 1);
+  if(aborted || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    atomic_fetch_add(&m->uploads_aborted, 1);
+  else if(r->status == MHD_HTTP_OK) {
+    atomic_fetch_add(&m->uploads_ok, 1);
+    vs__observe_upload(r->srv, vs_now_ms(NULL, NULL) - r->start_ms);
+  }
+  else if(r->status >= 500)
+    atomic_fetch_add(&m->uploads_failed, 1);
+  else
+    atomic_fetch_add(&m->uploads_rejected, 1);
+}

@@ -1,0 +1,116 @@
+/* Operations: /healthz for load balancers, /metrics for Prometheus. Both
+ * unauthenticated and free of object names. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/internal.h"
+#include "util/buf.h"
+
+const double vs__hist_bounds[VS__HIST_N] = {0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5, 1, 2.5, 5, 10, 30, 60};
+
+void vs__observe_upload(vs_server *s, int64_t ms)
+{
+  int i;
+  for(i = 0; i < VS__HIST_N && (double)ms / 1000.0 > vs__hist_bounds[i]; i++)
+    ;
+  atomic_fetch_add(&s->m.hist[i], 1);
+  atomic_fetch_add(&s->m.hist_sum_ms, (unsigned long long)(ms < 0 ? 0 : ms));
+}
+
+static enum MHD_Result text(vs__req *r, unsigned status, vs_buf *b,
+                            const char *type)
+{
+  size_t len = b->len;
+  char *body = vs_buf_steal(b);
+  struct MHD_Response *resp;
+  if(!body)
+    return MHD_NO;
+  resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if(!resp) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  r->bytes_out += len;
+  return vs__send(r, status, resp);
+}
+
+static int method_ok(vs__req *r)
+{
+  return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+}
+
+enum MHD_Result vs__health(vs__req *r)
+{
+  vs_buf b = VS_BUF_INIT;
+  int stopping = atomic_load(&r->srv->stopping);
+  if(!method_ok(r))
+    return vs__s3_error(r, VS__S3_METHOD, NULL);
+  vs_buf_adds(&b, stopping ? "stopping\n" : "ok\n");
+  /* 503 while draining, so a load balancer stops sending uploads here */
+  return text(r, stopping ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, &b,
+              "text/plain; charset=utf-8");
+}
+
+static void counter(vs_buf *b, const char *name, const char *help,
+                    const char *type)
+{
+  vs_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void histogram(vs_buf *b, vs__metrics *m)
+{
+  unsigned long long cum = 0;
+  int i;
+  counter(b, "vsink_upload_duration_seconds",
+          "Time from request start to the 200 of successful uploads.",
+          "histogram");
+  for(i = 0; i < VS__HIST_N; i++) {
+    cum += atomic_load(&m->hist[i]);
+    vs_buf_addf(b, "vsink_upload_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                vs__hist_bounds[i], cum);
+  }
+  cum += atomic_load(&m->hist[VS__HIST_N]);
+  vs_buf_addf(b, "vsink_upload_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+              "vsink_upload_duration_seconds_sum %.3f\n"
+              "vsink_upload_duration_seconds_count %llu\n", cum,
+              (double)atomic_load(&m->hist_sum_ms) / 1000.0, cum);
+}
+
+enum MHD_Result vs__metrics_page(vs__req *r)
+{
+  vs__metrics *m = &r->srv->m;
+  vs_buf b = VS_BUF_INIT;
+  if(!method_ok(r))
+    return vs__s3_error(r, VS__S3_METHOD, NULL);
+  counter(&b, "vsink_requests_total", "HTTP requests received.", "counter");
+  vs_buf_addf(&b, "vsink_requests_total %llu\n", atomic_load(&m->requests));
+  counter(&b, "vsink_uploads_total", "PUT requests by outcome.", "counter");
+  vs_buf_addf(&b, "vsink_uploads_total{status=\"stored\"} %llu\n"
+              "vsink_uploads_total{status=\"rejected\"} %llu\n"
+              "vsink_uploads_total{status=\"failed\"} %llu\n"
+              "vsink_uploads_total{status=\"aborted\"} %llu\n",
+              atomic_load(&m->uploads_ok), atomic_load(&m->uploads_rejected),
+              atomic_load(&m->uploads_failed),
+              atomic_load(&m->uploads_aborted));
+  counter(&b, "vsink_bytes_in_total", "Object bytes received.", "counter");
+  vs_buf_addf(&b, "vsink_bytes_in_total %llu\n", atomic_load(&m->bytes_in));
+  counter(&b, "vsink_uploads_in_flight", "Uploads being received now.",
+          "gauge");
+  vs_buf_addf(&b, "vsink_uploads_in_flight %u\n",
+              atomic_load(&m->uploads_in_flight));
+  counter(&b, "vsink_requests_in_flight", "Requests being served now.",
+          "gauge");
+  vs_buf_addf(&b, "vsink_requests_in_flight %u\n", atomic_load(&m->in_flight));
+  counter(&b, "vsink_hooks_total", "Result callbacks by outcome.", "counter");
+  vs_buf_addf(&b, "vsink_hooks_total{status=\"recorded\"} %llu\n"
+              "vsink_hooks_total{status=\"duplicate\"} %llu\n"
+              "vsink_hooks_total{status=\"rejected\"} %llu\n",
+              atomic_load(&m->hooks_ok), atomic_load(&m->hooks_duplicate),
+              atomic_load(&m->hooks_rejected));
+  histogram(&b, m);
+  return text(r, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
+}

@@ -1,0 +1,139 @@
+/* S3-style XML error answers: S3's codes and statuses, so S3 clients report
+ * them as they would a bucket's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/internal.h"
+#include "util/buf.h"
+#include "util/utf8.h"
+
+static const struct {
+  const char *name;
+  unsigned status;
+  const char *message;
+} codes[VS__S3_COUNT] = {
+  [VS__S3_NONE] = {"InternalError", 500, "internal error"},
+  [VS__S3_ACCESS_DENIED] = {"AccessDenied", 403, "Access Denied"},
+  [VS__S3_EXPIRED] = {"AccessDenied", 403, "Request has expired"},
+  [VS__S3_NOT_YET_VALID] = {"AccessDenied", 403, "Request is not valid yet"},
+  [VS__S3_SIGNATURE] = {"SignatureDoesNotMatch", 403,
+    "The request signature we calculated does not match the signature you "
+    "provided. Check your key and signing method."},
+  [VS__S3_INVALID_KEY_ID] = {"InvalidAccessKeyId", 403,
+    "The AWS Access Key Id you provided does not exist in our records."},
+  [VS__S3_QUERY_PARAMS] = {"AuthorizationQueryParametersError", 400,
+    "Error parsing the X-Amz-Credential parameter"},
+  [VS__S3_HEADER_MALFORMED] = {"AuthorizationHeaderMalformed", 400,
+    "The authorization header is malformed"},
+  [VS__S3_SKEWED] = {"RequestTimeTooSkewed", 403,
+    "The difference between the request time and the current time is too "
+    "large."},
+  [VS__S3_NO_SUCH_BUCKET] = {"NoSuchBucket", 404,
+    "The specified bucket does not exist"},
+  [VS__S3_NO_SUCH_KEY] = {"NoSuchKey", 404,
+    "The specified key does not exist."},
+  [VS__S3_NO_SUCH_VERSION] = {"NoSuchVersion", 404,
+    "The specified version does not exist."},
+  [VS__S3_TOO_LARGE] = {"EntityTooLarge", 400,
+    "Your proposed upload exceeds the maximum allowed size"},
+  [VS__S3_INCOMPLETE_BODY] = {"IncompleteBody", 400,
+    "You did not provide the number of bytes specified by the Content-Length "
+    "HTTP header"},
+  [VS__S3_BAD_DIGEST] = {"BadDigest", 400,
+    "The Content-MD5 you specified did not match what we received."},
+  [VS__S3_INVALID_DIGEST] = {"InvalidDigest", 400,
+    "The Content-MD5 you specified is not valid."},
+  [VS__S3_SHA256_MISMATCH] = {"XAmzContentSHA256Mismatch", 400,
+    "The provided 'x-amz-content-sha256' header does not match what was "
+    "computed."},
+  [VS__S3_KEY_TOO_LONG] = {"KeyTooLongError", 400, "Your key is too long"},
+  [VS__S3_INVALID_ARGUMENT] = {"InvalidArgument", 400, "Invalid Argument"},
+  [VS__S3_PRECONDITION] = {"PreconditionFailed", 412,
+    "At least one of the pre-conditions you specified did not hold"},
+  [VS__S3_METHOD] = {"MethodNotAllowed", 405,
+    "The specified method is not allowed against this resource."},
+  [VS__S3_NOT_IMPLEMENTED] = {"NotImplemented", 501,
+    "A header or operation you provided implies functionality that is not "
+    "implemented"},
+  [VS__S3_INVALID_RANGE] = {"InvalidRange", 416,
+    "The requested range is not satisfiable"},
+  [VS__S3_STORAGE] = {"InsufficientStorage", 507,
+    "There is not enough space left to store the object"},
+  [VS__S3_MISSING_LENGTH] = {"MissingContentLength", 411,
+    "You must provide the Content-Length HTTP header."},
+  [VS__S3_INTERNAL] = {"InternalError", 500,
+    "We encountered an internal error. Please try again."},
+  [VS__S3_UNAVAILABLE] = {"ServiceUnavailable", 503,
+    "The server is shutting down; please retry."},
+  [VS__S3_MALFORMED_JSON] = {"MalformedJSON", 400,
+    "The body is not the JSON the hook expects"},
+};
+
+unsigned vs__s3_status(vs__s3code code)
+{
+  return codes[code].status;
+}
+
+const char *vs__s3_name(vs__s3code code)
+{
+  return codes[code].name;
+}
+
+static void add_xml(vs_buf *b, const char *s)
+{
+  for(; *s; s++) {
+    switch(*s) {
+    case '<': vs_buf_adds(b, "&lt;"); break;
+    case '>': vs_buf_adds(b, "&gt;"); break;
+    case '&': vs_buf_adds(b, "&amp;"); break;
+    case '"': vs_buf_adds(b, "&quot;"); break;
+    case '\'': vs_buf_adds(b, "&apos;"); break;
+    default:
+      /* control bytes are not allowed in XML 1.0 */
+      vs_buf_addc(b, (unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s);
+    }
+  }
+}
+
+/* detail (may be NULL) replaces the stock message: it says precisely what
+ * was wrong, and it never holds a secret. */
+enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail)
+{
+  vs_buf b = VS_BUF_INIT;
+  struct MHD_Response *resp;
+  char *body;
+  size_t len;
+  vs_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+  vs_buf_adds(&b, codes[code].name);
+  vs_buf_adds(&b, "</Code><Message>");
+  add_xml(&b, detail && *detail ? detail : codes[code].message);
+  vs_buf_adds(&b, "</Message>");
+  if(r->bucket) {
+    vs_buf_adds(&b, "<BucketName>");
+    add_xml(&b, r->bucket);
+    vs_buf_adds(&b, "</BucketName>");
+  }
+  /* echo only a key that XML can carry */
+  if(r->key && memchr(r->key, 0, r->key_len) == NULL &&
+     vs_utf8_valid(r->key, r->key_len)) {
+    vs_buf_adds(&b, "<Key>");
+    add_xml(&b, r->key);
+    vs_buf_adds(&b, "</Key>");
+  }
+  vs_buf_adds(&b, "<RequestId>");
+  vs_buf_adds(&b, r->id);
+  vs_buf_adds(&b, "</RequestId></Error>\n");
+  len = b.len;
+  body = vs_buf_steal(&b);
+  if(!body)
+    return MHD_NO;
+  resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if(!resp) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          "application/xml");
+  r->bytes_out += len;
+  return vs__send(r, codes[code].status, resp);
+}

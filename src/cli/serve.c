@@ -14,6 +14,7 @@
 #include "cli/keys.h"
 #include "cli/opts.h"
 #include "util/log.h"
+#include "vsink/s3.h"
 #include "vsink/server.h"
 #include "vsink/sigv4.h"
 
@@ -21,6 +22,7 @@
 
 typedef struct serve_opts {
   const char *listen, *data, *region, *manifest, *credentials, *node;
+  const char *s3_endpoint, *s3_region;
   const char *buckets[MAX_BUCKETS];
   size_t n_buckets;
   uint64_t max_object_size;
@@ -46,8 +48,12 @@ static void usage(FILE *f)
     "  --max-connections N        [1024]\n"
     "  --max-connections-per-ip N [256]\n"
     "  --credentials FILE         'KEYID SECRET' lines; SIGHUP re-reads it\n"
+    "  --s3-endpoint URL          the bucket server that hooks for s3://\n"
+    "                             targets HEAD after a result\n"
+    "  --s3-region R              its region [--region]\n"
     "Credentials otherwise come from VSINK_ACCESS_KEY_ID and\n"
-    "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n");
+    "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n"
+    "The bucket's keys: VSINK_S3_ACCESS_KEY_ID and VSINK_S3_SECRET_ACCESS_KEY.\n");
 }
 
 static int bad(const char *opt, const char *val, const char *allowed)
@@ -66,6 +72,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"credentials", 1, 0, 'c'}, {"node", 1, 0, 'n'},
     {"idle-timeout", 1, 0, 'i'}, {"max-connections", 1, 0, 'C'},
     {"max-connections-per-ip", 1, 0, 'P'}, {"help", 0, 0, 'h'},
+    {"s3-endpoint", 1, 0, 'E'}, {"s3-region", 1, 0, 'R'},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -81,6 +88,8 @@ static int parse(int argc, char **argv, serve_opts *o)
     case 'm': o->manifest = optarg; break;
     case 'c': o->credentials = optarg; break;
     case 'n': o->node = optarg; break;
+    case 'E': o->s3_endpoint = optarg; break;
+    case 'R': o->s3_region = optarg; break;
     case 'b':
       if(o->n_buckets == MAX_BUCKETS)
         return bad("--bucket", optarg, "at most 64 buckets");
@@ -132,6 +141,28 @@ static int parse(int argc, char **argv, serve_opts *o)
     return bad("argument", argv[optind], "serve takes no arguments");
   if(!o->n_buckets)
     o->buckets[o->n_buckets++] = "videos";
+  if(o->s3_endpoint && strncmp(o->s3_endpoint, "http://", 7) &&
+     strncmp(o->s3_endpoint, "https://", 8))
+    return bad("--s3-endpoint", o->s3_endpoint, "an http(s):// URL");
+  return 0;
+}
+
+/* The bucket hooks HEAD for s3:// targets; its keys come from the
+ * environment only (never argv). */
+static int s3_target(const serve_opts *o, vs_s3_target *t)
+{
+  memset(t, 0, sizeof(*t));
+  if(!o->s3_endpoint)
+    return 0;
+  t->endpoint = o->s3_endpoint;
+  t->region = o->s3_region ? o->s3_region : o->region;
+  t->key_id = getenv("VSINK_S3_ACCESS_KEY_ID");
+  t->secret = getenv("VSINK_S3_SECRET_ACCESS_KEY");
+  if(!t->key_id || !t->secret) {
+    fprintf(stderr, "vsink serve: --s3-endpoint needs VSINK_S3_ACCESS_KEY_ID "
+            "and VSINK_S3_SECRET_ACCESS_KEY in the environment\n");
+    return VS_EXIT_USAGE;
+  }
   return 0;
 }
 
@@ -244,11 +275,16 @@ int vs_cli_serve(int argc, char **argv)
   vs_keyring *kr = NULL;
   vs_server *srv = NULL;
   vs_server_config cfg;
+  vs_s3_target s3;
   vs_err err = {0};
   sigset_t set;
+  char state[PATH_MAX];
   int rc = parse(argc, argv, &o);
   if(rc)
     return rc < 0 ? VS_EXIT_OK : rc;
+  if((rc = s3_target(&o, &s3)))
+    return rc;
+  snprintf(state, sizeof(state), "%s/state", o.data);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
@@ -268,7 +304,8 @@ int vs_cli_serve(int argc, char **argv)
     .threads = o.threads, .on_existing = o.on_existing,
     .idle_timeout_s = o.idle_timeout, .max_connections = o.max_conn,
     .max_connections_per_ip = o.max_conn_ip, .store = store,
-    .manifest = man, .keys = kr};
+    .manifest = man, .keys = kr, .state_dir = state,
+    .s3 = o.s3_endpoint ? &s3 : NULL};
   if(vs_server_start(&srv, &cfg, &err)) {
     fprintf(stderr, "vsink serve: %s\n", err.msg);
     vs_keyring_free(kr);

@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,4 +46,30 @@ int vst_count_files(const char *path)
   counted = 0;
   nftw(path, count_one, 16, FTW_PHYS);
   return counted;
+}
+
+static const char *line_needle;
+static int line_count;
+static int count_in(const char *p, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+  char line[65536];
+  FILE *f;
+  (void)st;
+  (void)ftw;
+  if(flag != FTW_F || !(f = fopen(p, "r")))
+    return 0;
+  while(fgets(line, sizeof(line), f))
+    if(strstr(line, line_needle))
+      line_count++;
+  fclose(f);
+  return 0;
+}
+
+int vst_count_lines_with(const char *path, const char *needle)
+{
+  line_needle = needle;
+  line_count = 0;
+  nftw(path, count_in, 16, FTW_PHYS);
+  return line_count;
 }

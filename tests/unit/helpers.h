@@ -11,5 +11,7 @@ int vst_tmpdir(const char *tag, char *out, size_t cap);
 void vst_rmrf(const char *path);
 /* Number of regular files below path (recursive). */
 int vst_count_files(const char *path);
+/* Lines holding needle in every regular file below path (plain text). */
+int vst_count_lines_with(const char *path, const char *needle);
 
 #endif

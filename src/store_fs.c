@@ -48,6 +48,7 @@ typedef struct fs_store {
   char *tmp;     /* DIR/.tmp */
   char *buckets; /* DIR/buckets */
   int lock_fd;
+  int read_only;
   vs_now_fn now;
   void *now_ctx;
   /* Commits to one key are serialized (policy check, version id, swap);
@@ -461,8 +462,12 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
                     vs_upload **out, vs_err *err)
 {
   fs_store *s = (fs_store *)base;
-  vs_upload *u = calloc(1, sizeof(*u));
+  vs_upload *u;
   int rc;
+  if(s->read_only)
+    return vs_fail(err, VS_ERR_INVALID, "data directory %s is open "
+                   "read-only", s->dir);
+  u = calloc(1, sizeof(*u));
   if(!u)
     return vs_fail(err, VS_ERR_NOMEM, "out of memory starting an upload");
   u->s = s;
@@ -711,6 +716,9 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
   struct stat st;
   int has, rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
   unsigned stripe;
+  if(!rc && s->read_only)
+    rc = vs_fail(err, VS_ERR_INVALID, "data directory %s is open read-only",
+                 s->dir);
   if(rc)
     return rc;
   if(!vid_valid(vid) ||
@@ -789,6 +797,18 @@ static int clean_tmp(fs_store *s, int *cleaned, vs_err *err)
   return rc;
 }
 
+/* A read-only store takes the directory as it is: it must be there. */
+static int check_readable(fs_store *s, vs_err *err)
+{
+  struct stat st;
+  if(stat(s->dir, &st))
+    return vs_fail_errno(err, errno, "data directory %s", s->dir);
+  if(!S_ISDIR(st.st_mode))
+    return vs_fail(err, VS_ERR_INVALID, "data directory %s is not a "
+                   "directory", s->dir);
+  return VS_OK;
+}
+
 static int fs_setup(fs_store *s, const vs_store_fs_opts *o, int *cleaned,
                     vs_err *err)
 {
@@ -798,6 +818,8 @@ static int fs_setup(fs_store *s, const vs_store_fs_opts *o, int *cleaned,
     s->tmp = s->buckets = NULL;
     return vs_fail(err, VS_ERR_NOMEM, "out of memory opening %s", o->dir);
   }
+  if(o->read_only)
+    return check_readable(s, err);
   rc = vs_mkdirs(s->dir, 0755, err);
   if(!rc)
     rc = take_lock(s, err);
@@ -826,6 +848,7 @@ int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
   }
   s->base.ops = &fs_ops;
   s->lock_fd = -1;
+  s->read_only = o->read_only;
   s->now = o->now;
   s->now_ctx = o->now_ctx;
   for(i = 0; i < STRIPES; i++)

@@ -85,14 +85,19 @@ struct vs_store {
   const vs_store_ops *ops;
 };
 
-/* The local filesystem store rooted at dir (created if missing). Takes an
- * exclusive lock on dir (VS_ERR_BUSY when another process holds it),
+/* The local filesystem store rooted at dir (created if missing). Unless
+ * read_only, takes an exclusive lock on dir (VS_ERR_BUSY when another process holds it),
  * removes temporary files a crash left behind and reports how many in
  * *cleaned (may be NULL). */
 typedef struct vs_store_fs_opts {
   const char *dir;
   vs_now_fn now;
   void *now_ctx;
+  /* Open an existing dir for reading only (stat, open): no lock, nothing
+   * created or cleaned, so an auditor can read while a sink holds the dir;
+   * begin and remove then fail with VS_ERR_INVALID. A missing dir is
+   * VS_ERR_NOTFOUND. */
+  int read_only;
 } vs_store_fs_opts;
 int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);

@@ -226,6 +226,60 @@ int vs_report_html(const vs_report *r, const vs_report_filter *f,
                    const char *preview_endpoint, FILE *out,
                    vs_report_summary *sum, vs_err *err);
 
+/* ---- verify (src/report_verify.c) ---------------------------------------
+ * Re-reads every object the manifest's `stored` events name from a store
+ * (the local sink's data folder), re-hashes it with SHA-256 and compares
+ * bytes and hash with the event. Each object is checked once however often
+ * it was recorded; stored events with no local object (source "head":
+ * bucket targets, or no sha256) are skipped and counted. */
+struct vs_store;
+struct vs_manifest;
+
+typedef struct vs_verify_item {
+  const char *bucket, *key, *version_id;
+  uint64_t bytes_expected;     /* the manifest's */
+  const char *sha256_expected; /* the manifest's */
+  uint64_t bytes_read;
+  char sha256[65];             /* of what was read; "" when nothing was */
+  int ok;
+  /* NULL when ok, else "checksum-mismatch", "size-mismatch",
+   * "missing-object" or "read-error" (an I/O error reading it) */
+  const char *problem;
+  char detail[320];            /* why, for people */
+} vs_verify_item;
+
+/* Called once per object checked, one call at a time, with how many of the
+ * total are done (this one included). */
+typedef void (*vs_verify_fn)(void *ctx, const vs_verify_item *it,
+                             uint64_t done, uint64_t total,
+                             uint64_t bytes_done);
+
+typedef struct vs_verify_opts {
+  const char *manifest_dir;
+  struct vs_store *store;     /* where the objects are (read-only is fine) */
+  struct vs_manifest *events; /* a `verified` event per object; NULL: none */
+  int jobs;                   /* objects read at once; 0: 1 */
+  size_t read_size;           /* bytes per read(); 0: 1 MiB */
+  vs_verify_fn on_item;       /* may be NULL */
+  void *ctx;
+} vs_verify_opts;
+
+typedef struct vs_verify_stats {
+  uint64_t objects;  /* checked */
+  uint64_t ok, problems;
+  uint64_t checksum_mismatch, size_mismatch, missing, read_errors;
+  uint64_t skipped;    /* stored events with no local object */
+  uint64_t duplicates; /* stored events naming an object already listed */
+  uint64_t bytes;      /* read and hashed */
+  uint64_t torn, malformed; /* manifest lines skipped */
+} vs_verify_stats;
+
+/* Fails (without a verdict) only when the manifest cannot be read, memory
+ * runs out, or an event cannot be written; problems found are in st and
+ * the on_item calls. */
+int vs_report_verify(const vs_verify_opts *o, vs_verify_stats *st,
+                     vs_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -249,7 +249,8 @@ typedef struct vs_verify_item {
 } vs_verify_item;
 
 /* Called once per object checked, one call at a time, with how many of the
- * total are done (this one included). */
+ * total are done (this one included). The item and its strings live only
+ * during the call. */
 typedef void (*vs_verify_fn)(void *ctx, const vs_verify_item *it,
                              uint64_t done, uint64_t total,
                              uint64_t bytes_done);

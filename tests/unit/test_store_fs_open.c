@@ -91,6 +91,9 @@ static void test_busy(void **state)
   if(pid == 0) {
     vs_store *s3 = NULL;
     int rc = vs_store_fs_open(&s3, &o, NULL, &err);
+    /* the parent's lock lives in its own open file description: freeing
+     * the inherited copy here releases nothing, and leaves valgrind no leak */
+    vs_store_close(s1);
     _exit(rc == VS_ERR_BUSY && !s3 ? 0 : 1);
   }
   assert_int_equal(waitpid(pid, &status, 0), pid);

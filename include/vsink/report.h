@@ -216,14 +216,29 @@ int vs_report_write(const vs_report *r, const vs_report_filter *f, int by,
                     int format, FILE *out, vs_report_summary *sum,
                     vs_err *err);
 
-/* The self-contained HTML report of issue 4 (summary, inline SVG charts of
- * spend per day and per resolution, a sortable table, problems first,
- * <video> previews through presigned GET URLs when preview_endpoint is not
- * NULL). To be written in src/report_html.c; until it is, it is declared
- * only and `vsink report --format html` refuses with "html output is not
- * built yet". Expects a report folded with opts.detail. */
+/* The self-contained HTML report (src/report_html.c): one file needing no
+ * network (inline CSS, SVG and JS): a summary (outputs, seconds of video,
+ * spend, problems), bar charts of spend per day and per resolution, a
+ * table of the rows sortable by column, problems first, at most max_rows
+ * of them (totals always count every row), and for each stored object a
+ * <video preload="none"> through a presigned GET URL when
+ * preview_endpoint is set. Everything from the manifest is HTML-escaped;
+ * costs are printed exactly. Expects a report folded with opts.detail. */
+typedef struct vs_report_html_opts {
+  const char *title;            /* NULL: "vsink report" */
+  const char *preview_endpoint; /* "http://host:port" of the sink; NULL:
+                                   no previews */
+  const char *key_id, *secret;  /* sign the previews with these */
+  const char *region;           /* NULL: us-east-1 */
+  int64_t expires_s;            /* preview URL lifetime; 0: 7 days */
+  int64_t now_ms;               /* "generated at" and signing time; 0: now */
+  size_t max_rows;              /* 0: 20000 */
+} vs_report_html_opts;
+
+#define VS_REPORT_HTML_MAX_ROWS 20000
+
 int vs_report_html(const vs_report *r, const vs_report_filter *f,
-                   const char *preview_endpoint, FILE *out,
+                   const vs_report_html_opts *o, FILE *out,
                    vs_report_summary *sum, vs_err *err);
 
 /* ---- verify (src/report_verify.c) ---------------------------------------

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/keys.h"
 #include "cli/opts.h"
 #include "util/clock.h"
 #include "vsink/report.h"
@@ -17,6 +18,7 @@
 
 typedef struct report_opts {
   const char *dir, *out;
+  const char *preview, *credentials, *data, *region; /* html previews */
   vs_report_filter filter;
   int by, format, format_set, jobs;
   int64_t grace_ms, now_ms;
@@ -38,13 +40,21 @@ static void usage(FILE *f)
     "  --group-by G       day, model, resolution, status or prefix: outputs,\n"
     "                     seconds, estimated and actual cost, bytes per group\n"
     "                     and a TOTAL\n"
-    "  --format F         table, csv, jsonl (html: not built yet); default\n"
-    "                     table on a terminal, csv otherwise\n"
+    "  --format F         table, csv, jsonl or html; default table on a\n"
+    "                     terminal, csv otherwise\n"
     "  -o FILE            write to FILE (replaced whole, never half-written)\n"
     "  --grace D          how long an output may wait before it counts as\n"
     "                     missing: 90s, 15m, 2h, 7d (default 2h)\n"
     "  --now T            the time the grace is measured to (default: now)\n"
-    "  --jobs N           threads reading segments (default: one per CPU)\n\n"
+    "  --jobs N           threads reading segments (default: one per CPU)\n"
+    "html (one self-contained file: summary, charts, sortable table):\n"
+    "  --preview-endpoint URL  the sink (http://host:port): a <video> per\n"
+    "                     stored object through a GET URL presigned for 7 days\n"
+    "  --credentials FILE the key to sign previews with (default: the\n"
+    "                     environment's VSINK_ACCESS_KEY_ID/..., then\n"
+    "                     DATA/credentials)\n"
+    "  --data DIR         the sink's data folder (default ./vsink-data)\n"
+    "  --region R         the sink's region (default us-east-1)\n\n"
     "A row's time is its submission (else the first event about it); a day\n"
     "is a UTC day. Costs are exact decimals.\n"
     "exit status: 0 every row complete or waiting, 1 some row is not,\n"
@@ -119,6 +129,10 @@ static int parse_one(report_opts *o, int c, const char *arg)
       return bad("--grace '%s': not a duration (90s, 15m, 2h, 7d)", arg);
     o->grace_ms = secs * 1000;
     return 0;
+  case 'P': o->preview = arg; return 0;
+  case 'C': o->credentials = arg; return 0;
+  case 'D': o->data = arg; return 0;
+  case 'R': o->region = arg; return 0;
   case 'j':
     if(vs_cli_parse_uint(arg, 1, 8, &n))
       return bad("--jobs '%s': must be a whole number from 1 to 8", arg);
@@ -135,7 +149,9 @@ static int parse(int argc, char **argv, report_opts *o)
     {"manifest", 1, 0, 'm'}, {"since", 1, 0, 's'},   {"until", 1, 0, 'u'},
     {"status", 1, 0, 'S'},   {"group-by", 1, 0, 'g'}, {"format", 1, 0, 'f'},
     {"output", 1, 0, 'o'},   {"grace", 1, 0, 'G'},   {"now", 1, 0, 'n'},
-    {"jobs", 1, 0, 'j'},     {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    {"jobs", 1, 0, 'j'},     {"help", 0, 0, 'h'},
+    {"preview-endpoint", 1, 0, 'P'}, {"credentials", 1, 0, 'C'},
+    {"data", 1, 0, 'D'},     {"region", 1, 0, 'R'},  {0, 0, 0, 0}};
   int c, rc;
   opterr = 0;
   optind = 1;
@@ -155,9 +171,16 @@ static int parse(int argc, char **argv, report_opts *o)
     return bad("unexpected argument '%s'", argv[optind]);
   if(o->filter.since_ms >= o->filter.until_ms)
     return bad("--since must be before --until");
-  if(o->format == VS_REPORT_HTML)
-    return bad("--format html: html output is not built yet "
-               "(use table, csv or jsonl)");
+  if(o->format == VS_REPORT_HTML && o->by != VS_REPORT_BY_NONE)
+    return bad("--group-by does not apply to --format html (its charts "
+               "group by day and resolution)");
+  if(o->format != VS_REPORT_HTML && (o->preview || o->credentials))
+    return bad("--preview-endpoint and --credentials apply to --format html "
+               "only");
+  if(o->preview && strncmp(o->preview, "http://", 7) &&
+     strncmp(o->preview, "https://", 8))
+    return bad("--preview-endpoint '%s': must be http://host[:port] or "
+               "https://...", o->preview);
   if(!o->format_set)
     o->format = !o->out && isatty(STDOUT_FILENO) ? VS_REPORT_TABLE
                                                  : VS_REPORT_CSV;
@@ -174,6 +197,33 @@ static void warn_skipped(const vs_report *r)
             "%llu (first: %s)\n",
             (unsigned long long)st.torn, (unsigned long long)st.malformed,
             (unsigned long long)st.lines, st.first_problem);
+}
+
+/* The preview key, when previews are asked for, signs every <video> URL. */
+static int write_html(const vs_report *r, const report_opts *o, FILE *f,
+                      vs_report_summary *sum, vs_err *err)
+{
+  vs_report_html_opts ho = {0};
+  vs_keyring *kr = NULL;
+  char *ep = NULL;
+  int rc;
+  if(o->preview) {
+    if(vs_cli_keys(o->credentials, o->data ? o->data : "./vsink-data", 0,
+                   &kr))
+      return vs_fail(err, VS_ERR_AUTH, "no key to sign previews with");
+    vs_keyring_first(kr, &ho.key_id, &ho.secret);
+    ep = strdup(o->preview);
+    if(ep && *ep && ep[strlen(ep) - 1] == '/') /* the presigner adds it */
+      ep[strlen(ep) - 1] = 0;
+    ho.preview_endpoint = ep;
+    ho.region = o->region;
+  }
+  /* signed at the real time: --now moves only the grace */
+  rc = o->preview && !ep ? vs_fail(err, VS_ERR_NOMEM, "out of memory")
+                         : vs_report_html(r, &o->filter, &ho, f, sum, err);
+  free(ep);
+  vs_keyring_free(kr);
+  return rc;
 }
 
 /* Into FILE through FILE.tmp and a rename: a reader of FILE sees the old
@@ -194,7 +244,10 @@ static int write_out(const vs_report *r, const report_opts *o,
     }
   }
   setvbuf(f, buf, _IOFBF, sizeof(buf));
-  rc = vs_report_write(r, &o->filter, o->by, o->format, f, sum, &err);
+  if(o->format == VS_REPORT_HTML)
+    rc = write_html(r, o, f, sum, &err);
+  else
+    rc = vs_report_write(r, &o->filter, o->by, o->format, f, sum, &err);
   if(o->out) {
     if(fclose(f) && !rc)
       rc = vs_fail_errno(&err, errno, "writing %s", tmp);
@@ -229,6 +282,7 @@ int vs_cli_report(int argc, char **argv)
     o.now_ms = vs_now_ms(NULL, NULL);
   /* groups other than prefix need no per-row detail: far less memory */
   ro.detail = o.by == VS_REPORT_BY_NONE || o.by == VS_REPORT_BY_PREFIX;
+  ro.detail |= o.format == VS_REPORT_HTML;
   ro.jobs = o.jobs;
   rc = vs_report_new(&r, &ro, &err);
   if(!rc)

@@ -44,6 +44,7 @@ static int bucket_prefix(const char *s, vs_target *t, vs_err *err)
 {
   size_t b = strcspn(s, "/"), p;
   const char *prefix = s[b] ? s + b + 1 : "";
+  vs_err kerr = {0};
   int rc;
   if(!b)
     return vs_fail(err, VS_ERR_INVALID, "--target names no bucket");
@@ -61,9 +62,9 @@ static int bucket_prefix(const char *s, vs_target *t, vs_err *err)
     return vs_fail(err, VS_ERR_INVALID, "--target: prefix too long");
   memcpy(t->prefix, prefix, p);
   t->prefix[p] = 0;
-  if(p && (rc = vs_store_check_key(t->prefix, p, err)))
+  if(p && vs_store_check_key(t->prefix, p, &kerr))
     return vs_fail(err, VS_ERR_INVALID, "--target prefix '%s': %s",
-                   t->prefix, err ? err->msg : "not a key");
+                   t->prefix, kerr.msg);
   return VS_OK;
 }
 

@@ -28,7 +28,7 @@ typedef struct submit_opts {
   const char *webhook_base, *api_url, *jobs, *manifest, *credentials, *data;
   int64_t url_ttl, timeout;
   int dry_run, wait;
-  unsigned long long concurrency;
+  unsigned long long concurrency, retries;
   int64_t rate_milli;
   char webhook_buf[256];
 } submit_opts;
@@ -72,6 +72,8 @@ static void usage(FILE *f)
     "  --jobs FILE.jsonl    one task's options per line (keys as the "
     "options)\n"
     "  --concurrency N      requests in flight [4]; --rate N per second\n"
+    "  --retries N          attempts per request (408, 429, 5xx, network) "
+    "[8]\n"
     "  --manifest DIR       [./vsink-data/manifest]\n\n"
     "Prints one JSON line per task. Exit 0 when every task was accepted\n"
     "(with --wait: complete), 1 when any was not, 2 for bad options or "
@@ -90,7 +92,7 @@ enum {
   O_SEED, O_RESULTS, O_FORMAT, O_QUALITY, O_CAMERA, O_SAFETY, O_TTL,
   O_NOCOST, O_MAXCOST, O_TARGET, O_S3EP, O_S3REG, O_REGION, O_HOOK,
   O_URLTTL, O_API, O_DRY, O_WAIT, O_TIMEOUT, O_JOBS, O_CONC, O_RATE,
-  O_MANIFEST, O_CRED, O_DATA
+  O_MANIFEST, O_CRED, O_DATA, O_RETRIES
 };
 
 static const struct option longopts[] = {
@@ -110,6 +112,7 @@ static const struct option longopts[] = {
   {"jobs", 1, 0, O_JOBS}, {"concurrency", 1, 0, O_CONC},
   {"rate", 1, 0, O_RATE}, {"manifest", 1, 0, O_MANIFEST},
   {"credentials", 1, 0, O_CRED}, {"data", 1, 0, O_DATA},
+  {"retries", 1, 0, O_RETRIES},
   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 
 /* The task options are text kept for the task builder's rules. */
@@ -171,6 +174,10 @@ static int other_option(int c, const char *arg, submit_opts *o)
   case O_CONC:
     if(vs_cli_parse_uint(arg, 1, 256, &o->concurrency))
       return bad("--concurrency", arg, "a whole number 1..256");
+    return 0;
+  case O_RETRIES:
+    if(vs_cli_parse_uint(arg, 1, 100, &o->retries))
+      return bad("--retries", arg, "attempts per request, 1..100");
     return 0;
   case O_RATE:
     if(parse_rate(arg, &o->rate_milli))
@@ -447,6 +454,7 @@ static int execute(const submit_opts *o, vs_submit_cfg *c, jobs *j)
   }
   c->url_ttl_s = o->url_ttl;
   c->concurrency = (int)o->concurrency;
+  c->api.retry.max_attempts = (int)o->retries;
   c->rate_milli = o->rate_milli;
   c->wait = o->wait;
   vs_rw_wait_defaults(&c->wait_opts);

@@ -250,3 +250,145 @@ def boto3_client(sink, region="us-east-1"):
         config=Config(signature_version="s3v4",
                       s3={"addressing_style": "path"},
                       retries={"max_attempts": 1}))
+
+
+# ---- vsink submit and the fake API (issue 3) -------------------------------
+FAKEAPI = os.environ.get("VSINK_FAKEAPI")
+API_KEY = "vsink-it-api-key"
+
+
+class FakeAPI:
+    """A vsink-fakeapi process on 127.0.0.1; its JSON log is collected."""
+
+    def __init__(self, *args, delay_ms=100, size=65536):
+        if not FAKEAPI:
+            print("SKIP: VSINK_FAKEAPI is not set")
+            sys.exit(77)
+        import threading
+        cmd = [FAKEAPI, "--listen", "127.0.0.1:0", "--api-key", API_KEY,
+               "--delay-ms", str(delay_ms), "--size", str(size)] + list(args)
+        self.size = size
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        _procs.append(self.proc)
+        self.log = []
+        threading.Thread(target=self._read_log, daemon=True).start()
+        line = self.proc.stdout.readline().decode()
+        check(line.startswith("listening on http://"),
+              "fake API did not start: %r" % line)
+        self.url = line.split()[-1]
+        self.api = self.url + "/v1"
+
+    def _read_log(self):
+        for raw in self.proc.stderr:
+            try:
+                self.log.append(json.loads(raw))
+            except ValueError:
+                pass
+
+    def events(self, kind, **match):
+        """Log lines of one event kind (request, upload, webhook) whose
+        fields equal match."""
+        return [e for e in list(self.log) if e.get("event") == kind and
+                all(e.get(k) == v for k, v in match.items())]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        return self.proc.returncode
+
+
+def fake_sha256(task_uuid, index, size, fmt):
+    out = subprocess.run([FAKEAPI, "--print-sha256", task_uuid, str(index),
+                          str(size), fmt], capture_output=True, timeout=30)
+    check(out.returncode == 0, "--print-sha256: %s" % out.stderr)
+    return out.stdout.decode().strip()
+
+
+class Recorder:
+    """A proxy in front of the fake API that remembers every POST body, so
+    a test can count how many times each taskUUID was sent."""
+
+    def __init__(self, upstream):
+        import http.server
+        import threading
+        up = urllib.parse.urlsplit(upstream)
+        self.posts = []
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                rec.posts.append(json.loads(body))
+                c = http.client.HTTPConnection(up.hostname, up.port,
+                                               timeout=60)
+                hdrs = {k: v for k, v in self.headers.items()
+                        if k.lower() in ("authorization", "content-type")}
+                c.request("POST", self.path, body, hdrs)
+                r = c.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() in ("content-type", "retry-after"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                c.close()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+        self.api = "http://127.0.0.1:%d/v1" % self.server.server_address[1]
+
+    def sends(self, task_type="videoInference"):
+        """taskUUID -> how many POSTs carried it as task_type."""
+        n = {}
+        for body in self.posts:
+            for t in body if isinstance(body, list) else []:
+                if isinstance(t, dict) and t.get("taskType") == task_type:
+                    n[t.get("taskUUID")] = n.get(t.get("taskUUID"), 0) + 1
+        return n
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def submit(args, api=None, env=None, timeout=120, key=API_KEY):
+    """Runs `vsink submit`; returns (exit status, stdout JSON lines, stderr
+    text, seconds taken)."""
+    e = env_with_keys(env)
+    if key is not None:
+        e["RUNWARE_API_KEY"] = key
+    else:
+        e.pop("RUNWARE_API_KEY", None)
+    cmd = [VSINK, "submit"] + (["--api-url", api] if api else []) + list(args)
+    t = time.monotonic()
+    out = subprocess.run(cmd, env=e, capture_output=True, timeout=timeout)
+    took = time.monotonic() - t
+    lines = []
+    for l in out.stdout.decode().splitlines():
+        try:
+            lines.append(json.loads(l))
+        except ValueError:
+            fail("submit printed a line that is not JSON: %r" % l)
+    return out.returncode, lines, out.stderr.decode(), took
+
+
+def by_task(events):
+    """taskUUID -> {event name -> [events]}"""
+    out = {}
+    for e in events:
+        u = e.get("taskUUID")
+        if u:
+            out.setdefault(u, {}).setdefault(e["event"], []).append(e)
+    return out

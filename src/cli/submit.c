@@ -270,6 +270,18 @@ static int build(jobs *j, const vs_task_opts *t, int line)
   return rc ? rc : add_job(j, task, line);
 }
 
+static int check_only(jobs *j, const vs_task_opts *t, int line)
+{
+  vs_task_errors errs;
+  cJSON *task;
+  int rc = vs_task_build(t, &task, &errs);
+  if(rc == VS_ERR_INVALID)
+    print_errors(&errs, line);
+  cJSON_Delete(task);
+  (void)j;
+  return rc == VS_ERR_NOMEM ? rc : VS_OK;
+}
+
 /* A jobs line's options override the command line's, a group at a time
  * (the prompt pair and the shape trio), so a line can switch from a
  * resolution to a width and height. */
@@ -323,8 +335,12 @@ static int read_jobs(const char *path, const vs_task_opts *cli, jobs *j)
       continue;
     }
     if(vs_task_opts_from_json(obj, &lo, &errs)) {
+      /* the line's other fields are still checked: every error at once */
+      int before = j->errors;
       print_errors(&errs, line);
-      j->errors++;
+      merge(&lo, cli);
+      rc = check_only(j, &lo, line);
+      j->errors = before + 1;
     }
     else {
       merge(&lo, cli);

@@ -221,7 +221,10 @@ def test_filters_and_exit(m, root):
         check(f.read() == default.stdout, "-o differs from stdout")
     check(not os.path.exists(out + ".tmp"), "temporary file left behind")
     for args, want, msg in [
-            (["--format", "html"], 2, "html output is not built yet"),
+            (["--format", "html", "--group-by", "day"], 2,
+             "--group-by does not apply to --format html"),
+            (["--preview-endpoint", "http://x"], 2,
+             "apply to --format html only"),
             (["--format", "pdf"], 2, "--format 'pdf'"),
             (["--group-by", "week"], 2, "--group-by 'week'"),
             (["--status", "lost"], 2, "--status 'lost'"),

@@ -214,5 +214,18 @@ check(head[:8] == b"\x89PNG\r\n\x1a\n", "a PNG")
 w, h = struct.unpack(">II", head[16:24])
 check((w, h) == (1360, 1700), "screenshot size %dx%d" % (w, h))
 check(os.path.getsize(png) > 20000, "the screenshot shows something")
+# 6. Bad preview options: precise refusals, no file left behind.
+for args, want, msg in [
+        (["--preview-endpoint", "ftp://x"], 2, "--preview-endpoint 'ftp://x'"),
+        (["--preview-endpoint", "http://127.0.0.1:9", "--credentials",
+          os.path.join(root, "no-such-file")], 3, "no-such-file")]:
+    target = os.path.join(root, "refused.html")
+    p = subprocess.run([VSINK, "report", "--manifest", mdir, "--format",
+                        "html", "-o", target] + args, capture_output=True,
+                       timeout=60, env={"PATH": os.environ.get("PATH", "")})
+    check(p.returncode == want and msg.encode() in p.stderr,
+          "%s: exit %d %r" % (args, p.returncode, p.stderr))
+    check(not os.path.exists(target) and not os.path.exists(target + ".tmp"),
+          "nothing written for %s" % args)
 print("html: no console errors, exact summary/charts/table, escaped, "
       "problems first, sorting, screenshot at %s" % png)

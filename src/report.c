@@ -27,9 +27,9 @@
 #include "util/clock.h"
 #include "util/dec.h"
 #include "vsink/manifest.h"
+#include "report_scan.h"
 
 #define NONE UINT32_MAX
-#define MAX_DEPTH 32
 #define BATCH 2048
 #define MAX_JOBS 8
 
@@ -77,9 +77,6 @@ static void cv_free(cvec *v)
 }
 
 /* ---- records ------------------------------------------------------------ */
-typedef struct key16 {
-  uint8_t b[16];
-} key16;
 
 enum { K_SUB, K_RES, K_STO, K_FAIL, K_VER, NKINDS };
 
@@ -292,389 +289,9 @@ static const char *intern(rctx *c, const char *s, size_t n)
   return d;
 }
 
-/* ---- a validating JSON scanner that builds nothing ---------------------- */
-enum { J_NONE = 0, J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
-
-typedef struct span {
-  const char *p;
-  uint32_t n;
-  uint8_t kind, esc;
-} span;
-
-typedef struct js {
-  const char *p, *e;
-} js;
-
-static void js_ws(js *s)
-{
-  while(s->p < s->e &&
-        (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
-    s->p++;
-}
-
-/* value + 1 of each hex digit; 0 for anything else */
-static const uint8_t hex1[256] = {
-  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
-  ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
-  ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
-  ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
-
-static int hexval(int ch)
-{
-  return (int)hex1[(unsigned char)ch] - 1;
-}
-
-static int js_str(js *s, span *sp)
-{
-  const char *p = s->p + 1, *q;
-  sp->esc = 0;
-  for(;;) {
-    q = memchr(p, '"', (size_t)(s->e - p));
-    if(!q)
-      return -1;
-    {
-      const char *b = memchr(p, '\\', (size_t)(q - p));
-      if(!b)
-        break;
-      sp->esc = 1;
-      if(b + 1 >= s->e)
-        return -1;
-      if(b[1] == 'u') {
-        if(b + 6 > s->e || hexval(b[2]) < 0 || hexval(b[3]) < 0 ||
-           hexval(b[4]) < 0 || hexval(b[5]) < 0)
-          return -1;
-        p = b + 6;
-      }
-      else if(strchr("\"\\/bfnrt", b[1]) && b[1])
-        p = b + 2;
-      else
-        return -1;
-    }
-  }
-  sp->kind = J_STR;
-  sp->p = s->p + 1;
-  sp->n = (uint32_t)(q - sp->p);
-  s->p = q + 1;
-  return 0;
-}
-
-static int js_digits(js *s)
-{
-  const char *p = s->p;
-  while(s->p < s->e && *s->p >= '0' && *s->p <= '9')
-    s->p++;
-  return s->p > p ? 0 : -1;
-}
-
-static int js_num(js *s, span *sp)
-{
-  sp->p = s->p;
-  if(s->p < s->e && *s->p == '-')
-    s->p++;
-  if(s->p < s->e && *s->p == '0')
-    s->p++;
-  else if(js_digits(s))
-    return -1;
-  if(s->p < s->e && *s->p == '.') {
-    s->p++;
-    if(js_digits(s))
-      return -1;
-  }
-  if(s->p < s->e && (*s->p == 'e' || *s->p == 'E')) {
-    s->p++;
-    if(s->p < s->e && (*s->p == '+' || *s->p == '-'))
-      s->p++;
-    if(js_digits(s))
-      return -1;
-  }
-  sp->kind = J_NUM;
-  sp->n = (uint32_t)(s->p - sp->p);
-  sp->esc = 0;
-  return 0;
-}
-
-static int js_lit(js *s, const char *w, size_t n, int kind, span *sp)
-{
-  if((size_t)(s->e - s->p) < n || memcmp(s->p, w, n))
-    return -1;
-  sp->p = s->p;
-  sp->n = (uint32_t)n;
-  sp->kind = (uint8_t)kind;
-  s->p += n;
-  return 0;
-}
-
-typedef struct fieldset {
-  const char *const *names;
-  const uint8_t *lens;
-  int n;
-  span *out;
-  int nested; /* index of the member parsed as a nested fieldset, or -1 */
-  const struct fieldset *child;
-} fieldset;
-
-static int js_value(js *s, span *sp, int depth, const fieldset *fs);
-
-/* An object: members named in fs (may be NULL) land in fs->out. */
-static int js_object(js *s, int depth, const fieldset *fs)
-{
-  span k, v;
-  if(depth > MAX_DEPTH)
-    return -1;
-  s->p++;
-  js_ws(s);
-  if(s->p < s->e && *s->p == '}') {
-    s->p++;
-    return 0;
-  }
-  for(;;) {
-    int i, hit = -1;
-    js_ws(s);
-    if(s->p >= s->e || *s->p != '"' || js_str(s, &k))
-      return -1;
-    js_ws(s);
-    if(s->p >= s->e || *s->p++ != ':')
-      return -1;
-    js_ws(s);
-    for(i = 0; fs && !k.esc && i < fs->n; i++)
-      if(fs->lens[i] == k.n && !memcmp(fs->names[i], k.p, k.n)) {
-        hit = i;
-        break;
-      }
-    if(hit >= 0 && hit == fs->nested && s->p < s->e && *s->p == '{') {
-      fs->out[hit].kind = J_OBJ;
-      if(js_object(s, depth + 1, fs->child))
-        return -1;
-    }
-    else if(js_value(s, hit >= 0 ? &fs->out[hit] : &v, depth + 1, NULL))
-      return -1;
-    js_ws(s);
-    if(s->p >= s->e)
-      return -1;
-    if(*s->p == '}') {
-      s->p++;
-      return 0;
-    }
-    if(*s->p++ != ',')
-      return -1;
-  }
-}
-
-static int js_array(js *s, int depth)
-{
-  span v;
-  if(depth > MAX_DEPTH)
-    return -1;
-  s->p++;
-  js_ws(s);
-  if(s->p < s->e && *s->p == ']') {
-    s->p++;
-    return 0;
-  }
-  for(;;) {
-    js_ws(s);
-    if(js_value(s, &v, depth + 1, NULL))
-      return -1;
-    js_ws(s);
-    if(s->p >= s->e)
-      return -1;
-    if(*s->p == ']') {
-      s->p++;
-      return 0;
-    }
-    if(*s->p++ != ',')
-      return -1;
-  }
-}
-
-static int js_value(js *s, span *sp, int depth, const fieldset *fs)
-{
-  if(s->p >= s->e)
-    return -1;
-  switch(*s->p) {
-  case '"':
-    return js_str(s, sp);
-  case '{':
-    sp->kind = J_OBJ;
-    return js_object(s, depth, fs);
-  case '[':
-    sp->kind = J_ARR;
-    return js_array(s, depth);
-  case 't':
-    return js_lit(s, "true", 4, J_TRUE, sp);
-  case 'f':
-    return js_lit(s, "false", 5, J_FALSE, sp);
-  case 'n':
-    return js_lit(s, "null", 4, J_NULL, sp);
-  default:
-    return js_num(s, sp);
-  }
-}
-
-/* ---- span conversions --------------------------------------------------- */
-static void utf8_put(vs_buf *b, unsigned cp)
-{
-  char o[4];
-  size_t n;
-  if(cp < 0x80) {
-    o[0] = (char)cp;
-    n = 1;
-  }
-  else if(cp < 0x800) {
-    o[0] = (char)(0xc0 | cp >> 6);
-    o[1] = (char)(0x80 | (cp & 0x3f));
-    n = 2;
-  }
-  else if(cp < 0x10000) {
-    o[0] = (char)(0xe0 | cp >> 12);
-    o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[2] = (char)(0x80 | (cp & 0x3f));
-    n = 3;
-  }
-  else {
-    o[0] = (char)(0xf0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    n = 4;
-  }
-  vs_buf_add(b, o, n);
-}
-
-static unsigned hex4(const char *p)
-{
-  return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
-                    hexval(p[2]) << 4 | hexval(p[3]));
-}
-
-/* The string's text (escapes decoded, already validated) into b. */
-static int span_text(const span *sp, vs_buf *b)
-{
-  const char *p = sp->p, *e = sp->p + sp->n;
-  vs_buf_reset(b);
-  if(!sp->esc)
-    return vs_buf_add(b, p, sp->n);
-  while(p < e) {
-    const char *q = memchr(p, '\\', (size_t)(e - p));
-    if(!q)
-      return vs_buf_add(b, p, (size_t)(e - p));
-    vs_buf_add(b, p, (size_t)(q - p));
-    if(q[1] == 'u') {
-      unsigned cp = hex4(q + 2);
-      p = q + 6;
-      if(cp >= 0xd800 && cp < 0xdc00 && e - p >= 6 && p[0] == '\\' &&
-         p[1] == 'u') {
-        unsigned lo = hex4(p + 2);
-        if(lo >= 0xdc00 && lo < 0xe000) {
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-          p += 6;
-        }
-      }
-      if(cp >= 0xd800 && cp < 0xe000)
-        cp = 0xfffd; /* a lone surrogate */
-      utf8_put(b, cp);
-      continue;
-    }
-    {
-      static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-      vs_buf_addc(b, to[strchr(from, q[1]) - from]);
-    }
-    p = q + 2;
-  }
-  return b->failed ? VS_ERR_NOMEM : 0;
-}
-
-static int span_int(const span *sp, int64_t min, int64_t max, int64_t *out)
-{
-  const char *p = sp->p, *e = sp->p + sp->n;
-  int neg = 0;
-  unsigned __int128 v = 0;
-  if(sp->kind != J_NUM)
-    return -1;
-  if(*p == '-') {
-    neg = 1;
-    p++;
-  }
-  for(; p < e; p++) {
-    if(*p < '0' || *p > '9')
-      return -1;
-    v = v * 10 + (unsigned)(*p - '0');
-    if(v > (unsigned __int128)INT64_MAX + 1)
-      return -1;
-  }
-  if(neg ? v > (unsigned __int128)INT64_MAX + 1 : v > INT64_MAX)
-    return -1;
-  *out = neg ? (int64_t)(-(__int128)v) : (int64_t)v;
-  return *out < min || *out > max ? -1 : 0;
-}
-
-/* A decimal as the manifest writes money: a string, or a plain number. */
-static int span_dec(const span *sp, vs_dec *out)
-{
-  if(sp->kind != J_STR && sp->kind != J_NUM)
-    return -1;
-  if(sp->esc)
-    return -1;
-  return vs_dec_parse(sp->p, sp->n, out);
-}
-
-static int d2(const char *p, unsigned *v)
-{
-  if(p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
-    return -1;
-  *v = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
-  return 0;
-}
-
-/* The writer's form, "2026-11-24T12:15:00.123Z", fast; anything else RFC
- * 3339 allows through the clock block; a number is Unix milliseconds. */
-static int span_time(const span *sp, int64_t *ms)
-{
-  char tmp[64];
-  const char *p = sp->p;
-  unsigned c, y, mo, d, h, mi, s, f1, f2;
-  if(sp->kind == J_NUM)
-    return span_int(sp, INT64_MIN / 2, INT64_MAX / 2, ms);
-  if(sp->kind != J_STR || sp->esc || sp->n >= sizeof(tmp))
-    return -1;
-  if(sp->n == 24 && p[4] == '-' && p[7] == '-' && p[10] == 'T' &&
-     p[13] == ':' && p[16] == ':' && p[19] == '.' && p[23] == 'Z' &&
-     !d2(p, &c) && !d2(p + 2, &y) && !d2(p + 5, &mo) && !d2(p + 8, &d) &&
-     !d2(p + 11, &h) && !d2(p + 14, &mi) && !d2(p + 17, &s) &&
-     !d2(p + 20, &f1) && p[22] >= '0' && p[22] <= '9' && mo >= 1 &&
-     mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 60) {
-    int64_t days = vs_days_from_civil(c * 100 + y, mo, d);
-    f2 = (unsigned)(p[22] - '0');
-    *ms = ((days * 86400 + h * 3600 + mi * 60 + s) * 1000) + f1 * 10 + f2;
-    if(d <= 28)
-      return 0; /* else let the full parser judge the day of the month */
-  }
-  memcpy(tmp, p, sp->n);
-  tmp[sp->n] = 0;
-  return vs_time_parse_rfc3339(tmp, ms);
-}
-
-static int span_uuid(const span *sp, key16 *k)
-{
-  static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16,
-                                 19, 21, 24, 26, 28, 30, 32, 34};
-  const char *p = sp->p;
-  int i;
-  if(sp->kind != J_STR || sp->esc || sp->n != 36 || p[8] != '-' ||
-     p[13] != '-' || p[18] != '-' || p[23] != '-')
-    return -1;
-  for(i = 0; i < 16; i++) {
-    int hi = hexval(p[at[i]]), lo = hexval(p[at[i] + 1]);
-    if(hi < 0 || lo < 0)
-      return -1;
-    k->b[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return 0;
-}
-
 static const char *span_intern(rctx *c, const span *sp, int slot)
 {
-  if(sp->kind != J_STR || span_text(sp, &c->tmp[slot]))
+  if(sp->kind != J_STR || vs__span_text(sp, &c->tmp[slot]))
     return NULL;
   return intern(c, c->tmp[slot].data ? c->tmp[slot].data : "",
                 c->tmp[slot].len);
@@ -719,19 +336,19 @@ static int obj_id(rctx *c, const fields *l, key16 *obj, rstod *d)
      l->top[TF_VERSIONID].kind != J_NONE)
     return -1;
   /* bucket NUL key NUL versionId: the object's identity, decoded */
-  if(span_text(&l->top[TF_BUCKET], b))
+  if(vs__span_text(&l->top[TF_BUCKET], b))
     return -1;
   kb = b->len;
   vs_buf_addc(b, 0);
   {
     vs_buf *t = &c->tmp[1];
-    if(span_text(&l->top[TF_KEY], t))
+    if(vs__span_text(&l->top[TF_KEY], t))
       return -1;
     vs_buf_add(b, t->data, t->len);
     kk = t->len;
     vs_buf_addc(b, 0);
     vs_buf_reset(t);
-    if(l->top[TF_VERSIONID].kind == J_STR && span_text(&l->top[TF_VERSIONID], t))
+    if(l->top[TF_VERSIONID].kind == J_STR && vs__span_text(&l->top[TF_VERSIONID], t))
       return -1;
     vs_buf_add(b, t->data ? t->data : "", t->len);
   }
@@ -758,8 +375,8 @@ static const char *task_size(rctx *c, const span *t)
   char buf[48];
   if(t[T_RESOLUTION].kind == J_STR)
     return span_intern(c, &t[T_RESOLUTION], 0);
-  if(span_int(&t[T_WIDTH], 1, 1000000, &w) ||
-     span_int(&t[T_HEIGHT], 1, 1000000, &h))
+  if(vs__span_int(&t[T_WIDTH], 1, 1000000, &w) ||
+     vs__span_int(&t[T_HEIGHT], 1, 1000000, &h))
     return NULL;
   snprintf(buf, sizeof(buf), "%dx%d", (int)w, (int)h);
   return intern(c, buf, strlen(buf));
@@ -773,14 +390,14 @@ static int make_sub(rctx *c, const fields *l, pend *p, const char **why)
   int64_t v;
   rsub *s = &p->c.s;
   if(l->top[TF_ESTIMATE].kind != J_NONE && l->top[TF_ESTIMATE].kind != J_NULL) {
-    if(span_dec(&l->top[TF_ESTIMATE], &s->est))
+    if(vs__span_dec(&l->top[TF_ESTIMATE], &s->est))
       BAD("submitted: estimate is not an exact decimal");
     s->has_est = 1;
   }
   s->nres = 1; /* the API's default */
-  if(!span_int(&t[T_NRES], 1, 65535, &v))
+  if(!vs__span_int(&t[T_NRES], 1, 65535, &v))
     s->nres = (uint16_t)v;
-  if((t[T_DURATION].kind == J_NUM) && !span_dec(&t[T_DURATION], &s->dur))
+  if((t[T_DURATION].kind == J_NUM) && !vs__span_dec(&t[T_DURATION], &s->dur))
     s->has_dur = 1;
   s->model = span_intern(c, &t[T_MODEL], 0);
   s->size = task_size(c, t);
@@ -789,10 +406,10 @@ static int make_sub(rctx *c, const fields *l, pend *p, const char **why)
     d->prompt = span_intern(c, &t[T_PROMPT], 0);
     d->res = span_intern(c, &t[T_RESOLUTION], 0);
     d->fmt = span_intern(c, &t[T_FORMAT], 0);
-    d->w = span_int(&t[T_WIDTH], 1, INT32_MAX, &v) ? 0 : (int32_t)v;
-    d->h = span_int(&t[T_HEIGHT], 1, INT32_MAX, &v) ? 0 : (int32_t)v;
-    d->q = span_int(&t[T_QUALITY], 0, INT32_MAX, &v) ? -1 : (int32_t)v;
-    d->has_seed = !span_int(&t[T_SEED], INT64_MIN, INT64_MAX, &d->seed);
+    d->w = vs__span_int(&t[T_WIDTH], 1, INT32_MAX, &v) ? 0 : (int32_t)v;
+    d->h = vs__span_int(&t[T_HEIGHT], 1, INT32_MAX, &v) ? 0 : (int32_t)v;
+    d->q = vs__span_int(&t[T_QUALITY], 0, INT32_MAX, &v) ? -1 : (int32_t)v;
+    d->has_seed = !vs__span_int(&t[T_SEED], INT64_MIN, INT64_MAX, &d->seed);
   }
   return 0;
 }
@@ -800,16 +417,16 @@ static int make_sub(rctx *c, const fields *l, pend *p, const char **why)
 static int make_res(rctx *c, const fields *l, pend *p, const char **why)
 {
   rres *s = &p->c.r;
-  if(span_uuid(&l->top[TF_VIDEOUUID], &s->vid))
+  if(vs__span_uuid(&l->top[TF_VIDEOUUID], &s->vid))
     BAD("result: videoUUID is not a UUID");
   if(l->top[TF_COST].kind != J_NONE && l->top[TF_COST].kind != J_NULL) {
-    if(span_dec(&l->top[TF_COST], &s->cost))
+    if(vs__span_dec(&l->top[TF_COST], &s->cost))
       BAD("result: cost is not an exact decimal");
     s->has_cost = 1;
   }
   if(c->r->detail)
     p->d.r.has_seed =
-      !span_int(&l->top[TF_SEED], INT64_MIN, INT64_MAX, &p->d.r.seed);
+      !vs__span_int(&l->top[TF_SEED], INT64_MIN, INT64_MAX, &p->d.r.seed);
   return 0;
 }
 
@@ -819,13 +436,13 @@ static int make_sto(rctx *c, const fields *l, pend *p, const char **why)
   rstod *d = c->r->detail ? &p->d.o : NULL;
   if(obj_id(c, l, &s->obj, d))
     BAD("stored: bucket, key or versionId missing or not a string");
-  if(span_int(&l->top[TF_BYTES], 0, INT64_MAX, &s->bytes))
+  if(vs__span_int(&l->top[TF_BYTES], 0, INT64_MAX, &s->bytes))
     BAD("stored: bytes is not a non-negative integer");
   if(d && l->top[TF_SHA256].kind == J_STR && l->top[TF_SHA256].n == 64) {
     int i, ok = 1;
     for(i = 0; i < 32 && ok; i++) {
-      int hi = hexval(l->top[TF_SHA256].p[2 * i]);
-      int lo = hexval(l->top[TF_SHA256].p[2 * i + 1]);
+      int hi = vs__hexval(l->top[TF_SHA256].p[2 * i]);
+      int lo = vs__hexval(l->top[TF_SHA256].p[2 * i + 1]);
       ok = hi >= 0 && lo >= 0;
       d->sha[i] = (uint8_t)(hi << 4 | lo);
     }
@@ -889,13 +506,13 @@ static int parse_line(rctx *c, const char *text, size_t len, pend *p,
   memset(&l, 0, sizeof(l));
   tfs.out = l.task;
   top.child = &tfs;
-  js_ws(&s);
-  if(s.p >= s.e || *s.p != '{' || js_object(&s, 0, &top))
+  vs__js_ws(&s);
+  if(s.p >= s.e || *s.p != '{' || vs__js_object(&s, 0, &top))
     BAD("not a JSON object");
-  js_ws(&s);
+  vs__js_ws(&s);
   if(s.p != s.e)
     BAD("text after the JSON object");
-  if(span_int(&l.top[TF_V], 1, 1, &v))
+  if(vs__span_int(&l.top[TF_V], 1, 1, &v))
     BAD("\"v\" is not 1");
   if(l.top[TF_EVENT].kind != J_STR || l.top[TF_EVENT].esc)
     BAD("\"event\" is not a string");
@@ -904,10 +521,10 @@ static int parse_line(rctx *c, const char *text, size_t len, pend *p,
     return 1;
   memset(p, 0, sizeof(*p));
   p->kind = events[e].kind;
-  if(span_time(&l.top[TF_TIME], &p->c.s.t)) /* t leads every record */
+  if(vs__span_time(&l.top[TF_TIME], &p->c.s.t)) /* t leads every record */
     BAD("\"time\" is not an RFC 3339 time");
   if(l.top[TF_TASKUUID].kind != J_NONE && p->kind != K_VER) {
-    if(span_uuid(&l.top[TF_TASKUUID], &p->tid))
+    if(vs__span_uuid(&l.top[TF_TASKUUID], &p->tid))
       BAD("taskUUID is not a UUID");
     p->has_tid = 1;
   }

@@ -11,7 +11,8 @@
 #
 # Environment: BUILD (default build-sinkbench), RUNS (5), TMPDIR (the data
 # of both servers; one filesystem), THREADS (vsink --threads, default its
-# own), KEEP=1 keeps the work folder. Run as root (nginx's workers write as
+# own), PHASES (default "a b c": which measurements to run), KEEP=1 keeps
+# the work folder. Run as root (nginx's workers write as
 # root into the temporary folder). Not part of ctest.
 set -euo pipefail
 
@@ -165,19 +166,26 @@ measure() { # LABEL NAME INFLIGHT SIZE
 }
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 
-echo "== (a) one 1 GiB PUT, $runs runs"
-urls big 1
-measure a big 1 "$big"
-echo "== (b) 64 concurrent 16 MiB PUTs, $runs runs"
-urls mid 64
-measure b mid 64 "$mid"
+phases=${PHASES:-a b c}
+has() { [[ " $phases " == *" $1 "* ]]; }
+if has a; then
+  echo "== (a) one 1 GiB PUT, $runs runs"
+  urls big 1
+  measure a big 1 "$big"
+fi
+if has b; then
+  echo "== (b) 64 concurrent 16 MiB PUTs, $runs runs"
+  urls mid 64
+  measure b mid 64 "$mid"
+fi
 
 # ---- (c): a fresh vsink per run, so VmHWM is this phase's peak -----------
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
-echo "== (c) 256 uploads in flight (2 MiB each at 256 KiB/s), $runs runs"
+has c && echo "== (c) 256 uploads in flight (2 MiB each at 256 KiB/s), $runs runs"
 hwm_all=
 rss_all=
-for r in $(seq "$runs"); do
+has c || runs_c=0
+for r in $(seq "${runs_c:-$runs}"); do
   stop_vsink
   start_vsink
   urls slow 256
@@ -208,18 +216,25 @@ for r in $(seq "$runs"); do
 done
 
 # ---- summary ---------------------------------------------------------------
-a_v=$(med "${secs[a.vsink]}"); a_n=$(med "${secs[a.nginx]}")
-b_v=$(med "${mibs[b.vsink]}"); b_n=$(med "${mibs[b.nginx]}")
-c_h=$(med "$hwm_all"); c_r=$(med "$rss_all")
 verdict() { (($(bc -l <<<"$1"))) && echo met || echo MISSED; }
 echo
 echo "== medians over $runs runs ($(nproc) CPUs, $(uname -r))"
-printf '(a) 1 GiB PUT:        vsink %.3f s, nginx %.3f s, ratio %.2fx' \
-  "$a_v" "$a_n" "$(bc -l <<<"$a_v/$a_n")"
-echo "  (target <= 1.0x: $(verdict "$a_v <= $a_n"))"
-printf '(b) 64 x 16 MiB:      vsink %.1f MiB/s, nginx %.1f MiB/s, ratio %.2fx' \
-  "$b_v" "$b_n" "$(bc -l <<<"$b_v/$b_n")"
-echo "  (target >= 1.2x: $(verdict "$b_v >= 1.2*$b_n"))"
-printf '(c) 256 in flight:    vsink VmHWM %.1f MiB, sampled RSS %.1f MiB' \
-  "$(bc -l <<<"$c_h/1024")" "$(bc -l <<<"$c_r/1024")"
-echo "  (target <= 24 MiB: $(verdict "$c_h <= 24*1024"))"
+if has a; then
+  a_v=$(med "${secs[a.vsink]}"); a_n=$(med "${secs[a.nginx]}")
+  printf '(a) 1 GiB PUT:        vsink %.3f s, nginx %.3f s, ratio %.2fx' \
+    "$a_v" "$a_n" "$(bc -l <<<"$a_v/$a_n")"
+  echo "  (target <= 1.0x: $(verdict "$a_v <= $a_n"))"
+fi
+if has b; then
+  b_v=$(med "${mibs[b.vsink]}"); b_n=$(med "${mibs[b.nginx]}")
+  printf '(b) 64 x 16 MiB:      vsink %.1f MiB/s, nginx %.1f MiB/s, ' \
+    "$b_v" "$b_n"
+  printf 'ratio %.2fx' "$(bc -l <<<"$b_v/$b_n")"
+  echo "  (target >= 1.2x: $(verdict "$b_v >= 1.2*$b_n"))"
+fi
+if has c; then
+  c_h=$(med "$hwm_all"); c_r=$(med "$rss_all")
+  printf '(c) 256 in flight:    vsink VmHWM %.1f MiB, sampled RSS %.1f MiB' \
+    "$(bc -l <<<"$c_h/1024")" "$(bc -l <<<"$c_r/1024")"
+  echo "  (target <= 24 MiB: $(verdict "$c_h <= 24*1024"))"
+fi

@@ -41,6 +41,10 @@
 #define VID_LEN 26 /* 20261124T121500123Z-a1b2c3 */
 #define META_MAX 4096
 #define LOOKUP_TRIES 4
+/* Write-back starts every WB_WINDOW bytes of an upload, so the fsync at
+ * commit finds little left to write and the page cache does not fill with
+ * dirty video (see write_behind). */
+#define WB_WINDOW (8ULL << 20)
 
 typedef struct fs_store {
   vs_store base;
@@ -60,6 +64,8 @@ struct vs_upload {
   fs_store *s;
   int fd;
   uint64_t written;
+  uint64_t wb_started; /* bytes handed to write-back so far */
+  int wb_errno;        /* a write-back error, reported again at commit */
   char part[PATH_MAX];
   char keydir[PATH_MAX];
 };
@@ -483,6 +489,30 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
   return VS_OK;
 }
 
+/* For each full window: start its write-back, wait for the window before
+ * it (long under way by now) and drop that one from the page cache. The
+ * fsync at commit still makes everything durable; it just has little left.
+ * sync_file_range may consume an I/O error that fsync would then not see,
+ * so any error is kept and fails the commit. */
+static void write_behind(vs_upload *u)
+{
+  const unsigned wait = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                        SYNC_FILE_RANGE_WAIT_AFTER;
+  while(!u->wb_errno && u->written - u->wb_started >= WB_WINDOW) {
+    off_t off = (off_t)u->wb_started;
+    if(sync_file_range(u->fd, off, WB_WINDOW, SYNC_FILE_RANGE_WRITE))
+      u->wb_errno = errno;
+    else if(off >= (off_t)WB_WINDOW) {
+      if(sync_file_range(u->fd, off - WB_WINDOW, WB_WINDOW, wait))
+        u->wb_errno = errno;
+      else
+        posix_fadvise(u->fd, off - WB_WINDOW, WB_WINDOW,
+                      POSIX_FADV_DONTNEED);
+    }
+    u->wb_started += WB_WINDOW;
+  }
+}
+
 static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
 {
   int rc = vs_write_all(u->fd, p, n, err);
@@ -492,6 +522,7 @@ static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
     return rc;
   }
   u->written += n;
+  write_behind(u);
   return VS_OK;
 }
 
@@ -503,6 +534,8 @@ static int fs_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
   int rc = check_commit(u, c, err);
   if(!info)
     info = &scratch;
+  if(!rc && u->wb_errno)
+    rc = vs_fail_errno(err, u->wb_errno, "write-back of %s", u->part);
   if(!rc && fsync(u->fd))
     rc = vs_fail_errno(err, errno, "fsync %s", u->part);
   if(close(u->fd) && !rc)

@@ -253,14 +253,8 @@ static int append_failed(run *r, const sub *s, const char *code,
                          const char *msg, const char *param,
                          const char *source, vs_err *err)
 {
-  cJSON *f = cJSON_CreateObject();
-  cJSON_AddStringToObject(f, "taskUUID", s->uuid);
-  cJSON_AddStringToObject(f, "code", code && *code ? code : "unknown");
-  cJSON_AddStringToObject(f, "message", msg ? msg : "");
-  if(param && *param)
-    cJSON_AddStringToObject(f, "parameter", param);
-  cJSON_AddStringToObject(f, "source", source);
-  return append(r, "failed", f, err);
+  return append(r, "failed",
+                vs_task_failed_fields(s->uuid, code, msg, param, source), err);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
@@ -367,28 +361,6 @@ static int send_all(run *r, vs_err *err)
 }
 
 /* ---- waiting --------------------------------------------------------------------- */
-static cJSON *result_fields(const vs_task_item *it)
-{
-  cJSON *f = cJSON_CreateObject();
-  char cost[VS_DEC_STRLEN], seed[24];
-  cJSON_AddStringToObject(f, "taskUUID", it->task_uuid);
-  cJSON_AddStringToObject(f, "videoUUID", it->video_uuid);
-  if(it->video_url)
-    cJSON_AddStringToObject(f, "videoURL", it->video_url);
-  if(it->has_seed) {
-    snprintf(seed, sizeof(seed), "%" PRId64, it->seed);
-    cJSON_AddRawToObject(f, "seed", seed); /* exact: never a double */
-  }
-  if(it->has_cost) {
-    vs_dec_format(it->cost, 0, cost);
-    cJSON_AddStringToObject(f, "cost", cost);
-  }
-  if(it->has_nsfw)
-    cJSON_AddBoolToObject(f, "NSFWContent", it->nsfw);
-  cJSON_AddStringToObject(f, "source", "poll");
-  return f;
-}
-
 /* HEAD the object, a few times while it is not there yet. */
 static int head(run *r, const sub *s, vs_object_info *info, vs_err *err)
 {
@@ -455,7 +427,7 @@ static int on_result(void *ctx, size_t i, const vs_task_item *it)
     s->has_cost = 1;
   }
   s->got++;
-  if((rc = append(w->r, "result", result_fields(it), &err)))
+  if((rc = append(w->r, "result", vs_task_result_fields(it, "poll"), &err)))
     return rc;
   /* a bucket task has one result; a sink task is checked once complete */
   return s->got >= s->expected ? record_stored(w->r, s) : VS_OK;

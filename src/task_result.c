@@ -1,6 +1,7 @@
 /* Answers from the API (submit acks, getResponse polls, webhook bodies):
  * {"data":[...]} and/or {"errors":[...]} into structs, with seeds and costs
  * read exactly from the numbers' source text. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,4 +303,44 @@ void vs_task_response_free(vs_task_response *r)
   free(r->items);
   free(r->errors);
   memset(r, 0, sizeof(*r));
+}
+
+cJSON *vs_task_result_fields(const vs_task_item *it, const char *source)
+{
+  cJSON *f = cJSON_CreateObject();
+  char cost[VS_DEC_STRLEN], seed[24];
+  if(!f)
+    return NULL;
+  cJSON_AddStringToObject(f, "taskUUID", it->task_uuid);
+  cJSON_AddStringToObject(f, "videoUUID", it->video_uuid);
+  if(it->video_url)
+    cJSON_AddStringToObject(f, "videoURL", it->video_url);
+  if(it->has_seed) {
+    snprintf(seed, sizeof(seed), "%" PRId64, it->seed);
+    cJSON_AddRawToObject(f, "seed", seed); /* exact: never a double */
+  }
+  if(it->has_cost) {
+    vs_dec_format(it->cost, 0, cost);
+    cJSON_AddStringToObject(f, "cost", cost);
+  }
+  if(it->has_nsfw)
+    cJSON_AddBoolToObject(f, "NSFWContent", it->nsfw);
+  cJSON_AddStringToObject(f, "source", source);
+  return f;
+}
+
+cJSON *vs_task_failed_fields(const char *task_uuid, const char *code,
+                             const char *message, const char *parameter,
+                             const char *source)
+{
+  cJSON *f = cJSON_CreateObject();
+  if(!f)
+    return NULL;
+  cJSON_AddStringToObject(f, "taskUUID", task_uuid);
+  cJSON_AddStringToObject(f, "code", code && *code ? code : "unknown");
+  cJSON_AddStringToObject(f, "message", message ? message : "");
+  if(parameter && *parameter)
+    cJSON_AddStringToObject(f, "parameter", parameter);
+  cJSON_AddStringToObject(f, "source", source);
+  return f;
 }

@@ -227,6 +227,18 @@ int vs_task_response_parse(const char *body, size_t len, vs_task_response *r,
                            vs_err *err);
 void vs_task_response_free(vs_task_response *r);
 
+/* The manifest fields of a `result` event for a completed item (taskUUID,
+ * videoUUID, videoURL, seed exact, cost as an exact decimal string,
+ * NSFWContent, source "poll" or "webhook"), and of a `failed` event. NULL
+ * when out of memory. The sink's hook and the submitter both record
+ * through these, so the two sources write the same event. */
+struct cJSON *vs_task_result_fields(const vs_task_item *it,
+                                    const char *source);
+struct cJSON *vs_task_failed_fields(const char *task_uuid, const char *code,
+                                    const char *message,
+                                    const char *parameter,
+                                    const char *source);
+
 #ifdef __cplusplus
 }
 #endif

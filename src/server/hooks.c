@@ -118,40 +118,6 @@ static void remember(vs_server *s, const char *task, const char *item)
 }
 
 /* ---- events --------------------------------------------------------------- */
-static cJSON *result_fields(const vs_task_item *it)
-{
-  cJSON *f = cJSON_CreateObject();
-  char cost[VS_DEC_STRLEN], seed[24];
-  cJSON_AddStringToObject(f, "taskUUID", it->task_uuid);
-  cJSON_AddStringToObject(f, "videoUUID", it->video_uuid);
-  if(it->video_url)
-    cJSON_AddStringToObject(f, "videoURL", it->video_url);
-  if(it->has_seed) {
-    snprintf(seed, sizeof(seed), "%lld", (long long)it->seed);
-    cJSON_AddRawToObject(f, "seed", seed); /* exact: never a double */
-  }
-  if(it->has_cost) {
-    vs_dec_format(it->cost, 0, cost);
-    cJSON_AddStringToObject(f, "cost", cost);
-  }
-  if(it->has_nsfw)
-    cJSON_AddBoolToObject(f, "NSFWContent", it->nsfw);
-  cJSON_AddStringToObject(f, "source", "webhook");
-  return f;
-}
-
-static cJSON *failed_fields(const vs_task_api_error *e, const char *task)
-{
-  cJSON *f = cJSON_CreateObject();
-  cJSON_AddStringToObject(f, "taskUUID", e->task_uuid ? e->task_uuid : task);
-  cJSON_AddStringToObject(f, "code", e->code ? e->code : "unknown");
-  cJSON_AddStringToObject(f, "message", e->message ? e->message : "");
-  if(e->parameter)
-    cJSON_AddStringToObject(f, "parameter", e->parameter);
-  cJSON_AddStringToObject(f, "source", "webhook");
-  return f;
-}
-
 static int append(vs__req *r, const char *event, cJSON *fields, vs_err *err)
 {
   int rc = fields ? vs_manifest_append(r->srv->cfg.manifest, event, fields,
@@ -229,7 +195,7 @@ static int record(vs__req *r, const vs_task_response *res,
     const vs_task_item *it = &res->items[i];
     if(seen(s, t->task_uuid, it->video_uuid))
       continue;
-    rc = append(r, "result", result_fields(it), err);
+    rc = append(r, "result", vs_task_result_fields(it, "webhook"), err);
     if(!rc) {
       remember(s, t->task_uuid, it->video_uuid);
       ++*fresh;
@@ -243,8 +209,12 @@ static int record(vs__req *r, const vs_task_response *res,
              res->errors[i].code ? res->errors[i].code : "unknown");
     if(seen(s, t->task_uuid, item))
       continue;
-    rc = append(r, "failed", failed_fields(&res->errors[i], t->task_uuid),
-                err);
+    const vs_task_api_error *e = &res->errors[i];
+    rc = append(r, "failed",
+                vs_task_failed_fields(e->task_uuid ? e->task_uuid
+                                                   : t->task_uuid,
+                                      e->code, e->message, e->parameter,
+                                      "webhook"), err);
     if(!rc) {
       remember(s, t->task_uuid, item);
       ++*fresh;

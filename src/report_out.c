@@ -393,11 +393,11 @@ static int jsonl_row(void *ctx, const vs_report_row *row)
 
 /* ---- the table ---------------------------------------------------------- */
 enum { T_STATUS, T_TIME, T_TASK, T_SIZE, T_SECS, T_SEED, T_EST, T_COST,
-       T_BYTES, T_OBJECT, T_PROMPT, NTCOLS };
+       T_BYTES, T_VERIFIED, T_OBJECT, T_PROMPT, NTCOLS };
 static const char *const tcol_names[NTCOLS] = {
   "STATUS", "TIME", "TASK", "SIZE", "SECS", "SEED", "ESTIMATE", "COST",
-  "BYTES", "OBJECT", "PROMPT"};
-static const int tcol_right[NTCOLS] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0};
+  "BYTES", "VERIFIED", "OBJECT", "PROMPT"};
+static const int tcol_right[NTCOLS] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0};
 #define PROMPT_COLS 40
 
 /* Terminal columns: one per UTF-8 code point (good enough for prompts). */
@@ -449,6 +449,10 @@ static void tcell(int c, const vs_report_row *w, vs_buf *b)
   case T_EST: cell(COL_ESTIMATE, w, b); break;
   case T_COST: cell(COL_COST, w, b); break;
   case T_BYTES: cell(COL_BYTES, w, b); break;
+  case T_VERIFIED: /* when the object was last proven intact */
+    if(w->verified_ms >= 0)
+      time_short(b, w->verified_ms);
+    break;
   case T_OBJECT:
     if(w->key)
       vs_buf_addf(b, "%s/%s", w->bucket ? w->bucket : "", w->key);

@@ -150,17 +150,32 @@ put() { # SERVER NAME INFLIGHT SIZE -> prints TOTAL seconds and MiB/s
   awk '$1 == "TOTAL" {print $2, $6}' <<<"$out"
 }
 
-declare -A secs mibs
+# CPU seconds (user + system) a server has used: vsink's process, or
+# nginx's master and workers.
+cpu_s() {
+  local pids=$vpid p t=0
+  [ "$1" = nginx ] && pids="$npid $(pgrep -P "$npid" | tr '\n' ' ')"
+  for p in $pids; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  bc -l <<<"$t / $(getconf CLK_TCK)"
+}
+
+declare -A secs mibs cpus
 measure() { # LABEL NAME INFLIGHT SIZE
-  local r s
+  local r s c0 c
   for r in $(seq "$runs"); do
     for s in $( ((r % 2)) && echo vsink nginx || echo nginx vsink); do
       clean_data
+      c0=$(cpu_s "$s")
       res=$(put "$s" "$2" "$3" "$4")
+      c=$(bc -l <<<"$(cpu_s "$s") - $c0")
       read -r t m <<<"$res"
       secs[$1.$s]+="$t "
       mibs[$1.$s]+="$m "
-      printf '  %s run %d %-5s %8.3f s %8.1f MiB/s\n' "$1" "$r" "$s" "$t" "$m"
+      cpus[$1.$s]+="$c "
+      printf '  %s run %d %-5s %8.3f s %8.1f MiB/s  server CPU %5.2f s\n' \
+        "$1" "$r" "$s" "$t" "$m" "$c"
     done
   done
 }
@@ -224,6 +239,8 @@ if has a; then
   printf '(a) 1 GiB PUT:        vsink %.3f s, nginx %.3f s, ratio %.2fx' \
     "$a_v" "$a_n" "$(bc -l <<<"$a_v/$a_n")"
   echo "  (target <= 1.0x: $(verdict "$a_v <= $a_n"))"
+  printf '    server CPU per run: vsink %.2f s, nginx %.2f s\n' \
+    "$(med "${cpus[a.vsink]}")" "$(med "${cpus[a.nginx]}")"
 fi
 if has b; then
   b_v=$(med "${mibs[b.vsink]}"); b_n=$(med "${mibs[b.nginx]}")
@@ -231,6 +248,8 @@ if has b; then
     "$b_v" "$b_n"
   printf 'ratio %.2fx' "$(bc -l <<<"$b_v/$b_n")"
   echo "  (target >= 1.2x: $(verdict "$b_v >= 1.2*$b_n"))"
+  printf '    server CPU per run: vsink %.2f s, nginx %.2f s\n' \
+    "$(med "${cpus[b.vsink]}")" "$(med "${cpus[b.nginx]}")"
 fi
 if has c; then
   c_h=$(med "$hwm_all"); c_r=$(med "$rss_all")

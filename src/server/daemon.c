@@ -21,9 +21,12 @@
 
 #define DEFAULT_MAX_OBJECT (5ULL << 30)
 /* MHD's per-connection pool; about half of it is the read buffer, which is
- * the largest piece a body arrives in. 64 KiB keeps per-chunk work (hash,
- * write syscall) cheap while 256 uploads stay within a few tens of MiB. */
-#define CONN_MEMORY (64 * 1024)
+ * the largest piece a body arrives in. With many uploads in flight it is
+ * most of the server's memory. bench/bench_sink.sh, 256 uploads in
+ * flight: 64 KiB peaks at 28.5 MiB resident, 40 KiB at 22.4 MiB (the
+ * 24 MiB target), 32 KiB at 20.6 MiB; per GiB received the server spends
+ * 1.56, 1.63 and 1.70 CPU seconds (smaller pieces, more syscalls). */
+#define CONN_MEMORY (40 * 1024)
 
 const char *vs__header(struct MHD_Connection *c, const char *name)
 {

@@ -1,5 +1,6 @@
 /* The sink's daemon: libmicrohttpd set-up, request life cycle, routing,
  * graceful shutdown. Route families live in their own files. */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <errno.h>
@@ -319,6 +320,61 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
   return VS_OK;
 }
 
+/* Our own listening socket: connections are handed to MHD's pool with
+ * MHD_add_connection, which spreads them over the workers. Left to itself,
+ * MHD lets whichever worker wakes first accept a whole burst: 64 uploads
+ * opened at once landed 60 on one worker of two, whose core then did all
+ * the hashing and whose fsyncs stalled all of them. */
+static int open_listener(vs_server *s, const struct sockaddr_storage *ss,
+                         const char *listen_s, vs_err *err)
+{
+  socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  int one = 1;
+  s->listen_fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if(s->listen_fd < 0)
+    return vs_fail_errno(err, errno, "cannot listen on %s", listen_s);
+  setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if(bind(s->listen_fd, (const struct sockaddr *)ss, len) ||
+     listen(s->listen_fd, 1024))
+    return vs_fail_errno(err, errno, "cannot listen on %s", listen_s);
+  return VS_OK;
+}
+
+static void *acceptor(void *cls)
+{
+  vs_server *s = cls;
+  for(;;) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len,
+                     SOCK_CLOEXEC);
+    if(fd < 0) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      if(atomic_load(&s->stopping))
+        return NULL;
+      if(errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+         errno == ENOMEM)
+        nanosleep(&ts, NULL); /* out of descriptors: let some close */
+      continue;
+    }
+    /* On refusal (limits, stopping) MHD closes the socket itself. */
+    MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss, len);
+  }
+}
+
+static void stop_acceptor(vs_server *s)
+{
+  if(s->acceptor_running) {
+    shutdown(s->listen_fd, SHUT_RDWR); /* wakes accept4 */
+    pthread_join(s->acceptor, NULL);
+    s->acceptor_running = 0;
+  }
+  if(s->listen_fd >= 0)
+    close(s->listen_fd);
+  s->listen_fd = -1;
+}
+
 static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
 {
   size_t i;
@@ -370,11 +426,10 @@ static void free_server(vs_server *s)
 int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
 {
   struct sockaddr_storage ss;
-  const union MHD_DaemonInfo *di;
   vs_server *s;
   int rc;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+                   MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
   rc = parse_listen(c->listen ? c->listen : "127.0.0.1:9000", &ss, err);
   if(rc)
     return rc;
@@ -385,8 +440,13 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
   pthread_rwlock_init(&s->keys_lock, NULL);
   pthread_mutex_init(&s->hooks_lock, NULL);
+  s->listen_fd = -1;
   rc = copy_config(s, c, err);
+  if(!rc)
+    rc = open_listener(s, &ss, c->listen ? c->listen : "127.0.0.1:9000",
+                       err);
   if(rc) {
+    stop_acceptor(s);
     s->cfg.keys = NULL; /* still the caller's on failure */
     free_server(s);
     return rc;
@@ -394,7 +454,6 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
   s->mhd = MHD_start_daemon(
     flags, 0, NULL, NULL, on_request, s,
     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so it sees all */
-    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
     MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
@@ -402,19 +461,27 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
     MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_ip,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
     MHD_OPTION_END);
+  if(s->mhd && pthread_create(&s->acceptor, NULL, acceptor, s)) {
+    MHD_stop_daemon(s->mhd);
+    s->mhd = NULL;
+  }
   if(!s->mhd) {
     int e = errno;
+    stop_acceptor(s);
     s->keys = NULL;
     free_server(s);
     return vs_fail(err, VS_ERR_IO, "cannot listen on %s: %s",
                    c->listen ? c->listen : "127.0.0.1:9000",
                    e ? strerror(e) : "libmicrohttpd refused the options");
   }
+  s->acceptor_running = 1;
   s->keys = c->keys;
-  di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-  s->port = di ? di->port : 0;
+  if(!getsockname(s->listen_fd, (struct sockaddr *)&ss, &(socklen_t){
+                    sizeof(ss)}))
+    s->port = ntohs(ss.ss_family == AF_INET6
+                      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                      : ((struct sockaddr_in *)&ss)->sin_port);
   *out = s;
   return VS_OK;
 }
@@ -431,15 +498,12 @@ unsigned vs_server_in_flight(const vs_server *s)
 
 unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
 {
-  MHD_socket ls;
   int64_t deadline = vs_now_ms(NULL, NULL) + (int64_t)timeout_s * 1000;
   unsigned left;
   if(!s->mhd)
     return 0;
   atomic_store(&s->stopping, 1);
-  ls = MHD_quiesce_daemon(s->mhd);
-  if(ls != MHD_INVALID_SOCKET)
-    close(ls);
+  stop_acceptor(s); /* no new connections; the open ones finish */
   while((left = vs_server_in_flight(s)) > 0 &&
         vs_now_ms(NULL, NULL) < deadline) {
     struct timespec ts = {0, 20 * 1000 * 1000};

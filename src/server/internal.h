@@ -58,6 +58,9 @@ typedef struct vs__metrics {
 
 struct vs_server {
   struct MHD_Daemon *mhd;
+  int listen_fd;                /* accepted by our thread (daemon.c) */
+  pthread_t acceptor;
+  int acceptor_running;
   vs_server_config cfg;
   char **buckets;
   char *region;

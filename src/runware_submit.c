@@ -398,15 +398,8 @@ static int record_stored(run *r, sub *s)
   }
   if(r->cfg->target.kind != VS_TARGET_S3)
     return VS_OK; /* the sink wrote `stored` itself, with the SHA-256 */
-  f = cJSON_CreateObject();
-  cJSON_AddStringToObject(f, "bucket", r->cfg->target.bucket);
-  cJSON_AddStringToObject(f, "key", s->key);
-  cJSON_AddStringToObject(f, "versionId", info.version_id);
-  cJSON_AddNumberToObject(f, "bytes", (double)info.bytes);
-  cJSON_AddStringToObject(f, "contentType", info.content_type);
-  cJSON_AddStringToObject(f, "etag", info.etag);
-  cJSON_AddStringToObject(f, "taskUUID", s->uuid);
-  cJSON_AddStringToObject(f, "source", "head");
+  f = vs_store_event_fields(r->cfg->target.bucket, s->key, &info, s->uuid,
+                            "head");
   return append(r, "stored", f, &err);
 }
 

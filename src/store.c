@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/utf8.h"
 #include "vsink/store.h"
 
@@ -136,4 +138,25 @@ int vs_store_check_bucket(const char *bucket, vs_err *err)
                    "bucket name uses a reserved prefix or suffix "
                    "(xn--, sthree-, -s3alias, --ol-s3)");
   return VS_OK;
+}
+
+cJSON *vs_store_event_fields(const char *bucket, const char *key,
+                             const vs_object_info *info,
+                             const char *task_uuid, const char *source)
+{
+  cJSON *f = cJSON_CreateObject();
+  if(!f)
+    return NULL;
+  cJSON_AddStringToObject(f, "bucket", bucket);
+  cJSON_AddStringToObject(f, "key", key);
+  cJSON_AddStringToObject(f, "versionId", info->version_id);
+  cJSON_AddNumberToObject(f, "bytes", (double)info->bytes);
+  if(info->sha256[0])
+    cJSON_AddStringToObject(f, "sha256", info->sha256);
+  cJSON_AddStringToObject(f, "contentType", info->content_type);
+  cJSON_AddStringToObject(f, "etag", info->etag);
+  if(task_uuid)
+    cJSON_AddStringToObject(f, "taskUUID", task_uuid);
+  cJSON_AddStringToObject(f, "source", source);
+  return f;
 }

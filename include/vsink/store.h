@@ -108,6 +108,17 @@ int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
 int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
+/* A stored object as the fields of a manifest `stored` event: bucket, key,
+ * versionId, bytes, sha256 (when known), contentType, etag, taskUUID (when
+ * given) and source ("put" from the sink, "head" from a bucket). The sink,
+ * its hook and the submitter all record objects through this. NULL when
+ * out of memory. */
+struct cJSON;
+struct cJSON *vs_store_event_fields(const char *bucket, const char *key,
+                                    const vs_object_info *info,
+                                    const char *task_uuid,
+                                    const char *source);
+
 /* Checks a key the way every store needs: VS_ERR_TOOLARGE over 1024 bytes;
  * VS_ERR_INVALID for empty, invalid UTF-8, NUL or control bytes, a leading
  * '/', empty segments ("a//b", trailing '/') and "." or ".." segments. */

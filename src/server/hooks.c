@@ -145,15 +145,7 @@ static void head_object(vs__req *r, const hook_target *t)
            err.msg);
     return;
   }
-  f = cJSON_CreateObject();
-  cJSON_AddStringToObject(f, "bucket", t->bucket);
-  cJSON_AddStringToObject(f, "key", t->key);
-  cJSON_AddStringToObject(f, "versionId", info.version_id);
-  cJSON_AddNumberToObject(f, "bytes", (double)info.bytes);
-  cJSON_AddStringToObject(f, "contentType", info.content_type);
-  cJSON_AddStringToObject(f, "etag", info.etag);
-  cJSON_AddStringToObject(f, "taskUUID", t->task_uuid);
-  cJSON_AddStringToObject(f, "source", "head");
+  f = vs_store_event_fields(t->bucket, t->key, &info, t->task_uuid, "head");
   if(append(r, "stored", f, &err))
     vs_log("error", "stored event for s3://%s/%s: %s", t->bucket, t->key,
            err.msg);

@@ -245,21 +245,14 @@ static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
 
 static cJSON *stored_event(vs__req *r, const vs_object_info *info)
 {
-  cJSON *ev = cJSON_CreateObject();
   char uuid[37], remote[64];
-  if(!ev)
-    return NULL;
-  cJSON_AddStringToObject(ev, "bucket", r->bucket);
-  cJSON_AddStringToObject(ev, "key", r->key);
-  cJSON_AddStringToObject(ev, "versionId", info->version_id);
-  cJSON_AddNumberToObject(ev, "bytes", (double)info->bytes);
-  cJSON_AddStringToObject(ev, "sha256", info->sha256);
-  cJSON_AddStringToObject(ev, "contentType", info->content_type);
-  cJSON_AddStringToObject(ev, "etag", info->etag);
-  cJSON_AddStringToObject(ev, "remote", vs__remote(r->conn, remote,
-                                                    sizeof(remote)));
-  if(vs_uuid_find_v4(r->key, uuid))
-    cJSON_AddStringToObject(ev, "taskUUID", uuid);
+  cJSON *ev = vs_store_event_fields(r->bucket, r->key, info,
+                                    vs_uuid_find_v4(r->key, uuid) ? uuid
+                                                                  : NULL,
+                                    "put");
+  if(ev)
+    cJSON_AddStringToObject(ev, "remote",
+                            vs__remote(r->conn, remote, sizeof(remote)));
   return ev;
 }
 

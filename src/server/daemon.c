@@ -428,7 +428,13 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
   struct sockaddr_storage ss;
   vs_server *s;
   int rc;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+  /* poll(), not epoll: libmicrohttpd 0.9.75's edge-triggered epoll loses
+   * a FIN that arrives right behind the last body bytes (it takes a short
+   * read to mean "drained" and never reads again), so a client that stops
+   * mid-body was noticed only at the idle timeout, holding its temporary
+   * file and a graceful stop. poll() sees it every time; each worker polls
+   * only its share of the connections (see acceptor()). */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
   rc = parse_listen(c->listen ? c->listen : "127.0.0.1:9000", &ss, err);
   if(rc)

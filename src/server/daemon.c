@@ -435,7 +435,8 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
    * file and a graceful stop. poll() sees it every time; each worker polls
    * only its share of the connections (see acceptor()). */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                   MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+                   MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+                   MHD_ALLOW_SUSPEND_RESUME;
   rc = parse_listen(c->listen ? c->listen : "127.0.0.1:9000", &ss, err);
   if(rc)
     return rc;
@@ -468,7 +469,11 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
     MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_ip,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
     MHD_OPTION_END);
-  if(s->mhd && pthread_create(&s->acceptor, NULL, acceptor, s)) {
+  /* commits wait on the disk, not the CPU: twice as many threads as
+   * workers keep the disk busy without a thread per upload */
+  if(s->mhd && (vs__commits_start(s, 2 * s->cfg.threads, NULL) ||
+                pthread_create(&s->acceptor, NULL, acceptor, s))) {
+    vs__commits_stop(s);
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
   }
@@ -515,6 +520,7 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+  vs__commits_stop(s); /* every suspended PUT is committed and resumed */
   MHD_stop_daemon(s->mhd);
   s->mhd = NULL;
   return left;

@@ -68,6 +68,13 @@ struct vs_server {
   vs_keyring *keys;
   atomic_int stopping;
   pthread_mutex_t hooks_lock;   /* one hook delivery recorded at a time */
+  /* the commit pool (commit.c) */
+  pthread_t *committers;
+  size_t n_committers;
+  pthread_mutex_t q_lock;
+  pthread_cond_t q_cond;
+  struct vs__req *q_head, *q_tail;
+  int q_stop;
   vs__metrics m;
   uint16_t port;
 };
@@ -83,7 +90,7 @@ typedef struct vs__req {
   int64_t start_ms;
   char id[17];              /* x-amz-request-id */
   int started;              /* the first access call has run */
-  int phase;                /* objects/hooks: 0 headers, 1 body, 2 answered */
+  int phase;                /* 0 headers, 1 body, 2 answered, 3 committing */
   int rejected;             /* an error is queued: drop any further body */
   int route;
   char method[8];
@@ -104,6 +111,11 @@ typedef struct vs__req {
   char pending_msg[200];
   uint64_t discarded;
   int counted_upload;
+  /* the commit, done on a commit thread (phase 3) */
+  struct vs__req *q_next;
+  char sha_hex[65], md5_hex[33];
+  vs__s3code done_code;     /* VS__S3_NONE: stored */
+  vs_object_info done_info;
   /* hooks: the body, bounded */
   char *body;
   size_t body_len;
@@ -135,6 +147,13 @@ char *vs__query_get(const char *raw_uri, const char *name);
 enum MHD_Result vs__object(vs__req *r, const char *upload_data,
                            size_t *upload_data_size);
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
+
+/* commit.c */
+int vs__commits_start(vs_server *s, unsigned n, vs_err *err);
+void vs__commit_submit(vs__req *r);
+void vs__commits_stop(vs_server *s);
+/* objects.c: the work a commit thread does for a suspended PUT */
+void vs__put_commit(vs__req *r);
 
 /* hooks.c */
 enum MHD_Result vs__hook(vs__req *r, const char *upload_data,

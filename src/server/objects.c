@@ -270,34 +270,25 @@ static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
   return vs__send(r, MHD_HTTP_OK, resp);
 }
 
-static enum MHD_Result put_finish(vs__req *r)
+/* On a commit thread, the connection suspended: durable, then visible,
+ * then recorded; on any failure nothing stays. The outcome waits in r for
+ * put_answer. */
+void vs__put_commit(vs__req *r)
 {
   vs_server *s = r->srv;
-  vs__s3code code = VS__S3_NONE;
-  char sha_hex[65], md5_hex[33];
-  vs_object_info info;
-  vs_commit c;
+  vs_commit c = {r->bytes_in, r->sha_hex, r->md5 ? r->md5_hex : NULL,
+                 r->content_type, s->cfg.on_existing, r->if_none_match};
   vs_err err = {0};
   cJSON *ev;
-  int rc;
-  r->phase = 2;
-  if(r->pending)
-    return reject(r, r->pending, r->pending_msg);
-  if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
-    return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
-  if(!digests_match(r, sha_hex, md5_hex, &code))
-    return reject(r, code, NULL);
-  c = (vs_commit){r->bytes_in, sha_hex, r->md5 ? md5_hex : NULL,
-                  r->content_type, s->cfg.on_existing, r->if_none_match};
-  rc = vs_store_commit(s->cfg.store, r->up, &c, &info, &err);
+  int rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
   r->up = NULL; /* committed or gone: the store cleaned up either way */
   if(rc) {
     if(rc != VS_ERR_EXISTS)
       vs_log("error", "commit %s/%s: %s", r->bucket, r->key, err.msg);
-    return reject(r, code_of_store(rc), rc == VS_ERR_EXISTS
-                  ? "an object already exists under this key" : NULL);
+    r->done_code = code_of_store(rc);
+    return;
   }
-  ev = stored_event(r, &info);
+  ev = stored_event(r, &r->done_info);
   rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
           : VS_ERR_NOMEM;
   cJSON_Delete(ev);
@@ -306,15 +297,40 @@ static enum MHD_Result put_finish(vs__req *r)
     vs_err e2 = {0};
     vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
            err.msg);
-    if(vs_store_remove(s->cfg.store, r->bucket, r->key, info.version_id,
-                       &e2))
+    if(vs_store_remove(s->cfg.store, r->bucket, r->key,
+                       r->done_info.version_id, &e2))
       vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
-             r->key, info.version_id, e2.msg);
-    return reject(r, rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL,
-                  NULL);
+             r->key, r->done_info.version_id, e2.msg);
+    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
   }
+}
+
+/* The body is complete: check what the client promised, then hand the
+ * commit to the pool (commit.c). */
+static enum MHD_Result put_finish(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  r->phase = 2;
+  if(r->pending)
+    return reject(r, r->pending, r->pending_msg);
+  if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
+    return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
+  if(!digests_match(r, r->sha_hex, r->md5_hex, &code))
+    return reject(r, code, NULL);
+  r->phase = 3;
+  vs__commit_submit(r);
+  return MHD_YES;
+}
+
+/* Resumed after the commit: the answer. */
+static enum MHD_Result put_answer(vs__req *r)
+{
+  r->phase = 2;
+  if(r->done_code)
+    return reject(r, r->done_code, r->done_code == VS__S3_PRECONDITION
+                  ? "an object already exists under this key" : NULL);
   drop_upload(r);
-  return put_ok(r, &info);
+  return put_ok(r, &r->done_info);
 }
 
 /* ---- GET and HEAD ------------------------------------------------------- */
@@ -490,6 +506,8 @@ enum MHD_Result vs__object(vs__req *r, const char *data, size_t *size)
     return put_data(r, data, size);
   if(r->phase == 1)
     return put_finish(r);
+  if(r->phase == 3)
+    return put_answer(r);
   *size = 0;
   return MHD_YES;
 }

@@ -1,0 +1,83 @@
+/* The commit pool: where finished uploads become durable. Committing is
+ * fsync of the file and its directory, a rename, and the manifest's
+ * fdatasync: milliseconds of waiting on the disk. Done on the event thread
+ * it would stall every other connection that thread serves, so the
+ * connection is suspended, a commit thread does the work, and the
+ * connection is resumed to send the answer. */
+#include <stdlib.h>
+
+#include "server/internal.h"
+
+static void *committer(void *cls)
+{
+  vs_server *s = cls;
+  for(;;) {
+    vs__req *r;
+    pthread_mutex_lock(&s->q_lock);
+    while(!s->q_head && !s->q_stop)
+      pthread_cond_wait(&s->q_cond, &s->q_lock);
+    r = s->q_head;
+    if(!r) { /* stopping, and nothing left to do */
+      pthread_mutex_unlock(&s->q_lock);
+      return NULL;
+    }
+    s->q_head = r->q_next;
+    if(!s->q_head)
+      s->q_tail = NULL;
+    pthread_mutex_unlock(&s->q_lock);
+    vs__put_commit(r);
+    MHD_resume_connection(r->conn);
+  }
+}
+
+int vs__commits_start(vs_server *s, unsigned n, vs_err *err)
+{
+  pthread_mutex_init(&s->q_lock, NULL);
+  pthread_cond_init(&s->q_cond, NULL);
+  s->committers = calloc(n, sizeof(*s->committers));
+  if(!s->committers)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  for(; s->n_committers < n; s->n_committers++)
+    if(pthread_create(&s->committers[s->n_committers], NULL, committer, s)) {
+      vs__commits_stop(s);
+      return vs_fail(err, VS_ERR_IO, "cannot start commit threads");
+    }
+  return VS_OK;
+}
+
+/* Called from the connection's own handler: MHD requires it there. */
+void vs__commit_submit(vs__req *r)
+{
+  vs_server *s = r->srv;
+  MHD_suspend_connection(r->conn);
+  pthread_mutex_lock(&s->q_lock);
+  r->q_next = NULL;
+  if(s->q_tail)
+    s->q_tail->q_next = r;
+  else
+    s->q_head = r;
+  s->q_tail = r;
+  pthread_cond_signal(&s->q_cond);
+  pthread_mutex_unlock(&s->q_lock);
+}
+
+/* Every queued commit is finished (and its connection resumed) before the
+ * threads end: libmicrohttpd must not be stopped with a connection still
+ * suspended. */
+void vs__commits_stop(vs_server *s)
+{
+  size_t i;
+  if(!s->committers)
+    return;
+  pthread_mutex_lock(&s->q_lock);
+  s->q_stop = 1;
+  pthread_cond_broadcast(&s->q_cond);
+  pthread_mutex_unlock(&s->q_lock);
+  for(i = 0; i < s->n_committers; i++)
+    pthread_join(s->committers[i], NULL);
+  free(s->committers);
+  s->committers = NULL;
+  s->n_committers = 0;
+  pthread_cond_destroy(&s->q_cond);
+  pthread_mutex_destroy(&s->q_lock);
+}

@@ -91,6 +91,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
   r->srv = s;
   r->conn = conn;
   r->raw_uri = strdup(uri);
+  if(!r->raw_uri) {
+    free(r);
+    return NULL; /* on_request then drops the connection */
+  }
   r->start_ms = vs_now_ms(NULL, NULL);
   r->content_length = -1;
   if(vs_random(rnd, sizeof(rnd), NULL))

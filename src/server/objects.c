@@ -516,17 +516,22 @@ void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe)
 {
   vs__metrics *m = &r->srv->m;
   int aborted = r->up != NULL || (r->phase == 1 && !r->status);
+  /* a commit that finished after the answer could no longer be sent (the
+   * daemon stopping) still stored and recorded the object */
+  int stored = (r->status == MHD_HTTP_OK && !aborted) ||
+               (r->phase == 3 && !r->done_code);
   drop_upload(r);
   if(strcmp(r->method, "PUT"))
     return;
   if(r->counted_upload)
     atomic_fetch_sub(&m->uploads_in_flight, 1);
-  if(aborted || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-    atomic_fetch_add(&m->uploads_aborted, 1);
-  else if(r->status == MHD_HTTP_OK) {
+  if(stored && (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ||
+                r->phase == 3)) {
     atomic_fetch_add(&m->uploads_ok, 1);
     vs__observe_upload(r->srv, vs_now_ms(NULL, NULL) - r->start_ms);
   }
+  else if(aborted || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    atomic_fetch_add(&m->uploads_aborted, 1);
   else if(r->status >= 500)
     atomic_fetch_add(&m->uploads_failed, 1);
   else

@@ -63,8 +63,15 @@ check(any("reloaded" in (l.get("msg") or "") for l in sink.log_lines()),
 # healthz and metrics
 with urllib.request.urlopen(sink.endpoint + "/healthz", timeout=10) as r:
     check(r.status == 200 and r.read() == b"ok\n", "healthz")
-with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=10) as r:
-    m = r.read().decode()
+# counters move when a request completes, a moment after its client has
+# the answer: read until they settle (bounded), as a scraper would
+deadline = time.time() + 10
+while True:
+    with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=10) as r:
+        m = r.read().decode()
+    if "vsink_upload_duration_seconds_count 2" in m or time.time() > deadline:
+        break
+    time.sleep(0.05)
 check(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
       "metrics content type")
 for line in m.splitlines():

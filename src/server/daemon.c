@@ -78,6 +78,26 @@ enum MHD_Result vs__send(vs__req *r, unsigned status,
   return ret;
 }
 
+enum MHD_Result vs__send_buf(vs__req *r, unsigned status, vs_buf *b,
+                             const char *type)
+{
+  size_t len = b->len;
+  char *body = vs_buf_steal(b);
+  struct MHD_Response *resp;
+  if(!body)
+    return MHD_NO;
+  resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if(!resp) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  /* errors, health and metrics describe this instant: never cache them */
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  r->bytes_out += len;
+  return vs__send(r, status, resp);
+}
+
 /* Called first for every request, with the URI exactly as sent: the raw
  * form is what SigV4 signs, and MHD's own `url` argument is already
  * decoded. The request's state starts here. */

@@ -131,6 +131,11 @@ int vs__bucket_known(const vs_server *s, const char *bucket);
 /* Queues resp with the headers every answer carries; drops resp. */
 enum MHD_Result vs__send(vs__req *r, unsigned status,
                          struct MHD_Response *resp);
+/* Sends b's contents (taking them; b is left empty) as an uncacheable
+ * body of the given type. */
+struct vs_buf;
+enum MHD_Result vs__send_buf(vs__req *r, unsigned status, struct vs_buf *b,
+                             const char *type);
 
 /* s3err.c */
 enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail);

@@ -19,25 +19,6 @@ void vs__observe_upload(vs_server *s, int64_t ms)
   atomic_fetch_add(&s->m.hist_sum_ms, (unsigned long long)(ms < 0 ? 0 : ms));
 }
 
-static enum MHD_Result text(vs__req *r, unsigned status, vs_buf *b,
-                            const char *type)
-{
-  size_t len = b->len;
-  char *body = vs_buf_steal(b);
-  struct MHD_Response *resp;
-  if(!body)
-    return MHD_NO;
-  resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-  if(!resp) {
-    free(body);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  r->bytes_out += len;
-  return vs__send(r, status, resp);
-}
-
 static int method_ok(vs__req *r)
 {
   return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
@@ -51,7 +32,8 @@ enum MHD_Result vs__health(vs__req *r)
     return vs__s3_error(r, VS__S3_METHOD, NULL);
   vs_buf_adds(&b, stopping ? "stopping\n" : "ok\n");
   /* 503 while draining, so a load balancer stops sending uploads here */
-  return text(r, stopping ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, &b,
+  return vs__send_buf(r, stopping ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                  : MHD_HTTP_OK, &b,
               "text/plain; charset=utf-8");
 }
 
@@ -112,5 +94,6 @@ enum MHD_Result vs__metrics_page(vs__req *r)
               atomic_load(&m->hooks_ok), atomic_load(&m->hooks_duplicate),
               atomic_load(&m->hooks_rejected));
   histogram(&b, m);
-  return text(r, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
+  return vs__send_buf(r, MHD_HTTP_OK, &b,
+                      "text/plain; version=0.0.4; charset=utf-8");
 }

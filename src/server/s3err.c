@@ -100,9 +100,6 @@ static void add_xml(vs_buf *b, const char *s)
 enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail)
 {
   vs_buf b = VS_BUF_INIT;
-  struct MHD_Response *resp;
-  char *body;
-  size_t len;
   vs_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
   vs_buf_adds(&b, codes[code].name);
   vs_buf_adds(&b, "</Code><Message>");
@@ -123,17 +120,5 @@ enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail)
   vs_buf_adds(&b, "<RequestId>");
   vs_buf_adds(&b, r->id);
   vs_buf_adds(&b, "</RequestId></Error>\n");
-  len = b.len;
-  body = vs_buf_steal(&b);
-  if(!body)
-    return MHD_NO;
-  resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-  if(!resp) {
-    free(body);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          "application/xml");
-  r->bytes_out += len;
-  return vs__send(r, codes[code].status, resp);
+  return vs__send_buf(r, codes[code].status, &b, "application/xml");
 }

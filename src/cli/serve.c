@@ -177,29 +177,37 @@ static void raise_nofile(void)
   }
 }
 
+/* Where a client on this machine reaches the sink: a wildcard listen
+ * address is not an address to send requests to. */
+static void client_endpoint(const char *listen, unsigned port, char *out,
+                            size_t cap)
+{
+  const char *host = listen;
+  int n = (int)(strrchr(listen, ':') - listen); /* parse_listen checked */
+  if(n == 0 || !strncmp(listen, "0.0.0.0:", 8))
+    host = "127.0.0.1", n = 9;
+  else if(!strncmp(listen, "[::]:", 5))
+    host = "[::1]", n = 5;
+  snprintf(out, cap, "http://%.*s:%u", n, host, port);
+}
+
 static void print_ready(const serve_opts *o, vs_server *srv, vs_keyring *kr)
 {
   const char *kid, *secret;
-  char endpoint[300], *url = NULL;
-  const char *host = o->listen;
-  const char *colon = strrchr(o->listen, ':');
-  vs_sigv4_creds c;
-  vs_presign_req pr;
-  if(colon == o->listen || !strncmp(o->listen, "0.0.0.0:", 8))
-    host = "127.0.0.1:";
-  snprintf(endpoint, sizeof(endpoint), "http://%.*s:%u",
-           (int)(strrchr(host, ':') - host), host, vs_server_port(srv));
+  char endpoint[300], path[300], *url = NULL;
+  vs_sigv4_creds c = {NULL, NULL, o->region, "s3"};
+  vs_presign_req pr = {"PUT", endpoint, path, NULL,
+                       vs_now_ms(NULL, NULL) / 1000, 3600};
+  size_t i;
+  client_endpoint(o->listen, vs_server_port(srv), endpoint, sizeof(endpoint));
+  snprintf(path, sizeof(path), "/%s/example.mp4", o->buckets[0]);
   printf("vsink: listening on %s (buckets:", endpoint);
-  for(size_t i = 0; i < o->n_buckets; i++)
+  for(i = 0; i < o->n_buckets; i++)
     printf(" %s", o->buckets[i]);
   printf(")\n");
   if(!vs_keyring_first(kr, &kid, &secret)) {
-    c = (vs_sigv4_creds){kid, secret, o->region, "s3"};
-    pr = (vs_presign_req){"PUT", endpoint, NULL, NULL,
-                          vs_now_ms(NULL, NULL) / 1000, 3600};
-    char path[300];
-    snprintf(path, sizeof(path), "/%s/example.mp4", o->buckets[0]);
-    pr.path = path;
+    c.key_id = kid;
+    c.secret = secret;
     if(!vs_sigv4_presign(&c, &pr, &url, NULL))
       printf("upload example (valid 1 h):\n  curl -T video.mp4 '%s'\n", url);
     free(url);

@@ -90,11 +90,15 @@ static int parse(int argc, char **argv, serve_opts *o)
     case 'n': o->node = optarg; break;
     case 'E': o->s3_endpoint = optarg; break;
     case 'R': o->s3_region = optarg; break;
-    case 'b':
+    case 'b': {
+      vs_err err = {0};
       if(o->n_buckets == MAX_BUCKETS)
         return bad("--bucket", optarg, "at most 64 buckets");
+      if(vs_store_check_bucket(optarg, &err))
+        return bad("--bucket", optarg, err.msg);
       o->buckets[o->n_buckets++] = optarg;
       break;
+    }
     case 'S':
       if(vs_cli_parse_size(optarg, &o->max_object_size) ||
          !o->max_object_size)

@@ -1,9 +1,10 @@
-/* The commit pool: where finished uploads become durable. Committing is
- * fsync of the file and its directory, a rename, and the manifest's
- * fdatasync: milliseconds of waiting on the disk. Done on the event thread
- * it would stall every other connection that thread serves, so the
- * connection is suspended, a commit thread does the work, and the
- * connection is resumed to send the answer. */
+/* The commit pool: where requests wait on the disk or a remote. Committing
+ * an upload is fsync of the file and its directory, a rename and the
+ * manifest's fdatasync; recording a hook is the fdatasync and, for a bucket
+ * target, a HEAD. Done on the event thread either would stall every other
+ * connection that thread serves, so the connection is suspended, a commit
+ * thread does the work, and the connection is resumed to send the
+ * answer. */
 #include <stdlib.h>
 
 #include "server/internal.h"
@@ -25,7 +26,7 @@ static void *committer(void *cls)
     if(!s->q_head)
       s->q_tail = NULL;
     pthread_mutex_unlock(&s->q_lock);
-    vs__put_commit(r);
+    r->work(r);
     MHD_resume_connection(r->conn);
   }
 }
@@ -46,9 +47,10 @@ int vs__commits_start(vs_server *s, unsigned n, vs_err *err)
 }
 
 /* Called from the connection's own handler: MHD requires it there. */
-void vs__commit_submit(vs__req *r)
+void vs__commit_submit(vs__req *r, void (*work)(vs__req *r))
 {
   vs_server *s = r->srv;
+  r->work = work;
   MHD_suspend_connection(r->conn);
   pthread_mutex_lock(&s->q_lock);
   r->q_next = NULL;

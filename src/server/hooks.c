@@ -226,37 +226,54 @@ static enum MHD_Result ok(vs__req *r)
   return vs__send(r, MHD_HTTP_OK, resp);
 }
 
-static enum MHD_Result finish(vs__req *r)
+/* On a commit thread, the connection suspended: recording waits on the
+ * disk (the manifest's fdatasync) and, for a bucket target, on the bucket
+ * (HEAD). The outcome waits in r for answer(). */
+static void record_work(vs__req *r)
 {
   hook_target t;
   vs_task_response res;
   vs_err err = {0};
   const char *why;
-  int fresh = 0, rc;
-  if(parse_target(r->raw_uri, &t))
-    return refuse(r, VS__S3_INVALID_ARGUMENT, "hook path must be "
-                  "/hooks/<taskUUID>[/s3/<bucket>/<key>]");
+  int rc;
+  if(parse_target(r->raw_uri, &t)) {
+    r->done_code = VS__S3_INVALID_ARGUMENT;
+    snprintf(r->done_msg, sizeof(r->done_msg), "hook path must be "
+             "/hooks/<taskUUID>[/s3/<bucket>/<key>]");
+    return;
+  }
   if(vs_task_response_parse(r->body ? r->body : "", r->body_len, &res,
                             &err)) {
     free_target(&t);
-    return refuse(r, VS__S3_MALFORMED_JSON, err.msg);
+    r->done_code = VS__S3_MALFORMED_JSON;
+    snprintf(r->done_msg, sizeof(r->done_msg), "%s", err.msg);
+    return;
   }
   if((why = check_items(&res, &t))) {
-    vs_task_response_free(&res);
-    free_target(&t);
-    return refuse(r, VS__S3_MALFORMED_JSON, why);
+    r->done_code = VS__S3_MALFORMED_JSON;
+    snprintf(r->done_msg, sizeof(r->done_msg), "%s", why);
   }
-  rc = record(r, &res, &t, &fresh, &err);
+  else if((rc = record(r, &res, &t, &r->hook_fresh, &err))) {
+    vs_log("error", "hook: %s", err.msg);
+    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
+  }
   vs_task_response_free(&res);
   free_target(&t);
-  if(rc) {
-    vs_log("error", "hook: %s", err.msg);
+}
+
+/* Resumed after record_work: the answer. */
+static enum MHD_Result answer(vs__req *r)
+{
+  r->phase = 2;
+  if(r->done_code == VS__S3_INVALID_ARGUMENT ||
+     r->done_code == VS__S3_MALFORMED_JSON)
+    return refuse(r, r->done_code, r->done_msg);
+  if(r->done_code) {
     r->rejected = 1;
-    return vs__s3_error(r, rc == VS_ERR_NOSPACE ? VS__S3_STORAGE
-                                                : VS__S3_INTERNAL, NULL);
+    return vs__s3_error(r, r->done_code, NULL);
   }
-  atomic_fetch_add(fresh ? &r->srv->m.hooks_ok : &r->srv->m.hooks_duplicate,
-                   1);
+  atomic_fetch_add(r->hook_fresh ? &r->srv->m.hooks_ok
+                                 : &r->srv->m.hooks_duplicate, 1);
   return ok(r);
 }
 
@@ -284,6 +301,8 @@ enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
 {
   if(r->phase == 0)
     return first(r);
+  if(r->phase == 3)
+    return answer(r);
   if(r->phase == 2) {
     *size = 0;
     return MHD_YES;
@@ -309,5 +328,7 @@ enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
   }
   if(r->body_len > HOOK_MAX_BODY)
     return refuse(r, VS__S3_TOO_LARGE, "hook bodies are at most 1 MiB");
-  return finish(r);
+  r->phase = 3;
+  vs__commit_submit(r, record_work);
+  return MHD_YES;
 }

@@ -111,8 +111,12 @@ typedef struct vs__req {
   char pending_msg[200];
   uint64_t discarded;
   int counted_upload;
-  /* the commit, done on a commit thread (phase 3) */
+  /* blocking work done on a commit thread (phase 3), the connection
+   * suspended; its outcome waits here for the resumed handler */
   struct vs__req *q_next;
+  void (*work)(struct vs__req *r);
+  char done_msg[sizeof(((vs_err *)0)->msg)];
+  int hook_fresh;           /* hooks: items recorded (not duplicates) */
   char sha_hex[65], md5_hex[33];
   vs__s3code done_code;     /* VS__S3_NONE: stored */
   vs_object_info done_info;
@@ -153,12 +157,11 @@ enum MHD_Result vs__object(vs__req *r, const char *upload_data,
                            size_t *upload_data_size);
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 
-/* commit.c */
+/* commit.c: runs work(r) on a commit thread with the connection suspended,
+ * then resumes it; the handler is called again in phase 3 */
 int vs__commits_start(vs_server *s, unsigned n, vs_err *err);
-void vs__commit_submit(vs__req *r);
+void vs__commit_submit(vs__req *r, void (*work)(vs__req *r));
 void vs__commits_stop(vs_server *s);
-/* objects.c: the work a commit thread does for a suspended PUT */
-void vs__put_commit(vs__req *r);
 
 /* hooks.c */
 enum MHD_Result vs__hook(vs__req *r, const char *upload_data,

@@ -273,7 +273,7 @@ static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
 /* On a commit thread, the connection suspended: durable, then visible,
  * then recorded; on any failure nothing stays. The outcome waits in r for
  * put_answer. */
-void vs__put_commit(vs__req *r)
+static void put_commit(vs__req *r)
 {
   vs_server *s = r->srv;
   vs_commit c = {r->bytes_in, r->sha_hex, r->md5 ? r->md5_hex : NULL,
@@ -318,7 +318,7 @@ static enum MHD_Result put_finish(vs__req *r)
   if(!digests_match(r, r->sha_hex, r->md5_hex, &code))
     return reject(r, code, NULL);
   r->phase = 3;
-  vs__commit_submit(r);
+  vs__commit_submit(r, put_commit);
   return MHD_YES;
 }
 

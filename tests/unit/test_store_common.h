@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "util/enc.h"
+#include "helpers.h"
 #include "vsink/store.h"
 
 static inline void st_sha256(const void *p, size_t n, char out[65])
@@ -80,6 +82,31 @@ static inline char *st_get(vs_store *s, const char *bucket, const char *key,
   close(fd);
   *len = got;
   return buf;
+}
+
+/* A filesystem store in a fresh temporary folder: what most store tests
+ * start from. now may be NULL (the real clock). 0 or -1. */
+static inline int st_open_tmp(const char *tag, char *dir, size_t cap,
+                              vs_now_fn now, void *now_ctx, vs_store **s)
+{
+  vs_store_fs_opts o = {0};
+  vs_err err = {0};
+  if(vst_tmpdir(tag, dir, cap))
+    return -1;
+  o.dir = dir;
+  o.now = now;
+  o.now_ctx = now_ctx;
+  if(vs_store_fs_open(s, &o, NULL, &err)) {
+    fprintf(stderr, "open %s: %s\n", dir, err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static inline void st_close_tmp(vs_store *s, const char *dir)
+{
+  vs_store_close(s);
+  vst_rmrf(dir);
 }
 
 static inline void st_free_ids(char **ids, size_t n)

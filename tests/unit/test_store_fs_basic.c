@@ -22,24 +22,16 @@ typedef struct fx {
 static int setup(void **state)
 {
   fx *f = calloc(1, sizeof(*f));
-  vs_store_fs_opts o = {0};
-  vs_err err = {0};
-  if(!f || vst_tmpdir("storefs", f->dir, sizeof(f->dir)))
+  if(!f)
     return -1;
-  o.dir = f->dir;
-  if(vs_store_fs_open(&f->s, &o, NULL, &err)) {
-    fprintf(stderr, "open: %s\n", err.msg);
-    return -1;
-  }
   *state = f;
-  return 0;
+  return st_open_tmp("storefs", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
 }
 
 static int teardown(void **state)
 {
   fx *f = *state;
-  vs_store_close(f->s);
-  vst_rmrf(f->dir);
+  st_close_tmp(f->s, f->dir);
   free(f);
   return 0;
 }

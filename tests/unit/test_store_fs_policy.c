@@ -29,26 +29,18 @@ static int64_t fake_now(void *ctx)
 static int setup(void **state)
 {
   fx *f = calloc(1, sizeof(*f));
-  vs_store_fs_opts o = {0};
-  vs_err err = {0};
-  if(!f || vst_tmpdir("storepol", f->dir, sizeof(f->dir)))
+  if(!f)
     return -1;
   f->clock[0] = 1795522500123LL; /* 2026-11-24T12:15:00.123Z */
   f->nclock = 1;
-  o.dir = f->dir;
-  o.now = fake_now;
-  o.now_ctx = f;
-  if(vs_store_fs_open(&f->s, &o, NULL, &err))
-    return -1;
   *state = f;
-  return 0;
+  return st_open_tmp("storepol", f->dir, sizeof(f->dir), fake_now, f, &f->s);
 }
 
 static int teardown(void **state)
 {
   fx *f = *state;
-  vs_store_close(f->s);
-  vst_rmrf(f->dir);
+  st_close_tmp(f->s, f->dir);
   free(f);
   return 0;
 }

@@ -8,7 +8,8 @@ jobs=$(nproc)
 
 run_suite() { # build-dir cmake-args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVSINK_WERROR=ON \
+    "$@" >/dev/null
   cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1 ||
     { tail -n 80 "$dir/build.log"; return 1; }
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)

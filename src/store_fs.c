@@ -4,6 +4,8 @@
  *   DIR/.tmp/<random>.part    uploads in progress (and the metadata and
  *                             symlink temporaries of a commit); a crash leaves
  *                             them behind, the next open removes them
+ *   DIR/.intent/<vid>-<hash>  one per commit whose version is not yet
+ *                             recorded by the caller (store_intent.c)
  *   DIR/buckets/<bucket>/<seg>/.../<seg>/     one directory per key
  *        @<vid>               the bytes of a version, never modified
  *        @<vid>.json          its metadata
@@ -35,6 +37,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "store_intent.h"
 #include "vsink/store.h"
 
 #define STRIPES 64
@@ -51,6 +54,7 @@ typedef struct fs_store {
   char *dir;
   char *tmp;     /* DIR/.tmp */
   char *buckets; /* DIR/buckets */
+  char *intent;  /* DIR/.intent */
   int lock_fd;
   int read_only;
   vs_now_fn now;
@@ -68,6 +72,8 @@ struct vs_upload {
   int wb_errno;        /* a write-back error, reported again at commit */
   char part[PATH_MAX];
   char keydir[PATH_MAX];
+  char bucket[64]; /* as checked by key_dir: for the intent */
+  char key[VS_KEY_MAX + 1];
 };
 
 static const vs_store_ops fs_ops;
@@ -341,8 +347,37 @@ static void remove_version(const char *keydir, const char *vid)
     unlink(p);
 }
 
+static void drop_intent(vs_upload *u, const char *vid)
+{
+  vs_err e = {0};
+  if(vs__intent_drop(u->s->intent, u->bucket, u->key, vid, &e))
+    vs_log("warn", "%s", e.msg);
+}
+
+/* The intent for vid, durable, and the metadata in a temporary file. The
+ * metadata's fsync usually commits the filesystem journal with the intent
+ * in it, which leaves the intent directory's fsync little to do. */
+static int prepare_version(vs_upload *u, const vs_object_info *info,
+                           char *tmp, size_t cap, vs_err *err)
+{
+  int rc = vs__intent_add(u->s->intent, u->bucket, u->key, info->version_id,
+                          err);
+  if(rc)
+    return rc;
+  rc = meta_write_tmp(u->s, info, tmp, cap, err);
+  if(!rc) {
+    rc = vs__intent_sync(u->s->intent, err);
+    if(rc)
+      unlink(tmp);
+  }
+  if(rc)
+    drop_intent(u, info->version_id);
+  return rc;
+}
+
 /* Moves metadata then bytes into the key directory under a version id
- * greater than the current one. Either both land or neither does. */
+ * greater than the current one, after a durable intent names it. Either
+ * both land or neither does (nor the intent). */
 static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
                          vs_err *err)
 {
@@ -360,12 +395,15 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
       rc = path_fmt(data, sizeof(data), err, "%s/@%s", u->keydir,
                     info->version_id);
     if(!rc)
-      rc = meta_write_tmp(u->s, info, tmp, sizeof(tmp), err);
+      rc = prepare_version(u, info, tmp, sizeof(tmp), err);
+    if(rc == VS_ERR_EXISTS)
+      continue; /* another key's intent has this name: take the next id */
     if(rc)
       return rc;
     if(rename_noreplace(tmp, meta)) {
       int e = errno;
       unlink(tmp);
+      drop_intent(u, info->version_id);
       if(e == EEXIST)
         continue; /* a leftover of a crashed commit holds this id */
       return vs_fail_errno(err, e, "rename %s to %s", tmp, meta);
@@ -374,6 +412,7 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
       return VS_OK;
     rc = errno;
     unlink(meta);
+    drop_intent(u, info->version_id);
     if(rc != EEXIST)
       return vs_fail_errno(err, rc, "rename %s to %s", u->part, data);
   }
@@ -408,18 +447,21 @@ static int swap_current(fs_store *s, const char *keydir, const char *vid,
 }
 
 /* Undoes a commit that failed after placing vid: @current back to what it
- * was (prev, or none), then vid's files gone. Best effort: the error that
- * brought us here is the one reported. */
-static void unpublish(fs_store *s, const char *keydir, const char *vid,
-                      const char *prev, int swapped)
+ * was (prev, or none), then vid's files gone, then its intent. Best effort:
+ * the error that brought us here is the one reported (and an intent left
+ * behind is settled at the next start). */
+static void unpublish(vs_upload *u, const char *vid, const char *prev,
+                      int swapped)
 {
   char curlink[PATH_MAX];
   if(swapped && prev)
-    swap_current(s, keydir, prev, NULL);
+    swap_current(u->s, u->keydir, prev, NULL);
   else if(swapped &&
-          !path_fmt(curlink, sizeof(curlink), NULL, "%s/@current", keydir))
+          !path_fmt(curlink, sizeof(curlink), NULL, "%s/@current", u->keydir))
     unlink(curlink);
-  remove_version(keydir, vid);
+  remove_version(u->keydir, vid);
+  if(!vs_fsync_dir(u->keydir, NULL))
+    drop_intent(u, vid);
 }
 
 /* Called with the key's stripe locked. */
@@ -451,7 +493,7 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
     rc = vs_fsync_dir(u->keydir, err);
   }
   if(rc) {
-    unpublish(s, u->keydir, info->version_id, has_cur ? cur : NULL, swapped);
+    unpublish(u, info->version_id, has_cur ? cur : NULL, swapped);
     return rc;
   }
   if(has_cur && c->policy == VS_ON_EXISTING_OVERWRITE) {
@@ -479,8 +521,11 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
   u->s = s;
   u->fd = -1;
   rc = key_dir(s, bucket, key, u->keydir, sizeof(u->keydir), err);
-  if(!rc)
+  if(!rc) {
+    snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
+    snprintf(u->key, sizeof(u->key), "%s", key);
     rc = tmp_create(s, ".part", u->part, sizeof(u->part), &u->fd, err);
+  }
   if(rc) {
     free(u);
     return rc;
@@ -711,6 +756,7 @@ static void fs_close(vs_store *base)
   free(s->dir);
   free(s->tmp);
   free(s->buckets);
+  free(s->intent);
   free(s);
 }
 
@@ -773,12 +819,32 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
     remove_version(keydir, vid);
     rc = vs_fsync_dir(keydir, err);
   }
+  if(!rc)
+    rc = vs__intent_drop(s->intent, bucket, key, vid, err);
   pthread_mutex_unlock(&s->stripe[stripe]);
   return rc;
 }
 
-static const vs_store_ops fs_ops = {fs_begin, fs_write, fs_commit, fs_abort,
-                                    fs_stat,  fs_open,  fs_remove, fs_close};
+static int fs_settle(vs_store *base, const char *bucket, const char *key,
+                     const char *vid, vs_err *err)
+{
+  fs_store *s = (fs_store *)base;
+  if(s->read_only)
+    return vs_fail(err, VS_ERR_INVALID, "data directory %s is open "
+                   "read-only", s->dir);
+  return vs__intent_drop(s->intent, bucket, key, vid, err);
+}
+
+static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
+                      vs_err *err)
+{
+  return vs__intent_list(((fs_store *)base)->intent, list, n, err);
+}
+
+static const vs_store_ops fs_ops = {fs_begin,  fs_write,  fs_commit,
+                                    fs_abort,  fs_stat,   fs_open,
+                                    fs_remove, fs_close,  fs_settle,
+                                    fs_intents};
 
 static int take_lock(fs_store *s, vs_err *err)
 {
@@ -830,6 +896,36 @@ static int clean_tmp(fs_store *s, int *cleaned, vs_err *err)
   return rc;
 }
 
+/* Intents whose version never landed (the crash came before the data
+ * rename): the metadata that may have landed alone goes, then the intent.
+ * Those whose version did land wait for the caller, who knows whether it
+ * was recorded. */
+static int drop_unplaced(fs_store *s, int *cleaned, vs_err *err)
+{
+  vs_store_intent *l;
+  char keydir[PATH_MAX], p[PATH_MAX];
+  struct stat st;
+  size_t n, i;
+  int rc = vs__intent_list(s->intent, &l, &n, err);
+  for(i = 0; !rc && i < n; i++) {
+    if(key_dir(s, l[i].bucket, l[i].key, keydir, sizeof(keydir), NULL) ||
+       path_fmt(p, sizeof(p), NULL, "%s/@%s", keydir, l[i].version_id))
+      continue; /* not a key this store could have made: left alone */
+    if(!lstat(p, &st) || errno != ENOENT)
+      continue;
+    remove_version(keydir, l[i].version_id);
+    if(!stat(keydir, &st))
+      rc = vs_fsync_dir(keydir, err);
+    if(!rc)
+      rc = vs__intent_drop(s->intent, l[i].bucket, l[i].key,
+                           l[i].version_id, err);
+    if(!rc && cleaned)
+      (*cleaned)++;
+  }
+  free(l);
+  return rc;
+}
+
 /* A read-only store takes the directory as it is: it must be there. */
 static int check_readable(fs_store *s, vs_err *err)
 {
@@ -847,8 +943,9 @@ static int fs_setup(fs_store *s, const vs_store_fs_opts *o, int *cleaned,
 {
   int rc;
   if(asprintf(&s->tmp, "%s/.tmp", o->dir) < 0 ||
-     asprintf(&s->buckets, "%s/buckets", o->dir) < 0) {
-    s->tmp = s->buckets = NULL;
+     asprintf(&s->buckets, "%s/buckets", o->dir) < 0 ||
+     asprintf(&s->intent, "%s/.intent", o->dir) < 0) {
+    s->tmp = s->buckets = s->intent = NULL;
     return vs_fail(err, VS_ERR_NOMEM, "out of memory opening %s", o->dir);
   }
   if(o->read_only)
@@ -861,7 +958,11 @@ static int fs_setup(fs_store *s, const vs_store_fs_opts *o, int *cleaned,
   if(!rc)
     rc = vs_mkdirs(s->buckets, 0755, err);
   if(!rc)
+    rc = vs_mkdirs(s->intent, 0755, err);
+  if(!rc)
     rc = clean_tmp(s, cleaned, err);
+  if(!rc)
+    rc = drop_unplaced(s, cleaned, err);
   return rc;
 }
 

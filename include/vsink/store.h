@@ -49,6 +49,17 @@ typedef struct vs_commit {
 typedef struct vs_store vs_store;
 typedef struct vs_upload vs_upload;
 
+/* A committed version whose recording its committer never confirmed (see
+ * settle below): after a crash, the versions that may have no manifest
+ * event. */
+typedef struct vs_store_intent {
+  char bucket[64];
+  char key[VS_KEY_MAX + 1];
+  char version_id[48];
+  long pid;         /* the process that committed it */
+  int64_t mtime_ms; /* when the intent was made, by the filesystem's clock */
+} vs_store_intent;
+
 typedef struct vs_store_ops {
   int (*begin)(vs_store *s, const char *bucket, const char *key,
                vs_upload **out, vs_err *err);
@@ -75,10 +86,21 @@ typedef struct vs_store_ops {
   /* Takes a committed version back (the sink does when it cannot record
    * it in the manifest): if it is current, the newest older version becomes
    * current again (or the key is left empty). VS_ERR_NOTFOUND if there is
-   * no such version. */
+   * no such version. Also settles the version's intent. */
   int (*remove)(vs_store *s, const char *bucket, const char *key,
                 const char *version_id, vs_err *err);
   void (*close)(vs_store *s);
+  /* Intents. A commit makes a durable intent naming its version before the
+   * version can become visible, and it stays until the caller settles it,
+   * once the version is recorded (the sink: its `stored` event is durable).
+   * After a crash, the intents left name every version that may be
+   * unrecorded: the sink looks each up at start and keeps or removes it.
+   * settle with no such intent is VS_OK. intents: *list malloc'd (free
+   * it), oldest version first. NULL (a store without intents): settle is
+   * VS_OK, intents lists none. */
+  int (*settle)(vs_store *s, const char *bucket, const char *key,
+                const char *version_id, vs_err *err);
+  int (*intents)(vs_store *s, vs_store_intent **list, size_t *n, vs_err *err);
 } vs_store_ops;
 
 struct vs_store {
@@ -87,8 +109,10 @@ struct vs_store {
 
 /* The local filesystem store rooted at dir (created if missing). Unless
  * read_only, takes an exclusive lock on dir (VS_ERR_BUSY when another process holds it),
- * removes temporary files a crash left behind and reports how many in
- * *cleaned (may be NULL). */
+ * removes temporary files a crash left behind (with the intents, and any
+ * metadata, of commits that died before their version landed) and reports
+ * how many in *cleaned (may be NULL). Intents of versions that did land are
+ * left for the caller (vs_store_intents). */
 typedef struct vs_store_fs_opts {
   const char *dir;
   vs_now_fn now;
@@ -151,6 +175,16 @@ static inline int vs_store_remove(vs_store *s, const char *b, const char *k,
 { return s->ops->remove(s, b, k, v, e); }
 static inline void vs_store_close(vs_store *s)
 { if(s) s->ops->close(s); }
+static inline int vs_store_settle(vs_store *s, const char *b, const char *k,
+                                  const char *v, vs_err *e)
+{ return s->ops->settle ? s->ops->settle(s, b, k, v, e) : VS_OK; }
+static inline int vs_store_intents(vs_store *s, vs_store_intent **l,
+                                   size_t *n, vs_err *e)
+{
+  *l = 0;
+  *n = 0;
+  return s->ops->intents ? s->ops->intents(s, l, n, e) : VS_OK;
+}
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,174 @@
+/* The filesystem store's intent journal: see store_intent.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_intent.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define VID_LEN 26
+#define NAME_LEN (VID_LEN + 1 + 16)
+/* "<pid>:<bucket>/<key>" */
+#define TARGET_MAX (24 + 64 + VS_KEY_MAX)
+
+/* 64-bit FNV-1a of bucket "/" key: with the version id in front, two
+ * intents share a name only if two keys got one id in the same ms and
+ * collide here too; then the commit just takes the next id. */
+static void intent_name(const char *bucket, const char *key, const char *vid,
+                        char out[NAME_LEN + 1])
+{
+  uint64_t h = 14695981039346656037ULL;
+  const char *parts[3] = {bucket, "/", key};
+  int i;
+  for(i = 0; i < 3; i++) {
+    const unsigned char *p = (const unsigned char *)parts[i];
+    for(; *p; p++)
+      h = (h ^ *p) * 1099511628211ULL;
+  }
+  snprintf(out, NAME_LEN + 1, "%.26s-%016llx", vid, (unsigned long long)h);
+}
+
+static int intent_path(const char *idir, const char *bucket, const char *key,
+                       const char *vid, char *out, size_t cap, vs_err *err)
+{
+  char name[NAME_LEN + 1];
+  int n;
+  if(strlen(vid) != VID_LEN)
+    return vs_fail(err, VS_ERR_INVALID, "version id '%s' is not of this "
+                   "store", vid);
+  intent_name(bucket, key, vid, name);
+  n = snprintf(out, cap, "%s/%s", idir, name);
+  if(n < 0 || (size_t)n >= cap)
+    return vs_fail(err, VS_ERR_TOOLARGE, "intent path is too long");
+  return VS_OK;
+}
+
+int vs__intent_add(const char *idir, const char *bucket, const char *key,
+                   const char *vid, vs_err *err)
+{
+  char path[PATH_MAX], target[TARGET_MAX];
+  int rc = intent_path(idir, bucket, key, vid, path, sizeof(path), err);
+  if(rc)
+    return rc;
+  snprintf(target, sizeof(target), "%ld:%s/%s", (long)getpid(), bucket, key);
+  if(!symlink(target, path))
+    return VS_OK;
+  if(errno == EEXIST)
+    return vs_fail(err, VS_ERR_EXISTS, "intent %s exists", path);
+  return vs_fail_errno(err, errno, "create intent %s", path);
+}
+
+int vs__intent_sync(const char *idir, vs_err *err)
+{
+  return vs_fsync_dir(idir, err);
+}
+
+int vs__intent_drop(const char *idir, const char *bucket, const char *key,
+                    const char *vid, vs_err *err)
+{
+  char path[PATH_MAX];
+  int rc = intent_path(idir, bucket, key, vid, path, sizeof(path), err);
+  if(rc)
+    return rc;
+  if(unlink(path) && errno != ENOENT)
+    return vs_fail_errno(err, errno, "remove intent %s", path);
+  return VS_OK;
+}
+
+/* One directory entry into *it; -1 when it is not an intent of ours. */
+static int parse_entry(int dfd, const char *name, vs_store_intent *it)
+{
+  char target[TARGET_MAX + 1], check[NAME_LEN + 1], *colon, *slash, *end;
+  struct stat st;
+  ssize_t n;
+  long pid;
+  if(strlen(name) != NAME_LEN || name[VID_LEN] != '-')
+    return -1;
+  n = readlinkat(dfd, name, target, sizeof(target) - 1);
+  if(n < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+    return -1;
+  target[n] = 0;
+  colon = strchr(target, ':');
+  slash = colon ? strchr(colon + 1, '/') : NULL;
+  if(!slash || (size_t)(slash - colon - 1) >= sizeof(it->bucket) ||
+     strlen(slash + 1) >= sizeof(it->key))
+    return -1;
+  errno = 0;
+  pid = strtol(target, &end, 10);
+  if(errno || end != colon || pid <= 0)
+    return -1;
+  memset(it, 0, sizeof(*it));
+  memcpy(it->bucket, colon + 1, (size_t)(slash - colon - 1));
+  strcpy(it->key, slash + 1);
+  memcpy(it->version_id, name, VID_LEN);
+  it->pid = pid;
+  it->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
+                 st.st_mtim.tv_nsec / 1000000;
+  intent_name(it->bucket, it->key, it->version_id, check);
+  return strcmp(check, name) ? -1 : 0; /* the name must be this target's */
+}
+
+static int cmp_intent(const void *a, const void *b)
+{
+  const vs_store_intent *x = a, *y = b;
+  int c = strcmp(x->version_id, y->version_id);
+  return c ? c : strcmp(x->key, y->key);
+}
+
+static int push(vs_store_intent **list, size_t *n, size_t *cap,
+                const vs_store_intent *it, vs_err *err)
+{
+  if(*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 8;
+    vs_store_intent *g = realloc(*list, nc * sizeof(*g));
+    if(!g)
+      return vs_fail(err, VS_ERR_NOMEM, "out of memory listing intents");
+    *list = g;
+    *cap = nc;
+  }
+  (*list)[(*n)++] = *it;
+  return VS_OK;
+}
+
+int vs__intent_list(const char *idir, vs_store_intent **list, size_t *n,
+                    vs_err *err)
+{
+  DIR *d = opendir(idir);
+  struct dirent *e;
+  vs_store_intent it;
+  size_t cap = 0;
+  int rc = VS_OK;
+  *list = NULL;
+  *n = 0;
+  if(!d)
+    return errno == ENOENT ? VS_OK
+                           : vs_fail_errno(err, errno, "open directory %s",
+                                           idir);
+  while(!rc && (e = readdir(d))) {
+    if(e->d_name[0] == '.')
+      continue;
+    if(parse_entry(dirfd(d), e->d_name, &it))
+      vs_log("warn", "%s/%s is not an intent of this store; left alone",
+             idir, e->d_name);
+    else
+      rc = push(list, n, &cap, &it, err);
+  }
+  closedir(d);
+  if(rc) {
+    free(*list);
+    *list = NULL;
+    *n = 0;
+    return rc;
+  }
+  if(*n > 1)
+    qsort(*list, *n, sizeof(**list), cmp_intent);
+  return VS_OK;
+}

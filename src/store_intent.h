@@ -1,0 +1,27 @@
+/* The filesystem store's intent journal (internal to vsink_store). One
+ * symlink per commit in flight, DIR/.intent/<vid>-<16 hex>, whose target is
+ * "<pid>:<bucket>/<key>": a symlink is created whole or not at all, so an
+ * intent is durable with one directory fsync and never read half written
+ * (a regular file would need its own fsync as well). The name is a function
+ * of (bucket, key, version), so settling needs nothing remembered. */
+#ifndef VS_STORE_INTENT_H
+#define VS_STORE_INTENT_H
+
+#include "vsink/store.h"
+
+/* Creates the intent (not yet durable: see vs__intent_sync). VS_ERR_EXISTS
+ * when one of that name is there already (the caller picks another id). */
+int vs__intent_add(const char *idir, const char *bucket, const char *key,
+                   const char *vid, vs_err *err);
+/* Makes every intent added so far durable. */
+int vs__intent_sync(const char *idir, vs_err *err);
+/* Removes the intent; none is fine. No fsync: a lost unlink only makes the
+ * next start look the version up again. */
+int vs__intent_drop(const char *idir, const char *bucket, const char *key,
+                    const char *vid, vs_err *err);
+/* The intents in idir, oldest version id first; entries that are not ours
+ * are skipped (and logged). *list is malloc'd, NULL when empty. */
+int vs__intent_list(const char *idir, vs_store_intent **list, size_t *n,
+                    vs_err *err);
+
+#endif

@@ -1,0 +1,259 @@
+/* store_fs: every commit leaves a durable intent naming its version until
+ * the caller settles it; remove() settles too; an intent whose version
+ * never landed (a crash between the metadata and data renames) is cleaned
+ * at open with the metadata it left; failed commits leave none. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "test_store_common.h"
+
+typedef struct fx {
+  char dir[256];
+  vs_store *s;
+} fx;
+
+static int setup(void **state)
+{
+  fx *f = calloc(1, sizeof(*f));
+  if(!f)
+    return -1;
+  *state = f;
+  return st_open_tmp("intent", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
+}
+
+static int teardown(void **state)
+{
+  fx *f = *state;
+  st_close_tmp(f->s, f->dir);
+  free(f);
+  return 0;
+}
+
+static void put(vs_store *s, const char *key, const char *data,
+                vs_on_existing policy, vs_object_info *info)
+{
+  vs_err err = {0};
+  assert_int_equal(st_put(s, "videos", key, data, strlen(data), policy, 0,
+                          info, &err), VS_OK);
+}
+
+static size_t intents(vs_store *s, vs_store_intent **l)
+{
+  vs_err err = {0};
+  size_t n = 99;
+  assert_int_equal(vs_store_intents(s, l, &n, &err), VS_OK);
+  return n;
+}
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_commit_leaves_intent_until_settled(void **state)
+{
+  fx *f = *state;
+  const char *key = "a:b/@c/x y.mp4"; /* ':' '/' '@' and a space */
+  vs_object_info a, b;
+  vs_store_intent *l;
+  vs_err err = {0};
+  put(f->s, key, "first", VS_ON_EXISTING_VERSION, &a);
+  put(f->s, "other.mp4", "second", VS_ON_EXISTING_VERSION, &b);
+  assert_int_equal(intents(f->s, &l), 2);
+  assert_string_equal(l[0].bucket, "videos");
+  assert_string_equal(l[0].key, key);
+  assert_string_equal(l[0].version_id, a.version_id);
+  assert_string_equal(l[1].key, "other.mp4");
+  assert_string_equal(l[1].version_id, b.version_id);
+  assert_int_equal(l[0].pid, (long)getpid());
+  assert_true(llabs(l[0].mtime_ms - now_ms()) < 10000);
+  free(l);
+
+  assert_int_equal(vs_store_settle(f->s, "videos", key, a.version_id, &err),
+                   VS_OK);
+  assert_int_equal(intents(f->s, &l), 1);
+  assert_string_equal(l[0].version_id, b.version_id);
+  free(l);
+  /* Settling twice, or a version that has none, is fine. */
+  assert_int_equal(vs_store_settle(f->s, "videos", key, a.version_id, &err),
+                   VS_OK);
+  /* The settled version is still there. */
+  assert_int_equal(vs_store_stat(f->s, "videos", key, a.version_id, &a, &err),
+                   VS_OK);
+}
+
+static void test_remove_settles(void **state)
+{
+  fx *f = *state;
+  vs_object_info a, b, cur;
+  vs_store_intent *l;
+  vs_err err = {0};
+  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
+  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
+                                   &err), VS_OK);
+  put(f->s, "k.mp4", "second", VS_ON_EXISTING_VERSION, &b);
+  assert_int_equal(intents(f->s, &l), 1);
+  free(l);
+  assert_int_equal(vs_store_remove(f->s, "videos", "k.mp4", b.version_id,
+                                   &err), VS_OK);
+  assert_int_equal(intents(f->s, &l), 0);
+  assert_null(l);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", NULL, &cur, &err),
+                   VS_OK);
+  assert_string_equal(cur.version_id, a.version_id);
+}
+
+static void test_refused_commit_leaves_none(void **state)
+{
+  fx *f = *state;
+  vs_object_info a;
+  vs_store_intent *l;
+  vs_err err = {0};
+  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
+  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
+                                   &err), VS_OK);
+  assert_int_equal(st_put(f->s, "videos", "k.mp4", "x", 1,
+                          VS_ON_EXISTING_REJECT, 0, &a, &err),
+                   VS_ERR_EXISTS);
+  assert_int_equal(intents(f->s, &l), 0);
+}
+
+static void reopen(fx *f, int *cleaned)
+{
+  vs_store_fs_opts o = {0};
+  vs_err err = {0};
+  vs_store_close(f->s);
+  o.dir = f->dir;
+  assert_int_equal(vs_store_fs_open(&f->s, &o, cleaned, &err), VS_OK);
+}
+
+static void key_path(fx *f, const char *name, char *out, size_t cap)
+{
+  snprintf(out, cap, "%s/buckets/videos/k.mp4/%s", f->dir, name);
+}
+
+/* A crash after the metadata rename and before the data rename: @B.json
+ * without @B, @current still at A. */
+static void test_unplaced_cleaned_at_open(void **state)
+{
+  fx *f = *state;
+  vs_object_info a, b, cur;
+  vs_store_intent *l;
+  vs_err err = {0};
+  char p[600], q[64];
+  struct stat st;
+  int cleaned = -1;
+  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
+  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
+                                   &err), VS_OK);
+  put(f->s, "k.mp4", "second", VS_ON_EXISTING_VERSION, &b);
+  snprintf(q, sizeof(q), "@%s", b.version_id);
+  key_path(f, q, p, sizeof(p));
+  assert_int_equal(unlink(p), 0);
+  key_path(f, "@current", p, sizeof(p));
+  snprintf(q, sizeof(q), "@%s", a.version_id);
+  assert_int_equal(unlink(p), 0);
+  assert_int_equal(symlink(q, p), 0);
+
+  reopen(f, &cleaned);
+  assert_int_equal(cleaned, 1);
+  assert_int_equal(intents(f->s, &l), 0);
+  snprintf(q, sizeof(q), "@%s.json", b.version_id);
+  key_path(f, q, p, sizeof(p));
+  assert_int_not_equal(lstat(p, &st), 0);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", NULL, &cur, &err),
+                   VS_OK);
+  assert_string_equal(cur.version_id, a.version_id);
+}
+
+/* A landed version's intent survives a restart: only the caller knows
+ * whether it was recorded. */
+static void test_landed_intent_survives_reopen(void **state)
+{
+  fx *f = *state;
+  vs_object_info a;
+  vs_store_intent *l;
+  int cleaned = -1;
+  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
+  reopen(f, &cleaned);
+  assert_int_equal(cleaned, 0);
+  assert_int_equal(intents(f->s, &l), 1);
+  assert_string_equal(l[0].version_id, a.version_id);
+  free(l);
+}
+
+static void test_foreign_entries_skipped(void **state)
+{
+  fx *f = *state;
+  vs_store_intent *l;
+  struct stat st;
+  char p[600];
+  FILE *fp;
+  snprintf(p, sizeof(p), "%s/.intent/notes.txt", f->dir);
+  fp = fopen(p, "w");
+  assert_non_null(fp);
+  fclose(fp);
+  /* Right shape, but the name is not the target's. */
+  snprintf(p, sizeof(p), "%s/.intent/20261124T121500123Z-a1b2c3-"
+           "0123456789abcdef", f->dir);
+  assert_int_equal(symlink("1:videos/k.mp4", p), 0);
+  assert_int_equal(intents(f->s, &l), 0);
+  reopen(f, NULL);
+  assert_int_equal(lstat(p, &st), 0); /* left alone, even at open */
+  snprintf(p, sizeof(p), "%s/.intent/notes.txt", f->dir);
+  assert_int_equal(lstat(p, &st), 0);
+}
+
+static void test_read_only_lists_but_never_settles(void **state)
+{
+  fx *f = *state;
+  vs_store_fs_opts o = {0};
+  vs_object_info a;
+  vs_store_intent *l;
+  vs_store *r = NULL;
+  vs_err err = {0};
+  size_t n = 0;
+  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
+  o.dir = f->dir;
+  o.read_only = 1;
+  assert_int_equal(vs_store_fs_open(&r, &o, NULL, &err), VS_OK);
+  assert_int_equal(vs_store_intents(r, &l, &n, &err), VS_OK);
+  assert_int_equal(n, 1);
+  free(l);
+  assert_int_equal(vs_store_settle(r, "videos", "k.mp4", a.version_id, &err),
+                   VS_ERR_INVALID);
+  vs_store_close(r);
+  assert_int_equal(intents(f->s, &l), 1);
+  free(l);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_commit_leaves_intent_until_settled,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(test_remove_settles, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_refused_commit_leaves_none, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_unplaced_cleaned_at_open, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_landed_intent_survives_reopen, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_foreign_entries_skipped, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_read_only_lists_but_never_settles,
+                                    setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -813,7 +813,8 @@ static vs_sigv4_status parse_scope(vctx *v, const char *cred, const char *what)
     if((i < 4 && !sl) || (i == 4 && sl))
       return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must be "
                     "KEYID/YYYYMMDD/REGION/s3/aws4_request", what);
-    c = sl + 1;
+    if(sl) /* NULL after the last part: NULL + 1 is undefined */
+      c = sl + 1;
   }
   if(!copy_part(v->s.key_id, sizeof(v->s.key_id), part[0], len[0]))
     return refuse(v->err, VS_SIGV4_BAD_PARAMS,

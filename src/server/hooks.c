@@ -20,6 +20,7 @@
 
 #include "server/internal.h"
 #include "util/dec.h"
+#include "util/enc.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/uuid.h"
@@ -27,6 +28,11 @@
 #include "vsink/task.h"
 
 #define HOOK_MAX_BODY (1024 * 1024)
+/* A chunked body has no length to refuse up front, and libmicrohttpd 0.9.75
+ * cannot queue an answer while body data is arriving: past the limit this
+ * much more is read and dropped, so that a body just over it still gets its
+ * precise 400, and then the connection is closed. */
+#define HOOK_DRAIN (64 * 1024)
 
 typedef struct hook_target {
   char task_uuid[37];
@@ -79,35 +85,98 @@ static void free_target(hook_target *t)
 }
 
 /* ---- de-duplication: a marker file per recorded item ---------------------
+ * The marker's name is the SHA-256 of the exact values an event is made of
+ * (result: taskUUID, videoUUID; failed: taskUUID, code, message,
+ * parameter), each length-prefixed, so two different items never share one.
  * Checked and written under hooks_lock. The event is appended before the
  * marker, so a crash between the two can only cause a duplicate line on
- * redelivery (the report folds those), never a lost result. */
-static int marker_path(vs_server *s, const char *task, const char *item,
-                       char *out, size_t cap)
+ * redelivery (the report folds those), never a lost result.
+ *
+ * Markers of the earlier scheme (hooks/<task>/<videoUUID with '.' and '/'
+ * made '_'>, or error-<code>) are honoured only for a videoUUID that is a
+ * UUID (what the API sends), the one case where that name was exact. Any
+ * other old marker may stand for a different item: dropping a fresh item
+ * would lose it, while recording an old one again adds a line the report
+ * folds (one row per videoUUID; a task's first failed event). */
+#define MARKERS "hook-seen"
+
+typedef struct item_key {
+  char hex[65];
+  const char *legacy; /* an exact marker name of the earlier scheme */
+} item_key;
+
+static int key_add(EVP_MD_CTX *c, const char *s)
 {
-  char safe[80];
-  size_t i, j = 0;
-  for(i = 0; item[i] && j < sizeof(safe) - 1; i++)
-    safe[j++] = (item[i] == '/' || item[i] == '.') ? '_' : item[i];
-  safe[j] = 0;
-  return snprintf(out, cap, "%s/hooks/%s/%s", s->cfg.state_dir, task, safe) >=
-         (int)cap ? -1 : 0;
+  char len[32];
+  int n;
+  if(!s)
+    return EVP_DigestUpdate(c, "-", 1);
+  n = snprintf(len, sizeof(len), "+%zu:", strlen(s));
+  return EVP_DigestUpdate(c, len, (size_t)n) &&
+         EVP_DigestUpdate(c, s, strlen(s));
 }
 
-static int seen(vs_server *s, const char *task, const char *item)
+static int make_key(const char *const *fields, size_t n, item_key *k,
+                    vs_err *err)
+{
+  unsigned char md[32];
+  unsigned len;
+  size_t i;
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+  for(i = 0; ok && i < n; i++)
+    ok = key_add(c, fields[i]);
+  ok = ok && EVP_DigestFinal_ex(c, md, &len);
+  EVP_MD_CTX_free(c);
+  if(!ok)
+    return vs_fail(err, VS_ERR_NOMEM, "hook: cannot hash an item's key");
+  vs_hex(md, 32, k->hex);
+  k->legacy = NULL;
+  return 0;
+}
+
+static int result_key(const char *task, const char *video, item_key *k,
+                      vs_err *err)
+{
+  const char *f[] = {"result", task, video};
+  int rc = make_key(f, 3, k, err);
+  if(!rc && strlen(video) == 36 && vs_uuid_is_v4(video, 36))
+    k->legacy = video;
+  return rc;
+}
+
+static int failed_key(const char *task, const vs_task_api_error *e,
+                      item_key *k, vs_err *err)
+{
+  const char *f[] = {"failed", task, e->code, e->message, e->parameter};
+  return make_key(f, 5, k, err);
+}
+
+static int marker_path(vs_server *s, const char *dir, const char *task,
+                       const char *name, char *out, size_t cap)
+{
+  return snprintf(out, cap, "%s/%s/%s/%s", s->cfg.state_dir, dir, task,
+                  name) >= (int)cap ? -1 : 0;
+}
+
+static int seen(vs_server *s, const char *task, const item_key *k)
 {
   char p[1024];
   struct stat st;
-  if(!s->cfg.state_dir || marker_path(s, task, item, p, sizeof(p)))
+  if(!s->cfg.state_dir)
     return 0;
-  return stat(p, &st) == 0;
+  if(!marker_path(s, MARKERS, task, k->hex, p, sizeof(p)) &&
+     stat(p, &st) == 0)
+    return 1;
+  return k->legacy && !marker_path(s, "hooks", task, k->legacy, p, sizeof(p))
+         && stat(p, &st) == 0;
 }
 
-static void remember(vs_server *s, const char *task, const char *item)
+static void remember(vs_server *s, const char *task, const item_key *k)
 {
   char p[1024], dir[1024];
   int fd;
-  if(!s->cfg.state_dir || marker_path(s, task, item, p, sizeof(p)))
+  if(!s->cfg.state_dir || marker_path(s, MARKERS, task, k->hex, p, sizeof(p)))
     return;
   vs_dirname(p, dir, sizeof(dir));
   if(vs_mkdirs(dir, 0755, NULL))
@@ -179,36 +248,36 @@ static int record(vs__req *r, const vs_task_response *res,
                   const hook_target *t, int *fresh, vs_err *err)
 {
   vs_server *s = r->srv;
+  item_key k;
   size_t i;
   int rc = 0;
   *fresh = 0;
   pthread_mutex_lock(&s->hooks_lock);
   for(i = 0; !rc && i < res->n_items; i++) {
     const vs_task_item *it = &res->items[i];
-    if(seen(s, t->task_uuid, it->video_uuid))
+    if((rc = result_key(t->task_uuid, it->video_uuid, &k, err)) ||
+       seen(s, t->task_uuid, &k))
       continue;
     rc = append(r, "result", vs_task_result_fields(it, "webhook"), err);
     if(!rc) {
-      remember(s, t->task_uuid, it->video_uuid);
+      remember(s, t->task_uuid, &k);
       ++*fresh;
       if(t->bucket)
         head_object(r, t);
     }
   }
   for(i = 0; !rc && i < res->n_errors; i++) {
-    char item[96];
-    snprintf(item, sizeof(item), "error-%s",
-             res->errors[i].code ? res->errors[i].code : "unknown");
-    if(seen(s, t->task_uuid, item))
-      continue;
     const vs_task_api_error *e = &res->errors[i];
+    if((rc = failed_key(t->task_uuid, e, &k, err)) ||
+       seen(s, t->task_uuid, &k))
+      continue;
     rc = append(r, "failed",
                 vs_task_failed_fields(e->task_uuid ? e->task_uuid
                                                    : t->task_uuid,
                                       e->code, e->message, e->parameter,
                                       "webhook"), err);
     if(!rc) {
-      remember(s, t->task_uuid, item);
+      remember(s, t->task_uuid, &k);
       ++*fresh;
     }
   }
@@ -283,7 +352,7 @@ static enum MHD_Result first(vs__req *r)
   hook_target t;
   if(strcmp(r->method, "POST"))
     return refuse(r, VS__S3_METHOD, "hooks take POST");
-  if(vs__authenticate(r, NULL)) {
+  if(vs__authenticate(r, r->payload_sha256)) {
     atomic_fetch_add(&r->srv->m.hooks_rejected, 1);
     return MHD_YES;
   }
@@ -297,8 +366,57 @@ static enum MHD_Result first(vs__req *r)
   return MHD_YES;
 }
 
+/* One piece of the body: kept while within the limit, then drained. */
+static enum MHD_Result body_piece(vs__req *r, const char *data, size_t n)
+{
+  char *p;
+  r->bytes_in += n;
+  if(r->bytes_in > HOOK_MAX_BODY) {
+    free(r->body);
+    r->body = NULL;
+    r->body_len = HOOK_MAX_BODY + 1;
+    if(r->bytes_in - HOOK_MAX_BODY <= HOOK_DRAIN)
+      return MHD_YES;
+    atomic_fetch_add(&r->srv->m.hooks_rejected, 1);
+    r->rejected = 1;
+    vs_log("warn", "hook request %s: chunked body over 1 MiB; connection "
+           "closed after %llu bytes", r->id,
+           (unsigned long long)r->bytes_in);
+    return MHD_NO;
+  }
+  p = realloc(r->body, r->body_len + n + 1);
+  if(!p)
+    return MHD_NO;
+  memcpy(p + r->body_len, data, n);
+  r->body = p;
+  r->body_len += n;
+  r->body[r->body_len] = 0;
+  return MHD_YES;
+}
+
+/* The body is held whole (at most 1 MiB), so it is hashed once here rather
+ * than piece by piece: no digest state outlives a request that is cut off. */
+static int body_matches(vs__req *r, char *msg, size_t cap)
+{
+  unsigned char md[32];
+  unsigned len;
+  char hex[65];
+  if(!r->payload_sha256[0])
+    return 1; /* presigned or UNSIGNED-PAYLOAD: nothing was signed */
+  if(!EVP_Digest(r->body ? r->body : "", r->body_len, md, &len,
+                 EVP_sha256(), NULL)) {
+    snprintf(msg, cap, "the body could not be hashed");
+    return 0;
+  }
+  vs_hex(md, 32, hex);
+  snprintf(msg, cap, "x-amz-content-sha256 is %s but the body received "
+           "hashes to %s", r->payload_sha256, hex);
+  return !strcmp(hex, r->payload_sha256);
+}
+
 enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
 {
+  char msg[200];
   if(r->phase == 0)
     return first(r);
   if(r->phase == 3)
@@ -308,26 +426,14 @@ enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
     return MHD_YES;
   }
   if(*size) {
-    char *p;
-    if(r->body_len + *size > HOOK_MAX_BODY) {
-      /* chunked and too large: drop it, answer at the end */
-      r->body_len = HOOK_MAX_BODY + 1;
-      *size = 0;
-      return MHD_YES;
-    }
-    p = realloc(r->body, r->body_len + *size + 1);
-    if(!p)
-      return MHD_NO;
-    memcpy(p + r->body_len, data, *size);
-    r->body = p;
-    r->body_len += *size;
-    r->body[r->body_len] = 0;
-    r->bytes_in += *size;
+    size_t n = *size;
     *size = 0;
-    return MHD_YES;
+    return body_piece(r, data, n);
   }
   if(r->body_len > HOOK_MAX_BODY)
     return refuse(r, VS__S3_TOO_LARGE, "hook bodies are at most 1 MiB");
+  if(!body_matches(r, msg, sizeof(msg)))
+    return refuse(r, VS__S3_SHA256_MISMATCH, msg);
   r->phase = 3;
   vs__commit_submit(r, record_work);
   return MHD_YES;

@@ -61,6 +61,15 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s);
 /* Stops (if still running) and frees. */
 void vs_server_free(vs_server *s);
 
+/* Before serving a store after a crash: every version whose commit was in
+ * flight (the store's intents) is kept if the manifest in manifest_dir
+ * holds its `stored` event, else removed, so that no version is visible
+ * without exactly one event. Logs one line naming them; counts into kept
+ * and removed (either may be NULL). Reads only the segments the crashed
+ * process wrote around and after its intents. */
+int vs_server_reconcile(vs_store *store, const char *manifest_dir,
+                        unsigned *kept, unsigned *removed, vs_err *err);
+
 #ifdef __cplusplus
 }
 #endif

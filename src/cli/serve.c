@@ -242,6 +242,14 @@ static int open_parts(const serve_opts *o, vs_store **store,
     vs_store_close(*store);
     return VS_EXIT_FAIL;
   }
+  /* Nothing is served until every version has its stored event. */
+  if(vs_server_reconcile(*store, mo.dir, NULL, NULL, &err)) {
+    fprintf(stderr, "vsink serve: reconciling %s with %s: %s\n", o->data,
+            mo.dir, err.msg);
+    vs_manifest_close(*man);
+    vs_store_close(*store);
+    return VS_EXIT_FAIL;
+  }
   return 0;
 }
 

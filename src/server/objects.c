@@ -302,7 +302,14 @@ static void put_commit(vs__req *r)
       vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
              r->key, r->done_info.version_id, e2.msg);
     r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
+    return;
   }
+  /* Recorded: the store's intent for it is done with. Should this fail,
+   * the next start finds the event and settles it then. */
+  if(vs_store_settle(s->cfg.store, r->bucket, r->key,
+                     r->done_info.version_id, &err))
+    vs_log("warn", "settle %s/%s version %s: %s", r->bucket, r->key,
+           r->done_info.version_id, err.msg);
 }
 
 /* The body is complete: check what the client promised, then hand the

@@ -1,0 +1,216 @@
+"""Crash consistency (issue 7, defect 3): the sink is killed with SIGKILL at
+random moments while 6 clients upload (mixed sizes, some keys shared),
+and some rounds kill it during a SIGTERM drain, when the manifest segment is
+being closed and gzipped. After each restart:
+  - the versions on disk are exactly the `stored` events (bucket, key,
+    versionId, sha256, bytes), each event once, and each version's bytes
+    hash to its event's sha256;
+  - every 200 a client saw is among them;
+  - every @current names a version that is there;
+  - no temporary files and no intents are left;
+  - the only torn manifest lines are last lines the reader reports.
+Loopback only; bounded rounds (VSINK_CRASH_ROUNDS, default 12)."""
+import hashlib
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from vsharness import Sink, VSINK, check, fail, pattern
+
+ROUNDS = int(os.environ.get("VSINK_CRASH_ROUNDS", "12"))
+CLIENTS = 6
+SIZES = [0, 1000, 64 * 1024, 300 * 1000, 1 << 20, 3 << 20]
+BODIES = {s: [pattern(s, seed=1000 + 7 * s % 97 + i) for i in range(4)]
+          for s in SIZES}
+SHARED = ["shared/a.mp4", "shared/b.mp4", "shared/deep/c.mp4"]
+rng = random.Random(int(os.environ.get("VSINK_CRASH_SEED", "7")))
+VID = re.compile(r"^@(\d{8}T\d{9}Z-[0-9a-f]{6})$")
+
+
+class Round:
+    def __init__(self, sink, r):
+        self.sink, self.r = sink, r
+        self.stop = threading.Event()
+        self.ok = []          # (key, versionId, sha256, bytes) seen with 200
+        self.lock = threading.Lock()
+        self.counts = {"sent": 0, "ok": 0, "err": 0}
+
+    def client(self, c):
+        crng = random.Random(self.r * 100 + c)
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            if crng.random() < 0.35:
+                key = crng.choice(SHARED)
+            else:
+                key = "c%d/r%d-%d.mp4" % (c, self.r, n)
+            size = crng.choice(SIZES)
+            body = crng.choice(BODIES[size])
+            url = self.sink.presign_raw("PUT", "/videos/" + key)
+            with self.lock:
+                self.counts["sent"] += 1
+            try:
+                st, hd, _ = self.sink.request("PUT", url, body, timeout=20)
+            except OSError:
+                with self.lock:
+                    self.counts["err"] += 1
+                time.sleep(0.01)
+                continue
+            if st == 200:
+                with self.lock:
+                    self.counts["ok"] += 1
+                    self.ok.append((key, hd["x-amz-version-id"],
+                                    hashlib.sha256(body).hexdigest(),
+                                    len(body)))
+
+    def run(self, how):
+        threads = [threading.Thread(target=self.client, args=(c,))
+                   for c in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.3, 1.6))
+        if how == "kill":
+            self.sink.kill9()
+        else:  # SIGTERM, then SIGKILL during the drain / manifest close
+            self.sink.proc.send_signal(signal.SIGTERM)
+            time.sleep(rng.uniform(0.0, 0.03))
+            self.sink.kill9()
+        self.stop.set()
+        for t in threads:
+            t.join(60)
+            check(not t.is_alive(), "a client did not stop")
+
+
+def disk_versions(data):
+    """(key, vid) -> (sha256 of the bytes, bytes, meta sha256); and the
+    @current links that name a missing version."""
+    root = os.path.join(data, "buckets", "videos")
+    out, dangling = {}, []
+    for d, _, files in os.walk(root):
+        key = os.path.relpath(d, root)
+        for f in files:
+            m = VID.match(f)
+            if m:
+                with open(os.path.join(d, f), "rb") as fh:
+                    raw = fh.read()
+                with open(os.path.join(d, f + ".json")) as fh:
+                    meta = json.load(fh)
+                out[(key, m.group(1))] = (hashlib.sha256(raw).hexdigest(),
+                                          len(raw), meta["sha256"])
+        cur = os.path.join(d, "@current")
+        if os.path.islink(cur) and not os.path.exists(cur):
+            dangling.append(key)
+    return out, dangling
+
+
+def manifest(sink):
+    out = subprocess.run([VSINK, "manifest", "cat", sink.manifest],
+                         capture_output=True, timeout=60)
+    check(out.returncode == 0, "manifest cat: %s" % out.stderr)
+    evs = [json.loads(l) for l in out.stdout.decode().splitlines() if l]
+    torn = re.findall(r"skipped torn line in (\S+) at offset (\d+) "
+                      r"\((\d+) bytes\)", out.stderr.decode())
+    return evs, torn
+
+
+def check_torn(torn):
+    for seg, off, n in torn:
+        if seg.endswith(".gz"):
+            fail("torn line inside a gzip segment %s" % seg)
+        size = os.path.getsize(seg)
+        check(int(off) + int(n) == size,
+              "torn line in %s at %s is not the last (size %d)"
+              % (seg, off, size))
+
+
+def check_store(sink, seen, label):
+    evs, torn = manifest(sink)
+    stored = {}
+    for e in evs:
+        if e["event"] != "stored":
+            continue
+        k = (e["key"], e["versionId"])
+        check(e["bucket"] == "videos", "event for another bucket: %s" % e)
+        check(k not in stored, "%s: two stored events for %s" % (label, k))
+        stored[k] = (e["sha256"], e["bytes"])
+    disk, dangling = disk_versions(sink.data)
+    orphans = sorted(set(disk) - set(stored))
+    missing = sorted(set(stored) - set(disk))
+    bad = [k for k in disk if k in stored and
+           (disk[k][0] != stored[k][0] or disk[k][2] != stored[k][0] or
+            disk[k][1] != stored[k][1])]
+    lost = [s for s in seen if (s[0], s[1]) not in stored or
+            stored[(s[0], s[1])] != (s[2], s[3])]
+    leftovers = os.listdir(os.path.join(sink.data, ".tmp"))
+    idir = os.path.join(sink.data, ".intent")
+    intents = os.listdir(idir) if os.path.isdir(idir) else []
+    check_torn(torn)
+    problems = []
+    if orphans:
+        problems.append("%d versions on disk without a stored event: %s"
+                        % (len(orphans), orphans[:5]))
+    if missing:
+        problems.append("%d stored events without a version: %s"
+                        % (len(missing), missing[:5]))
+    if bad:
+        problems.append("versions whose bytes differ from the event: %s"
+                        % bad[:5])
+    if lost:
+        problems.append("%d answered 200 but not stored: %s"
+                        % (len(lost), lost[:5]))
+    if dangling:
+        problems.append("@current names a missing version: %s" % dangling)
+    if leftovers:
+        problems.append("temporary files left: %s" % leftovers[:5])
+    if intents:
+        problems.append("intents left: %s" % intents[:5])
+    return problems, len(disk), len(torn), orphans
+
+
+def main():
+    t0 = time.monotonic()
+    sink = Sink(tag="crash").start()
+    data = sink.data
+    seen, failures, reconciled, orphans = [], [], [], set()
+    kinds = ["kill"] * ROUNDS
+    for i in range(2, ROUNDS, 3):
+        kinds[i] = "term-kill"
+    for r, how in enumerate(kinds):
+        rd = Round(sink, r)
+        rd.run(how)
+        seen += rd.ok
+        sink = Sink(data=data, tag="crash").start()
+        for line in sink.log_lines():
+            if str(line.get("msg", "")).startswith("reconcile:"):
+                reconciled.append(line["msg"])
+        problems, nver, ntorn, orph = check_store(sink, seen, "round %d" % r)
+        orphans |= set(orph)
+        print("round %2d (%s): %3d PUTs, %3d answered 200, %3d cut off; "
+              "%4d versions on disk, %d torn lines%s"
+              % (r, how, rd.counts["sent"], rd.counts["ok"],
+                 rd.counts["err"], nver, ntorn,
+                 "; " + "; ".join(problems) if problems else ""))
+        failures += ["round %d: %s" % (r, p) for p in problems]
+    check(sink.stop() == 0, "the last sink did not exit 0")
+    problems, nver, _, _ = check_store(sink, seen, "after SIGTERM")
+    failures += problems
+    removed = sum(int(m.group(1)) for m in
+                  (re.search(r"(\d+) had none and were removed", x)
+                   for x in reconciled) if m)
+    print("%d rounds in %.1f s: %d uploads answered 200, %d versions; "
+          "reconcile ran %d times, removed %d unrecorded versions; "
+          "versions seen without an event after a restart: %d"
+          % (len(kinds), time.monotonic() - t0, len(seen), nver,
+             len(reconciled), removed, len(orphans)))
+    if failures:
+        fail("%d problems:\n  %s" % (len(failures), "\n  ".join(failures)))
+    check(seen, "no upload was ever answered 200")
+    print("crash consistency: every version has its event, every 200 kept")
+
+
+main()

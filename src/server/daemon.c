@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/internal.h"
+#include "server/router.h"
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/fs.h"
@@ -125,28 +126,39 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
   return r;
 }
 
-/* "/bucket/key..." -> route and decoded parts. */
+static const char *route_header(void *conn, const char *name)
+{
+  return vs__header(conn, name);
+}
+
+/* Every request goes through the route table (router.c) first. Its
+ * refusals, and every S3 operation, go to the object handler, which
+ * answers a refusal before anything else (after authenticating, unless
+ * the table says it need not); health, metrics and hooks go to theirs. */
 static int route(vs__req *r)
 {
   const char *p = r->raw_uri, *q = strchr(p, '?');
   size_t plen = q ? (size_t)(q - p) : strlen(p);
   size_t n;
-  char *path;
-  if(plen == 8 && !strncmp(p, "/healthz", 8))
+  char *path, *slash;
+  switch(vs__route_classify(r->method, r->raw_uri, route_header, r->conn,
+                            &r->rt)) {
+  case VS__OP_HEALTH:
     return VS__R_HEALTH;
-  if(plen == 8 && !strncmp(p, "/metrics", 8))
+  case VS__OP_METRICS:
     return VS__R_METRICS;
-  if(plen > 7 && !strncmp(p, "/hooks/", 7))
+  case VS__OP_HOOK:
     return VS__R_HOOK;
-  path = vs_sigv4_uri_decode(p, plen, &n);
-  if(!path || path[0] != '/') {
-    free(path);
-    return VS__R_NONE;
+  default:
+    break;
   }
-  {
-    char *slash = memchr(path + 1, '/', n - 1);
-    size_t blen = slash ? (size_t)(slash - path - 1) : n - 1;
-    r->bucket = strndup(path + 1, blen);
+  /* "/bucket/key...": the decoded parts, also for a refusal's answer */
+  path = vs_sigv4_uri_decode(p, plen, &n);
+  if(path && path[0] == '/') {
+    slash = n > 1 ? memchr(path + 1, '/', n - 1) : NULL;
+    if(n > 1)
+      r->bucket = strndup(path + 1, slash ? (size_t)(slash - path - 1)
+                                          : n - 1);
     if(slash) {
       r->key_len = n - (size_t)(slash + 1 - path);
       r->key = malloc(r->key_len + 1);

@@ -82,6 +82,28 @@ struct vs_server {
 enum vs__route { VS__R_NONE, VS__R_OBJECT, VS__R_HOOK, VS__R_HEALTH,
                  VS__R_METRICS };
 
+/* The operations of the route table (router.c); VS__OP_REFUSED when no row
+ * matches the request exactly. */
+typedef enum vs__op {
+  VS__OP_REFUSED = 0,
+  VS__OP_HEALTH,
+  VS__OP_METRICS,
+  VS__OP_HOOK,
+  VS__OP_HEAD_BUCKET,
+  VS__OP_GET_OBJECT,
+  VS__OP_HEAD_OBJECT,
+  VS__OP_PUT_OBJECT,
+  VS__OP_COUNT
+} vs__op;
+
+/* What the route table made of a request (router.h). */
+typedef struct vs__route_result {
+  vs__op op;
+  vs__s3code code;   /* refused: the answer */
+  int before_auth;   /* refused: answered without authenticating first */
+  char msg[200];     /* refused: names the parameter, header or method */
+} vs__route_result;
+
 /* One request, from the raw URI (MHD's URI log callback) to completion. */
 typedef struct vs__req {
   vs_server *srv;
@@ -93,6 +115,7 @@ typedef struct vs__req {
   int phase;                /* 0 headers, 1 body, 2 answered, 3 committing */
   int rejected;             /* an error is queued: drop any further body */
   int route;
+  vs__route_result rt;      /* router.c: the operation, or why refused */
   char method[8];
   char *bucket;             /* decoded */
   char *key;                /* decoded; may hold any UTF-8 */

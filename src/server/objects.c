@@ -480,17 +480,28 @@ static enum MHD_Result bucket_request(vs__req *r)
 
 /* ---- the route ---------------------------------------------------------- */
 
+/* r->rt is the route table's verdict (router.c): a refused request is
+ * answered here before any other check, and before a body byte is read;
+ * only the table's operations go further. */
 static enum MHD_Result object_first(vs__req *r)
 {
   vs_err err = {0};
-  int put = !strcmp(r->method, "PUT");
-  if(!put && strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
-    return reject(r, VS__S3_METHOD, NULL);
+  int put = r->rt.op == VS__OP_PUT_OBJECT;
+  int bucket_op = r->rt.op == VS__OP_HEAD_BUCKET;
+  if(r->rt.op == VS__OP_REFUSED && r->rt.before_auth)
+    return reject(r, r->rt.code, r->rt.msg);
   if(vs__authenticate(r, r->payload_sha256))
     return MHD_YES;
+  if(r->rt.op == VS__OP_REFUSED)
+    return reject(r, r->rt.code, r->rt.msg);
+  if(!put && !bucket_op && r->rt.op != VS__OP_GET_OBJECT &&
+     r->rt.op != VS__OP_HEAD_OBJECT)
+    return reject(r, VS__S3_INTERNAL, "route without a handler");
   if(!r->bucket || !vs__bucket_known(r->srv, r->bucket))
     return reject(r, VS__S3_NO_SUCH_BUCKET, NULL);
-  if(!r->key || r->key_len == 0)
+  if(bucket_op != (!r->key || r->key_len == 0))
+    return reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
+  if(bucket_op)
     return bucket_request(r);
   switch(vs_store_check_key(r->key, r->key_len, &err)) {
   case VS_OK:

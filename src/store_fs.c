@@ -274,7 +274,7 @@ static int check_commit(const vs_upload *u, const vs_commit *c, vs_err *err)
       return vs_fail(err, VS_ERR_INVALID,
                      "content type is longer than 255 bytes");
     for(p = c->content_type; *p; p++)
-      if((unsigned char)*p < 0x20 || *p == 0x7f)
+      if(((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
         return vs_fail(err, VS_ERR_INVALID,
                        "content type has a control byte");
   }

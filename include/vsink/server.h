@@ -32,6 +32,14 @@ typedef struct vs_server_config {
   unsigned idle_timeout_s;       /* 0: 30 */
   unsigned max_connections;      /* 0: 1024 */
   unsigned max_connections_per_ip; /* 0: 256 */
+  /* Slow clients: a request's line and headers must arrive within
+   * header_timeout_s of the connection's start or of the previous answer
+   * (so an idle keep-alive connection also ends then); an upload's body
+   * must average min_body_rate bytes per second over every window of
+   * body_rate_window_s. Either closes the connection. */
+  unsigned header_timeout_s;     /* 0: 10 */
+  uint64_t min_body_rate;        /* 0: 1024; UINT64_MAX: no minimum */
+  unsigned body_rate_window_s;   /* 0: 30 */
   vs_store *store;               /* borrowed; outlives the server */
   vs_manifest *manifest;         /* borrowed; outlives the server */
   vs_keyring *keys;              /* owned by the server from start on */

@@ -27,6 +27,8 @@ typedef struct serve_opts {
   size_t n_buckets;
   uint64_t max_object_size;
   unsigned threads, shutdown_timeout, idle_timeout, max_conn, max_conn_ip;
+  unsigned header_timeout, rate_window;
+  uint64_t min_rate;
   vs_on_existing on_existing;
 } serve_opts;
 
@@ -47,6 +49,11 @@ static void usage(FILE *f)
     "  --idle-timeout S           close idle connections [30]\n"
     "  --max-connections N        [1024]\n"
     "  --max-connections-per-ip N [256]\n"
+    "  --header-timeout S         a request's line and headers, and an idle\n"
+    "                             keep-alive connection, within S [10]\n"
+    "  --min-body-rate BYTES      an upload's slowest average per second,\n"
+    "                             0 for none [1KiB]\n"
+    "  --body-rate-window S       averaged over S seconds [30]\n"
     "  --credentials FILE         'KEYID SECRET' lines; SIGHUP re-reads it\n"
     "  --s3-endpoint URL          the bucket server that hooks for s3://\n"
     "                             targets HEAD after a result\n"
@@ -73,12 +80,14 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"idle-timeout", 1, 0, 'i'}, {"max-connections", 1, 0, 'C'},
     {"max-connections-per-ip", 1, 0, 'P'}, {"help", 0, 0, 'h'},
     {"s3-endpoint", 1, 0, 'E'}, {"s3-region", 1, 0, 'R'},
+    {"header-timeout", 1, 0, 'H'}, {"min-body-rate", 1, 0, 'B'},
+    {"body-rate-window", 1, 0, 'W'},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
   *o = (serve_opts){.listen = "127.0.0.1:9000", .data = "./vsink-data",
                     .region = "us-east-1", .max_object_size = 5ULL << 30,
-                    .shutdown_timeout = 30};
+                    .shutdown_timeout = 30, .min_rate = 1024};
   optind = 1;
   while((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
     switch(c) {
@@ -128,6 +137,20 @@ static int parse(int argc, char **argv, serve_opts *o)
       if(vs_cli_parse_uint(optarg, 1, 1000000, &v))
         return bad("--max-connections-per-ip", optarg, "1..1000000");
       o->max_conn_ip = (unsigned)v;
+      break;
+    case 'H':
+      if(vs_cli_parse_uint(optarg, 1, 86400, &v))
+        return bad("--header-timeout", optarg, "1..86400 seconds");
+      o->header_timeout = (unsigned)v;
+      break;
+    case 'B':
+      if(vs_cli_parse_size(optarg, &o->min_rate))
+        return bad("--min-body-rate", optarg, "bytes per second, e.g. 4KiB");
+      break;
+    case 'W':
+      if(vs_cli_parse_uint(optarg, 1, 86400, &v))
+        return bad("--body-rate-window", optarg, "1..86400 seconds");
+      o->rate_window = (unsigned)v;
       break;
     case 'e':
       if(vs_on_existing_parse(optarg, &o->on_existing))
@@ -323,7 +346,10 @@ int vs_cli_serve(int argc, char **argv)
     .region = o.region, .max_object_size = o.max_object_size,
     .threads = o.threads, .on_existing = o.on_existing,
     .idle_timeout_s = o.idle_timeout, .max_connections = o.max_conn,
-    .max_connections_per_ip = o.max_conn_ip, .store = store,
+    .max_connections_per_ip = o.max_conn_ip,
+    .header_timeout_s = o.header_timeout,
+    .min_body_rate = o.min_rate ? o.min_rate : UINT64_MAX,
+    .body_rate_window_s = o.rate_window, .store = store,
     .manifest = man, .keys = kr, .state_dir = state,
     .s3 = o.s3_endpoint ? &s3 : NULL};
   if(vs_server_start(&srv, &cfg, &err)) {

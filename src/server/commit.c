@@ -28,6 +28,10 @@ static void *committer(void *cls)
     pthread_mutex_unlock(&s->q_lock);
     r->work(r);
     MHD_resume_connection(r->conn);
+    pthread_mutex_lock(&s->q_lock);
+    if(--s->q_parked == 0)
+      pthread_cond_broadcast(&s->q_idle);
+    pthread_mutex_unlock(&s->q_lock);
   }
 }
 
@@ -35,6 +39,7 @@ int vs__commits_start(vs_server *s, unsigned n, vs_err *err)
 {
   pthread_mutex_init(&s->q_lock, NULL);
   pthread_cond_init(&s->q_cond, NULL);
+  pthread_cond_init(&s->q_idle, NULL);
   s->committers = calloc(n, sizeof(*s->committers));
   if(!s->committers)
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
@@ -47,12 +52,20 @@ int vs__commits_start(vs_server *s, unsigned n, vs_err *err)
 }
 
 /* Called from the connection's own handler: MHD requires it there. */
-void vs__commit_submit(vs__req *r, void (*work)(vs__req *r))
+int vs__commit_submit(vs__req *r, void (*work)(vs__req *r))
 {
   vs_server *s = r->srv;
   r->work = work;
-  MHD_suspend_connection(r->conn);
   pthread_mutex_lock(&s->q_lock);
+  if(s->q_closed) {
+    pthread_mutex_unlock(&s->q_lock);
+    return -1;
+  }
+  s->q_parked++;
+  vs__conn_enter(r->cn, VS__C_PARKED, vs_now_ms(NULL, NULL));
+  /* under q_lock, so that vs__commits_close either sees this connection
+   * parked or refuses it: never a suspension it does not wait for */
+  MHD_suspend_connection(r->conn);
   r->q_next = NULL;
   if(s->q_tail)
     s->q_tail->q_next = r;
@@ -60,6 +73,21 @@ void vs__commit_submit(vs__req *r, void (*work)(vs__req *r))
     s->q_head = r;
   s->q_tail = r;
   pthread_cond_signal(&s->q_cond);
+  pthread_mutex_unlock(&s->q_lock);
+  return 0;
+}
+
+/* libmicrohttpd 0.9.75 aborts the process when it is stopped with a
+ * connection still suspended; a body that completes during the drain
+ * would otherwise suspend one after the last check. */
+void vs__commits_close(vs_server *s)
+{
+  if(!s->committers)
+    return;
+  pthread_mutex_lock(&s->q_lock);
+  s->q_closed = 1;
+  while(s->q_parked)
+    pthread_cond_wait(&s->q_idle, &s->q_lock);
   pthread_mutex_unlock(&s->q_lock);
 }
 
@@ -81,5 +109,6 @@ void vs__commits_stop(vs_server *s)
   s->committers = NULL;
   s->n_committers = 0;
   pthread_cond_destroy(&s->q_cond);
+  pthread_cond_destroy(&s->q_idle);
   pthread_mutex_destroy(&s->q_lock);
 }

@@ -71,6 +71,8 @@ enum MHD_Result vs__send(vs__req *r, unsigned status,
   enum MHD_Result ret;
   MHD_add_response_header(resp, "x-amz-request-id", r->id);
   MHD_add_response_header(resp, "Server", "vsink");
+  if(r->extra_header)
+    MHD_add_response_header(resp, r->extra_header, r->extra_value);
   if(atomic_load(&r->srv->stopping))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   r->status = status;
@@ -99,23 +101,42 @@ enum MHD_Result vs__send_buf(vs__req *r, unsigned status, vs_buf *b,
   return vs__send(r, status, resp);
 }
 
+static vs__conn *conn_record(struct MHD_Connection *conn)
+{
+  const union MHD_ConnectionInfo *ci =
+    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
 /* Called first for every request, with the URI exactly as sent: the raw
  * form is what SigV4 signs, and MHD's own `url` argument is already
- * decoded. The request's state starts here. */
+ * decoded. It is kept on the connection, not in a request: libmicrohttpd
+ * drops a request whose headers overflow its memory without a completion
+ * call, and anything allocated per request here would leak. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-  vs_server *s = cls;
-  vs__req *r = calloc(1, sizeof(*r));
+  vs__conn *c = conn_record(conn);
+  (void)cls;
+  if(c) {
+    free(c->raw_uri);
+    c->raw_uri = strdup(uri);
+  }
+  return NULL;
+}
+
+/* The request's state, made when its headers are complete. */
+static vs__req *request_new(vs_server *s, struct MHD_Connection *conn)
+{
+  vs__conn *c = conn_record(conn);
+  vs__req *r;
   unsigned char rnd[8];
-  if(!r)
+  if(!c || !c->raw_uri || !(r = calloc(1, sizeof(*r))))
     return NULL;
   r->srv = s;
   r->conn = conn;
-  r->raw_uri = strdup(uri);
-  if(!r->raw_uri) {
-    free(r);
-    return NULL; /* on_request then drops the connection */
-  }
+  r->cn = c;
+  r->raw_uri = c->raw_uri; /* taken */
+  c->raw_uri = NULL;
   r->start_ms = vs_now_ms(NULL, NULL);
   r->content_length = -1;
   if(vs_random(rnd, sizeof(rnd), NULL))
@@ -172,6 +193,38 @@ static int route(vs__req *r)
   return VS__R_OBJECT;
 }
 
+/* A request that announces a body: Content-Length above 0, or chunked. */
+static int has_body(struct MHD_Connection *conn)
+{
+  const char *cl = vs__header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  return vs__header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+         (cl && strcmp(cl, "0"));
+}
+
+/* The first call: headers complete. A request with a body is handled now,
+ * so that a refusal comes before a body byte is read (libmicrohttpd then
+ * closes the connection). One without a body is answered on the next call:
+ * an answer queued on the first counts as early, and would close a
+ * keep-alive connection. */
+static enum MHD_Result request_first(vs__req *r, const char *method,
+                                     int *defer)
+{
+  char msg[120];
+  int body = has_body(r->conn);
+  snprintf(r->method, sizeof(r->method), "%s", method);
+  r->route = route(r);
+  if(vs__headers_check(r->conn, msg, sizeof(msg))) {
+    r->rejected = 1;
+    r->extra_header = MHD_HTTP_HEADER_CONNECTION;
+    snprintf(r->extra_value, sizeof(r->extra_value), "close");
+    return vs__s3_error(r, VS__S3_INVALID_ARGUMENT, msg);
+  }
+  vs__conn_enter(r->cn, body ? VS__C_BODY : VS__C_ACTIVE,
+                 vs_now_ms(NULL, NULL));
+  *defer = !body;
+  return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version,
@@ -179,17 +232,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   size_t *upload_data_size, void **req_cls)
 {
   vs__req *r = *req_cls;
-  (void)cls;
   (void)url;
   (void)version;
-  if(!r)
-    return MHD_NO; /* out of memory in on_uri: drop the connection */
+  if(!r) {
+    *req_cls = r = request_new(cls, conn);
+    if(!r)
+      return MHD_NO; /* out of memory: drop the connection */
+  }
   r->conn = conn;
   if(!r->started) {
+    int defer = 0;
+    enum MHD_Result ret;
     r->started = 1;
-    snprintf(r->method, sizeof(r->method), "%s", method);
-    r->route = route(r);
+    ret = request_first(r, method, &defer);
+    if(ret != MHD_YES || r->rejected || defer)
+      return ret;
   }
+  else if(*upload_data_size)
+    atomic_fetch_add(&r->cn->body_bytes, *upload_data_size);
+  else if(atomic_load(&r->cn->state) == VS__C_BODY) /* the body is in */
+    vs__conn_enter(r->cn, VS__C_ACTIVE, vs_now_ms(NULL, NULL));
   if(r->rejected) {
     *upload_data_size = 0; /* an answer is queued; MHD discards the rest */
     return MHD_YES;
@@ -289,6 +351,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   if(r->route == VS__R_OBJECT)
     vs__object_done(r, toe);
   log_request(r, toe);
+  if(toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+     atomic_load(&s->stopping))
+    atomic_fetch_add(&s->m.aborted_at_stop, 1);
+  /* keep-alive: the next request's headers are due from now */
+  vs__conn_enter(r->cn, VS__C_HEADERS, vs_now_ms(NULL, NULL));
   free(r->raw_uri);
   free(r->bucket);
   free(r->key);
@@ -297,6 +364,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   free(r);
   *req_cls = NULL;
   atomic_fetch_sub(&s->m.in_flight, 1);
+}
+
+/* libmicrohttpd announces each connection it took from the acceptor, and
+ * its end; the record (conns.c) lives from one to the other. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  vs_server *s = cls;
+  if(code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_ctx = ci ? vs__conns_started(&s->conns, ci->connect_fd) : NULL;
+  }
+  else {
+    vs__conns_closed(&s->conns, *socket_ctx);
+    *socket_ctx = NULL;
+  }
 }
 
 /* MHD's own messages go into our JSON log. */
@@ -394,8 +479,16 @@ static void *acceptor(void *cls)
         nanosleep(&ts, NULL); /* out of descriptors: let some close */
       continue;
     }
-    /* On refusal (limits, stopping) MHD closes the socket itself. */
-    MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss, len);
+    /* Our limits, checked before libmicrohttpd sees the socket: its own
+     * are set so high that they are never reached (see start). */
+    if(vs__conns_admit(&s->conns, fd, (struct sockaddr *)&ss,
+                       vs_now_ms(NULL, NULL))) {
+      close(fd);
+      continue;
+    }
+    /* on refusal libmicrohttpd has closed the socket */
+    if(MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss, len) != MHD_YES)
+      vs__conns_refused(&s->conns, fd);
   }
 }
 
@@ -427,6 +520,14 @@ static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
     s->cfg.max_connections = 1024;
   if(!s->cfg.max_connections_per_ip)
     s->cfg.max_connections_per_ip = 256;
+  if(!s->cfg.header_timeout_s)
+    s->cfg.header_timeout_s = 10;
+  if(!s->cfg.min_body_rate)
+    s->cfg.min_body_rate = 1024;
+  else if(s->cfg.min_body_rate == UINT64_MAX)
+    s->cfg.min_body_rate = 0;
+  if(!s->cfg.body_rate_window_s)
+    s->cfg.body_rate_window_s = 30;
   s->region = strdup(c->region ? c->region : "us-east-1");
   s->buckets = calloc(c->n_buckets ? c->n_buckets : 1, sizeof(char *));
   if(!s->region || !s->buckets)
@@ -444,6 +545,15 @@ static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
   return VS_OK;
 }
 
+static int conns_init(vs_server *s)
+{
+  vs__conns_config cc = {s->cfg.max_connections,
+                         s->cfg.max_connections_per_ip,
+                         s->cfg.header_timeout_s, s->cfg.min_body_rate,
+                         s->cfg.body_rate_window_s};
+  return vs__conns_init(&s->conns, &cc);
+}
+
 static void free_server(vs_server *s)
 {
   size_t i;
@@ -456,6 +566,7 @@ static void free_server(vs_server *s)
   vs_keyring_free(s->keys);
   pthread_rwlock_destroy(&s->keys_lock);
   pthread_mutex_destroy(&s->hooks_lock);
+  vs__conns_free(&s->conns);
   free(s);
 }
 
@@ -485,6 +596,8 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
   pthread_mutex_init(&s->hooks_lock, NULL);
   s->listen_fd = -1;
   rc = copy_config(s, c, err);
+  if(!rc && conns_init(s))
+    rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
   if(!rc)
     rc = open_listener(s, &ss, c->listen ? c->listen : "127.0.0.1:9000",
                        err);
@@ -501,13 +614,18 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
     MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
     MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
-    MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
-    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_ip,
+    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+    /* The acceptor enforces the limits (conns.c). libmicrohttpd splits its
+     * own over the pool's workers, and 0.9.75 hangs every worker when a
+     * worker's share is reached: give each worker room for them all. */
+    MHD_OPTION_CONNECTION_LIMIT,
+    (s->cfg.max_connections + 64) * s->cfg.threads,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
     MHD_OPTION_END);
   /* commits wait on the disk, not the CPU: twice as many threads as
    * workers keep the disk busy without a thread per upload */
   if(s->mhd && (vs__commits_start(s, 2 * s->cfg.threads, NULL) ||
+                vs__conns_start(&s->conns) ||
                 pthread_create(&s->acceptor, NULL, acceptor, s))) {
     vs__commits_stop(s);
     MHD_stop_daemon(s->mhd);
@@ -546,20 +664,22 @@ unsigned vs_server_in_flight(const vs_server *s)
 unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
 {
   int64_t deadline = vs_now_ms(NULL, NULL) + (int64_t)timeout_s * 1000;
-  unsigned left;
   if(!s->mhd)
     return 0;
   atomic_store(&s->stopping, 1);
   stop_acceptor(s); /* no new connections; the open ones finish */
-  while((left = vs_server_in_flight(s)) > 0 &&
-        vs_now_ms(NULL, NULL) < deadline) {
+  while(vs_server_in_flight(s) > 0 && vs_now_ms(NULL, NULL) < deadline) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  vs__commits_stop(s); /* every suspended PUT is committed and resumed */
-  MHD_stop_daemon(s->mhd);
+  /* commits under way finish and answer; none start from here on (a body
+   * that completes now is answered 503 and kept nowhere) */
+  vs__commits_close(s);
+  MHD_stop_daemon(s->mhd); /* whatever is still open is aborted */
   s->mhd = NULL;
-  return left;
+  vs__commits_stop(s);
+  /* counted as they end, so the figure is what really was cut short */
+  return (unsigned)atomic_load(&s->m.aborted_at_stop);
 }
 
 void vs_server_free(vs_server *s)

@@ -435,6 +435,7 @@ enum MHD_Result vs__hook(vs__req *r, const char *data, size_t *size)
   if(!body_matches(r, msg, sizeof(msg)))
     return refuse(r, VS__S3_SHA256_MISMATCH, msg);
   r->phase = 3;
-  vs__commit_submit(r, record_work);
+  if(vs__commit_submit(r, record_work))
+    return refuse(r, VS__S3_UNAVAILABLE, NULL); /* stopping */
   return MHD_YES;
 }

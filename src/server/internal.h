@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "server/conns.h"
 #include "vsink/server.h"
 
 /* S3 error codes the sink answers with (s3err.c holds status and text). */
@@ -54,6 +55,7 @@ typedef struct vs__metrics {
   atomic_ullong hist[VS__HIST_N + 1];
   atomic_ullong hist_sum_ms;
   atomic_ullong hooks_ok, hooks_rejected, hooks_duplicate;
+  atomic_ullong aborted_at_stop; /* requests a shutdown cut short */
 } vs__metrics;
 
 struct vs_server {
@@ -75,6 +77,10 @@ struct vs_server {
   pthread_cond_t q_cond;
   struct vs__req *q_head, *q_tail;
   int q_stop;
+  int q_closed;                 /* shutting down: no new suspensions */
+  unsigned q_parked;            /* connections suspended now */
+  pthread_cond_t q_idle;        /* q_parked fell to 0 */
+  vs__conns conns;              /* limits and deadlines (conns.c) */
   vs__metrics m;
   uint16_t port;
 };
@@ -108,6 +114,7 @@ typedef struct vs__route_result {
 typedef struct vs__req {
   vs_server *srv;
   struct MHD_Connection *conn;
+  vs__conn *cn;             /* the connection's record (conns.c) */
   char *raw_uri;
   int64_t start_ms;
   char id[17];              /* x-amz-request-id */
@@ -132,6 +139,8 @@ typedef struct vs__req {
   char *content_type;
   vs__s3code pending;       /* an error found mid-body, answered at the end */
   char pending_msg[200];
+  const char *extra_header;  /* one more header for the answer (416's */
+  char extra_value[40];      /* Content-Range), set before it is sent */
   uint64_t discarded;
   int counted_upload;
   /* blocking work done on a commit thread (phase 3), the connection
@@ -172,6 +181,16 @@ const char *vs__s3_name(vs__s3code code);
 /* auth.c: verifies SigV4 for r; 0 or the S3 error already sent. */
 int vs__authenticate(vs__req *r, char *payload_sha256_out);
 
+/* range.c: a Range header against an object of size bytes. 0: serve
+ * [*off, *off + *len), *len > 0; 1: no usable Range (absent, invalid or
+ * several ranges): serve everything; -1: unsatisfiable (416). */
+int vs__range_parse(const char *h, uint64_t size, uint64_t *off,
+                    uint64_t *len);
+
+/* headers.c: -1 (and why, in msg) when a header that must come once comes
+ * twice. */
+int vs__headers_check(struct MHD_Connection *conn, char *msg, size_t cap);
+
 /* query.c: the decoded value of a query parameter of the raw URI. */
 char *vs__query_get(const char *raw_uri, const char *name);
 
@@ -181,9 +200,13 @@ enum MHD_Result vs__object(vs__req *r, const char *upload_data,
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 
 /* commit.c: runs work(r) on a commit thread with the connection suspended,
- * then resumes it; the handler is called again in phase 3 */
+ * then resumes it; the handler is called again in phase 3. -1 when the
+ * server is stopping and takes no more work: answer 503 at once. */
 int vs__commits_start(vs_server *s, unsigned n, vs_err *err);
-void vs__commit_submit(vs__req *r, void (*work)(vs__req *r));
+int vs__commit_submit(vs__req *r, void (*work)(vs__req *r));
+/* Shutdown: takes no more work, and waits until every suspended
+ * connection has been resumed (libmicrohttpd may be stopped then). */
+void vs__commits_close(vs_server *s);
 void vs__commits_stop(vs_server *s);
 
 /* hooks.c */

@@ -142,6 +142,36 @@ static int parse_preconditions(vs__req *r, vs__s3code *code, char *msg,
   return 0;
 }
 
+/* A field value (RFC 9110 §5.5): visible characters, spaces and tabs; the
+ * store keeps at most 255 bytes. */
+static int parse_content_type(vs__req *r, vs__s3code *code, char *msg,
+                              size_t cap)
+{
+  const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  const unsigned char *p;
+  if(!ct || !*ct)
+    ct = "binary/octet-stream";
+  *code = VS__S3_INVALID_ARGUMENT;
+  if(strlen(ct) >= sizeof(((vs_object_info *)0)->content_type)) {
+    snprintf(msg, cap, "Content-Type is %zu bytes; at most 255 are kept",
+             strlen(ct));
+    return -1;
+  }
+  for(p = (const unsigned char *)ct; *p; p++)
+    if((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+      snprintf(msg, cap, "Content-Type has the control byte 0x%02x at "
+               "offset %zu", *p, (size_t)(p - (const unsigned char *)ct));
+      return -1;
+    }
+  r->content_type = strdup(ct);
+  if(!r->content_type) {
+    *code = VS__S3_INTERNAL;
+    snprintf(msg, cap, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
 static int key_exists(vs__req *r)
 {
   vs_object_info info;
@@ -153,21 +183,20 @@ static enum MHD_Result put_begin(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
   char msg[200] = "";
-  const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
   vs_err err = {0};
   if(parse_length(r, &code, msg, sizeof(msg)) ||
      parse_digests(r, &code, msg, sizeof(msg)) ||
-     parse_preconditions(r, &code, msg, sizeof(msg)))
+     parse_preconditions(r, &code, msg, sizeof(msg)) ||
+     parse_content_type(r, &code, msg, sizeof(msg)))
     return reject(r, code, msg);
   if((r->if_none_match || r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT) &&
      key_exists(r))
     return reject(r, VS__S3_PRECONDITION, "an object already exists under "
                   "this key");
-  r->content_type = strdup(ct && *ct ? ct : "binary/octet-stream");
   r->sha = EVP_MD_CTX_new();
   if(r->has_md5)
     r->md5 = EVP_MD_CTX_new();
-  if(!r->content_type || !r->sha || (r->has_md5 && !r->md5) ||
+  if(!r->sha || (r->has_md5 && !r->md5) ||
      !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
      (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
     return reject(r, VS__S3_INTERNAL, "out of memory");
@@ -185,7 +214,8 @@ static void fail_mid_body(vs__req *r, vs__s3code code, const char *msg)
 {
   drop_upload(r);
   r->pending = code;
-  snprintf(r->pending_msg, sizeof(r->pending_msg), "%s", msg);
+  /* NULL keeps the code's stock message */
+  snprintf(r->pending_msg, sizeof(r->pending_msg), "%s", msg ? msg : "");
 }
 
 static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
@@ -210,7 +240,8 @@ static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
   if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
     vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
     fail_mid_body(r, code_of_store(err.code),
-                  err.code == VS_ERR_NOSPACE ? NULL : "could not write");
+                  err.code == VS_ERR_NOSPACE ? NULL
+                                             : "the object could not be written");
     return MHD_YES;
   }
   r->bytes_in += n;
@@ -325,7 +356,8 @@ static enum MHD_Result put_finish(vs__req *r)
   if(!digests_match(r, r->sha_hex, r->md5_hex, &code))
     return reject(r, code, NULL);
   r->phase = 3;
-  vs__commit_submit(r, put_commit);
+  if(vs__commit_submit(r, put_commit))
+    return reject(r, VS__S3_UNAVAILABLE, NULL); /* stopping: nothing kept */
   return MHD_YES;
 }
 
@@ -341,46 +373,6 @@ static enum MHD_Result put_answer(vs__req *r)
 }
 
 /* ---- GET and HEAD ------------------------------------------------------- */
-
-/* A single "bytes=a-b", "bytes=a-" or "bytes=-n". 0: serve [*off, *off+*len);
- * 1: no usable Range, serve everything; -1: unsatisfiable. */
-static int parse_range(const char *h, uint64_t size, uint64_t *off,
-                       uint64_t *len)
-{
-  unsigned long long a, b;
-  char *end;
-  if(!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
-    return 1;
-  h += 6;
-  if(*h == '-') {
-    a = strtoull(h + 1, &end, 10);
-    if(*end || end == h + 1)
-      return 1;
-    if(a == 0)
-      return -1;
-    *len = a > size ? size : a;
-    *off = size - *len;
-    return 0;
-  }
-  a = strtoull(h, &end, 10);
-  if(end == h || *end != '-')
-    return 1;
-  if(end[1] == 0)
-    b = size ? size - 1 : 0;
-  else {
-    const char *bs = end + 1;
-    b = strtoull(bs, &end, 10);
-    if(*end || end == bs || b < a)
-      return 1;
-  }
-  if(a >= size)
-    return -1;
-  if(b >= size)
-    b = size - 1;
-  *off = a;
-  *len = b - a + 1;
-  return 0;
-}
 
 static void object_headers(vs__req *r, struct MHD_Response *resp,
                            const vs_object_info *info)
@@ -410,6 +402,17 @@ static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
   return vs__send(r, MHD_HTTP_NOT_MODIFIED, resp);
 }
 
+/* 416 says how large the object is (RFC 9110 §15.5.17), so the client
+ * can ask again for a range that exists. */
+static enum MHD_Result range_unsatisfiable(vs__req *r, uint64_t size)
+{
+  char cr[40];
+  snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+  r->extra_header = "Content-Range";
+  snprintf(r->extra_value, sizeof(r->extra_value), "%s", cr);
+  return reject(r, VS__S3_INVALID_RANGE, NULL);
+}
+
 static int etag_matches(const char *h, const vs_object_info *info)
 {
   char etag[70];
@@ -436,11 +439,11 @@ static enum MHD_Result get_object(vs__req *r)
   if(etag_matches(vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH), &info))
     return not_modified(r, &info, fd);
   len = info.bytes;
-  ranged = parse_range(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
-                       info.bytes, &off, &len);
+  ranged = vs__range_parse(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
+                           info.bytes, &off, &len);
   if(ranged < 0) {
     close(fd);
-    return reject(r, VS__S3_INVALID_RANGE, NULL);
+    return range_unsatisfiable(r, info.bytes);
   }
   if(ranged > 0) {
     off = 0;

@@ -43,6 +43,25 @@ static void counter(vs_buf *b, const char *name, const char *help,
   vs_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+static void connections(vs_buf *b, vs__conns *c)
+{
+  counter(b, "vsink_connections_open", "Connections open now.", "gauge");
+  vs_buf_addf(b, "vsink_connections_open %u\n", vs__conns_open(c));
+  counter(b, "vsink_connections_refused_total",
+          "Connections closed at accept, over a limit.", "counter");
+  vs_buf_addf(b, "vsink_connections_refused_total{limit=\"total\"} %llu\n"
+              "vsink_connections_refused_total{limit=\"per_ip\"} %llu\n",
+              atomic_load(&c->refused_total) - atomic_load(&c->refused_per_ip),
+              atomic_load(&c->refused_per_ip));
+  counter(b, "vsink_connections_closed_slow_total",
+          "Connections closed for a late request head or a slow body.",
+          "counter");
+  vs_buf_addf(b, "vsink_connections_closed_slow_total{reason=\"headers\"} "
+              "%llu\nvsink_connections_closed_slow_total{reason=\"body\"} "
+              "%llu\n", atomic_load(&c->header_timeouts),
+              atomic_load(&c->slow_bodies));
+}
+
 static void histogram(vs_buf *b, vs__metrics *m)
 {
   unsigned long long cum = 0;
@@ -93,6 +112,7 @@ enum MHD_Result vs__metrics_page(vs__req *r)
               "vsink_hooks_total{status=\"rejected\"} %llu\n",
               atomic_load(&m->hooks_ok), atomic_load(&m->hooks_duplicate),
               atomic_load(&m->hooks_rejected));
+  connections(&b, &r->srv->conns);
   histogram(&b, m);
   return vs__send_buf(r, MHD_HTTP_OK, &b,
                       "text/plain; version=0.0.4; charset=utf-8");

@@ -4,6 +4,7 @@ sink keeps serving uploads that fit."""
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 from vsharness import Sink, check, pattern, s3_error_code, sha256, tmpdir
 
@@ -20,6 +21,10 @@ try:
                                pattern(6 * 1024 * 1024))
     check(st == 507 and s3_error_code(body) == "InsufficientStorage",
           "want 507 InsufficientStorage, got %d %s" % (st, body[:200]))
+    # the message is S3's own, never a C "(null)" (issue 7, defect 10)
+    msg = ET.fromstring(body).findtext("Message")
+    check(msg == "There is not enough space left to store the object",
+          "507 message: %r" % msg)
     check(not sink.object_files() and not sink.temp_files(),
           "full disk left files: %s" % sink.object_files())
     check(not sink.manifest_events("stored"), "full disk wrote an event")

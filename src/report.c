@@ -444,7 +444,8 @@ static int make_sto(rctx *c, const fields *l, pend *p, const char **why)
       int hi = vs__hexval(l->top[TF_SHA256].p[2 * i]);
       int lo = vs__hexval(l->top[TF_SHA256].p[2 * i + 1]);
       ok = hi >= 0 && lo >= 0;
-      d->sha[i] = (uint8_t)(hi << 4 | lo);
+      if(ok) /* hexval is -1 for a non-digit: -1 << 4 is undefined */
+        d->sha[i] = (uint8_t)(hi << 4 | lo);
     }
     d->has_sha = (uint8_t)ok;
   }

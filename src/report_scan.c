@@ -280,11 +280,13 @@ int  vs__span_text(const span *sp, vs_buf *b)
 
 int  vs__span_int(const span *sp, int64_t min, int64_t max, int64_t *out)
 {
-  const char *p = sp->p, *e = sp->p + sp->n;
+  const char *p, *e;
   int neg = 0;
   unsigned __int128 v = 0;
   if(sp->kind != J_NUM)
-    return -1;
+    return -1; /* before any arithmetic: an absent member's p is NULL */
+  p = sp->p;
+  e = sp->p + sp->n;
   if(*p == '-') {
     neg = 1;
     p++;

@@ -55,13 +55,14 @@ int vs__commits_start(vs_server *s, unsigned n, vs_err *err)
 int vs__commit_submit(vs__req *r, void (*work)(vs__req *r))
 {
   vs_server *s = r->srv;
-  r->work = work;
   pthread_mutex_lock(&s->q_lock);
   if(s->q_closed) {
     pthread_mutex_unlock(&s->q_lock);
     return -1;
   }
+  r->work = work;
   s->q_parked++;
+  atomic_fetch_add(&s->q_unanswered, 1);
   vs__conn_enter(r->cn, VS__C_PARKED, vs_now_ms(NULL, NULL));
   /* under q_lock, so that vs__commits_close either sees this connection
    * parked or refuses it: never a suspension it does not wait for */

@@ -29,6 +29,8 @@
  * 24 MiB target), 32 KiB at 20.6 MiB; per GiB received the server spends
  * 1.56, 1.63 and 1.70 CPU seconds (smaller pieces, more syscalls). */
 #define CONN_MEMORY (40 * 1024)
+/* At shutdown, how long answers to finished commits may take to leave. */
+#define ANSWER_GRACE_MS 3000
 
 const char *vs__header(struct MHD_Connection *c, const char *name)
 {
@@ -348,6 +350,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   (void)conn;
   if(!r)
     return;
+  if(r->work) /* it went through the commit pool */
+    atomic_fetch_sub(&s->q_unanswered, 1);
   if(r->route == VS__R_OBJECT)
     vs__object_done(r, toe);
   log_request(r, toe);
@@ -675,6 +679,13 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
   /* commits under way finish and answer; none start from here on (a body
    * that completes now is answered 503 and kept nowhere) */
   vs__commits_close(s);
+  /* and a committed upload's 200 gets out before the connections close:
+   * a client that never hears of its stored object would send it again */
+  deadline = vs_now_ms(NULL, NULL) + ANSWER_GRACE_MS;
+  while(atomic_load(&s->q_unanswered) && vs_now_ms(NULL, NULL) < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(s->mhd); /* whatever is still open is aborted */
   s->mhd = NULL;
   vs__commits_stop(s);

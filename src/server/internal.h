@@ -79,6 +79,8 @@ struct vs_server {
   int q_stop;
   int q_closed;                 /* shutting down: no new suspensions */
   unsigned q_parked;            /* connections suspended now */
+  atomic_uint q_unanswered;     /* committed or committing, not yet
+                                 * answered */
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
   vs__metrics m;

@@ -358,10 +358,11 @@ static void drop_intent(vs_upload *u, const char *vid)
  * metadata's fsync usually commits the filesystem journal with the intent
  * in it, which leaves the intent directory's fsync little to do. */
 static int prepare_version(vs_upload *u, const vs_object_info *info,
-                           char *tmp, size_t cap, vs_err *err)
+                           const char *replaces, char *tmp, size_t cap,
+                           vs_err *err)
 {
   int rc = vs__intent_add(u->s->intent, u->bucket, u->key, info->version_id,
-                          err);
+                          replaces, err);
   if(rc)
     return rc;
   rc = meta_write_tmp(u->s, info, tmp, cap, err);
@@ -376,10 +377,11 @@ static int prepare_version(vs_upload *u, const vs_object_info *info,
 }
 
 /* Moves metadata then bytes into the key directory under a version id
- * greater than the current one, after a durable intent names it. Either
- * both land or neither does (nor the intent). */
+ * greater than the current one, after a durable intent names it (and the
+ * version it replaces once settled, if any). Either both land or neither
+ * does (nor the intent). */
 static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
-                         vs_err *err)
+                         const char *replaces, vs_err *err)
 {
   char tmp[PATH_MAX], meta[PATH_MAX], data[PATH_MAX];
   int64_t t = info->mtime_ms < 0 ? 0 : info->mtime_ms;
@@ -395,7 +397,7 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
       rc = path_fmt(data, sizeof(data), err, "%s/@%s", u->keydir,
                     info->version_id);
     if(!rc)
-      rc = prepare_version(u, info, tmp, sizeof(tmp), err);
+      rc = prepare_version(u, info, replaces, tmp, sizeof(tmp), err);
     if(rc == VS_ERR_EXISTS)
       continue; /* another key's intent has this name: take the next id */
     if(rc)
@@ -470,10 +472,12 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
 {
   fs_store *s = u->s;
   char cur[VID_LEN + 1];
-  int has_cur, swapped = 0;
+  int has_cur, swapped = 0, replace_now, defer;
   int rc = read_current(u->keydir, cur, &has_cur, err);
   if(rc)
     return rc;
+  replace_now = has_cur && c->policy == VS_ON_EXISTING_OVERWRITE;
+  defer = replace_now && c->defer_overwrite;
   if(has_cur && (c->if_none_match || c->policy == VS_ON_EXISTING_REJECT))
     return vs_fail(err, VS_ERR_EXISTS,
                    "the key already holds an object (version %s)", cur);
@@ -481,7 +485,8 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
   if(rc)
     return rc;
   fill_info(info, c, vs_now_ms(s->now, s->now_ctx));
-  rc = place_version(u, info, has_cur ? cur : NULL, err);
+  rc = place_version(u, info, has_cur ? cur : NULL, defer ? cur : NULL,
+                     err);
   if(rc)
     return rc;
   /* The version is durable before @current may point at it. */
@@ -496,7 +501,7 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
     unpublish(u, info->version_id, has_cur ? cur : NULL, swapped);
     return rc;
   }
-  if(has_cur && c->policy == VS_ON_EXISTING_OVERWRITE) {
+  if(replace_now && !defer) {
     vs_err e2 = {0};
     remove_version(u->keydir, cur);
     /* The new object is committed; a lost unlink only leaves an orphan. */
@@ -825,14 +830,48 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
+/* A deferred overwrite, once its replacement is recorded: the replaced
+ * version goes (unless it is current again, which only a removal of the
+ * replacement makes it). */
+static int drop_replaced(fs_store *s, const char *bucket, const char *key,
+                         const char *old, vs_err *err)
+{
+  char keydir[PATH_MAX], cur[VID_LEN + 1];
+  unsigned stripe;
+  int has, rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  if(!rc && !vid_valid(old))
+    rc = vs_fail(err, VS_ERR_IO, "intent for %s/%s names a bad version "
+                 "'%s'", bucket, key, old);
+  if(rc)
+    return rc;
+  stripe = stripe_of(keydir);
+  pthread_mutex_lock(&s->stripe[stripe]);
+  rc = read_current(keydir, cur, &has, err);
+  if(!rc && !(has && !strcmp(cur, old))) {
+    remove_version(keydir, old);
+    rc = vs_fsync_dir(keydir, err);
+  }
+  pthread_mutex_unlock(&s->stripe[stripe]);
+  return rc;
+}
+
 static int fs_settle(vs_store *base, const char *bucket, const char *key,
                      const char *vid, vs_err *err)
 {
   fs_store *s = (fs_store *)base;
+  char old[VID_LEN + 1] = "";
+  int rc;
   if(s->read_only)
     return vs_fail(err, VS_ERR_INVALID, "data directory %s is open "
                    "read-only", s->dir);
-  return vs__intent_drop(s->intent, bucket, key, vid, err);
+  rc = vs__intent_replaces(s->intent, bucket, key, vid, old, err);
+  if(rc == VS_ERR_NOTFOUND)
+    return VS_OK; /* settled already */
+  if(!rc && old[0])
+    rc = drop_replaced(s, bucket, key, old, err);
+  if(!rc)
+    rc = vs__intent_drop(s->intent, bucket, key, vid, err);
+  return rc;
 }
 
 static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,

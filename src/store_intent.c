@@ -16,8 +16,8 @@
 
 #define VID_LEN 26
 #define NAME_LEN (VID_LEN + 1 + 16)
-/* "<pid>:<bucket>/<key>" */
-#define TARGET_MAX (24 + 64 + VS_KEY_MAX)
+/* "<pid>:<replaced vid>:<bucket>/<key>" */
+#define TARGET_MAX (24 + VID_LEN + 1 + 64 + VS_KEY_MAX)
 
 /* 64-bit FNV-1a of bucket "/" key: with the version id in front, two
  * intents share a name only if two keys got one id in the same ms and
@@ -52,13 +52,14 @@ static int intent_path(const char *idir, const char *bucket, const char *key,
 }
 
 int vs__intent_add(const char *idir, const char *bucket, const char *key,
-                   const char *vid, vs_err *err)
+                   const char *vid, const char *replaces, vs_err *err)
 {
   char path[PATH_MAX], target[TARGET_MAX];
   int rc = intent_path(idir, bucket, key, vid, path, sizeof(path), err);
   if(rc)
     return rc;
-  snprintf(target, sizeof(target), "%ld:%s/%s", (long)getpid(), bucket, key);
+  snprintf(target, sizeof(target), "%ld:%.26s:%s/%s", (long)getpid(),
+           replaces ? replaces : "", bucket, key);
   if(!symlink(target, path))
     return VS_OK;
   if(errno == EEXIST)
@@ -83,37 +84,69 @@ int vs__intent_drop(const char *idir, const char *bucket, const char *key,
   return VS_OK;
 }
 
-/* One directory entry into *it; -1 when it is not an intent of ours. */
-static int parse_entry(int dfd, const char *name, vs_store_intent *it)
+/* "<pid>:<replaced>:<bucket>/<key>" into its parts; -1 if malformed. */
+static int parse_target(char *target, vs_store_intent *it, char *replaces)
 {
-  char target[TARGET_MAX + 1], check[NAME_LEN + 1], *colon, *slash, *end;
+  char *c1 = strchr(target, ':'), *c2, *slash, *end;
+  long pid;
+  c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  slash = c2 ? strchr(c2 + 1, '/') : NULL;
+  if(!slash || (c2 - c1 - 1 != 0 && c2 - c1 - 1 != VID_LEN) ||
+     (size_t)(slash - c2 - 1) >= sizeof(it->bucket) ||
+     strlen(slash + 1) >= sizeof(it->key))
+    return -1;
+  errno = 0;
+  pid = strtol(target, &end, 10);
+  if(errno || end != c1 || pid <= 0)
+    return -1;
+  memset(it, 0, sizeof(*it));
+  memcpy(replaces, c1 + 1, (size_t)(c2 - c1 - 1));
+  replaces[c2 - c1 - 1] = 0;
+  memcpy(it->bucket, c2 + 1, (size_t)(slash - c2 - 1));
+  strcpy(it->key, slash + 1);
+  it->pid = pid;
+  return 0;
+}
+
+/* One directory entry into *it; -1 when it is not an intent of ours. */
+static int parse_entry(int dfd, const char *name, vs_store_intent *it,
+                       char *replaces)
+{
+  char target[TARGET_MAX + 1], check[NAME_LEN + 1];
   struct stat st;
   ssize_t n;
-  long pid;
   if(strlen(name) != NAME_LEN || name[VID_LEN] != '-')
     return -1;
   n = readlinkat(dfd, name, target, sizeof(target) - 1);
   if(n < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
     return -1;
   target[n] = 0;
-  colon = strchr(target, ':');
-  slash = colon ? strchr(colon + 1, '/') : NULL;
-  if(!slash || (size_t)(slash - colon - 1) >= sizeof(it->bucket) ||
-     strlen(slash + 1) >= sizeof(it->key))
+  if(parse_target(target, it, replaces))
     return -1;
-  errno = 0;
-  pid = strtol(target, &end, 10);
-  if(errno || end != colon || pid <= 0)
-    return -1;
-  memset(it, 0, sizeof(*it));
-  memcpy(it->bucket, colon + 1, (size_t)(slash - colon - 1));
-  strcpy(it->key, slash + 1);
   memcpy(it->version_id, name, VID_LEN);
-  it->pid = pid;
   it->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
                  st.st_mtim.tv_nsec / 1000000;
   intent_name(it->bucket, it->key, it->version_id, check);
   return strcmp(check, name) ? -1 : 0; /* the name must be this target's */
+}
+
+int vs__intent_replaces(const char *idir, const char *bucket,
+                        const char *key, const char *vid,
+                        char replaces[VID_LEN + 1], vs_err *err)
+{
+  char path[PATH_MAX], target[TARGET_MAX + 1];
+  vs_store_intent it;
+  ssize_t n;
+  int rc = intent_path(idir, bucket, key, vid, path, sizeof(path), err);
+  if(rc)
+    return rc;
+  n = readlink(path, target, sizeof(target) - 1);
+  if(n < 0)
+    return vs_fail_errno(err, errno, "read intent %s", path);
+  target[n] = 0;
+  if(parse_target(target, &it, replaces))
+    return vs_fail(err, VS_ERR_IO, "intent %s is malformed", path);
+  return VS_OK;
 }
 
 static int cmp_intent(const void *a, const void *b)
@@ -144,6 +177,7 @@ int vs__intent_list(const char *idir, vs_store_intent **list, size_t *n,
   DIR *d = opendir(idir);
   struct dirent *e;
   vs_store_intent it;
+  char replaces[VID_LEN + 1];
   size_t cap = 0;
   int rc = VS_OK;
   *list = NULL;
@@ -155,7 +189,7 @@ int vs__intent_list(const char *idir, vs_store_intent **list, size_t *n,
   while(!rc && (e = readdir(d))) {
     if(e->d_name[0] == '.')
       continue;
-    if(parse_entry(dirfd(d), e->d_name, &it))
+    if(parse_entry(dirfd(d), e->d_name, &it, replaces))
       vs_log("warn", "%s/%s is not an intent of this store; left alone",
              idir, e->d_name);
     else

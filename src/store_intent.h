@@ -1,6 +1,6 @@
 /* The filesystem store's intent journal (internal to vsink_store). One
  * symlink per commit in flight, DIR/.intent/<vid>-<16 hex>, whose target is
- * "<pid>:<bucket>/<key>": a symlink is created whole or not at all, so an
+ * "<pid>:<replaced vid or nothing>:<bucket>/<key>": a symlink is created whole or not at all, so an
  * intent is durable with one directory fsync and never read half written
  * (a regular file would need its own fsync as well). The name is a function
  * of (bucket, key, version), so settling needs nothing remembered. */
@@ -9,10 +9,16 @@
 
 #include "vsink/store.h"
 
-/* Creates the intent (not yet durable: see vs__intent_sync). VS_ERR_EXISTS
+/* Creates the intent (not yet durable: see vs__intent_sync); replaces is
+ * the version to remove once this one is settled, or NULL. VS_ERR_EXISTS
  * when one of that name is there already (the caller picks another id). */
 int vs__intent_add(const char *idir, const char *bucket, const char *key,
-                   const char *vid, vs_err *err);
+                   const char *vid, const char *replaces, vs_err *err);
+/* The version an intent replaces into replaces ("" for none);
+ * VS_ERR_NOTFOUND when there is no such intent. */
+int vs__intent_replaces(const char *idir, const char *bucket,
+                        const char *key, const char *vid,
+                        char replaces[27], vs_err *err);
 /* Makes every intent added so far durable. */
 int vs__intent_sync(const char *idir, vs_err *err);
 /* Removes the intent; none is fine. No fsync: a lost unlink only makes the

@@ -44,6 +44,10 @@ typedef struct vs_commit {
   const char *content_type; /* NULL: application/octet-stream */
   vs_on_existing policy;
   int if_none_match;        /* If-None-Match: *  -> VS_ERR_EXISTS if present */
+  /* OVERWRITE only: the replaced version stays until the new one is
+   * settled (vs_store_settle), so a crash before the caller records the
+   * new one, which is then removed, leaves the old one in place. */
+  int defer_overwrite;
 } vs_commit;
 
 typedef struct vs_store vs_store;

@@ -307,8 +307,10 @@ static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
 static void put_commit(vs__req *r)
 {
   vs_server *s = r->srv;
+  /* defer_overwrite: an object replaced under --on-existing overwrite goes
+   * only once its replacement's event is durable (at settle below). */
   vs_commit c = {r->bytes_in, r->sha_hex, r->md5 ? r->md5_hex : NULL,
-                 r->content_type, s->cfg.on_existing, r->if_none_match};
+                 r->content_type, s->cfg.on_existing, r->if_none_match, 1};
   vs_err err = {0};
   cJSON *ev;
   int rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);

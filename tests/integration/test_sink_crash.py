@@ -9,7 +9,10 @@ being closed and gzipped. After each restart:
   - every @current names a version that is there;
   - no temporary files and no intents are left;
   - the only torn manifest lines are last lines the reader reports.
-Loopback only; bounded rounds (VSINK_CRASH_ROUNDS, default 12)."""
+Then a few rounds under --on-existing overwrite (all keys shared): every
+version on disk has one event, each key one version, and no key that got a
+200 is left empty (a replaced object goes only once its replacement is
+recorded). Loopback only; bounded rounds (VSINK_CRASH_ROUNDS, default 12)."""
 import hashlib
 import json
 import os
@@ -33,8 +36,8 @@ VID = re.compile(r"^@(\d{8}T\d{9}Z-[0-9a-f]{6})$")
 
 
 class Round:
-    def __init__(self, sink, r):
-        self.sink, self.r = sink, r
+    def __init__(self, sink, r, shared_only=False):
+        self.sink, self.r, self.shared_only = sink, r, shared_only
         self.stop = threading.Event()
         self.ok = []          # (key, versionId, sha256, bytes) seen with 200
         self.lock = threading.Lock()
@@ -45,7 +48,7 @@ class Round:
         n = 0
         while not self.stop.is_set():
             n += 1
-            if crng.random() < 0.35:
+            if self.shared_only or crng.random() < 0.35:
                 key = crng.choice(SHARED)
             else:
                 key = "c%d/r%d-%d.mp4" % (c, self.r, n)
@@ -64,7 +67,7 @@ class Round:
             if st == 200:
                 with self.lock:
                     self.counts["ok"] += 1
-                    self.ok.append((key, hd["x-amz-version-id"],
+                    self.ok.append((key, hd.get("x-amz-version-id"),
                                     hashlib.sha256(body).hexdigest(),
                                     len(body)))
 
@@ -172,6 +175,61 @@ def check_store(sink, seen, label):
     return problems, len(disk), len(torn), orphans
 
 
+def check_overwrite(sink, seen, label):
+    """--on-existing overwrite: events of replaced versions stay, so the
+    invariant is: every version on disk has exactly one event (right
+    bytes), each key holds one version, and every key a client saw a 200
+    for still holds an object."""
+    evs, torn = manifest(sink)
+    stored, problems = {}, []
+    for e in evs:
+        if e["event"] == "stored":
+            k = (e["key"], e["versionId"])
+            if k in stored:
+                problems.append("two stored events for %s" % (k,))
+            stored[k] = (e["sha256"], e["bytes"])
+    disk, dangling = disk_versions(sink.data)
+    check_torn(torn)
+    orphans = sorted(k for k in disk if k not in stored)
+    if orphans:
+        problems.append("%d versions without an event: %s"
+                        % (len(orphans), orphans[:5]))
+    keys = {}
+    for k, vid in disk:
+        keys[k] = keys.get(k, 0) + 1
+    many = {k: n for k, n in keys.items() if n > 1}
+    if many:
+        problems.append("keys with more than one version: %s" % many)
+    empty = sorted(set(s[0] for s in seen) - set(keys))
+    if empty:
+        problems.append("keys answered 200 that hold nothing: %s" % empty)
+    if dangling:
+        problems.append("@current names a missing version: %s" % dangling)
+    idir = os.path.join(sink.data, ".intent")
+    if os.path.isdir(idir) and os.listdir(idir):
+        problems.append("intents left: %s" % os.listdir(idir)[:5])
+    return ["%s: %s" % (label, p) for p in problems], sorted(orphans)
+
+
+def overwrite_rounds(n):
+    sink = Sink(tag="crash-ow", args=["--on-existing", "overwrite"]).start()
+    data, seen, failures, orphans = sink.data, [], [], set()
+    for r in range(n):
+        rd = Round(sink, 100 + r, shared_only=True)
+        rd.run("kill")
+        seen += rd.ok
+        sink = Sink(data=data, tag="crash-ow",
+                    args=["--on-existing", "overwrite"]).start()
+        problems, orph = check_overwrite(sink, seen, "overwrite round %d" % r)
+        orphans |= set(orph)
+        print("overwrite round %d: %3d PUTs, %3d answered 200%s"
+              % (r, rd.counts["sent"], rd.counts["ok"],
+                 "; " + "; ".join(problems) if problems else ""))
+        failures += problems
+    check(sink.stop() == 0, "the overwrite sink did not exit 0")
+    return failures, orphans
+
+
 def main():
     t0 = time.monotonic()
     sink = Sink(tag="crash").start()
@@ -199,14 +257,17 @@ def main():
     check(sink.stop() == 0, "the last sink did not exit 0")
     problems, nver, _, _ = check_store(sink, seen, "after SIGTERM")
     failures += problems
+    ow_failures, ow_orphans = overwrite_rounds(max(2, ROUNDS // 3))
+    failures += ow_failures
     removed = sum(int(m.group(1)) for m in
                   (re.search(r"(\d+) had none and were removed", x)
                    for x in reconciled) if m)
     print("%d rounds in %.1f s: %d uploads answered 200, %d versions; "
           "reconcile ran %d times, removed %d unrecorded versions; "
-          "versions seen without an event after a restart: %d"
+          "versions seen without an event after a restart: %d "
+          "(overwrite rounds: %d)"
           % (len(kinds), time.monotonic() - t0, len(seen), nver,
-             len(reconciled), removed, len(orphans)))
+             len(reconciled), removed, len(orphans), len(ow_orphans)))
     if failures:
         fail("%d problems:\n  %s" % (len(failures), "\n  ".join(failures)))
     check(seen, "no upload was ever answered 200")

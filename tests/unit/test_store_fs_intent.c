@@ -1,7 +1,8 @@
 /* store_fs: every commit leaves a durable intent naming its version until
  * the caller settles it; remove() settles too; an intent whose version
  * never landed (a crash between the metadata and data renames) is cleaned
- * at open with the metadata it left; failed commits leave none. */
+ * at open with the metadata it left; failed commits leave none; a deferred
+ * overwrite removes the replaced version only at settle. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,6 +239,69 @@ static void test_read_only_lists_but_never_settles(void **state)
   free(l);
 }
 
+/* Overwrite as the sink does it (defer_overwrite): the replaced version
+ * stays until the replacement is settled. */
+static void put_deferred(vs_store *s, const char *data, vs_object_info *info)
+{
+  vs_upload *u = NULL;
+  vs_commit c = {0};
+  vs_err err = {0};
+  char sha[65];
+  assert_int_equal(vs_store_begin(s, "videos", "k.mp4", &u, &err), VS_OK);
+  assert_int_equal(vs_store_write(s, u, data, strlen(data), &err), VS_OK);
+  st_sha256(data, strlen(data), sha);
+  c.bytes = strlen(data);
+  c.sha256 = sha;
+  c.policy = VS_ON_EXISTING_OVERWRITE;
+  c.defer_overwrite = 1;
+  assert_int_equal(vs_store_commit(s, u, &c, info, &err), VS_OK);
+}
+
+static size_t versions(vs_store *s)
+{
+  vs_err err = {0};
+  char **ids;
+  size_t n;
+  assert_int_equal(vs_store_fs_list_versions(s, "videos", "k.mp4", &ids, &n,
+                                             &err), VS_OK);
+  st_free_ids(ids, n);
+  return n;
+}
+
+static void test_deferred_overwrite(void **state)
+{
+  fx *f = *state;
+  vs_object_info a, b, c, cur;
+  vs_err err = {0};
+  put_deferred(f->s, "first", &a);
+  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
+                                   &err), VS_OK);
+  put_deferred(f->s, "second", &b);
+  /* Replaced but not yet gone: B is current, A is kept for now. */
+  assert_int_equal(versions(f->s), 2);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", NULL, &cur, &err),
+                   VS_OK);
+  assert_string_equal(cur.version_id, b.version_id);
+  /* A crash before B was recorded: start-up removes B, A is back. */
+  reopen(f, NULL);
+  assert_int_equal(vs_store_remove(f->s, "videos", "k.mp4", b.version_id,
+                                   &err), VS_OK);
+  assert_int_equal(versions(f->s), 1);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", NULL, &cur, &err),
+                   VS_OK);
+  assert_string_equal(cur.version_id, a.version_id);
+  /* Recorded this time: settling C removes A. */
+  put_deferred(f->s, "third", &c);
+  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", c.version_id,
+                                   &err), VS_OK);
+  assert_int_equal(versions(f->s), 1);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", a.version_id, &cur,
+                                 &err), VS_ERR_NOTFOUND);
+  assert_int_equal(vs_store_stat(f->s, "videos", "k.mp4", NULL, &cur, &err),
+                   VS_OK);
+  assert_string_equal(cur.version_id, c.version_id);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -254,6 +318,7 @@ int main(void)
                                     teardown),
     cmocka_unit_test_setup_teardown(test_read_only_lists_but_never_settles,
                                     setup, teardown),
+    cmocka_unit_test_setup_teardown(test_deferred_overwrite, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,11 +57,37 @@ static int attach(cJSON *node, const char *text, size_t len, size_t *pos)
   return 0;
 }
 
+/* What cJSON lets through but cannot hold: a NUL byte anywhere, a control
+ * character left raw in a string (RFC 8259 wants it escaped) and the
+ * escape \u0000. A string holding a NUL would be cut there by everything
+ * that reads it as a C string: a key or a value quietly shorter than sent. */
+static int has_nul_or_raw_control(const char *t, size_t len)
+{
+  size_t i;
+  int in_string = 0;
+  for(i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)t[i];
+    if(c == 0 || (in_string && c < 0x20))
+      return 1;
+    if(c == '"')
+      in_string = !in_string;
+    else if(in_string && c == '\\') {
+      if(len - i >= 6 && !memcmp(t + i + 1, "u0000", 5))
+        return 1;
+      i++; /* the escaped character cannot end the string */
+    }
+  }
+  return 0;
+}
+
 cJSON *vs_json_parse(const char *text, size_t len)
 {
   const char *end = NULL;
   size_t pos = 0;
-  cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+  cJSON *root;
+  if(has_nul_or_raw_control(text, len))
+    return NULL;
+  root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if(!root)
     return NULL;
   while(end < text + len && strchr(" \t\r\n", *end))

@@ -10,7 +10,9 @@
 
 #include <cjson/cJSON.h>
 
-/* NULL when malformed (or out of memory). Trailing non-space is an error. */
+/* NULL when malformed (or out of memory). Trailing non-space is an error,
+ * and so are a NUL byte, a raw control character in a string and \u0000:
+ * a C string would silently end there. */
 cJSON *vs_json_parse(const char *text, size_t len);
 /* The source text of a number node parsed by vs_json_parse, else NULL. */
 const char *vs_json_number_text(const cJSON *n);

@@ -142,7 +142,7 @@ static void test_line_errors(void **state)
   refused("{\"prompt\":\"a cat\",\"resolution\":\"720p\",\"quality\":true}",
           "outputQuality", "true", "a JSON number or string");
   /* all the line's errors at once */
-  j = vs_json_parse("{\"prompt\":1,\"x\":2,\"seed\":{}}", 29);
+  j = vs_json_parse("{\"prompt\":1,\"x\":2,\"seed\":{}}", 28);
   assert_int_equal(vs_task_opts_from_json(j, &o, &errs), VS_ERR_INVALID);
   assert_int_equal(errs.n, 3);
   assert_string_equal(errs.e[0].field, "positivePrompt");

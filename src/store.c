@@ -155,6 +155,12 @@ cJSON *vs_store_event_fields(const char *bucket, const char *key,
     cJSON_AddStringToObject(f, "sha256", info->sha256);
   cJSON_AddStringToObject(f, "contentType", info->content_type);
   cJSON_AddStringToObject(f, "etag", info->etag);
+  if(info->checksum_alg[0] && info->checksum[0]) {
+    /* "checksum":{"crc32":"..."}: the x-amz-checksum-* verified on upload */
+    cJSON *ck = cJSON_AddObjectToObject(f, "checksum");
+    if(ck)
+      cJSON_AddStringToObject(ck, info->checksum_alg, info->checksum);
+  }
   if(task_uuid)
     cJSON_AddStringToObject(f, "taskUUID", task_uuid);
   cJSON_AddStringToObject(f, "source", source);

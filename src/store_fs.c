@@ -300,6 +300,11 @@ static void fill_info(vs_object_info *info, const vs_commit *c, int64_t now)
   snprintf(info->content_type, sizeof(info->content_type), "%s",
            c->content_type ? c->content_type : "application/octet-stream");
   info->mtime_ms = now;
+  if(c->checksum_alg && c->checksum) {
+    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
+             c->checksum_alg);
+    snprintf(info->checksum, sizeof(info->checksum), "%s", c->checksum);
+  }
 }
 
 static int meta_json(vs_buf *b, const vs_object_info *i)
@@ -308,6 +313,13 @@ static int meta_json(vs_buf *b, const vs_object_info *i)
               "\"etag\":\"%s\",\"contentType\":", i->bytes, i->sha256,
               i->md5, i->etag);
   vs_buf_add_json_str(b, i->content_type, strlen(i->content_type));
+  if(i->checksum_alg[0] && i->checksum[0]) {
+    vs_buf_adds(b, ",\"checksum\":{");
+    vs_buf_add_json_str(b, i->checksum_alg, strlen(i->checksum_alg));
+    vs_buf_adds(b, ":");
+    vs_buf_add_json_str(b, i->checksum, strlen(i->checksum));
+    vs_buf_adds(b, "}");
+  }
   return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
                      i->mtime_ms, i->version_id);
 }
@@ -646,6 +658,17 @@ static int meta_parse(const char *text, size_t len, const char *vid,
         meta_str(j, "versionId", info->version_id, sizeof(info->version_id),
                  0) ||
         strcmp(info->version_id, vid);
+  if(!bad) { /* optional: metadata written before checksums has none */
+    cJSON *ck = cJSON_GetObjectItemCaseSensitive(j, "checksum");
+    if(ck)
+      bad = !cJSON_IsObject(ck) || !ck->child || ck->child->next ||
+            !ck->child->string ||
+            strlen(ck->child->string) >= sizeof(info->checksum_alg) ||
+            meta_str(ck, ck->child->string, info->checksum,
+                     sizeof(info->checksum), 0);
+    if(ck && !bad)
+      strcpy(info->checksum_alg, ck->child->string);
+  }
   cJSON_Delete(j);
   info->bytes = (uint64_t)bytes;
   info->mtime_ms = mtime;

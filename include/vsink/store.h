@@ -34,6 +34,11 @@ typedef struct vs_object_info {
   char version_id[48];   /* the store's real id; a caller may show "null" */
   char content_type[256];
   int64_t mtime_ms;      /* when it was committed */
+  /* The x-amz-checksum-* the client sent and the sink verified: the
+   * header's suffix ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+   * and S3's base64 of the digest; both "" when none was sent. */
+  char checksum_alg[12];
+  char checksum[48];
 } vs_object_info;
 
 /* What the caller knows at commit time (it hashed the stream). */
@@ -48,6 +53,10 @@ typedef struct vs_commit {
    * settled (vs_store_settle), so a crash before the caller records the
    * new one, which is then removed, leaves the old one in place. */
   int defer_overwrite;
+  /* The verified x-amz-checksum-*, kept in the metadata (see
+   * vs_object_info); NULL or "" for none. */
+  const char *checksum_alg;
+  const char *checksum;
 } vs_commit;
 
 typedef struct vs_store vs_store;
@@ -137,10 +146,11 @@ int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
- * versionId, bytes, sha256 (when known), contentType, etag, taskUUID (when
- * given) and source ("put" from the sink, "head" from a bucket). The sink,
- * its hook and the submitter all record objects through this. NULL when
- * out of memory. */
+ * versionId, bytes, sha256 (when known), contentType, etag, checksum (when
+ * one was verified: {"crc32":"<base64>"}), taskUUID (when given) and
+ * source ("put" from the sink, "head" from a bucket). The sink, its hook
+ * and the submitter all record objects through this. NULL when out of
+ * memory. */
 struct cJSON;
 struct cJSON *vs_store_event_fields(const char *bucket, const char *key,
                                     const vs_object_info *info,

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "server/conns.h"
+#include "util/cksum.h"
 #include "vsink/server.h"
 
 /* S3 error codes the sink answers with (s3err.c holds status and text). */
@@ -40,6 +41,7 @@ typedef enum vs__s3code {
   VS__S3_INTERNAL,
   VS__S3_UNAVAILABLE,
   VS__S3_MALFORMED_JSON,
+  VS__S3_INVALID_REQUEST,
   VS__S3_COUNT
 } vs__s3code;
 
@@ -136,8 +138,11 @@ typedef struct vs__req {
   EVP_MD_CTX *sha, *md5;
   int64_t content_length;   /* -1 when chunked */
   char payload_sha256[65];  /* "" for UNSIGNED-PAYLOAD */
-  unsigned char want_md5[16], want_cksum[32];
-  int has_md5, has_cksum, if_none_match;
+  unsigned char want_md5[16], want_cksum[VS_CKSUM_MAX];
+  int has_md5, if_none_match;
+  vs_cksum_alg cksum_alg;   /* the x-amz-checksum-* sent; NONE: none */
+  char cksum_b64[VS_CKSUM_B64_MAX]; /* its value, canonical base64 */
+  vs_cksum cksum;           /* computing it (SHA-256: r->sha does) */
   char *content_type;
   vs__s3code pending;       /* an error found mid-body, answered at the end */
   char pending_msg[200];

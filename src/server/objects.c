@@ -54,6 +54,7 @@ static void drop_upload(vs__req *r)
   EVP_MD_CTX_free(r->sha);
   EVP_MD_CTX_free(r->md5);
   r->sha = r->md5 = NULL;
+  vs_cksum_release(&r->cksum);
 }
 
 static enum MHD_Result reject(vs__req *r, vs__s3code code, const char *msg)
@@ -96,10 +97,9 @@ static int parse_length(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   return -1;
 }
 
-static int parse_digests(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+static int parse_md5(vs__req *r, vs__s3code *code, char *msg, size_t cap)
 {
   const char *md5 = vs__header(r->conn, "Content-MD5");
-  const char *ck = vs__header(r->conn, "x-amz-checksum-sha256");
   if(md5) {
     if(vs_unb64(md5, strlen(md5), r->want_md5, sizeof(r->want_md5)) != 16) {
       *code = VS__S3_INVALID_DIGEST;
@@ -108,15 +108,83 @@ static int parse_digests(vs__req *r, vs__s3code *code, char *msg, size_t cap)
     }
     r->has_md5 = 1;
   }
-  if(ck) {
-    if(vs_unb64(ck, strlen(ck), r->want_cksum, sizeof(r->want_cksum)) != 32) {
-      *code = VS__S3_INVALID_ARGUMENT;
-      snprintf(msg, cap, "x-amz-checksum-sha256 must be the base64 of 32 "
-               "bytes");
+  return 0;
+}
+
+/* An x-amz-checksum-* header that names no algorithm vsink verifies
+ * (-type and -mode describe checksums, they are not one). */
+static enum MHD_Result find_other_checksum(void *cls, enum MHD_ValueKind kind,
+                                           const char *key, const char *value)
+{
+  const char **other = cls;
+  (void)kind;
+  (void)value;
+  if(key && !strncasecmp(key, "x-amz-checksum-", 15) &&
+     vs_cksum_parse(key + 15) == VS_CKSUM_NONE &&
+     strcasecmp(key + 15, "type") && strcasecmp(key + 15, "mode")) {
+    *other = key;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
+/* x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}: at most one, its
+ * value the base64 of a digest of the algorithm's length, and the one
+ * x-amz-sdk-checksum-algorithm names, all checked before the body, with
+ * S3's codes and messages. The value is then computed as the body
+ * streams (digests_match). */
+static int parse_checksum(vs__req *r, vs__s3code *code, char *msg,
+                          size_t cap)
+{
+  const char *sdk = vs__header(r->conn, "x-amz-sdk-checksum-algorithm");
+  const char *val = NULL, *other = NULL;
+  int a;
+  *code = VS__S3_INVALID_REQUEST;
+  for(a = VS_CKSUM_NONE + 1; a < VS_CKSUM__COUNT; a++) {
+    char name[40];
+    const char *v;
+    snprintf(name, sizeof(name), "x-amz-checksum-%s",
+             vs_cksum_name((vs_cksum_alg)a));
+    if(!(v = vs__header(r->conn, name)))
+      continue;
+    if(val) {
+      snprintf(msg, cap, "Expecting a single x-amz-checksum- header. "
+               "Multiple checksum Types are not allowed.");
       return -1;
     }
-    r->has_cksum = 1;
+    val = v;
+    r->cksum_alg = (vs_cksum_alg)a;
   }
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, find_other_checksum,
+                            &other);
+  if(other) {
+    *code = VS__S3_NOT_IMPLEMENTED;
+    snprintf(msg, cap, "%.40s: only CRC32, CRC32C, CRC64NVME, SHA1 and "
+             "SHA256 checksums are verified by vsink", other);
+    return -1;
+  }
+  if(!val) {
+    if(!sdk)
+      return 0;
+    snprintf(msg, cap, "x-amz-sdk-checksum-algorithm specified, but no "
+             "corresponding x-amz-checksum-* or x-amz-trailer headers were "
+             "found.");
+    return -1;
+  }
+  if(strlen(val) >= sizeof(r->cksum_b64) ||
+     vs_unb64(val, strlen(val), r->want_cksum, sizeof(r->want_cksum)) !=
+       (long)vs_cksum_len(r->cksum_alg)) {
+    snprintf(msg, cap, "Value for x-amz-checksum-%s header is invalid.",
+             vs_cksum_name(r->cksum_alg));
+    return -1;
+  }
+  if(sdk && vs_cksum_parse(sdk) != r->cksum_alg) {
+    snprintf(msg, cap, "Value for x-amz-sdk-checksum-algorithm header is "
+             "invalid.");
+    return -1;
+  }
+  /* kept (and echoed) in canonical form, whatever padding bits came */
+  vs_b64(r->want_cksum, vs_cksum_len(r->cksum_alg), r->cksum_b64);
   return 0;
 }
 
@@ -185,7 +253,8 @@ static enum MHD_Result put_begin(vs__req *r)
   char msg[200] = "";
   vs_err err = {0};
   if(parse_length(r, &code, msg, sizeof(msg)) ||
-     parse_digests(r, &code, msg, sizeof(msg)) ||
+     parse_md5(r, &code, msg, sizeof(msg)) ||
+     parse_checksum(r, &code, msg, sizeof(msg)) ||
      parse_preconditions(r, &code, msg, sizeof(msg)) ||
      parse_content_type(r, &code, msg, sizeof(msg)))
     return reject(r, code, msg);
@@ -199,6 +268,10 @@ static enum MHD_Result put_begin(vs__req *r)
   if(!r->sha || (r->has_md5 && !r->md5) ||
      !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
      (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  /* SHA-256 is r->sha's digest: the body is not hashed twice */
+  if(r->cksum_alg && r->cksum_alg != VS_CKSUM_SHA256 &&
+     vs_cksum_init(&r->cksum, r->cksum_alg))
     return reject(r, VS__S3_INTERNAL, "out of memory");
   if(vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
     return reject(r, code_of_store(err.code), err.msg);
@@ -237,6 +310,7 @@ static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
   EVP_DigestUpdate(r->sha, data, n);
   if(r->md5)
     EVP_DigestUpdate(r->md5, data, n);
+  vs_cksum_update(&r->cksum, data, n);
   if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
     vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
     fail_mid_body(r, code_of_store(err.code),
@@ -251,14 +325,38 @@ static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
 
 /* ---- PUT: the end ------------------------------------------------------- */
 
+/* The x-amz-checksum-* sent, against what the body gave; 0 when it
+ * differs. SHA-256 is the digest the sink computes anyway. */
+static int checksum_matches(vs__req *r, const unsigned char sha[32],
+                            vs__s3code *code, char *msg, size_t cap)
+{
+  unsigned char got[VS_CKSUM_MAX];
+  size_t len = vs_cksum_len(r->cksum_alg);
+  if(r->cksum_alg == VS_CKSUM_NONE)
+    return 1;
+  if(r->cksum_alg == VS_CKSUM_SHA256)
+    memcpy(got, sha, 32);
+  else if(vs_cksum_final(&r->cksum, got) != len) {
+    *code = VS__S3_INTERNAL;
+    return 0;
+  }
+  if(!memcmp(got, r->want_cksum, len))
+    return 1;
+  *code = VS__S3_BAD_DIGEST;
+  snprintf(msg, cap, "The %s you specified did not match the calculated "
+           "checksum.", vs_cksum_label(r->cksum_alg));
+  return 0;
+}
+
+/* msg: a message for *code, or "" for its stock one. */
 static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
-                         vs__s3code *code)
+                         vs__s3code *code, char *msg, size_t cap)
 {
   unsigned char sha[32], md5[16];
   unsigned len;
   EVP_DigestFinal_ex(r->sha, sha, &len);
   vs_hex(sha, 32, sha_hex);
-  md5_hex[0] = 0;
+  md5_hex[0] = msg[0] = 0;
   if(r->md5) {
     EVP_DigestFinal_ex(r->md5, md5, &len);
     vs_hex(md5, 16, md5_hex);
@@ -267,17 +365,28 @@ static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
     *code = VS__S3_SHA256_MISMATCH;
   else if(r->has_md5 && memcmp(md5, r->want_md5, 16))
     *code = VS__S3_BAD_DIGEST;
-  else if(r->has_cksum && memcmp(sha, r->want_cksum, 32))
-    *code = VS__S3_BAD_DIGEST;
   else
-    return 1;
+    return checksum_matches(r, sha, code, msg, cap);
   return 0;
 }
 
-static cJSON *stored_event(vs__req *r, const vs_object_info *info)
+/* info with the verified checksum, for a store that did not keep it */
+static void with_checksum(const vs__req *r, vs_object_info *info)
+{
+  if(r->cksum_alg && !info->checksum_alg[0]) {
+    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
+             vs_cksum_name(r->cksum_alg));
+    snprintf(info->checksum, sizeof(info->checksum), "%s", r->cksum_b64);
+  }
+}
+
+static cJSON *stored_event(vs__req *r, const vs_object_info *stored)
 {
   char uuid[37], remote[64];
-  cJSON *ev = vs_store_event_fields(r->bucket, r->key, info,
+  vs_object_info copy = *stored, *info = &copy;
+  cJSON *ev;
+  with_checksum(r, info);
+  ev = vs_store_event_fields(r->bucket, r->key, info,
                                     vs_uuid_find_v4(r->key, uuid) ? uuid
                                                                   : NULL,
                                     "put");
@@ -298,6 +407,13 @@ static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
   MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
     MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+  if(r->cksum_alg) { /* S3 echoes the checksum it verified */
+    char name[40];
+    snprintf(name, sizeof(name), "x-amz-checksum-%s",
+             vs_cksum_name(r->cksum_alg));
+    MHD_add_response_header(resp, name, r->cksum_b64);
+    MHD_add_response_header(resp, "x-amz-checksum-type", "FULL_OBJECT");
+  }
   return vs__send(r, MHD_HTTP_OK, resp);
 }
 
@@ -310,7 +426,8 @@ static void put_commit(vs__req *r)
   /* defer_overwrite: an object replaced under --on-existing overwrite goes
    * only once its replacement's event is durable (at settle below). */
   vs_commit c = {r->bytes_in, r->sha_hex, r->md5 ? r->md5_hex : NULL,
-                 r->content_type, s->cfg.on_existing, r->if_none_match, 1};
+                 r->content_type, s->cfg.on_existing, r->if_none_match, 1,
+                 vs_cksum_name(r->cksum_alg), r->cksum_b64};
   vs_err err = {0};
   cJSON *ev;
   int rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
@@ -350,13 +467,14 @@ static void put_commit(vs__req *r)
 static enum MHD_Result put_finish(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
+  char msg[120];
   r->phase = 2;
   if(r->pending)
     return reject(r, r->pending, r->pending_msg);
   if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
     return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
-  if(!digests_match(r, r->sha_hex, r->md5_hex, &code))
-    return reject(r, code, NULL);
+  if(!digests_match(r, r->sha_hex, r->md5_hex, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
   r->phase = 3;
   if(vs__commit_submit(r, put_commit))
     return reject(r, VS__S3_UNAVAILABLE, NULL); /* stopping: nothing kept */
@@ -390,6 +508,22 @@ static void object_headers(vs__req *r, struct MHD_Response *resp,
   MHD_add_response_header(resp, "x-vsink-sha256", info->sha256);
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
     MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+}
+
+/* x-amz-checksum-mode: ENABLED asks for the checksum stored with the
+ * object. It describes the whole object: a range gets none (as from S3),
+ * or a client that checks it would check a part against the whole. */
+static void checksum_headers(vs__req *r, struct MHD_Response *resp,
+                             const vs_object_info *info)
+{
+  const char *mode = vs__header(r->conn, "x-amz-checksum-mode");
+  char name[40];
+  if(!mode || strcasecmp(mode, "ENABLED") || !info->checksum_alg[0] ||
+     !info->checksum[0])
+    return;
+  snprintf(name, sizeof(name), "x-amz-checksum-%s", info->checksum_alg);
+  MHD_add_response_header(resp, name, info->checksum);
+  MHD_add_response_header(resp, "x-amz-checksum-type", "FULL_OBJECT");
 }
 
 static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
@@ -457,6 +591,8 @@ static enum MHD_Result get_object(vs__req *r)
     return MHD_NO;
   }
   object_headers(r, resp, &info);
+  if(ranged != 0)
+    checksum_headers(r, resp, &info);
   if(ranged == 0) {
     char cr[80];
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,

@@ -67,6 +67,7 @@ static const struct {
     "The server is shutting down; please retry."},
   [VS__S3_MALFORMED_JSON] = {"MalformedJSON", 400,
     "The body is not the JSON the hook expects"},
+  [VS__S3_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
 };
 
 unsigned vs__s3_status(vs__s3code code)

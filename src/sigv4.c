@@ -190,6 +190,13 @@ static int qparam_cmp(const void *a, const void *b)
   return c ? c : strcmp(x->evalue, y->evalue);
 }
 
+/* The decoded name is exactly name: a decoded name may hold a NUL
+ * ("X-Amz-Signature%00x"), which strcmp alone would stop at. */
+static int is_name(const qparam *p, const char *name)
+{
+  return p->name_len == strlen(name) && !memcmp(p->name, name, p->name_len);
+}
+
 /* The canonical query: encoded names and values sorted by name, then
  * value; a name without a value becomes "name=". */
 static int qlist_canon(const qlist *q, int skip_signature, vs_buf *out)
@@ -199,7 +206,7 @@ static int qlist_canon(const qlist *q, int skip_signature, vs_buf *out)
   if(!v)
     return VS_ERR_NOMEM;
   for(i = 0; i < q->n; i++)
-    if(!skip_signature || strcmp(q->p[i].name, "X-Amz-Signature"))
+    if(!skip_signature || !is_name(&q->p[i], "X-Amz-Signature"))
       v[n++] = &q->p[i];
   qsort(v, n, sizeof(*v), qparam_cmp);
   for(i = 0; i < n; i++)
@@ -216,7 +223,7 @@ static const qparam *qlist_get(const qlist *q, const char *name, int *dups)
   size_t i;
   *dups = 0;
   for(i = 0; i < q->n; i++) {
-    if(strlen(q->p[i].name) != q->p[i].name_len || strcmp(q->p[i].name, name))
+    if(!is_name(&q->p[i], name))
       continue;
     if(found)
       (*dups)++;

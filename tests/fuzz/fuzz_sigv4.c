@@ -5,9 +5,10 @@
  *   0  raw request:    method \n raw-uri \n "Name: value" header lines...
  *      whatever arrives, verify must answer without a memory error, never
  *      quote the secret, and accept only with our key and a sane payload;
- *   1  presign round trip: method \n path \n query \n expires
+ *   1  presign round trip: method \n path \n query \n expires \n extra
  *      whatever path and query (encoded here), a URL vs_sigv4_presign made
- *      verifies at T0 and has expired at T0 + expires;
+ *      verifies at T0, has expired at T0 + expires, and with the raw
+ *      parameter extra appended does not verify;
  *   2  header round trip: method \n path \n query \n payload \n headers...
  *      a request vs_sigv4_sign_headers signed (extra headers signed too)
  *      verifies at T0 and is skewed at T0 + 16 min.
@@ -177,6 +178,27 @@ static const char *method_of(const char *s)
   return m[(unsigned char)s[0] % 5];
 }
 
+/* A parameter appended to a presigned URL (raw, as a client could send
+ * it) is never accepted: it is either signed (it is not) or refused. Only
+ * an empty segment ("&&") carries nothing. */
+static void tamper(const char *method, const char *target, const char *extra,
+                   fake *f)
+{
+  char *u;
+  vs_sigv4_result res;
+  vs_err err = {0};
+  vs_sigv4_status st;
+  if(!*extra || strchr(extra, '&') || strchr(extra, '#'))
+    return;
+  u = malloc(strlen(target) + strlen(extra) + 2);
+  if(!u)
+    abort();
+  sprintf(u, "%s&%s", target, extra);
+  st = verify(method, u, f, T0, &res, &err);
+  FZ_ASSERT(st != VS_SIGV4_OK, "accepted an unsigned parameter: %s", u);
+  free(u);
+}
+
 static void presign_round_trip(const fz_lines *l)
 {
   const char *method = method_of(fz_line(l, 0));
@@ -205,6 +227,7 @@ static void presign_round_trip(const fz_lines *l)
     st = verify(method, target, &f, T0 + r.expires, &res, &err);
     FZ_ASSERT(st == VS_SIGV4_EXPIRED, "expired URL answered %d", st);
     decode_round_trip(target);
+    tamper(method, target, fz_line(l, 4), &f);
   }
   free(url);
   free(query);

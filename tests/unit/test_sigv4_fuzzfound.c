@@ -5,11 +5,18 @@
  *    behaviour that gcc's UBSan does not see and clang's does ("applying
  *    non-zero offset 1 to null pointer"). These requests, botocore-signed,
  *    reach it in both forms; under clang -fsanitize=undefined (the fuzz
- *    build, scripts/test.sh's third stage) the old code fails here. */
+ *    build, scripts/test.sh's third stage) the old code fails here.
+ * 2. The canonical query left out every parameter whose decoded name
+ *    compared equal to X-Amz-Signature with strcmp, so a parameter named
+ *    "X-Amz-Signature%00x" could be added to a presigned URL unsigned.
+ *    Found by the target's tamper invariant (any appended parameter must
+ *    break the signature) on a reproducer written for it; gcc or clang,
+ *    the old code accepts the URL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,11 +93,33 @@ static void test_scope_last_part_header(void **state)
   assert_non_null(strstr(err.msg, "KEYID/YYYYMMDD/REGION/s3/aws4_request"));
 }
 
+static void test_unsigned_nul_parameter(void **state)
+{
+  static const char base[] =
+    "/videos/k?versionId=3&X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+    "X-Amz-Credential=VSFUZZKEY0000000001%2F20260101%2Fus-east-1%2F"
+    "s3%2Faws4_request&X-Amz-Date=20260101T000000Z&X-Amz-Expires=3600&"
+    "X-Amz-SignedHeaders=host&X-Amz-Signature=14a90a90313a8a44e0cfda8"
+    "1935f6ccaabc3e60341b5a752330185db9121e879";
+  hdr h[] = {{"Host", "127.0.0.1:9000"}, {NULL, NULL}};
+  char uri[sizeof(base) + 64];
+  vs_err err = {0};
+  (void)state;
+  snprintf(uri, sizeof(uri), "%s&X-Amz-Signature%%00x=1", base);
+  assert_int_equal(verify("GET", uri, h, &err), VS_SIGV4_BAD_SIGNATURE);
+  snprintf(uri, sizeof(uri), "%s&X-Amz-Signature%%00", base);
+  assert_int_equal(verify("GET", uri, h, &err), VS_SIGV4_BAD_SIGNATURE);
+  /* The real parameter twice is refused as such. */
+  snprintf(uri, sizeof(uri), "%s&X-Amz-Signature=1", base);
+  assert_int_equal(verify("GET", uri, h, &err), VS_SIGV4_BAD_PARAMS);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_scope_last_part_query),
     cmocka_unit_test(test_scope_last_part_header),
+    cmocka_unit_test(test_unsigned_nul_parameter),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

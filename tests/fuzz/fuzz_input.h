@@ -47,6 +47,17 @@ static inline void fz_free(fz_lines *l)
   l->buf = NULL;
 }
 
+/* A scratch directory: in /dev/shm when there is one (the targets that
+ * write files run faster in memory), else in /tmp. */
+static inline int fz_mkdtemp(const char *tag, char *out, size_t cap)
+{
+  snprintf(out, cap, "/dev/shm/vsink-fuzz-%s-XXXXXX", tag);
+  if(mkdtemp(out))
+    return 0;
+  snprintf(out, cap, "/tmp/vsink-fuzz-%s-XXXXXX", tag);
+  return mkdtemp(out) ? 0 : -1;
+}
+
 /* A broken invariant: say which and crash, so libFuzzer keeps the input. */
 #define FZ_ASSERT(cond, ...)                                                 \
   do {                                                                       \

@@ -116,13 +116,13 @@ static size_t newlines(const char *p, size_t n)
 
 static void read_segment(feed *f, const char *text, size_t n, unsigned mode)
 {
-  char dir[] = "/dev/shm/vsink-fuzz-manifest-XXXXXX", path[128];
+  char dir[64], path[128];
   vs_manifest_segment seg;
   vs_err err = {0};
   int gz = (mode & 2) != 0, rc;
   void *bytes = (void *)text;
   size_t len = n;
-  if(!mkdtemp(dir))
+  if(fz_mkdtemp("manifest", dir, sizeof(dir)))
     abort();
   snprintf(path, sizeof(path), "%s/20261118T000000000Z-fuzz-1-00000000.jsonl%s",
            dir, gz ? ".gz" : "");

@@ -72,8 +72,7 @@ static fixture *fz_fixture(void)
   if(!f->s) {
     vs_store_fs_opts o = {0};
     vs_err err = {0};
-    snprintf(f->dir, sizeof(f->dir), "/dev/shm/vsink-fuzz-store-XXXXXX");
-    if(!mkdtemp(f->dir))
+    if(fz_mkdtemp("store", f->dir, sizeof(f->dir)))
       abort();
     snprintf(f->buckets, sizeof(f->buckets), "%s/buckets", f->dir);
     o.dir = f->dir;

@@ -54,8 +54,7 @@ static void make_dir(void)
   char path[96];
   if(g_dir[0])
     return;
-  snprintf(g_dir, sizeof(g_dir), "/dev/shm/vsink-fuzz-task-XXXXXX");
-  if(!mkdtemp(g_dir))
+  if(fz_mkdtemp("task", g_dir, sizeof(g_dir)))
     abort();
   snprintf(path, sizeof(path), "%s/p", g_dir);
   if(write_file(path, "a dancer on a rooftop\n", 22))

@@ -131,9 +131,10 @@ boto("put_object ObjectLockMode", NI, 501, "put_object",
      ObjectLockRetainUntilDate="2030-01-01T00:00:00Z", **P)
 boto("put_object ObjectLockLegalHold", NI, 501, "put_object",
      ObjectLockLegalHoldStatus="ON", **P)
-for alg in ("CRC32", "CRC32C", "SHA1"):
-    boto("put_object ChecksumAlgorithm " + alg, NI, 501, "put_object",
-         ChecksumAlgorithm=alg, **P)
+# checksums are verified now (test_sink_checksums.py): a wrong one is
+# refused and leaves everything as it was
+boto("put_object ChecksumCRC32 wrong", "BadDigest", 400, "put_object",
+     ChecksumCRC32="AAAAAA==", **P)
 
 # ---- signed here: raw sub-resources, presigned and header-signed ------------
 SCOPE_SVC = ("us-east-1", "s3", "aws4_request")
@@ -209,6 +210,8 @@ raw("PUT ?x-amz-acl=public-read (hoisted)", 501, NI, "PUT",
     presign("PUT", OBJ, [("x-amz-acl", "public-read")]), OTHER)
 raw("PUT ?x-amz-checksum-sha256 (hoisted)", 501, NI, "PUT",
     presign("PUT", OBJ, [("x-amz-checksum-sha256", "AAAA")]), OTHER)
+raw("PUT ?x-amz-checksum-crc32 (hoisted)", 501, NI, "PUT",
+    presign("PUT", OBJ, [("x-amz-checksum-crc32", "AAAAAA==")]), OTHER)
 raw("HEAD ?acl", 501, None, "HEAD", presign("HEAD", OBJ, [("acl", "")]))
 raw("POST ?uploads", 501, NI, "POST", presign("POST", OBJ, [("uploads", "")]),
     b"")
@@ -222,11 +225,8 @@ raw("GET /videos?list-type=2", 501, NI, "GET",
 for hdr, val in [("x-amz-copy-source", "/videos/gen/clip.mp4"),
                  ("x-amz-copy-source", "videos/other.mp4"),
                  ("x-amz-tagging", "a=b"),
-                 ("x-amz-checksum-crc32", "AAAAAA=="),
-                 ("x-amz-checksum-crc32c", "AAAAAA=="),
-                 ("x-amz-checksum-sha1", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-                 ("x-amz-checksum-crc64nvme", "AAAAAAAAAAA="),
-                 ("x-amz-sdk-checksum-algorithm", "CRC32"),
+                 ("x-amz-checksum-xxhash64", "AAAAAAAAAAA="),
+                 ("x-amz-sdk-checksum-algorithm", "XXHASH64"),
                  ("x-amz-trailer", "x-amz-checksum-crc32"),
                  ("Content-Encoding", "aws-chunked"),
                  ("x-amz-decoded-content-length", "28"),
@@ -240,6 +240,16 @@ for hdr, val in [("x-amz-copy-source", "/videos/gen/clip.mp4"),
                  ("x-amz-write-offset-bytes", "0")]:
     raw("PUT with %s" % hdr, 501, NI, "PUT", presign("PUT", OBJ), OTHER,
         {hdr: val})
+# verified checksums that do not hold, or do not parse: S3's 400s
+for hdr, val, code in [
+        ("x-amz-checksum-crc32", "AAAAAA==", "BadDigest"),
+        ("x-amz-checksum-crc32c", "AAAAAA==", "BadDigest"),
+        ("x-amz-checksum-sha1", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=", "BadDigest"),
+        ("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=", "BadDigest"),
+        ("x-amz-checksum-crc64nvme", "AAAAAA==", "InvalidRequest"),
+        ("x-amz-sdk-checksum-algorithm", "CRC32", "InvalidRequest")]:
+    raw("PUT with %s: %s" % (hdr, val), 400, code, "PUT",
+        presign("PUT", OBJ), OTHER, {hdr: val})
 
 # refusals come after authentication (S3's order): an unsigned caller
 # learns nothing but AccessDenied ...

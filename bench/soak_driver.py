@@ -22,7 +22,8 @@ connections) with --max-connections-per-ip 64 and --on-existing overwrite.
 
 Verdict (after a warm-up of the first fifth of the samples, at least one):
 RSS is flat when the later half's median and maximum are within 10 % + 2 MiB
-of the earlier half's; descriptors are flat when the later half's median is
+of the earlier half's and the least-squares trend of the samples predicts
+at most 1 MiB + 5 % of growth over the span measured; descriptors are flat when the later half's median is
 within 16 of the earlier half's (they move with the connections open at
 the instant of the sample) and, once the load has stopped and the server
 has let go of its connections, the count is back within 2 of the count
@@ -30,6 +31,7 @@ before the load. Legitimate requests that fail are counted and make the
 run fail too. Exit status 0 only when everything is flat and nothing failed
 and SIGTERM exited 0."""
 import argparse
+import collections
 import hashlib
 import http.client
 import json
@@ -276,7 +278,8 @@ class Load:
     def _burst(self):
         req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         socks = [s for s in (connect(self.sink, BURST_SRC, 2.0)
-                             for _ in range(150)) if s]
+                             for _ in range(150) if not self.stop.is_set())
+                 if s]
         for s in socks:
             try:
                 s.sendall(req)
@@ -311,6 +314,17 @@ def proc_sample(pid):
     return rss, len(os.listdir("/proc/%d/fd" % pid))
 
 
+def fd_targets(pid):
+    out = []
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            out.append(os.readlink(os.path.join(d, fd)))
+        except OSError:
+            pass
+    return sorted(out)
+
+
 def scrape(sink):
     try:
         return rawhttp.metrics(sink)
@@ -340,6 +354,15 @@ def row(t, rss, fds, m, st):
                  "%d" % refused, "%d" % cut), flush=True)
 
 
+def trend(points):
+    """The least-squares slope of (t, v) points."""
+    n = len(points)
+    mt = sum(p[0] for p in points) / n
+    mv = sum(p[1] for p in points) / n
+    var = sum((p[0] - mt) ** 2 for p in points)
+    return sum((p[0] - mt) * (p[1] - mv) for p in points) / var if var else 0
+
+
 def verdict(samples, quiet_before, quiet_after):
     body = samples[max(1, len(samples) // 5):]
     if len(body) < 4:
@@ -350,8 +373,11 @@ def verdict(samples, quiet_before, quiet_after):
     rss_l = [s[1] for s in late]
     fd_e = [s[2] for s in early]
     fd_l = [s[2] for s in late]
+    slope = trend([(s[0], s[1]) for s in body])  # KiB per second
+    span = body[-1][0] - body[0][0]
     rss_flat = (statistics.median(rss_l) <= statistics.median(rss_e) * 1.10
-                + 2048 and max(rss_l) <= max(rss_e) * 1.10 + 2048)
+                + 2048 and max(rss_l) <= max(rss_e) * 1.10 + 2048 and
+                slope * span <= 1024 + 0.05 * body[0][1])
     fd_flat = (statistics.median(fd_l) <= statistics.median(fd_e) + 16 and
                abs(quiet_after - quiet_before) <= 2)
     for name, col, unit in (("RSS", 1, "MiB"), ("fds", 2, "")):
@@ -362,6 +388,8 @@ def verdict(samples, quiet_before, quiet_after):
                   name, f(vals[0]), f(vals[-1]), f(max(vals)),
                   f(statistics.median([s[col] for s in early])),
                   f(statistics.median([s[col] for s in late]))))
+    print("RSS trend after warm-up: %+.2f MiB/hour (%+.2f MiB over the %.0f s"
+          " measured)" % (slope * 3600 / 1024, slope * span / 1024, span))
     print("fds with no load: %d before, %d after" % (quiet_before,
                                                       quiet_after))
     print("verdict: RSS %s, descriptors %s" % (
@@ -398,6 +426,7 @@ def main():
     idle_inflight = scrape(sink).get("vsink_requests_in_flight", 1)
     time.sleep(0.5)
     quiet_before = proc_sample(pid)[1]
+    fds_before = fd_targets(pid)
     print("vsink %s (pid %d), data %s; %.1f min, a sample every %.0f s" % (
         sink.endpoint, pid, sink.data, a.minutes, a.interval), flush=True)
     stats, stop = Stats(), threading.Event()
@@ -430,6 +459,11 @@ def main():
           "RSS %.1f MiB, %d fds" % (m.get("vsink_connections_open", -1),
                                     m.get("vsink_requests_in_flight", -1),
                                     rss / 1024.0, quiet_after))
+    new = list((collections.Counter(fd_targets(pid)) -
+                collections.Counter(fds_before)).elements())
+    if new:
+        print("descriptors open now that were not before the load: %s" %
+              ", ".join(f.replace(sink.data, "DATA") for f in new))
     flat = verdict(samples, quiet_before, quiet_after)
     failed = sum(stats.get(k) for k in ("upload_failed", "get_failed",
                                         "hook_failed"))

@@ -266,7 +266,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   case VS__R_HOOK:
     return vs__hook(r, upload_data, upload_data_size);
   case VS__R_OBJECT:
-    return vs__object(r, upload_data, upload_data_size);
+    return vs__s3_request(r, upload_data, upload_data_size);
   default:
     r->rejected = 1;
     return vs__s3_error(r, VS__S3_INVALID_ARGUMENT, "malformed request path");

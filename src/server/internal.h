@@ -114,6 +114,12 @@ typedef struct vs__route_result {
   char msg[200];     /* refused: names the parameter, header or method */
 } vs__route_result;
 
+struct vs__req;
+/* An operation's handler: called on every access call of its request
+ * from the first (authenticated, bucket and key checked) on. */
+typedef enum MHD_Result (*vs__handler)(struct vs__req *r, const char *data,
+                                       size_t *size);
+
 /* One request, from the raw URI (MHD's URI log callback) to completion. */
 typedef struct vs__req {
   vs_server *srv;
@@ -127,6 +133,7 @@ typedef struct vs__req {
   int rejected;             /* an error is queued: drop any further body */
   int route;
   vs__route_result rt;      /* router.c: the operation, or why refused */
+  vs__handler handler;      /* s3api.c: the operation's handler */
   char method[8];
   char *bucket;             /* decoded */
   char *key;                /* decoded; may hold any UTF-8 */
@@ -201,9 +208,18 @@ int vs__headers_check(struct MHD_Connection *conn, char *msg, size_t cap);
 /* query.c: the decoded value of a query parameter of the raw URI. */
 char *vs__query_get(const char *raw_uri, const char *name);
 
-/* objects.c */
-enum MHD_Result vs__object(vs__req *r, const char *upload_data,
-                           size_t *upload_data_size);
+/* s3api.c: every S3 request (everything but health, metrics and hooks):
+ * authentication, the route table's refusals, bucket and key checks, then
+ * the operation's handler. */
+enum MHD_Result vs__s3_request(vs__req *r, const char *data, size_t *size);
+/* Answers an S3 error and drops whatever the request still sends. */
+enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg);
+
+/* Handlers, a file per family of operations. */
+enum MHD_Result vs__head_bucket(vs__req *r, const char *data, size_t *size);
+enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);
+enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
+/* objects.c: a PUT's end, for the metrics and clean-up */
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 
 /* commit.c: runs work(r) on a commit thread with the connection suspended,

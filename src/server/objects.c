@@ -60,9 +60,7 @@ static void drop_upload(vs__req *r)
 static enum MHD_Result reject(vs__req *r, vs__s3code code, const char *msg)
 {
   drop_upload(r);
-  r->rejected = 1;
-  r->phase = 2;
-  return vs__s3_error(r, code, msg);
+  return vs__reject(r, code, msg);
 }
 
 /* ---- PUT: the first call ------------------------------------------------ */
@@ -605,62 +603,24 @@ static enum MHD_Result get_object(vs__req *r)
                   resp);
 }
 
-/* HEAD /bucket: clients ask it to learn that a bucket exists. */
-static enum MHD_Result bucket_request(vs__req *r)
+/* ---- the handlers (s3api.c) -------------------------------------------- */
+
+enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size)
 {
-  struct MHD_Response *resp;
-  if(strcmp(r->method, "HEAD"))
-    return reject(r, VS__S3_NOT_IMPLEMENTED, "bucket operations other than "
-                  "HEAD are not supported by the sink");
-  resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-  if(!resp)
-    return MHD_NO;
-  MHD_add_response_header(resp, "x-amz-bucket-region", r->srv->region);
-  return vs__send(r, MHD_HTTP_OK, resp);
+  (void)data;
+  *size = 0;
+  if(r->phase)
+    return MHD_YES; /* answered on the first call */
+  r->phase = 2;
+  return get_object(r);
 }
 
-/* ---- the route ---------------------------------------------------------- */
-
-/* r->rt is the route table's verdict (router.c): a refused request is
- * answered here before any other check, and before a body byte is read;
- * only the table's operations go further. */
-static enum MHD_Result object_first(vs__req *r)
-{
-  vs_err err = {0};
-  int put = r->rt.op == VS__OP_PUT_OBJECT;
-  int bucket_op = r->rt.op == VS__OP_HEAD_BUCKET;
-  if(r->rt.op == VS__OP_REFUSED && r->rt.before_auth)
-    return reject(r, r->rt.code, r->rt.msg);
-  if(vs__authenticate(r, r->payload_sha256))
-    return MHD_YES;
-  if(r->rt.op == VS__OP_REFUSED)
-    return reject(r, r->rt.code, r->rt.msg);
-  if(!put && !bucket_op && r->rt.op != VS__OP_GET_OBJECT &&
-     r->rt.op != VS__OP_HEAD_OBJECT)
-    return reject(r, VS__S3_INTERNAL, "route without a handler");
-  if(!r->bucket || !vs__bucket_known(r->srv, r->bucket))
-    return reject(r, VS__S3_NO_SUCH_BUCKET, NULL);
-  if(bucket_op != (!r->key || r->key_len == 0))
-    return reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
-  if(bucket_op)
-    return bucket_request(r);
-  switch(vs_store_check_key(r->key, r->key_len, &err)) {
-  case VS_OK:
-    break;
-  case VS_ERR_TOOLARGE:
-    return reject(r, VS__S3_KEY_TOO_LONG, NULL);
-  default:
-    return reject(r, VS__S3_INVALID_ARGUMENT, err.msg);
-  }
-  if(put && atomic_load(&r->srv->stopping))
-    return reject(r, VS__S3_UNAVAILABLE, NULL);
-  return put ? put_begin(r) : get_object(r);
-}
-
-enum MHD_Result vs__object(vs__req *r, const char *data, size_t *size)
+/* Checked and begun on the first call; then the body; then the commit on
+ * the pool; then the answer. */
+enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size)
 {
   if(r->phase == 0)
-    return object_first(r);
+    return put_begin(r);
   if(r->phase == 1 && *size)
     return put_data(r, data, size);
   if(r->phase == 1)

@@ -1,0 +1,92 @@
+/* The S3 requests: what every one goes through before its handler, and
+ * which handler serves each operation of the route table (router.c).
+ *
+ * Order, as S3 has it: a refusal that no signature could mend is answered
+ * at once; then the signature; then the table's refusal (so an unsigned
+ * caller learns no more than AccessDenied); then the bucket and the key;
+ * then the operation's handler. All of it on the first call, before a
+ * body byte is read. An operation is served only when it has a row here:
+ * a row in the route table without a handler is an internal error, never
+ * some other operation. */
+#include <string.h>
+
+#include "server/internal.h"
+
+enum {
+  NEED_BUCKET = 0x1, /* /bucket: a configured bucket */
+  NEED_KEY = 0x2,    /* /bucket/key: a configured bucket and a valid key */
+  WRITES = 0x4,      /* refused with 503 once the server is stopping */
+};
+
+static const struct {
+  vs__op op;
+  unsigned needs;
+  vs__handler handler;
+} HANDLERS[] = {
+  {VS__OP_HEAD_BUCKET, NEED_BUCKET, vs__head_bucket},
+  {VS__OP_GET_OBJECT, NEED_KEY, vs__get_object},
+  {VS__OP_HEAD_OBJECT, NEED_KEY, vs__get_object},
+  {VS__OP_PUT_OBJECT, NEED_KEY | WRITES, vs__put_object},
+};
+
+enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg)
+{
+  r->rejected = 1;
+  r->phase = 2;
+  return vs__s3_error(r, code, msg);
+}
+
+static int check_key(vs__req *r)
+{
+  vs_err err = {0};
+  if(!r->key || !r->key_len) {
+    vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
+    return -1;
+  }
+  switch(vs_store_check_key(r->key, r->key_len, &err)) {
+  case VS_OK:
+    return 0;
+  case VS_ERR_TOOLARGE:
+    vs__reject(r, VS__S3_KEY_TOO_LONG, NULL);
+    return -1;
+  default:
+    vs__reject(r, VS__S3_INVALID_ARGUMENT, err.msg);
+    return -1;
+  }
+}
+
+static enum MHD_Result first(vs__req *r, const char *data, size_t *size)
+{
+  size_t i;
+  if(r->rt.op == VS__OP_REFUSED && r->rt.before_auth)
+    return vs__reject(r, r->rt.code, r->rt.msg);
+  if(vs__authenticate(r, r->payload_sha256))
+    return MHD_YES;
+  if(r->rt.op == VS__OP_REFUSED)
+    return vs__reject(r, r->rt.code, r->rt.msg);
+  for(i = 0; i < sizeof(HANDLERS) / sizeof(HANDLERS[0]); i++)
+    if(HANDLERS[i].op == r->rt.op)
+      break;
+  if(i == sizeof(HANDLERS) / sizeof(HANDLERS[0]))
+    return vs__reject(r, VS__S3_INTERNAL, "route without a handler");
+  if(!r->bucket || !vs__bucket_known(r->srv, r->bucket))
+    return vs__reject(r, VS__S3_NO_SUCH_BUCKET, NULL);
+  if((HANDLERS[i].needs & NEED_BUCKET) && r->key && r->key_len)
+    return vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
+  if((HANDLERS[i].needs & NEED_KEY) && check_key(r))
+    return MHD_YES;
+  if((HANDLERS[i].needs & WRITES) && atomic_load(&r->srv->stopping))
+    return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+  r->handler = HANDLERS[i].handler;
+  return r->handler(r, data, size);
+}
+
+enum MHD_Result vs__s3_request(vs__req *r, const char *data, size_t *size)
+{
+  if(r->phase == 0 && !r->handler)
+    return first(r, data, size);
+  if(r->handler)
+    return r->handler(r, data, size);
+  *size = 0; /* answered: anything further is dropped */
+  return MHD_YES;
+}

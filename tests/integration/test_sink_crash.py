@@ -1,7 +1,9 @@
 """Crash consistency (issue 7, defect 3): the sink is killed with SIGKILL at
-random moments while 6 clients upload (mixed sizes, some keys shared),
-and some rounds kill it during a SIGTERM drain, when the manifest segment is
-being closed and gzipped. After each restart:
+random moments while 6 clients upload (mixed sizes, some keys shared);
+some rounds kill it during a SIGTERM drain of uploads, others after an idle
+SIGTERM, while the manifest segment is being closed and gzipped (manifest
+rotation under kill is tested on its own in test_manifest_killrotate.c:
+serve has no option for tiny segments). After each restart:
   - the versions on disk are exactly the `stored` events (bucket, key,
     versionId, sha256, bytes), each event once, and each version's bytes
     hash to its event's sha256;
@@ -42,6 +44,7 @@ class Round:
         self.ok = []          # (key, versionId, sha256, bytes) seen with 200
         self.lock = threading.Lock()
         self.counts = {"sent": 0, "ok": 0, "err": 0}
+        self.exited = ""
 
     def client(self, c):
         crng = random.Random(self.r * 100 + c)
@@ -79,7 +82,7 @@ class Round:
         time.sleep(rng.uniform(0.3, 1.6))
         if how == "kill":
             self.sink.kill9()
-        else:  # SIGTERM, then SIGKILL during the drain / manifest close
+        elif how == "term-kill":  # SIGKILL during the drain of uploads
             self.sink.proc.send_signal(signal.SIGTERM)
             time.sleep(rng.uniform(0.0, 0.03))
             self.sink.kill9()
@@ -87,6 +90,16 @@ class Round:
         for t in threads:
             t.join(60)
             check(not t.is_alive(), "a client did not stop")
+        if how == "close-kill":
+            # Idle: SIGTERM closes the manifest, which gzips its segment;
+            # SIGKILL lands before, during or after that.
+            self.sink.proc.send_signal(signal.SIGTERM)
+            try:
+                self.sink.proc.wait(rng.uniform(0.0, 0.02))
+                self.exited = "exited by itself"
+            except subprocess.TimeoutExpired:
+                self.sink.kill9()
+                self.exited = "killed while stopping"
 
 
 def disk_versions(data):
@@ -115,7 +128,13 @@ def manifest(sink):
     out = subprocess.run([VSINK, "manifest", "cat", sink.manifest],
                          capture_output=True, timeout=60)
     check(out.returncode == 0, "manifest cat: %s" % out.stderr)
-    evs = [json.loads(l) for l in out.stdout.decode().splitlines() if l]
+    evs = []
+    for l in out.stdout.decode().splitlines():
+        try:
+            evs.append(json.loads(l))
+        except ValueError:
+            fail("a manifest line that is not JSON (torn, not last): %r"
+                 % l[:200])
     torn = re.findall(r"skipped torn line in (\S+) at offset (\d+) "
                       r"\((\d+) bytes\)", out.stderr.decode())
     return evs, torn
@@ -129,6 +148,14 @@ def check_torn(torn):
         check(int(off) + int(n) == size,
               "torn line in %s at %s is not the last (size %d)"
               % (seg, off, size))
+
+
+def segments(sink):
+    """plain, gzipped and half-gzipped (.gz.tmp) manifest files."""
+    names = os.listdir(sink.manifest)
+    return (sum(n.endswith(".jsonl") for n in names),
+            sum(n.endswith(".jsonl.gz") for n in names),
+            sum(n.endswith(".gz.tmp") for n in names))
 
 
 def check_store(sink, seen, label):
@@ -237,7 +264,7 @@ def main():
     seen, failures, reconciled, orphans = [], [], [], set()
     kinds = ["kill"] * ROUNDS
     for i in range(2, ROUNDS, 3):
-        kinds[i] = "term-kill"
+        kinds[i] = "term-kill" if i % 2 == 0 else "close-kill"
     for r, how in enumerate(kinds):
         rd = Round(sink, r)
         rd.run(how)
@@ -249,9 +276,11 @@ def main():
         problems, nver, ntorn, orph = check_store(sink, seen, "round %d" % r)
         orphans |= set(orph)
         print("round %2d (%s): %3d PUTs, %3d answered 200, %3d cut off; "
-              "%4d versions on disk, %d torn lines%s"
+              "%4d versions on disk, %d torn lines; segments plain/gz/gz.tmp "
+              "%d/%d/%d%s%s"
               % (r, how, rd.counts["sent"], rd.counts["ok"],
-                 rd.counts["err"], nver, ntorn,
+                 rd.counts["err"], nver, ntorn, *segments(sink),
+                 " (%s)" % rd.exited if rd.exited else "",
                  "; " + "; ".join(problems) if problems else ""))
         failures += ["round %d: %s" % (r, p) for p in problems]
     check(sink.stop() == 0, "the last sink did not exit 0")

@@ -134,6 +134,65 @@ vs_sigv4_status vs_sigv4_verify(const vs_sigv4_request *req,
                                 int64_t now, vs_sigv4_result *out,
                                 vs_err *err);
 
+/* ---- Signature Version 2 (src/sigv2.c) ----------------------------------
+ * "Authorization: AWS KEYID:SIGNATURE" and the query form
+ * (?AWSAccessKeyId=&Expires=&Signature=, what botocore's
+ * generate_presigned_url makes by default for a custom endpoint): HMAC-SHA1
+ * over VERB, Content-MD5, Content-Type, Date (Expires in the query form,
+ * "" when x-amz-date is sent), the x-amz-* headers and the resource. The
+ * statuses are SigV4's, so callers map both the same way. */
+#define VS_SIGV2_SIG_B64 29   /* base64 of an HMAC-SHA1 and a NUL */
+#define VS_SIGV2_HEADER 1
+#define VS_SIGV2_QUERY 2
+
+/* Every header of a request: visit(arg, name, value) once per header. */
+typedef void (*vs_header_visit_fn)(void *arg, const char *name,
+                                   const char *value);
+typedef void (*vs_header_each_fn)(void *ctx, vs_header_visit_fn visit,
+                                  void *arg);
+
+typedef struct vs_sigv2_request {
+  const char *method;
+  const char *raw_uri;          /* exactly as on the request line */
+  vs_header_fn header;          /* Authorization, Content-*, Date, ... */
+  vs_header_each_fn each_header;/* for the x-amz-* ones; NULL: none */
+  void *header_ctx;             /* for both */
+  /* Virtual-hosted-style: the bucket named by the Host header, which
+   * prefixes the canonical resource ("/bucket/key"); NULL: path style. */
+  const char *host_bucket;
+} vs_sigv2_request;
+
+/* VS_SIGV2_HEADER when authorization (may be NULL) is "AWS ...",
+ * VS_SIGV2_QUERY when there is none and the query carries Signature or
+ * AWSAccessKeyId (and no SigV4 parameter), else 0: SigV4 decides. */
+int vs_sigv2_present(const char *raw_uri, const char *authorization);
+
+/* Checks a SigV2 request (either form) against the keyring at time now:
+ * the query form until Expires, the header form within 15 minutes of its
+ * Date or x-amz-date. Reads no body; a SigV2 request signs no payload
+ * hash (out->payload_sha256 is UNSIGNED-PAYLOAD; Content-MD5 is signed
+ * and the body must still match it). The client's escaping of the path is
+ * tried first, then the AWS escaping of the same bytes. Signatures are
+ * compared in constant time. Same contract as vs_sigv4_verify. */
+vs_sigv4_status vs_sigv2_verify(const vs_sigv2_request *req,
+                                const vs_keyring *keys, int64_t now,
+                                vs_sigv4_result *out, vs_err *err);
+
+/* The string to sign of req (malloc'd into *out) with date as its date
+ * line; query_form: x-amz-* query parameters count as headers (a
+ * presigner moved them there). For tests and presigning. */
+int vs_sigv2_string_to_sign(const vs_sigv2_request *req, const char *date,
+                            int query_form, char **out, vs_err *err);
+/* base64(HMAC-SHA1(secret, sts[0..n))) into sig. */
+int vs_sigv2_sign(const char *secret, const char *sts, size_t n,
+                  char sig[VS_SIGV2_SIG_B64]);
+/* A SigV2 presigned URL, byte-identical to botocore's
+ * generate_presigned_url with signature_version "s3": endpoint + encoded
+ * path + "?" + [query&] AWSAccessKeyId=..&Signature=..&Expires=
+ * (r->time + r->expires). c->region is not used. */
+int vs_sigv2_presign(const vs_sigv4_creds *c, const vs_presign_req *r,
+                     char **url, vs_err *err);
+
 /* ---- building blocks (exposed for tests and the S3 client) -------------- */
 /* AWS UriEncode: unreserved A-Za-z0-9-._~ kept, every other byte %XX
  * uppercase; '/' kept when keep_slash. Returns a malloc'd string. */

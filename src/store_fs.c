@@ -37,6 +37,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "store_fs_int.h"
 #include "store_intent.h"
 #include "vsink/store.h"
 
@@ -1125,4 +1126,11 @@ static int list_sorted(const char *keydir, char ***ids, size_t *n,
   if(*n)
     qsort(*ids, *n, sizeof(**ids), cmp_str);
   return VS_OK;
+}
+
+/* store_fs_list.c walks the key directories under this one. */
+const char *vs__store_fs_buckets(const vs_store *base)
+{
+  return base && base->ops == &fs_ops ? ((const fs_store *)base)->buckets
+                                      : NULL;
 }

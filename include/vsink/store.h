@@ -145,6 +145,39 @@ int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
 int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
+/* Listing: the keys of a bucket in S3's order (their UTF-8 bytes compared
+ * as unsigned numbers, so "a" < "a!" < "a.b" < "a/b"), one at a time. The
+ * walk holds a bounded batch of names per directory level, never the
+ * bucket: memory does not grow with the number of keys, and a prefix
+ * prunes it to the directories that can hold matching keys. Only the
+ * filesystem store lists; another kind of store is VS_ERR_INVALID. */
+typedef struct vs_store_list vs_store_list;
+
+typedef struct vs_list_opts {
+  const char *bucket;
+  const char *prefix;  /* only keys starting with it; NULL or "": all */
+  const char *after;   /* only keys sorting after it; NULL or "": all */
+  int all_versions;    /* also keys that hold versions but no current one */
+} vs_list_opts;
+
+typedef struct vs_list_item {
+  char key[VS_KEY_MAX + 1];
+  size_t key_len;
+  int has_current;     /* info is the current version's */
+  vs_object_info info;
+} vs_list_item;
+
+/* A missing bucket directory lists nothing (VS_OK). */
+int vs_store_list_open(vs_store *s, const vs_list_opts *o,
+                       vs_store_list **out, vs_err *err);
+/* The next key into *item, or *end = 1 when there is none. */
+int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
+                       vs_err *err);
+/* From now on, only keys sorting after every key that starts with prefix
+ * (a delimiter's common prefix: its keys are not walked). */
+int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err);
+void vs_store_list_close(vs_store_list *l);
+
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
  * versionId, bytes, sha256 (when known), contentType, etag, checksum (when
  * one was verified: {"crc32":"<base64>"}), taskUUID (when given) and

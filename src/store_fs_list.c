@@ -1,0 +1,464 @@
+/* Listing the filesystem store's keys in S3's order.
+ *
+ * A key "a/b" lives in the directory a/b (store_fs.c), so a directory is
+ * both a key (when it holds @current) and the parent of longer keys. A
+ * plain depth-first walk in name order gets S3's order wrong: S3 compares
+ * whole keys byte by byte, and '!' (0x21) and '.' (0x2e) sort before '/'
+ * (0x2f), so "a!" and "a.b" come between "a" and "a/b". The walk therefore
+ * gives every child c of a directory two names: "c", the key itself, and
+ * "c/", everything below it. Sorting those names bytewise is S3's order:
+ * every key below c starts with "c/", and no other name of the directory
+ * is a prefix of "c/" (names hold no '/'), so the first byte where another
+ * name differs from "c/" orders the whole subtree.
+ *
+ * Memory is bounded whatever the bucket holds: each directory level keeps
+ * at most BATCH of its names, the smallest not yet taken (a max-heap
+ * during one readdir pass); when they run out and the pass left names
+ * out, the directory is read again after the last one taken. A bound
+ * ("after", or a common prefix to skip) and a prefix filter the names
+ * during the pass, so neither costs memory or a descent into a directory
+ * that cannot hold a wanted key. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "store_fs_int.h"
+#include "vsink/store.h"
+
+#define BATCH 1024
+
+typedef struct level {
+  char *dir;      /* the directory */
+  size_t plen;    /* the key prefix it holds: the first plen bytes of key */
+  char **names;   /* "c" or "c/", ascending from pos once read */
+  size_t n, pos, cap;
+  int read;       /* read at least once */
+  int more;       /* the last pass left names out */
+  char *lo;       /* the last name taken: the next pass starts after it */
+} level;
+
+struct vs_store_list {
+  vs_store *s;
+  char bucket[64];
+  int all_versions;
+  char *filter;   /* level 0's names start with it (the prefix's tail) */
+  size_t filter_len;
+  char *bound;    /* only keys after it ... */
+  size_t bound_len;
+  int bound_all;  /* ... and after every key it prefixes */
+  level *lv;
+  size_t depth, cap;
+  char key[VS_KEY_MAX + NAME_MAX + 3];
+};
+
+/* ---- names -------------------------------------------------------------- */
+
+/* The key segment a directory entry stands for, or NULL for the store's
+ * own files (@current, @<vid>, @<vid>.json): a segment starting with '@'
+ * is stored as "@@...". */
+static const char *segment_of(const char *name)
+{
+  if(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+    return NULL;
+  if(name[0] == '@')
+    return name[1] == '@' ? name + 1 : NULL;
+  return name;
+}
+
+/* Whether key[0..plen) followed by name can lead to a key past the bound:
+ * 1 for a key above it, or a directory whose keys may be. */
+static int admit(const vs_store_list *l, size_t plen, const char *name,
+                 size_t nlen, int dir)
+{
+  const unsigned char *b = (const unsigned char *)l->bound;
+  size_t i, xlen = plen + nlen;
+  if(!b)
+    return 1;
+  for(i = 0; i < xlen && i < l->bound_len; i++) {
+    unsigned char c = i < plen ? (unsigned char)l->key[i]
+                               : (unsigned char)name[i - plen];
+    if(c != b[i])
+      return c > b[i];
+  }
+  if(xlen < l->bound_len) /* a prefix of the bound: only below it */
+    return dir;
+  if(xlen == l->bound_len)
+    return l->bound_all ? 0 : dir;
+  return !l->bound_all; /* extends the bound */
+}
+
+/* ---- one directory level --------------------------------------------------- */
+
+static void heap_down(char **h, size_t n, size_t i)
+{
+  for(;;) {
+    size_t c = 2 * i + 1, big = i;
+    if(c < n && strcmp(h[c], h[big]) > 0)
+      big = c;
+    if(c + 1 < n && strcmp(h[c + 1], h[big]) > 0)
+      big = c + 1;
+    if(big == i)
+      return;
+    char *t = h[i];
+    h[i] = h[big];
+    h[big] = t;
+    i = big;
+  }
+}
+
+static void heap_up(char **h, size_t i)
+{
+  while(i && strcmp(h[(i - 1) / 2], h[i]) < 0) {
+    char *t = h[i];
+    h[i] = h[(i - 1) / 2];
+    h[(i - 1) / 2] = t;
+    i = (i - 1) / 2;
+  }
+}
+
+/* Keeps name if it is among the BATCH smallest seen in this pass. */
+static int consider(vs_store_list *l, level *L, int top, const char *name,
+                    size_t nlen, vs_err *err)
+{
+  int dir = name[nlen - 1] == '/';
+  char *copy;
+  if(L->lo && strcmp(name, L->lo) <= 0)
+    return VS_OK;
+  if(top && l->filter && strncmp(name, l->filter, l->filter_len))
+    return VS_OK;
+  if(L->plen + nlen + dir > VS_KEY_MAX) /* no key that long can exist */
+    return VS_OK;
+  if(!admit(l, L->plen, name, nlen, dir))
+    return VS_OK;
+  if(L->n == BATCH) {
+    L->more = 1;
+    if(strcmp(name, L->names[0]) >= 0)
+      return VS_OK;
+  }
+  if(!(copy = strdup(name)))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  if(L->n == BATCH) {
+    free(L->names[0]);
+    L->names[0] = copy;
+    heap_down(L->names, L->n, 0);
+    return VS_OK;
+  }
+  if(L->n == L->cap) {
+    size_t cap = L->cap ? L->cap * 2 : 16;
+    char **grown = realloc(L->names, cap * sizeof(*grown));
+    if(!grown) {
+      free(copy);
+      return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+    }
+    L->names = grown;
+    L->cap = cap;
+  }
+  L->names[L->n++] = copy;
+  heap_up(L->names, L->n - 1);
+  return VS_OK;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void drop_names(level *L)
+{
+  while(L->n > L->pos)
+    free(L->names[--L->n]);
+  L->n = L->pos = 0;
+}
+
+/* One readdir pass: the next BATCH names after L->lo, sorted. */
+static int read_level(vs_store_list *l, level *L, int top, vs_err *err)
+{
+  char name[NAME_MAX + 2];
+  struct dirent *e;
+  DIR *d;
+  int rc = VS_OK;
+  drop_names(L);
+  L->more = 0;
+  L->read = 1;
+  d = opendir(L->dir);
+  if(!d)
+    return errno == ENOENT || errno == ENOTDIR
+             ? VS_OK : vs_fail_errno(err, errno, "open directory %s", L->dir);
+  while(!rc && (e = readdir(d))) {
+    const char *seg = segment_of(e->d_name);
+    size_t n;
+    if(!seg || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+      continue;
+    n = strlen(seg);
+    memcpy(name, seg, n + 1);
+    rc = consider(l, L, top, name, n, err);
+    name[n] = '/';
+    name[n + 1] = 0;
+    if(!rc)
+      rc = consider(l, L, top, name, n + 1, err);
+  }
+  closedir(d);
+  if(rc)
+    return rc;
+  qsort(L->names, L->n, sizeof(*L->names), cmp_name);
+  return VS_OK;
+}
+
+static void free_level(level *L)
+{
+  drop_names(L);
+  free(L->names);
+  free(L->dir);
+  free(L->lo);
+}
+
+/* Enters dir, which holds the keys starting with key[0..plen). */
+static int push(vs_store_list *l, char *dir, size_t plen, vs_err *err)
+{
+  if(l->depth == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    level *grown = realloc(l->lv, cap * sizeof(*grown));
+    if(!grown) {
+      free(dir);
+      return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+    }
+    l->lv = grown;
+    l->cap = cap;
+  }
+  memset(&l->lv[l->depth], 0, sizeof(level));
+  l->lv[l->depth].dir = dir;
+  l->lv[l->depth].plen = plen;
+  l->depth++;
+  return VS_OK;
+}
+
+static void pop(vs_store_list *l)
+{
+  free_level(&l->lv[--l->depth]);
+}
+
+/* parent/<segment as stored>, from a name "seg/". */
+static char *child_dir(const char *parent, const char *name, vs_err *err)
+{
+  size_t plen = strlen(parent), n = strlen(name) - 1;
+  int esc = name[0] == '@';
+  char *out;
+  if(plen + 2 + esc + n >= PATH_MAX) {
+    vs_fail(err, VS_ERR_TOOLARGE, "directory path too long under %s",
+            parent);
+    return NULL;
+  }
+  if(!(out = malloc(plen + 2 + esc + n + 1))) {
+    vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+    return NULL;
+  }
+  memcpy(out, parent, plen);
+  out[plen] = '/';
+  if(esc)
+    out[plen + 1] = '@';
+  memcpy(out + plen + 1 + esc, name, n);
+  out[plen + 1 + esc + n] = 0;
+  return out;
+}
+
+/* ---- the iterator --------------------------------------------------------- */
+
+/* A key directory found by the walk: *found when it holds a listable key.
+ * Names that are no valid key (made by hand) are passed over. */
+static int take_key(vs_store_list *l, size_t len, vs_list_item *item,
+                    int *found, vs_err *err)
+{
+  vs_err e2 = {0};
+  int rc;
+  *found = 0;
+  memset(item, 0, sizeof(*item));
+  memcpy(item->key, l->key, len);
+  item->key[len] = 0;
+  item->key_len = len;
+  rc = vs_store_stat(l->s, l->bucket, item->key, NULL, &item->info, &e2);
+  if(rc == VS_OK) {
+    item->has_current = 1;
+    *found = 1;
+    return VS_OK;
+  }
+  memset(&item->info, 0, sizeof(item->info));
+  if(rc == VS_ERR_NOTFOUND && l->all_versions) {
+    char **ids = NULL;
+    size_t n = 0;
+    rc = vs_store_fs_list_versions(l->s, l->bucket, item->key, &ids, &n,
+                                   &e2);
+    *found = !rc && n > 0;
+    while(n)
+      free(ids[--n]);
+    free(ids);
+  }
+  if(rc == VS_ERR_NOMEM)
+    return vs_fail(err, rc, "%s", e2.msg);
+  if(rc && rc != VS_ERR_NOTFOUND && rc != VS_ERR_INVALID &&
+     rc != VS_ERR_TOOLARGE)
+    vs_log("warn", "listing %s: passing over %s: %s", l->bucket, item->key,
+           e2.msg);
+  return VS_OK;
+}
+
+/* A level wholly inside the common prefix being skipped. */
+static int level_skipped(const vs_store_list *l, const level *L)
+{
+  return l->bound_all && L->plen >= l->bound_len &&
+         !memcmp(l->key, l->bound, l->bound_len);
+}
+
+int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
+                       vs_err *err)
+{
+  int rc, found;
+  *end = 0;
+  while(l->depth) {
+    level *L = &l->lv[l->depth - 1];
+    char *name, *dir;
+    size_t nlen;
+    if(level_skipped(l, L)) {
+      pop(l);
+      continue;
+    }
+    if(L->pos == L->n) {
+      if(L->read && !L->more) {
+        pop(l);
+        continue;
+      }
+      if((rc = read_level(l, L, l->depth == 1, err)))
+        return rc;
+      if(!L->n)
+        pop(l);
+      continue;
+    }
+    name = L->names[L->pos];
+    L->names[L->pos++] = NULL;
+    free(L->lo);
+    L->lo = name;
+    nlen = strlen(name);
+    if(!admit(l, L->plen, name, nlen, name[nlen - 1] == '/'))
+      continue; /* the bound moved since the pass */
+    memcpy(l->key + L->plen, name, nlen);
+    if(name[nlen - 1] == '/') {
+      if(!(dir = child_dir(L->dir, name, err)))
+        return err->code;
+      if((rc = push(l, dir, L->plen + nlen, err)))
+        return rc;
+      continue;
+    }
+    if((rc = take_key(l, L->plen + nlen, item, &found, err)))
+      return rc;
+    if(found)
+      return VS_OK;
+  }
+  *end = 1;
+  return VS_OK;
+}
+
+int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err)
+{
+  char *b = strdup(prefix);
+  if(!b)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  free(l->bound);
+  l->bound = b;
+  l->bound_len = strlen(b);
+  l->bound_all = 1;
+  return VS_OK;
+}
+
+void vs_store_list_close(vs_store_list *l)
+{
+  if(!l)
+    return;
+  while(l->depth)
+    pop(l);
+  free(l->lv);
+  free(l->filter);
+  free(l->bound);
+  free(l);
+}
+
+/* The directory of the prefix's whole segments ("a/b/" of "a/b/c"), or
+ * *none when no stored key can start with the prefix. */
+static int prefix_dir(const char *buckets, const char *bucket,
+                      const char *prefix, size_t whole, char **out,
+                      int *none, vs_err *err)
+{
+  size_t i, o, cap = strlen(buckets) + strlen(bucket) + 2 * whole + 4;
+  vs_err ignored = {0};
+  *none = whole && vs_store_check_key(prefix, whole - 1, &ignored);
+  if(*none || cap >= PATH_MAX) {
+    *none = 1;
+    return VS_OK;
+  }
+  if(!(*out = malloc(cap)))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  o = (size_t)snprintf(*out, cap, "%s/%s", buckets, bucket);
+  for(i = 0; i < whole; i++) {
+    if(i == 0 || prefix[i - 1] == '/') {
+      (*out)[o++] = '/';
+      if(prefix[i] == '@')
+        (*out)[o++] = '@';
+    }
+    if(prefix[i] != '/')
+      (*out)[o++] = prefix[i];
+  }
+  (*out)[o] = 0;
+  return VS_OK;
+}
+
+static int list_setup(vs_store_list *l, const char *buckets,
+                      const vs_list_opts *o, vs_err *err)
+{
+  const char *prefix = o->prefix ? o->prefix : "";
+  const char *slash = strrchr(prefix, '/');
+  size_t whole = slash ? (size_t)(slash - prefix) + 1 : 0;
+  char *dir = NULL;
+  int none, rc;
+  if(strlen(prefix) > VS_KEY_MAX)
+    return VS_OK; /* no key matches: nothing to walk */
+  if(prefix[whole] && !(l->filter = strdup(prefix + whole)))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  l->filter_len = strlen(prefix + whole);
+  if(o->after && *o->after) {
+    if(!(l->bound = strdup(o->after)))
+      return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+    l->bound_len = strlen(o->after);
+  }
+  rc = prefix_dir(buckets, l->bucket, prefix, whole, &dir, &none, err);
+  if(rc || none)
+    return rc;
+  memcpy(l->key, prefix, whole);
+  return push(l, dir, whole, err);
+}
+
+int vs_store_list_open(vs_store *s, const vs_list_opts *o,
+                       vs_store_list **out, vs_err *err)
+{
+  const char *buckets = vs__store_fs_buckets(s);
+  vs_store_list *l;
+  int rc;
+  *out = NULL;
+  if(!buckets)
+    return vs_fail(err, VS_ERR_INVALID, "this store cannot list its keys");
+  if((rc = vs_store_check_bucket(o->bucket, err)))
+    return rc;
+  if(!(l = calloc(1, sizeof(*l))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  l->s = s;
+  snprintf(l->bucket, sizeof(l->bucket), "%s", o->bucket);
+  l->all_versions = o->all_versions;
+  if((rc = list_setup(l, buckets, o, err))) {
+    vs_store_list_close(l);
+    return rc;
+  }
+  *out = l;
+  return VS_OK;
+}

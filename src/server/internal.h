@@ -103,6 +103,9 @@ typedef enum vs__op {
   VS__OP_GET_OBJECT,
   VS__OP_HEAD_OBJECT,
   VS__OP_PUT_OBJECT,
+  VS__OP_LIST_OBJECTS_V2,
+  VS__OP_LIST_OBJECTS,
+  VS__OP_LIST_VERSIONS,
   VS__OP_COUNT
 } vs__op;
 
@@ -217,6 +220,8 @@ enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg);
 
 /* Handlers, a file per family of operations. */
 enum MHD_Result vs__head_bucket(vs__req *r, const char *data, size_t *size);
+/* list.c: ListObjectsV2, ListObjects and ListObjectVersions */
+enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
 /* objects.c: a PUT's end, for the metrics and clean-up */

@@ -72,6 +72,50 @@ static const route_row ROUTES[] = {
    VS__OP_HEAD_OBJECT, "HeadObject"},
   {"PUT",  P_OBJECT,  NULL, Q_SIGV4 | Q_XID | Q_AMZ,        H_PUT,
    VS__OP_PUT_OBJECT, "PutObject"},
+  /* listing: each operation's own parameters (OP_PARAMS below); the
+   * rows with a sub-resource first, so that a refusal names theirs */
+  {"GET",  P_BUCKET,  "list-type", Q_SIGV4 | Q_XID,         H_NONE,
+   VS__OP_LIST_OBJECTS_V2, "ListObjectsV2"},
+  {"GET",  P_BUCKET,  "versions", Q_SIGV4 | Q_XID,          H_NONE,
+   VS__OP_LIST_VERSIONS, "ListObjectVersions"},
+  {"GET",  P_BUCKET,  NULL, Q_SIGV4 | Q_XID,                H_NONE,
+   VS__OP_LIST_OBJECTS, "ListObjects"},
+};
+
+/* Parameters an operation takes besides its row's groups: what the
+ * handler reads and checks (list.c for the listings). */
+static const struct {
+  vs__op op;
+  const char *name;
+} OP_PARAMS[] = {
+  {VS__OP_LIST_OBJECTS_V2, "prefix"}, {VS__OP_LIST_OBJECTS_V2, "delimiter"},
+  {VS__OP_LIST_OBJECTS_V2, "max-keys"},
+  {VS__OP_LIST_OBJECTS_V2, "start-after"},
+  {VS__OP_LIST_OBJECTS_V2, "continuation-token"},
+  {VS__OP_LIST_OBJECTS_V2, "fetch-owner"},
+  {VS__OP_LIST_OBJECTS_V2, "encoding-type"},
+  {VS__OP_LIST_OBJECTS, "prefix"}, {VS__OP_LIST_OBJECTS, "delimiter"},
+  {VS__OP_LIST_OBJECTS, "max-keys"}, {VS__OP_LIST_OBJECTS, "marker"},
+  {VS__OP_LIST_OBJECTS, "encoding-type"},
+  {VS__OP_LIST_VERSIONS, "prefix"}, {VS__OP_LIST_VERSIONS, "delimiter"},
+  {VS__OP_LIST_VERSIONS, "max-keys"}, {VS__OP_LIST_VERSIONS, "key-marker"},
+  {VS__OP_LIST_VERSIONS, "version-id-marker"},
+  {VS__OP_LIST_VERSIONS, "encoding-type"},
+  /* objects.c: a part of the object, and the response header overrides
+   * of a signed GET or HEAD (objmeta.c) */
+  {VS__OP_GET_OBJECT, "partNumber"}, {VS__OP_HEAD_OBJECT, "partNumber"},
+  {VS__OP_GET_OBJECT, "response-content-type"},
+  {VS__OP_GET_OBJECT, "response-content-language"},
+  {VS__OP_GET_OBJECT, "response-expires"},
+  {VS__OP_GET_OBJECT, "response-cache-control"},
+  {VS__OP_GET_OBJECT, "response-content-disposition"},
+  {VS__OP_GET_OBJECT, "response-content-encoding"},
+  {VS__OP_HEAD_OBJECT, "response-content-type"},
+  {VS__OP_HEAD_OBJECT, "response-content-language"},
+  {VS__OP_HEAD_OBJECT, "response-expires"},
+  {VS__OP_HEAD_OBJECT, "response-cache-control"},
+  {VS__OP_HEAD_OBJECT, "response-content-disposition"},
+  {VS__OP_HEAD_OBJECT, "response-content-encoding"},
 };
 
 enum match {
@@ -214,8 +258,6 @@ static const struct {
 } MISSING[] = {
   {"GET", P_ROOT, VS__S3_NOT_IMPLEMENTED, "ListBuckets is not implemented "
    "by vsink"},
-  {"GET", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "ListObjects is not "
-   "implemented by vsink"},
   {"PUT", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "CreateBucket is not "
    "implemented by vsink"},
   {"DELETE", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "DeleteBucket is not "
@@ -467,6 +509,15 @@ static int is_sigv4_param(const qparam *q)
   return 0;
 }
 
+static int op_param(vs__op op, const qparam *q)
+{
+  size_t i;
+  for(i = 0; i < NELEM(OP_PARAMS); i++)
+    if(OP_PARAMS[i].op == op && name_is(q, OP_PARAMS[i].name))
+      return 1;
+  return 0;
+}
+
 /* 1: the row accepts q; 0: it does not (out says why). */
 static int param_ok(const route_row *row, const qparam *q,
                     vs__route_result *out)
@@ -479,6 +530,8 @@ static int param_ok(const route_row *row, const qparam *q,
            "query string");
     return 0;
   }
+  if(op_param(row->op, q))
+    return 1;
   if(((row->query & Q_SIGV4) && is_sigv4_param(q)) ||
      ((row->query & Q_VERSION) && name_is(q, "versionId")) ||
      (row->sub && name_is(q, row->sub)))
@@ -702,6 +755,9 @@ const char *vs__op_name(vs__op op)
     [VS__OP_GET_OBJECT] = "GetObject",
     [VS__OP_HEAD_OBJECT] = "HeadObject",
     [VS__OP_PUT_OBJECT] = "PutObject",
+    [VS__OP_LIST_OBJECTS_V2] = "ListObjectsV2",
+    [VS__OP_LIST_OBJECTS] = "ListObjects",
+    [VS__OP_LIST_VERSIONS] = "ListObjectVersions",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";
 }

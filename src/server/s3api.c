@@ -27,6 +27,9 @@ static const struct {
   {VS__OP_GET_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_HEAD_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_PUT_OBJECT, NEED_KEY | WRITES, vs__put_object},
+  {VS__OP_LIST_OBJECTS_V2, NEED_BUCKET, vs__list_objects},
+  {VS__OP_LIST_OBJECTS, NEED_BUCKET, vs__list_objects},
+  {VS__OP_LIST_VERSIONS, NEED_BUCKET, vs__list_objects},
 };
 
 enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg)

@@ -95,6 +95,44 @@ static void rows_match_their_requests(void **state)
   /* a %2F is the key's slash, as the handlers decode it */
   expect_op("PUT", "/videos%2Fa.mp4", NULL, VS__OP_PUT_OBJECT);
   expect_op("HEAD", "/videos%2F", NULL, VS__OP_HEAD_BUCKET);
+  expect_op("GET", "/videos", NULL, VS__OP_LIST_OBJECTS);
+  expect_op("GET", "/videos/", NULL, VS__OP_LIST_OBJECTS);
+  expect_op("GET", "/videos?list-type=2", NULL, VS__OP_LIST_OBJECTS_V2);
+  expect_op("GET", "/videos/?versions", NULL, VS__OP_LIST_VERSIONS);
+}
+
+/* Each listing takes its own parameters and no other's. */
+static void listing_parameters(void **state)
+{
+  (void)state;
+  expect_op("GET", "/videos?list-type=2&prefix=a%2F&delimiter=%2F&max-keys=5"
+            "&start-after=a&continuation-token=YQ%3D%3D&fetch-owner=true"
+            "&encoding-type=url&" SIG, NULL, VS__OP_LIST_OBJECTS_V2);
+  expect_op("GET", "/videos?prefix=a&delimiter=%2F&marker=a&max-keys=5"
+            "&encoding-type=url&x-id=ListObjects", NULL,
+            VS__OP_LIST_OBJECTS);
+  expect_op("GET", "/videos?versions&prefix=a&delimiter=%2F&key-marker=a"
+            "&version-id-marker=v&max-keys=5&encoding-type=url", NULL,
+            VS__OP_LIST_VERSIONS);
+  expect_refused("GET", "/videos?marker=a&list-type=2", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'marker'");
+  expect_refused("GET", "/videos?start-after=a", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'start-after'");
+  expect_refused("GET", "/videos?continuation-token=YQ%3D%3D", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'continuation-token'");
+  expect_refused("GET", "/videos?versions&start-after=a", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'start-after'");
+  expect_refused("GET", "/videos?list-type=2&key-marker=a", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'key-marker'");
+  expect_refused("GET", "/videos?list-type=2&uploads", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'uploads'");
+  expect_refused("GET", "/videos?x-id=GetObject", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "ListObjects");
+  /* an object's GET takes none of them */
+  expect_refused("GET", "/videos/k?prefix=a", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'prefix'");
+  expect_refused("HEAD", "/videos?prefix=a", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'prefix'");
 }
 
 static void harmless_parameters_pass(void **state)
@@ -190,6 +228,14 @@ static int accepted_alone(const char *method, const char *path,
                           const char *sub)
 {
   const char *slash = strchr(path + 1, '/');
+  static const char *const listing[] = {
+    "list-type", "versions", "prefix", "delimiter", "max-keys", "marker",
+    "encoding-type"};
+  size_t i;
+  for(i = 0; !(slash && slash[1]) && !strcmp(method, "GET") &&
+             i < sizeof(listing) / sizeof(listing[0]); i++)
+    if(!strcmp(sub, listing[i])) /* the listings of a bucket */
+      return 1;
   return !strcmp(sub, "versionId") && slash && slash[1] &&
          (!strcmp(method, "GET") || !strcmp(method, "HEAD"));
 }
@@ -258,10 +304,6 @@ static void methods_without_a_row(void **state)
                  "POST on an object");
   expect_refused("POST", "/videos/k?uploads", NULL, VS__S3_NOT_IMPLEMENTED,
                  0, "'uploads' (multipart uploads)");
-  expect_refused("GET", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "ListObjects");
-  expect_refused("GET", "/videos/", NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "ListObjects");
   expect_refused("PUT", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
                  "CreateBucket");
   expect_refused("DELETE", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
@@ -434,6 +476,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(rows_match_their_requests),
+    cmocka_unit_test(listing_parameters),
     cmocka_unit_test(harmless_parameters_pass),
     cmocka_unit_test(operation_changing_parameters_are_refused),
     cmocka_unit_test(every_subresource_is_refused),

@@ -50,6 +50,14 @@ typedef struct vs_server_config {
   /* The bucket that hooks for bucket targets HEAD after a result, to write
    * the `stored` event (NULL: such hooks record the result only). */
   const struct vs_s3_target *s3;
+  /* AWS Signature Version 2 (header and query forms) is accepted, as Ceph
+   * RGW and MinIO accept it, unless no_sigv2 is set: then such requests
+   * are refused 403 AccessDenied saying so. */
+  int no_sigv2;
+  /* Virtual-hosted-style addressing: a Host of BUCKET.domain names the
+   * bucket, and the path is the key; any other Host is path style. NULL:
+   * path style only. Borrowed; outlives the server. */
+  const char *domain;
   vs_now_fn now;                 /* NULL: the real clock */
   void *now_ctx;
 } vs_server_config;

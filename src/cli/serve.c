@@ -30,6 +30,8 @@ typedef struct serve_opts {
   unsigned header_timeout, rate_window;
   uint64_t min_rate;
   vs_on_existing on_existing;
+  const char *domain;   /* --domain: virtual-hosted-style BUCKET.NAME */
+  int no_sigv2;         /* --no-sigv2 */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -58,6 +60,10 @@ static void usage(FILE *f)
     "  --s3-endpoint URL          the bucket server that hooks for s3://\n"
     "                             targets HEAD after a result\n"
     "  --s3-region R              its region [--region]\n"
+    "  --domain NAME              also address buckets as BUCKET.NAME in the\n"
+    "                             Host header (virtual-hosted style)\n"
+    "  --no-sigv2                 refuse Signature Version 2 (accepted by\n"
+    "                             default, as Ceph RGW and MinIO do)\n"
     "Credentials otherwise come from VSINK_ACCESS_KEY_ID and\n"
     "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n"
     "The bucket's keys: VSINK_S3_ACCESS_KEY_ID and VSINK_S3_SECRET_ACCESS_KEY.\n");
@@ -67,6 +73,18 @@ static int bad(const char *opt, const char *val, const char *allowed)
 {
   fprintf(stderr, "vsink serve: %s '%s': %s\n", opt, val, allowed);
   return VS_EXIT_USAGE;
+}
+
+/* Long options without a short letter. */
+enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
+
+static int domain_ok(const char *d)
+{
+  size_t n = strlen(d);
+  return n && n < 200 && d[0] != '.' && d[n - 1] != '.' &&
+         !strstr(d, "..") &&
+         strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789-.") == n;
 }
 
 static int parse(int argc, char **argv, serve_opts *o)
@@ -82,6 +100,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"s3-endpoint", 1, 0, 'E'}, {"s3-region", 1, 0, 'R'},
     {"header-timeout", 1, 0, 'H'}, {"min-body-rate", 1, 0, 'B'},
     {"body-rate-window", 1, 0, 'W'},
+    {"domain", 1, 0, OPT_DOMAIN}, {"no-sigv2", 0, 0, OPT_NO_SIGV2},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -155,6 +174,15 @@ static int parse(int argc, char **argv, serve_opts *o)
     case 'e':
       if(vs_on_existing_parse(optarg, &o->on_existing))
         return bad("--on-existing", optarg, "version, reject or overwrite");
+      break;
+    case OPT_DOMAIN:
+      if(!domain_ok(optarg))
+        return bad("--domain", optarg, "a DNS name such as s3.example.com "
+                   "(no scheme, port or leading/trailing dot)");
+      o->domain = optarg;
+      break;
+    case OPT_NO_SIGV2:
+      o->no_sigv2 = 1;
       break;
     case 'h':
       usage(stdout);
@@ -352,6 +380,8 @@ int vs_cli_serve(int argc, char **argv)
     .body_rate_window_s = o.rate_window, .store = store,
     .manifest = man, .keys = kr, .state_dir = state,
     .s3 = o.s3_endpoint ? &s3 : NULL};
+  cfg.no_sigv2 = o.no_sigv2;
+  cfg.domain = o.domain;
   if(vs_server_start(&srv, &cfg, &err)) {
     fprintf(stderr, "vsink serve: %s\n", err.msg);
     vs_keyring_free(kr);

@@ -160,17 +160,30 @@ static const char *route_header(void *conn, const char *name)
  * the table says it need not); health, metrics and hooks go to theirs. */
 static int route(vs__req *r)
 {
-  const char *p = r->raw_uri, *q = strchr(p, '?');
-  size_t plen = q ? (size_t)(q - p) : strlen(p);
+  const char *p = r->raw_uri, *q;
+  size_t plen;
   size_t n;
-  char *path, *slash;
-  switch(vs__route_classify(r->method, r->raw_uri, route_header, r->conn,
-                            &r->rt)) {
+  char *path, *slash, vb[256], *vuri = NULL;
+  /* virtual-hosted style (--domain): "/key" on BUCKET.domain is routed
+   * and read as "/BUCKET/key"; signatures still cover the URI as sent */
+  if(vs__route_host_bucket(vs__header(r->conn, MHD_HTTP_HEADER_HOST),
+                           r->srv->cfg.domain, vb, sizeof(vb))) {
+    vuri = p[0] == '/' ? malloc(strlen(vb) + strlen(p) + 2) : NULL;
+    if(vuri)
+      sprintf(vuri, "/%s%s", vb, p);
+    p = vuri ? vuri : ""; /* "": refused as a malformed path */
+  }
+  q = strchr(p, '?');
+  plen = q ? (size_t)(q - p) : strlen(p);
+  switch(vs__route_classify(r->method, p, route_header, r->conn, &r->rt)) {
   case VS__OP_HEALTH:
+    free(vuri);
     return VS__R_HEALTH;
   case VS__OP_METRICS:
+    free(vuri);
     return VS__R_METRICS;
   case VS__OP_HOOK:
+    free(vuri);
     return VS__R_HOOK;
   default:
     break;
@@ -192,6 +205,7 @@ static int route(vs__req *r)
     }
   }
   free(path);
+  free(vuri);
   return VS__R_OBJECT;
 }
 

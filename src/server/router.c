@@ -29,7 +29,8 @@
 enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
 
 /* Query parameter groups a row accepts. */
-#define Q_SIGV4 0x01u   /* X-Amz-Algorithm ... X-Amz-Security-Token */
+#define Q_SIGV4 0x01u   /* X-Amz-Algorithm ... X-Amz-Security-Token, and
+                           SigV2's AWSAccessKeyId, Expires, Signature */
 #define Q_XID 0x02u     /* x-id=<the row's S3 operation>, added by AWS SDKs */
 #define Q_VERSION 0x04u /* versionId */
 #define Q_AMZ 0x08u     /* x-amz-* request headers moved into a presigned
@@ -207,6 +208,14 @@ static const header_rule PUT_RULES[] = {
 static const char *const SIGV4_PARAMS[] = {
   "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
   "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+};
+
+/* The SigV2 query group: a row that takes SigV4's parameters (Q_SIGV4)
+ * takes these too, so a SigV2 presigned URL reaches every operation a
+ * SigV4 one does. content-type and content-md5 are headers botocore moves
+ * into a SigV2 URL (the request must still send them: they are signed). */
+static const char *const SIGV2_PARAMS[] = {
+  "AWSAccessKeyId", "Expires", "Signature", "content-type", "content-md5",
 };
 
 /* What a refused query parameter asks for, to say so in the answer. A
@@ -509,6 +518,15 @@ static int is_sigv4_param(const qparam *q)
   return 0;
 }
 
+static int is_sigv2_param(const qparam *q)
+{
+  size_t i;
+  for(i = 0; i < NELEM(SIGV2_PARAMS); i++)
+    if(name_is(q, SIGV2_PARAMS[i]))
+      return 1;
+  return 0;
+}
+
 static int op_param(vs__op op, const qparam *q)
 {
   size_t i;
@@ -531,6 +549,8 @@ static int param_ok(const route_row *row, const qparam *q,
     return 0;
   }
   if(op_param(row->op, q))
+    return 1;
+  if((row->query & Q_SIGV4) && is_sigv2_param(q))
     return 1;
   if(((row->query & Q_SIGV4) && is_sigv4_param(q)) ||
      ((row->query & Q_VERSION) && name_is(q, "versionId")) ||
@@ -663,7 +683,8 @@ static vs__op refuse_missing(vs__route_result *out, const char *method,
                   "(POST Object) are not implemented by vsink");
   while(p) { /* the sub-resource is the most precise thing to name */
     p = next_param(p, &q, &found);
-    if(found && !is_sigv4_param(&q) && !name_is(&q, "x-id"))
+    if(found && !is_sigv4_param(&q) && !is_sigv2_param(&q) &&
+       !name_is(&q, "x-id"))
       return refuse_param(out, method, path, &q);
   }
   for(i = 0; i < NELEM(MISSING); i++)
@@ -760,4 +781,34 @@ const char *vs__op_name(vs__op op)
     [VS__OP_LIST_VERSIONS] = "ListObjectVersions",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";
+}
+
+/* ---- virtual-hosted-style addressing ---------------------------------------- */
+
+size_t vs__route_host_bucket(const char *host, const char *domain, char *out,
+                             size_t cap)
+{
+  size_t hlen, dlen, blen, i;
+  const char *colon;
+  if(!host || !domain || !*domain || *host == '[')
+    return 0;
+  hlen = strlen(host);
+  colon = strrchr(host, ':');
+  if(colon && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+    hlen = (size_t)(colon - host);
+  if(hlen && host[hlen - 1] == '.') /* an absolute name */
+    hlen--;
+  dlen = strlen(domain);
+  if(hlen <= dlen + 1 || host[hlen - dlen - 1] != '.' ||
+     strncasecmp(host + hlen - dlen, domain, dlen))
+    return 0;
+  blen = hlen - dlen - 1;
+  if(blen + 1 > cap)
+    return 0;
+  /* DNS names are case-insensitive; bucket names are lowercase */
+  for(i = 0; i < blen; i++)
+    out[i] = host[i] >= 'A' && host[i] <= 'Z' ? (char)(host[i] - 'A' + 'a')
+                                              : host[i];
+  out[blen] = 0;
+  return blen;
 }

@@ -26,4 +26,13 @@ vs__op vs__route_classify(const char *method, const char *raw_uri,
 /* The operation's name, for logs and tests ("PutObject", "refused"). */
 const char *vs__op_name(vs__op op);
 
+/* Virtual-hosted-style addressing (vsink serve --domain NAME): the bucket
+ * a Host header names under domain ("videos.s3.example.com:9000" under
+ * "s3.example.com" is "videos"), lowercased, into out (cap bytes with the
+ * NUL). Returns its length, 0 when Host names none (path style: the Host
+ * is the domain itself, another name, an address, or the name is longer
+ * than cap - 1). Pure. */
+size_t vs__route_host_bucket(const char *host, const char *domain, char *out,
+                             size_t cap);
+
 #endif

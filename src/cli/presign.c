@@ -1,5 +1,5 @@
-/* vsink presign: prints a SigV4 presigned URL for BUCKET/KEY, the same URL
- * botocore's generate_presigned_url makes with path-style addressing. */
+/* vsink presign: prints a SigV4 (--sigv2: SigV2) presigned URL for BUCKET/KEY,
+ * the same URL botocore's generate_presigned_url makes, path-style. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@ typedef struct presign_opts {
   const char *target; /* BUCKET/KEY */
   int64_t expires;
   int64_t time;
+  int sigv2;          /* --sigv2: Signature Version 2's query form */
 } presign_opts;
 
 static void usage(FILE *f)
@@ -43,7 +44,11 @@ static void usage(FILE *f)
     "                     DATA_DIR/credentials)\n"
     "  --data DIR         data folder (default ./vsink-data)\n"
     "  --date YYYYMMDDTHHMMSSZ  signing time, for reproducible URLs "
-    "(default now)\n\n"
+    "(default now)\n"
+    "  --sigv2            Signature Version 2 instead (AWSAccessKeyId, "
+    "Expires,\n"
+    "                     Signature: botocore's default for a custom "
+    "endpoint)\n\n"
     "KEY is the object key as is (spaces, unicode, '+', '%%' are encoded "
     "here).\n");
 }
@@ -118,6 +123,9 @@ static int parse_option(int c, const char *arg, presign_opts *o)
   case 'd':
     o->data = arg;
     return 0;
+  case 'V':
+    o->sigv2 = 1;
+    return 0;
   case 't':
     if(vs_time_parse_amz(arg, &o->time))
       return bad("--date '%s': use YYYYMMDDTHHMMSSZ (UTC), like "
@@ -133,11 +141,12 @@ static int parse(int argc, char **argv, presign_opts *o)
   static const struct option longopts[] = {
     {"method", 1, 0, 'm'}, {"expires", 1, 0, 'e'}, {"endpoint", 1, 0, 'E'},
     {"region", 1, 0, 'r'}, {"credentials", 1, 0, 'c'}, {"data", 1, 0, 'd'},
-    {"date", 1, 0, 't'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"date", 1, 0, 't'}, {"help", 0, 0, 'h'}, {"sigv2", 0, 0, 'V'},
+    {0, 0, 0, 0}};
   int c, rc;
   *o = (presign_opts){"PUT", "http://127.0.0.1:9000", "us-east-1", NULL,
                       "./vsink-data", NULL, 3600,
-                      vs_now_ms(NULL, NULL) / 1000};
+                      vs_now_ms(NULL, NULL) / 1000, 0};
   opterr = 0;
   optind = 1;
   while((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -190,7 +199,8 @@ static int sign(const presign_opts *o, const char *path, const char *key_id,
   vs_presign_req r = {o->method, o->endpoint, path, NULL, o->time,
                       o->expires};
   vs_err err = {0};
-  int rc = vs_sigv4_presign(&c, &r, url, &err);
+  int rc = o->sigv2 ? vs_sigv2_presign(&c, &r, url, &err)
+                    : vs_sigv4_presign(&c, &r, url, &err);
   if(rc == VS_ERR_INVALID)
     return bad("%s", err.msg);
   if(rc) {

@@ -1,6 +1,7 @@
 /* What every object store shares: the checks on bucket names and keys that
  * stand between a request and a path, and the names of the policies. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -140,6 +141,27 @@ int vs_store_check_bucket(const char *bucket, vs_err *err)
   return VS_OK;
 }
 
+/* "headers":{"cache-control":"...","x-amz-meta-a":"..."} from the
+ * "name:value\n" lines kept with the version */
+static void add_headers(cJSON *f, const char *h)
+{
+  cJSON *o = cJSON_AddObjectToObject(f, "headers");
+  char name[VS_OBJ_HEADERS_MAX];
+  while(o && *h) {
+    const char *colon = strchr(h, ':'), *nl = strchr(h, '\n');
+    char *value;
+    if(!colon || !nl || colon > nl)
+      return;
+    memcpy(name, h, (size_t)(colon - h));
+    name[colon - h] = 0;
+    value = strndup(colon + 1, (size_t)(nl - colon - 1));
+    if(value)
+      cJSON_AddStringToObject(o, name, value);
+    free(value);
+    h = nl + 1;
+  }
+}
+
 cJSON *vs_store_event_fields(const char *bucket, const char *key,
                              const vs_object_info *info,
                              const char *task_uuid, const char *source)
@@ -161,6 +183,8 @@ cJSON *vs_store_event_fields(const char *bucket, const char *key,
     if(ck)
       cJSON_AddStringToObject(ck, info->checksum_alg, info->checksum);
   }
+  if(info->headers[0])
+    add_headers(f, info->headers);
   if(task_uuid)
     cJSON_AddStringToObject(f, "taskUUID", task_uuid);
   cJSON_AddStringToObject(f, "source", source);

@@ -43,7 +43,7 @@
 
 #define STRIPES 64
 #define VID_LEN 26 /* 20261124T121500123Z-a1b2c3 */
-#define META_MAX 4096
+#define META_MAX 65536 /* headers: 8 KiB, escaped */
 #define LOOKUP_TRIES 4
 /* Write-back starts every WB_WINDOW bytes of an upload, so the fsync at
  * commit finds little left to write and the page cache does not fill with
@@ -261,6 +261,29 @@ static void lower_copy(char *out, const char *in)
   *out = 0;
 }
 
+/* vs_commit.headers: "name:value\n" lines, names lower-case tokens,
+ * values without control bytes but tab, and room to keep them. */
+static int commit_headers_ok(const char *h)
+{
+  const unsigned char *p = (const unsigned char *)h;
+  if(strlen(h) >= VS_OBJ_HEADERS_MAX)
+    return 0;
+  while(*p) {
+    const unsigned char *name = p;
+    for(; *p && *p != ':'; p++)
+      if(*p <= 0x20 || *p >= 0x7f || (*p >= 'A' && *p <= 'Z'))
+        return 0;
+    if(*p != ':' || p == name)
+      return 0;
+    for(p++; *p && *p != '\n'; p++)
+      if((*p < 0x20 && *p != '\t') || *p == 0x7f)
+        return 0;
+    if(*p++ != '\n')
+      return 0;
+  }
+  return 1;
+}
+
 static int check_commit(const vs_upload *u, const vs_commit *c, vs_err *err)
 {
   const char *p;
@@ -279,6 +302,8 @@ static int check_commit(const vs_upload *u, const vs_commit *c, vs_err *err)
         return vs_fail(err, VS_ERR_INVALID,
                        "content type has a control byte");
   }
+  if(c->headers && !commit_headers_ok(c->headers))
+    return vs_fail(err, VS_ERR_INVALID, "malformed or oversized headers");
   if((unsigned)c->policy > VS_ON_EXISTING_OVERWRITE)
     return vs_fail(err, VS_ERR_INVALID, "unknown on-existing policy %d",
                    (int)c->policy);
@@ -306,6 +331,27 @@ static void fill_info(vs_object_info *info, const vs_commit *c, int64_t now)
              c->checksum_alg);
     snprintf(info->checksum, sizeof(info->checksum), "%s", c->checksum);
   }
+  if(c->headers)
+    snprintf(info->headers, sizeof(info->headers), "%s", c->headers);
+}
+
+/* ,"headers":{"name":"value",...} from the "name:value\n" lines */
+static void meta_json_headers(vs_buf *b, const char *h)
+{
+  const char *sep = ",\"headers\":{";
+  while(*h) {
+    const char *colon = strchr(h, ':'), *nl = strchr(h, '\n');
+    if(!colon || !nl || colon > nl)
+      break; /* not the form: the commit's check keeps it from here */
+    vs_buf_adds(b, sep);
+    vs_buf_add_json_str(b, h, (size_t)(colon - h));
+    vs_buf_adds(b, ":");
+    vs_buf_add_json_str(b, colon + 1, (size_t)(nl - colon - 1));
+    sep = ",";
+    h = nl + 1;
+  }
+  if(sep[0] == ',' && sep[1] == 0)
+    vs_buf_adds(b, "}");
 }
 
 static int meta_json(vs_buf *b, const vs_object_info *i)
@@ -321,6 +367,7 @@ static int meta_json(vs_buf *b, const vs_object_info *i)
     vs_buf_add_json_str(b, i->checksum, strlen(i->checksum));
     vs_buf_adds(b, "}");
   }
+  meta_json_headers(b, i->headers);
   return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
                      i->mtime_ms, i->version_id);
 }
@@ -479,6 +526,31 @@ static void unpublish(vs_upload *u, const char *vid, const char *prev,
     drop_intent(u, vid);
 }
 
+static int read_meta(const char *keydir, const char *vid,
+                     vs_object_info *info, vs_err *err);
+
+/* PutObject If-Match, under the key's lock: the current version's ETag. */
+static int if_match_check(const char *keydir, const char *cur,
+                          const vs_commit *c, vs_err *err)
+{
+  vs_object_info *ci;
+  int rc;
+  if(!c->if_match)
+    return VS_OK;
+  if(!cur)
+    return vs_fail(err, VS_ERR_NOTFOUND, "If-Match: the key holds no object");
+  if(!strcmp(c->if_match, "*"))
+    return VS_OK;
+  if(!(ci = malloc(sizeof(*ci))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  rc = read_meta(keydir, cur, ci, err);
+  if(!rc && strcmp(ci->etag, c->if_match))
+    rc = vs_fail(err, VS_ERR_EXISTS, "If-Match: the current ETag is \"%s\"",
+                 ci->etag);
+  free(ci);
+  return rc;
+}
+
 /* Called with the key's stripe locked. */
 static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
                    vs_err *err)
@@ -494,6 +566,9 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
   if(has_cur && (c->if_none_match || c->policy == VS_ON_EXISTING_REJECT))
     return vs_fail(err, VS_ERR_EXISTS,
                    "the key already holds an object (version %s)", cur);
+  rc = if_match_check(u->keydir, has_cur ? cur : NULL, c, err);
+  if(rc)
+    return rc;
   rc = vs_mkdirs(u->keydir, 0755, err);
   if(rc)
     return rc;
@@ -639,6 +714,45 @@ static int meta_str(cJSON *j, const char *name, char *out, size_t cap,
   return 0;
 }
 
+/* A stored header's name (lower-case token) and value (no control byte
+ * but tab): what the sink may send back as a header line. */
+static int meta_header_ok(const char *name, const char *value)
+{
+  const unsigned char *p;
+  if(!*name)
+    return 0;
+  for(p = (const unsigned char *)name; *p; p++)
+    if(*p <= 0x20 || *p >= 0x7f || *p == ':' || (*p >= 'A' && *p <= 'Z'))
+      return 0;
+  for(p = (const unsigned char *)value; *p; p++)
+    if((*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return 0;
+  return 1;
+}
+
+static int meta_parse_headers(cJSON *h, char *out, size_t cap)
+{
+  cJSON *it;
+  size_t used = 0;
+  out[0] = 0;
+  if(!h)
+    return 0;
+  if(!cJSON_IsObject(h))
+    return -1;
+  cJSON_ArrayForEach(it, h) {
+    int n;
+    if(!cJSON_IsString(it) || !it->string ||
+       !meta_header_ok(it->string, it->valuestring))
+      return -1;
+    n = snprintf(out + used, cap - used, "%s:%s\n", it->string,
+                 it->valuestring);
+    if(n < 0 || (size_t)n >= cap - used)
+      return -1;
+    used += (size_t)n;
+  }
+  return 0;
+}
+
 static int meta_parse(const char *text, size_t len, const char *vid,
                       vs_object_info *info)
 {
@@ -670,6 +784,9 @@ static int meta_parse(const char *text, size_t len, const char *vid,
     if(ck && !bad)
       strcpy(info->checksum_alg, ck->child->string);
   }
+  if(!bad) /* optional too: metadata written before headers were kept */
+    bad = meta_parse_headers(cJSON_GetObjectItemCaseSensitive(j, "headers"),
+                             info->headers, sizeof(info->headers));
   cJSON_Delete(j);
   info->bytes = (uint64_t)bytes;
   info->mtime_ms = mtime;

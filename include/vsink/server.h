@@ -58,6 +58,10 @@ typedef struct vs_server_config {
    * bucket, and the path is the key; any other Host is path style. NULL:
    * path style only. Borrowed; outlives the server. */
   const char *domain;
+  /* 0: an object's ETag is its MD5, as S3's (tools compare it); 1
+   * (--etag sha256): MD5 is computed only when Content-MD5 is sent, and the
+   * ETag is the SHA-256 otherwise, which saves hashing time. */
+  int etag_sha256;
   vs_now_fn now;                 /* NULL: the real clock */
   void *now_ctx;
 } vs_server_config;

@@ -15,6 +15,9 @@ extern "C" {
 #endif
 
 #define VS_KEY_MAX 1024
+/* vs_object_info.headers' size, its NUL included; S3 itself takes at most
+ * 8 KiB of request headers, and 2 KiB of user metadata. */
+#define VS_OBJ_HEADERS_MAX 8192
 
 /* What a PUT to an existing key does. */
 typedef enum vs_on_existing {
@@ -39,6 +42,12 @@ typedef struct vs_object_info {
    * and S3's base64 of the digest; both "" when none was sent. */
   char checksum_alg[12];
   char checksum[48];
+  /* The headers kept with the version and returned on GET/HEAD, one
+   * "name:value\n" line each, names lower-case: cache-control,
+   * content-disposition, content-encoding, content-language, expires and
+   * the user metadata x-amz-meta-*. "" when none (and for versions stored
+   * before vsink kept them). */
+  char headers[VS_OBJ_HEADERS_MAX];
 } vs_object_info;
 
 /* What the caller knows at commit time (it hashed the stream). */
@@ -57,6 +66,13 @@ typedef struct vs_commit {
    * vs_object_info); NULL or "" for none. */
   const char *checksum_alg;
   const char *checksum;
+  /* Kept as vs_object_info.headers (same form); NULL or "" for none. */
+  const char *headers;
+  /* PutObject If-Match: the commit is refused unless the key's current
+   * version has this ETag (unquoted), or any ETag for "*", checked under
+   * the same lock as if_none_match: VS_ERR_EXISTS when it differs,
+   * VS_ERR_NOTFOUND when the key holds nothing. NULL: no condition. */
+  const char *if_match;
 } vs_commit;
 
 typedef struct vs_store vs_store;
@@ -180,7 +196,8 @@ void vs_store_list_close(vs_store_list *l);
 
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
  * versionId, bytes, sha256 (when known), contentType, etag, checksum (when
- * one was verified: {"crc32":"<base64>"}), taskUUID (when given) and
+ * one was verified: {"crc32":"<base64>"}), headers (when any was kept:
+ * {"cache-control":"...","x-amz-meta-a":"..."}), taskUUID (when given) and
  * source ("put" from the sink, "head" from a bucket). The sink, its hook
  * and the submitter all record objects through this. NULL when out of
  * memory. */

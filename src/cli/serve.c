@@ -32,6 +32,7 @@ typedef struct serve_opts {
   vs_on_existing on_existing;
   const char *domain;   /* --domain: virtual-hosted-style BUCKET.NAME */
   int no_sigv2;         /* --no-sigv2 */
+  int etag_sha256;      /* --etag sha256 */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -48,6 +49,8 @@ static void usage(FILE *f)
     "  --threads N                [number of cores]\n"
     "  --shutdown-timeout S       let uploads finish on SIGTERM [30]\n"
     "  --on-existing version|reject|overwrite   [version]\n"
+    "  --etag md5|sha256          an object's ETag: its MD5, as S3's [md5];\n"
+    "                             sha256 skips MD5 unless Content-MD5 is sent\n"
     "  --idle-timeout S           close idle connections [30]\n"
     "  --max-connections N        [1024]\n"
     "  --max-connections-per-ip N [256]\n"
@@ -77,6 +80,7 @@ static int bad(const char *opt, const char *val, const char *allowed)
 
 /* Long options without a short letter. */
 enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
+enum { OPT_ETAG = 1201 };
 
 static int domain_ok(const char *d)
 {
@@ -101,6 +105,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"header-timeout", 1, 0, 'H'}, {"min-body-rate", 1, 0, 'B'},
     {"body-rate-window", 1, 0, 'W'},
     {"domain", 1, 0, OPT_DOMAIN}, {"no-sigv2", 0, 0, OPT_NO_SIGV2},
+    {"etag", 1, 0, OPT_ETAG},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -183,6 +188,11 @@ static int parse(int argc, char **argv, serve_opts *o)
       break;
     case OPT_NO_SIGV2:
       o->no_sigv2 = 1;
+      break;
+    case OPT_ETAG:
+      if(strcmp(optarg, "md5") && strcmp(optarg, "sha256"))
+        return bad("--etag", optarg, "md5 or sha256");
+      o->etag_sha256 = !strcmp(optarg, "sha256");
       break;
     case 'h':
       usage(stdout);
@@ -382,6 +392,7 @@ int vs_cli_serve(int argc, char **argv)
     .s3 = o.s3_endpoint ? &s3 : NULL};
   cfg.no_sigv2 = o.no_sigv2;
   cfg.domain = o.domain;
+  cfg.etag_sha256 = o.etag_sha256;
   if(vs_server_start(&srv, &cfg, &err)) {
     fprintf(stderr, "vsink serve: %s\n", err.msg);
     vs_keyring_free(kr);

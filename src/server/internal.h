@@ -42,6 +42,8 @@ typedef enum vs__s3code {
   VS__S3_UNAVAILABLE,
   VS__S3_MALFORMED_JSON,
   VS__S3_INVALID_REQUEST,
+  VS__S3_METADATA_TOO_LARGE,
+  VS__S3_INVALID_PART_NUMBER,
   VS__S3_COUNT
 } vs__s3code;
 
@@ -154,6 +156,8 @@ typedef struct vs__req {
   char cksum_b64[VS_CKSUM_B64_MAX]; /* its value, canonical base64 */
   vs_cksum cksum;           /* computing it (SHA-256: r->sha does) */
   char *content_type;
+  char *obj_headers;        /* objmeta.c: the headers kept with it */
+  char if_match[70];        /* PUT If-Match, unquoted; "" when none */
   vs__s3code pending;       /* an error found mid-body, answered at the end */
   char pending_msg[200];
   const char *extra_header;  /* one more header for the answer (416's */

@@ -17,6 +17,8 @@
 #include <cjson/cJSON.h>
 
 #include "server/internal.h"
+#include "server/objmeta.h"
+#include "server/precond.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/log.h"
@@ -186,16 +188,31 @@ static int parse_checksum(vs__req *r, vs__s3code *code, char *msg,
   return 0;
 }
 
-/* S3 supports only "If-None-Match: *" on PUT; any other precondition is
- * refused rather than silently ignored. */
+/* S3's conditional writes: "If-None-Match: *" (nothing under the key)
+ * and "If-Match: <etag>" (the current object has that ETag; "*" here: any
+ * object). Any other precondition is refused rather than ignored. */
 static int parse_preconditions(vs__req *r, vs__s3code *code, char *msg,
                                size_t cap)
 {
   const char *inm = vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
-  if(vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH)) {
-    *code = VS__S3_NOT_IMPLEMENTED;
-    snprintf(msg, cap, "If-Match on PUT is not supported");
-    return -1;
+  const char *im = vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH);
+  if(im) {
+    size_t n;
+    while(*im == ' ' || *im == '\t')
+      im++;
+    n = strlen(im);
+    while(n && (im[n - 1] == ' ' || im[n - 1] == '\t'))
+      n--;
+    if(n >= 2 && im[0] == '"' && im[n - 1] == '"')
+      im++, n -= 2;
+    if(!n || n >= sizeof(r->if_match) || memchr(im, ',', n) ||
+       memchr(im, '"', n)) {
+      *code = VS__S3_NOT_IMPLEMENTED;
+      snprintf(msg, cap, "If-Match on PUT takes one ETag (or *)");
+      return -1;
+    }
+    memcpy(r->if_match, im, n);
+    r->if_match[n] = 0;
   }
   if(inm) {
     if(strcmp(inm, "*")) {
@@ -238,11 +255,53 @@ static int parse_content_type(vs__req *r, vs__s3code *code, char *msg,
   return 0;
 }
 
-static int key_exists(vs__req *r)
+/* The key's current object, into info when there is one (1) */
+static int key_exists(vs__req *r, vs_object_info *info)
 {
-  vs_object_info info;
-  return vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, &info,
+  return vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, info,
                        NULL) == VS_OK;
+}
+
+/* The metadata to keep, and the preconditions against what the key holds
+ * now (the store checks them again at commit, under its lock). */
+static int put_check_key(vs__req *r, vs__s3code *code, char *msg,
+                         size_t cap)
+{
+  vs_object_info *cur;
+  int exists, rc = 0;
+  r->obj_headers = malloc(VS_OBJ_HEADERS_MAX);
+  cur = malloc(sizeof(*cur));
+  if(!r->obj_headers || !cur) {
+    free(cur);
+    *code = VS__S3_INTERNAL;
+    snprintf(msg, cap, "out of memory");
+    return -1;
+  }
+  if(vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, code, msg,
+                      cap)) {
+    free(cur);
+    return -1;
+  }
+  exists = key_exists(r, cur);
+  if(exists && (r->if_none_match ||
+                r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT)) {
+    *code = VS__S3_PRECONDITION;
+    snprintf(msg, cap, "an object already exists under this key");
+    rc = -1;
+  }
+  else if(r->if_match[0] && !exists) {
+    *code = VS__S3_NO_SUCH_KEY; /* as S3 answers If-Match on no object */
+    msg[0] = 0;
+    rc = -1;
+  }
+  else if(r->if_match[0] && strcmp(r->if_match, "*") &&
+          strcmp(r->if_match, cur->etag)) {
+    *code = VS__S3_PRECONDITION;
+    snprintf(msg, cap, "If-Match: the object's ETag is \"%s\"", cur->etag);
+    rc = -1;
+  }
+  free(cur);
+  return rc;
 }
 
 static enum MHD_Result put_begin(vs__req *r)
@@ -254,16 +313,14 @@ static enum MHD_Result put_begin(vs__req *r)
      parse_md5(r, &code, msg, sizeof(msg)) ||
      parse_checksum(r, &code, msg, sizeof(msg)) ||
      parse_preconditions(r, &code, msg, sizeof(msg)) ||
-     parse_content_type(r, &code, msg, sizeof(msg)))
+     parse_content_type(r, &code, msg, sizeof(msg)) ||
+     put_check_key(r, &code, msg, sizeof(msg)))
     return reject(r, code, msg);
-  if((r->if_none_match || r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT) &&
-     key_exists(r))
-    return reject(r, VS__S3_PRECONDITION, "an object already exists under "
-                  "this key");
   r->sha = EVP_MD_CTX_new();
-  if(r->has_md5)
+  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time */
+  if(r->has_md5 || !r->srv->cfg.etag_sha256)
     r->md5 = EVP_MD_CTX_new();
-  if(!r->sha || (r->has_md5 && !r->md5) ||
+  if(!r->sha || ((r->has_md5 || !r->srv->cfg.etag_sha256) && !r->md5) ||
      !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
      (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
     return reject(r, VS__S3_INTERNAL, "out of memory");
@@ -428,10 +485,13 @@ static void put_commit(vs__req *r)
                  vs_cksum_name(r->cksum_alg), r->cksum_b64};
   vs_err err = {0};
   cJSON *ev;
-  int rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
+  int rc;
+  c.headers = r->obj_headers;
+  c.if_match = r->if_match[0] ? r->if_match : NULL;
+  rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
   r->up = NULL; /* committed or gone: the store cleaned up either way */
   if(rc) {
-    if(rc != VS_ERR_EXISTS)
+    if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND) /* preconditions */
       vs_log("error", "commit %s/%s: %s", r->bucket, r->key, err.msg);
     r->done_code = code_of_store(rc);
     return;
@@ -483,6 +543,9 @@ static enum MHD_Result put_finish(vs__req *r)
 static enum MHD_Result put_answer(vs__req *r)
 {
   r->phase = 2;
+  if(r->done_code == VS__S3_PRECONDITION && r->if_match[0])
+    return reject(r, r->done_code, "If-Match: the object changed during "
+                  "the upload");
   if(r->done_code)
     return reject(r, r->done_code, r->done_code == VS__S3_PRECONDITION
                   ? "an object already exists under this key" : NULL);
@@ -500,8 +563,6 @@ static void object_headers(vs__req *r, struct MHD_Response *resp,
   vs_time_http(info->mtime_ms / 1000, date);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          info->content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
   MHD_add_response_header(resp, "x-vsink-sha256", info->sha256);
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
@@ -524,6 +585,7 @@ static void checksum_headers(vs__req *r, struct MHD_Response *resp,
   MHD_add_response_header(resp, "x-amz-checksum-type", "FULL_OBJECT");
 }
 
+/* 304 carries what identifies the object (RFC 9110 §15.4.5), no body */
 static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
                                     int fd)
 {
@@ -547,56 +609,170 @@ static enum MHD_Result range_unsatisfiable(vs__req *r, uint64_t size)
   return reject(r, VS__S3_INVALID_RANGE, NULL);
 }
 
-static int etag_matches(const char *h, const vs_object_info *info)
+/* partNumber=N: 0 when absent, else 1..10000 (S3's bounds); -1 with the
+ * error in code/msg. It stands for a range, so not beside a Range. */
+static int parse_part_number(vs__req *r, unsigned *part, vs__s3code *code,
+                             char *msg, size_t cap)
 {
-  char etag[70];
-  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
-  return h && (!strcmp(h, "*") || strstr(h, etag) != NULL);
+  char *v = vs__query_get(r->raw_uri, "partNumber"), *end;
+  unsigned long n;
+  *part = 0;
+  if(!v)
+    return 0;
+  n = strtoul(v, &end, 10);
+  if(!*v || *end || v[0] == '-' || v[0] == '+' || n < 1 || n > 10000) {
+    free(v);
+    *code = VS__S3_INVALID_ARGUMENT;
+    snprintf(msg, cap, "Part number must be an integer between 1 and "
+             "10000, inclusive");
+    return -1;
+  }
+  free(v);
+  if(vs__header(r->conn, MHD_HTTP_HEADER_RANGE)) {
+    *code = VS__S3_INVALID_REQUEST;
+    snprintf(msg, cap, "Cannot specify both Range header and partNumber "
+             "query parameter");
+    return -1;
+  }
+  *part = (unsigned)n;
+  return 0;
+}
+
+/* The bytes of part `part` of the object, and how many parts it has (0:
+ * none to announce). An object stored by one PUT is its own part 1, the
+ * whole object, and S3 announces no x-amz-mp-parts-count for it; any
+ * other part number is 416 InvalidPartNumber (-1).
+ * HOOK (multipart): an object completed from parts (ETag "<md5>-<N>")
+ * answers here with its part's offset and length and N. */
+static int part_range(const vs_object_info *info, unsigned part,
+                      uint64_t *off, uint64_t *len, unsigned *count)
+{
+  *count = 0;
+  if(part != 1)
+    return -1;
+  *off = 0;
+  *len = info->bytes;
+  return 0;
+}
+
+/* The conditional headers, evaluated against the version served: 200 to
+ * go on, or 304/412 (precond.c). If-Range (RFC 9110 §13.1.5) is a
+ * condition on the Range only: an ETag or a date that no longer describes
+ * the object turns the ranged answer into the whole object. */
+static unsigned conditions(vs__req *r, const vs_object_info *info,
+                           int *range_ok)
+{
+  const char *ir = vs__header(r->conn, "If-Range");
+  int64_t t;
+  vs__conds c = {vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE)};
+  *range_ok = 1;
+  if(ir)
+    *range_ok = !vs__http_date_parse(ir, &t)
+                  ? t == info->mtime_ms / 1000
+                  : strncmp(ir, "W/", 2) && vs__etag_listed(ir, info->etag, 1);
+  return vs__precond_eval(&c, info->etag, info->mtime_ms / 1000);
+}
+
+/* What of the object is served: ranged 0 for [*off, *off + *len) (206),
+ * 1 for all of it (200); -1 when the answer is already queued (416). */
+static int choose_bytes(vs__req *r, const vs_object_info *info,
+                        unsigned part, int range_ok, uint64_t *off,
+                        uint64_t *len, unsigned *parts)
+{
+  int ranged;
+  *off = 0;
+  *len = info->bytes;
+  *parts = 0;
+  if(part) {
+    if(part_range(info, part, off, len, parts)) {
+      reject(r, VS__S3_INVALID_PART_NUMBER, NULL);
+      return -1;
+    }
+    /* a part is a range, even the whole object (S3: 206) but in an
+     * empty object, where no byte range exists */
+    return info->bytes ? 0 : 1;
+  }
+  if(!range_ok)
+    return 1;
+  ranged = vs__range_parse(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
+                           info->bytes, off, len);
+  if(ranged < 0) {
+    range_unsatisfiable(r, info->bytes);
+    return -1;
+  }
+  if(ranged > 0) {
+    *off = 0;
+    *len = info->bytes;
+  }
+  return ranged;
 }
 
 static enum MHD_Result get_object(vs__req *r)
 {
-  vs_object_info info;
+  vs_object_info *info;
   vs_err err = {0};
-  char *vid = vs__query_get(r->raw_uri, "versionId");
-  const char *want = vid && strcmp(vid, "null") ? vid : NULL;
+  vs__s3code code = VS__S3_NONE;
+  char msg[200], *vid;
+  const char *want;
   struct MHD_Response *resp;
-  uint64_t off = 0, len;
-  int fd = -1, rc, ranged;
-  rc = vs_store_open(r->srv->cfg.store, r->bucket, r->key, want, &fd, &info,
+  uint64_t off, len;
+  unsigned part, parts, status;
+  int fd = -1, rc, ranged, range_ok;
+  if(vs__meta_overrides_check(r, &code, msg, sizeof(msg)) ||
+     parse_part_number(r, &part, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  if(!(info = malloc(sizeof(*info))))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  vid = vs__query_get(r->raw_uri, "versionId");
+  want = vid && strcmp(vid, "null") ? vid : NULL;
+  rc = vs_store_open(r->srv->cfg.store, r->bucket, r->key, want, &fd, info,
                      &err);
+  if(rc) {
+    free(info);
+    code = rc == VS_ERR_NOTFOUND && want ? VS__S3_NO_SUCH_VERSION
+                                         : code_of_store(rc);
+    free(vid);
+    return reject(r, code, NULL);
+  }
   free(vid);
-  if(rc)
-    return reject(r, rc == VS_ERR_NOTFOUND && want ? VS__S3_NO_SUCH_VERSION
-                                                    : code_of_store(rc),
-                  NULL);
-  if(etag_matches(vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH), &info))
-    return not_modified(r, &info, fd);
-  len = info.bytes;
-  ranged = vs__range_parse(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
-                           info.bytes, &off, &len);
-  if(ranged < 0) {
+  status = conditions(r, info, &range_ok);
+  if(status != 200) {
+    enum MHD_Result ret;
+    if(status == 304)
+      ret = not_modified(r, info, fd);
+    else {
+      close(fd);
+      ret = reject(r, VS__S3_PRECONDITION, NULL);
+    }
+    free(info);
+    return ret;
+  }
+  ranged = choose_bytes(r, info, part, range_ok, &off, &len, &parts);
+  if(ranged < 0 ||
+     !(resp = MHD_create_response_from_fd_at_offset64(len, fd, off))) {
     close(fd);
-    return range_unsatisfiable(r, info.bytes);
+    free(info);
+    return ranged < 0 ? MHD_YES : MHD_NO;
   }
-  if(ranged > 0) {
-    off = 0;
-    len = info.bytes;
+  object_headers(r, resp, info);
+  vs__meta_add(r, resp, info);
+  if(ranged != 0 || (part && off == 0 && len == info->bytes))
+    checksum_headers(r, resp, info);
+  if(parts) {
+    char n[12];
+    snprintf(n, sizeof(n), "%u", parts);
+    MHD_add_response_header(resp, "x-amz-mp-parts-count", n);
   }
-  resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
-  if(!resp) {
-    close(fd);
-    return MHD_NO;
-  }
-  object_headers(r, resp, &info);
-  if(ranged != 0)
-    checksum_headers(r, resp, &info);
   if(ranged == 0) {
     char cr[80];
     snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
-             off + len - 1, info.bytes);
+             off + len - 1, info->bytes);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
   }
+  free(info);
   if(strcmp(r->method, "HEAD"))
     r->bytes_out += len;
   return vs__send(r, ranged == 0 ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK,
@@ -640,6 +816,8 @@ void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe)
   int stored = (r->status == MHD_HTTP_OK && !aborted) ||
                (r->phase == 3 && !r->done_code);
   drop_upload(r);
+  free(r->obj_headers);
+  r->obj_headers = NULL;
   if(strcmp(r->method, "PUT"))
     return;
   if(r->counted_upload)

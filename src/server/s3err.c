@@ -68,6 +68,10 @@ static const struct {
   [VS__S3_MALFORMED_JSON] = {"MalformedJSON", 400,
     "The body is not the JSON the hook expects"},
   [VS__S3_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
+  [VS__S3_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
+    "Your metadata headers exceed the maximum allowed metadata size."},
+  [VS__S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
+    "The requested partnumber is not satisfiable"},
 };
 
 unsigned vs__s3_status(vs__s3code code)

@@ -236,6 +236,11 @@ static int accepted_alone(const char *method, const char *path,
              i < sizeof(listing) / sizeof(listing[0]); i++)
     if(!strcmp(sub, listing[i])) /* the listings of a bucket */
       return 1;
+  /* GetObject/HeadObject: a part, and the response header overrides */
+  if(slash && slash[1] &&
+     (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+     (!strcmp(sub, "partNumber") || !strncmp(sub, "response-", 9)))
+    return 1;
   return !strcmp(sub, "versionId") && slash && slash[1] &&
          (!strcmp(method, "GET") || !strcmp(method, "HEAD"));
 }

@@ -45,8 +45,16 @@ typedef struct vs_server_config {
   vs_keyring *keys;              /* owned by the server from start on */
   /* Result hooks: where deliveries already recorded are remembered, so a
    * redelivery (the API retries; it may deliver twice) is answered 200 and
-   * recorded once, across restarts too. NULL: in memory only. */
+   * recorded once, across restarts too. Also the list of buckets with
+   * their creation dates (STATE/buckets). NULL: in memory only. */
   const char *state_dir;
+  /* CreateBucket of a bucket not served: 0 refuses it (403 AccessDenied);
+   * 1 creates it, listed in state_dir and served from then on, across
+   * restarts. CreateBucket of a served bucket always succeeds. */
+  int allow_bucket_create;
+  /* The store's bucket folders (DATA/buckets): a created bucket's folder
+   * is made there at once. NULL: none is made. */
+  const char *buckets_dir;
   /* The bucket that hooks for bucket targets HEAD after a result, to write
    * the `stored` event (NULL: such hooks record the result only). */
   const struct vs_s3_target *s3;

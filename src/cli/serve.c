@@ -30,6 +30,7 @@ typedef struct serve_opts {
   unsigned header_timeout, rate_window;
   uint64_t min_rate;
   vs_on_existing on_existing;
+  int allow_bucket_create; /* --allow-bucket-create */
   const char *domain;   /* --domain: virtual-hosted-style BUCKET.NAME */
   int no_sigv2;         /* --no-sigv2 */
   int etag_sha256;      /* --etag sha256 */
@@ -42,6 +43,8 @@ static void usage(FILE *f)
     "  --listen ADDR:PORT         [127.0.0.1:9000]\n"
     "  --data DIR                 objects and generated keys [./vsink-data]\n"
     "  --bucket NAME              a bucket to serve, repeatable [videos]\n"
+    "  --allow-bucket-create      CreateBucket of another bucket creates it\n"
+    "                             (kept in DATA/state/buckets) [refused]\n"
     "  --region R                 SigV4 region [us-east-1]\n"
     "  --manifest DIR             [DATA/manifest]\n"
     "  --node NAME                this writer's name in the manifest [host]\n"
@@ -91,6 +94,9 @@ static int domain_ok(const char *d)
                    "0123456789-.") == n;
 }
 
+/* Long options without a short letter. */
+enum { OPT_ALLOW_BUCKET_CREATE = 1101 };
+
 static int parse(int argc, char **argv, serve_opts *o)
 {
   static const struct option lo[] = {
@@ -104,6 +110,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"s3-endpoint", 1, 0, 'E'}, {"s3-region", 1, 0, 'R'},
     {"header-timeout", 1, 0, 'H'}, {"min-body-rate", 1, 0, 'B'},
     {"body-rate-window", 1, 0, 'W'},
+    {"allow-bucket-create", 0, 0, OPT_ALLOW_BUCKET_CREATE},
     {"domain", 1, 0, OPT_DOMAIN}, {"no-sigv2", 0, 0, OPT_NO_SIGV2},
     {"etag", 1, 0, OPT_ETAG},
     {0, 0, 0, 0}};
@@ -193,6 +200,9 @@ static int parse(int argc, char **argv, serve_opts *o)
       if(strcmp(optarg, "md5") && strcmp(optarg, "sha256"))
         return bad("--etag", optarg, "md5 or sha256");
       o->etag_sha256 = !strcmp(optarg, "sha256");
+      break;
+    case OPT_ALLOW_BUCKET_CREATE:
+      o->allow_bucket_create = 1;
       break;
     case 'h':
       usage(stdout);
@@ -359,13 +369,14 @@ int vs_cli_serve(int argc, char **argv)
   vs_s3_target s3;
   vs_err err = {0};
   sigset_t set;
-  char state[PATH_MAX];
+  char state[PATH_MAX], buckets_dir[PATH_MAX];
   int rc = parse(argc, argv, &o);
   if(rc)
     return rc < 0 ? VS_EXIT_OK : rc;
   if((rc = s3_target(&o, &s3)))
     return rc;
   snprintf(state, sizeof(state), "%s/state", o.data);
+  snprintf(buckets_dir, sizeof(buckets_dir), "%s/buckets", o.data);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
@@ -390,6 +401,8 @@ int vs_cli_serve(int argc, char **argv)
     .body_rate_window_s = o.rate_window, .store = store,
     .manifest = man, .keys = kr, .state_dir = state,
     .s3 = o.s3_endpoint ? &s3 : NULL};
+  cfg.allow_bucket_create = o.allow_bucket_create;
+  cfg.buckets_dir = buckets_dir;
   cfg.no_sigv2 = o.no_sigv2;
   cfg.domain = o.domain;
   cfg.etag_sha256 = o.etag_sha256;

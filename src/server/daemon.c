@@ -58,15 +58,6 @@ void vs_server_set_keys(vs_server *s, vs_keyring *keys)
   vs_keyring_free(old);
 }
 
-int vs__bucket_known(const vs_server *s, const char *bucket)
-{
-  size_t i;
-  for(i = 0; i < s->cfg.n_buckets; i++)
-    if(!strcmp(s->buckets[i], bucket))
-      return 1;
-  return 0;
-}
-
 enum MHD_Result vs__send(vs__req *r, unsigned status,
                          struct MHD_Response *resp)
 {
@@ -524,7 +515,7 @@ static void stop_acceptor(vs_server *s)
 
 static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
 {
-  size_t i;
+  int rc;
   s->cfg = *c;
   if(!s->cfg.max_object_size)
     s->cfg.max_object_size = DEFAULT_MAX_OBJECT;
@@ -547,19 +538,14 @@ static int copy_config(vs_server *s, const vs_server_config *c, vs_err *err)
   if(!s->cfg.body_rate_window_s)
     s->cfg.body_rate_window_s = 30;
   s->region = strdup(c->region ? c->region : "us-east-1");
-  s->buckets = calloc(c->n_buckets ? c->n_buckets : 1, sizeof(char *));
-  if(!s->region || !s->buckets)
+  if(!s->region)
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  for(i = 0; i < c->n_buckets; i++) {
-    if(vs_store_check_bucket(c->buckets[i], err))
-      return VS_ERR_INVALID;
-    s->buckets[i] = strdup(c->buckets[i]);
-    if(!s->buckets[i])
-      return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  }
   if(!c->store || !c->manifest || !c->keys)
     return vs_fail(err, VS_ERR_INVALID, "server needs a store, a manifest "
                    "and keys");
+  /* read by every request, grown by CreateBucket: bucket_list.c */
+  if((rc = vs__buckets_init(s, err)))
+    return rc;
   return VS_OK;
 }
 
@@ -574,12 +560,9 @@ static int conns_init(vs_server *s)
 
 static void free_server(vs_server *s)
 {
-  size_t i;
   if(!s)
     return;
-  for(i = 0; s->buckets && i < s->cfg.n_buckets; i++)
-    free(s->buckets[i]);
-  free(s->buckets);
+  vs__buckets_free(s);
   free(s->region);
   vs_keyring_free(s->keys);
   pthread_rwlock_destroy(&s->keys_lock);

@@ -42,6 +42,9 @@ typedef enum vs__s3code {
   VS__S3_UNAVAILABLE,
   VS__S3_MALFORMED_JSON,
   VS__S3_INVALID_REQUEST,
+  VS__S3_INVALID_BUCKET_NAME,
+  VS__S3_ILLEGAL_LOCATION,
+  VS__S3_MALFORMED_XML,
   VS__S3_METADATA_TOO_LARGE,
   VS__S3_INVALID_PART_NUMBER,
   VS__S3_COUNT
@@ -62,13 +65,29 @@ typedef struct vs__metrics {
   atomic_ullong aborted_at_stop; /* requests a shutdown cut short */
 } vs__metrics;
 
+/* bucket_list.c: the buckets served, configured or created at run time. */
+typedef struct vs__bucket {
+  char *name;
+  int64_t created_ms;
+  int created;  /* by CreateBucket (else configured) */
+  int served;   /* configured now, or created */
+} vs__bucket;
+
+typedef struct vs__buckets {
+  pthread_rwlock_t lock;  /* shared: every request; exclusive: a creation */
+  pthread_mutex_t write;  /* one creation persists the list at a time */
+  vs__bucket *v;
+  size_t n, cap;
+  int ready;
+} vs__buckets;
+
 struct vs_server {
   struct MHD_Daemon *mhd;
   int listen_fd;                /* accepted by our thread (daemon.c) */
   pthread_t acceptor;
   int acceptor_running;
   vs_server_config cfg;
-  char **buckets;
+  vs__buckets buckets;          /* bucket_list.c */
   char *region;
   pthread_rwlock_t keys_lock;
   vs_keyring *keys;
@@ -105,6 +124,10 @@ typedef enum vs__op {
   VS__OP_GET_OBJECT,
   VS__OP_HEAD_OBJECT,
   VS__OP_PUT_OBJECT,
+  VS__OP_LIST_BUCKETS,
+  VS__OP_CREATE_BUCKET,
+  VS__OP_GET_BUCKET_LOCATION,
+  VS__OP_GET_BUCKET_VERSIONING,
   VS__OP_LIST_OBJECTS_V2,
   VS__OP_LIST_OBJECTS,
   VS__OP_LIST_VERSIONS,
@@ -184,7 +207,6 @@ const char *vs__header(struct MHD_Connection *c, const char *name);
 const char *vs__remote(struct MHD_Connection *conn, char *buf, size_t cap);
 vs_keyring *vs__keys_acquire(vs_server *s);
 void vs__keys_release(vs_server *s);
-int vs__bucket_known(const vs_server *s, const char *bucket);
 /* Queues resp with the headers every answer carries; drops resp. */
 enum MHD_Result vs__send(vs__req *r, unsigned status,
                          struct MHD_Response *resp);
@@ -222,8 +244,39 @@ enum MHD_Result vs__s3_request(vs__req *r, const char *data, size_t *size);
 /* Answers an S3 error and drops whatever the request still sends. */
 enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg);
 
+/* bucket_list.c. init: the configured buckets and those the state's list
+ * holds (writing the list when a configured bucket is new to it). */
+int vs__buckets_init(vs_server *s, vs_err *err);
+void vs__buckets_free(vs_server *s);
+int vs__bucket_known(const vs_server *s, const char *bucket);
+/* A copy of the buckets served, by name (free: vs__buckets_served_free). */
+int vs__buckets_served(vs_server *s, vs__bucket **out, size_t *n);
+void vs__buckets_served_free(vs__bucket *v, size_t n);
+/* Makes the bucket's folder and persists the list, then serves it:
+ * VS_ERR_EXISTS when it is served already, VS_ERR_INVALID for a bad name. */
+int vs__bucket_create(vs_server *s, const char *name, vs_err *err);
+
+/* The owner S3 names in listings: every key of a sink is one account. The
+ * ID has the form of S3's canonical user IDs: SHA-256("vsink-owner"). */
+#define VS__OWNER_ID \
+  "7e7089f95bf7b7211a28a530c014e1cf88ca9dee8d80c820ea40cc70f44cdaf3"
+#define VS__OWNER_NAME "vsink"
+
 /* Handlers, a file per family of operations. */
 enum MHD_Result vs__head_bucket(vs__req *r, const char *data, size_t *size);
+/* buckets.c */
+enum MHD_Result vs__list_buckets(vs__req *r, const char *data, size_t *size);
+enum MHD_Result vs__create_bucket(vs__req *r, const char *data,
+                                  size_t *size);
+enum MHD_Result vs__get_bucket_location(vs__req *r, const char *data,
+                                        size_t *size);
+enum MHD_Result vs__get_bucket_versioning(vs__req *r, const char *data,
+                                          size_t *size);
+/* A CreateBucketConfiguration body: 0 and its LocationConstraint in loc
+ * ("" when none); -1 malformed XML; -2 an element vsink does not
+ * implement (named in what). Pure: a fuzzing entry point. */
+int vs__create_bucket_parse(const char *body, size_t n, char *loc,
+                            size_t cap, char *what, size_t wcap);
 /* list.c: ListObjectsV2, ListObjects and ListObjectVersions */
 enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);

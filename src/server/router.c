@@ -40,7 +40,7 @@ enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
                            cannot change (load balancers add cache busters) */
 
 /* Header rule sets. */
-enum { H_NONE, H_PUT };
+enum { H_NONE, H_PUT, H_CREATE_BUCKET };
 
 typedef struct route_row {
   const char *method;
@@ -73,6 +73,14 @@ static const route_row ROUTES[] = {
    VS__OP_HEAD_OBJECT, "HeadObject"},
   {"PUT",  P_OBJECT,  NULL, Q_SIGV4 | Q_XID | Q_AMZ,        H_PUT,
    VS__OP_PUT_OBJECT, "PutObject"},
+  {"GET",  P_ROOT,    NULL, Q_SIGV4 | Q_XID,                H_NONE,
+   VS__OP_LIST_BUCKETS, "ListBuckets"},
+  {"PUT",  P_BUCKET,  NULL, Q_SIGV4 | Q_XID,                H_CREATE_BUCKET,
+   VS__OP_CREATE_BUCKET, "CreateBucket"},
+  {"GET",  P_BUCKET,  "location", Q_SIGV4 | Q_XID,          H_NONE,
+   VS__OP_GET_BUCKET_LOCATION, "GetBucketLocation"},
+  {"GET",  P_BUCKET,  "versioning", Q_SIGV4 | Q_XID,        H_NONE,
+   VS__OP_GET_BUCKET_VERSIONING, "GetBucketVersioning"},
   /* listing: each operation's own parameters (OP_PARAMS below); the
    * rows with a sub-resource first, so that a refusal names theirs */
   {"GET",  P_BUCKET,  "list-type", Q_SIGV4 | Q_XID,         H_NONE,
@@ -205,6 +213,34 @@ static const header_rule PUT_RULES[] = {
    "appends are not implemented by vsink"},
 };
 
+/* Headers that change what a CreateBucket means. The sink's buckets keep
+ * every object as its owner's, with no ACLs and no Object Lock: a request
+ * for anything else is refused, not answered with a bucket unlike it. */
+static const header_rule CREATE_BUCKET_RULES[] = {
+  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
+   "aws-chunked bodies are not implemented by vsink for CreateBucket"},
+  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
+   "aws-chunked bodies are not implemented by vsink for CreateBucket"},
+  {"x-amz-acl",                        M_NOT_IN, "private",         0,
+   "bucket ACLs other than private are not implemented by vsink"},
+  {"x-amz-grant-full-control",         M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-read",                 M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-read-acp",             M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-write",                M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-write-acp",            M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-bucket-object-lock-enabled", M_NOT_IN, "false",           0,
+   "Object Lock is not implemented by vsink"},
+  /* what vsink does: no ACLs, every object the bucket owner's */
+  {"x-amz-object-ownership",           M_NOT_IN, "BucketOwnerEnforced", 0,
+   "object ownership other than BucketOwnerEnforced is not implemented "
+   "by vsink"},
+};
+
 static const char *const SIGV4_PARAMS[] = {
   "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
   "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
@@ -265,10 +301,6 @@ static const struct {
   vs__s3code code;
   const char *what;
 } MISSING[] = {
-  {"GET", P_ROOT, VS__S3_NOT_IMPLEMENTED, "ListBuckets is not implemented "
-   "by vsink"},
-  {"PUT", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "CreateBucket is not "
-   "implemented by vsink"},
   {"DELETE", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "DeleteBucket is not "
    "implemented by vsink"},
   {"POST", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "POST on a bucket "
@@ -417,8 +449,17 @@ static int rule_refuses(const header_rule *h, const char *v)
 
 static const header_rule *rules_of(int set, size_t *n)
 {
-  *n = set == H_PUT ? NELEM(PUT_RULES) : 0;
-  return set == H_PUT ? PUT_RULES : NULL;
+  switch(set) {
+  case H_PUT:
+    *n = NELEM(PUT_RULES);
+    return PUT_RULES;
+  case H_CREATE_BUCKET:
+    *n = NELEM(CREATE_BUCKET_RULES);
+    return CREATE_BUCKET_RULES;
+  default:
+    *n = 0;
+    return NULL;
+  }
 }
 
 static const header_rule *rule_named(int set, const char *name)
@@ -776,6 +817,10 @@ const char *vs__op_name(vs__op op)
     [VS__OP_GET_OBJECT] = "GetObject",
     [VS__OP_HEAD_OBJECT] = "HeadObject",
     [VS__OP_PUT_OBJECT] = "PutObject",
+    [VS__OP_LIST_BUCKETS] = "ListBuckets",
+    [VS__OP_CREATE_BUCKET] = "CreateBucket",
+    [VS__OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
+    [VS__OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
     [VS__OP_LIST_OBJECTS_V2] = "ListObjectsV2",
     [VS__OP_LIST_OBJECTS] = "ListObjects",
     [VS__OP_LIST_VERSIONS] = "ListObjectVersions",

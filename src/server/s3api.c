@@ -16,6 +16,8 @@ enum {
   NEED_BUCKET = 0x1, /* /bucket: a configured bucket */
   NEED_KEY = 0x2,    /* /bucket/key: a configured bucket and a valid key */
   WRITES = 0x4,      /* refused with 503 once the server is stopping */
+  SERVICE = 0x8,     /* /: no bucket */
+  ANY_BUCKET = 0x10, /* /bucket, served or not: the handler decides */
 };
 
 static const struct {
@@ -27,6 +29,10 @@ static const struct {
   {VS__OP_GET_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_HEAD_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_PUT_OBJECT, NEED_KEY | WRITES, vs__put_object},
+  {VS__OP_LIST_BUCKETS, SERVICE, vs__list_buckets},
+  {VS__OP_CREATE_BUCKET, ANY_BUCKET | WRITES, vs__create_bucket},
+  {VS__OP_GET_BUCKET_LOCATION, NEED_BUCKET, vs__get_bucket_location},
+  {VS__OP_GET_BUCKET_VERSIONING, NEED_BUCKET, vs__get_bucket_versioning},
   {VS__OP_LIST_OBJECTS_V2, NEED_BUCKET, vs__list_objects},
   {VS__OP_LIST_OBJECTS, NEED_BUCKET, vs__list_objects},
   {VS__OP_LIST_VERSIONS, NEED_BUCKET, vs__list_objects},
@@ -72,9 +78,15 @@ static enum MHD_Result first(vs__req *r, const char *data, size_t *size)
       break;
   if(i == sizeof(HANDLERS) / sizeof(HANDLERS[0]))
     return vs__reject(r, VS__S3_INTERNAL, "route without a handler");
-  if(!r->bucket || !vs__bucket_known(r->srv, r->bucket))
+  if(HANDLERS[i].needs & SERVICE) {
+    if(r->bucket || r->key)
+      return vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
+  }
+  else if(!r->bucket || (!(HANDLERS[i].needs & ANY_BUCKET) &&
+                         !vs__bucket_known(r->srv, r->bucket)))
     return vs__reject(r, VS__S3_NO_SUCH_BUCKET, NULL);
-  if((HANDLERS[i].needs & NEED_BUCKET) && r->key && r->key_len)
+  if((HANDLERS[i].needs & (NEED_BUCKET | ANY_BUCKET)) && r->key &&
+     r->key_len)
     return vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
   if((HANDLERS[i].needs & NEED_KEY) && check_key(r))
     return MHD_YES;

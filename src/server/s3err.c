@@ -68,6 +68,14 @@ static const struct {
   [VS__S3_MALFORMED_JSON] = {"MalformedJSON", 400,
     "The body is not the JSON the hook expects"},
   [VS__S3_INVALID_REQUEST] = {"InvalidRequest", 400, "Invalid Request"},
+  [VS__S3_INVALID_BUCKET_NAME] = {"InvalidBucketName", 400,
+    "The specified bucket is not valid."},
+  [VS__S3_ILLEGAL_LOCATION] = {"IllegalLocationConstraintException", 400,
+    "The location constraint is incompatible for the region specific "
+    "endpoint this request was sent to."},
+  [VS__S3_MALFORMED_XML] = {"MalformedXML", 400,
+    "The XML you provided was not well-formed or did not validate against "
+    "our published schema"},
   [VS__S3_METADATA_TOO_LARGE] = {"MetadataTooLarge", 400,
     "Your metadata headers exceed the maximum allowed metadata size."},
   [VS__S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,

@@ -203,7 +203,7 @@ class Sink:
 
     def object_files(self):
         """Every file under the data folder that is object data or an
-        upload in progress (not keys, lock or manifest)."""
+        upload in progress (not keys, lock, manifest or bucket list)."""
         found = []
         for root, dirs, files in os.walk(self.data):
             rel = os.path.relpath(root, self.data)
@@ -211,6 +211,8 @@ class Sink:
                 continue
             for f in files:
                 if rel == "." and f in ("credentials", ".lock"):
+                    continue
+                if rel == "state" and f == "buckets":  # the bucket list
                     continue
                 found.append(os.path.join(rel, f))
         return sorted(found)

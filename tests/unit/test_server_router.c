@@ -236,6 +236,10 @@ static int accepted_alone(const char *method, const char *path,
              i < sizeof(listing) / sizeof(listing[0]); i++)
     if(!strcmp(sub, listing[i])) /* the listings of a bucket */
       return 1;
+  /* GetBucketLocation, GetBucketVersioning */
+  if(!(slash && slash[1]) && !strcmp(method, "GET") &&
+     (!strcmp(sub, "location") || !strcmp(sub, "versioning")))
+    return 1;
   /* GetObject/HeadObject: a part, and the response header overrides */
   if(slash && slash[1] &&
      (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
@@ -284,6 +288,62 @@ static void every_subresource_is_refused(void **state)
   assert_true(checked > 800);
 }
 
+/* ---- bucket operations ------------------------------------------------- */
+
+static void bucket_rows(void **state)
+{
+  hdrs acl = {{"x-amz-acl", "private", NULL}};
+  hdrs acl_public = {{"x-amz-acl", "public-read", NULL}};
+  hdrs lock_off = {{"x-amz-bucket-object-lock-enabled", "false", NULL}};
+  hdrs lock_on = {{"x-amz-bucket-object-lock-enabled", "true", NULL}};
+  hdrs owner = {{"x-amz-object-ownership", "BucketOwnerEnforced", NULL}};
+  hdrs writer = {{"x-amz-object-ownership", "ObjectWriter", NULL}};
+  hdrs grant = {{"x-amz-grant-read", "id=x", NULL}};
+  hdrs chunked = {{"x-amz-content-sha256",
+                   "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", NULL}};
+  (void)state;
+  expect_op("GET", "/", NULL, VS__OP_LIST_BUCKETS);
+  expect_op("GET", "/?" SIG, NULL, VS__OP_LIST_BUCKETS);
+  expect_op("GET", "/?x-id=ListBuckets", NULL, VS__OP_LIST_BUCKETS);
+  /* ListBuckets' pagination is not implemented: never ignored */
+  expect_refused("GET", "/?max-buckets=1", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "max-buckets");
+  expect_refused("GET", "/?x-id=ListObjects", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "ListBuckets");
+  expect_op("PUT", "/videos", NULL, VS__OP_CREATE_BUCKET);
+  expect_op("PUT", "/newbucket/?" SIG, NULL, VS__OP_CREATE_BUCKET);
+  expect_op("PUT", "/videos", &acl, VS__OP_CREATE_BUCKET);
+  expect_op("PUT", "/videos", &lock_off, VS__OP_CREATE_BUCKET);
+  expect_op("PUT", "/videos", &owner, VS__OP_CREATE_BUCKET);
+  expect_refused("PUT", "/videos", &acl_public, VS__S3_NOT_IMPLEMENTED, 0,
+                 "x-amz-acl");
+  expect_refused("PUT", "/videos", &lock_on, VS__S3_NOT_IMPLEMENTED, 0,
+                 "Object Lock");
+  expect_refused("PUT", "/videos", &writer, VS__S3_NOT_IMPLEMENTED, 0,
+                 "x-amz-object-ownership");
+  expect_refused("PUT", "/videos", &grant, VS__S3_NOT_IMPLEMENTED, 0,
+                 "x-amz-grant-read");
+  expect_refused("PUT", "/videos", &chunked, VS__S3_NOT_IMPLEMENTED, 1,
+                 "aws-chunked");
+  expect_op("GET", "/videos?location", NULL, VS__OP_GET_BUCKET_LOCATION);
+  expect_op("GET", "/videos?location&" SIG, NULL,
+            VS__OP_GET_BUCKET_LOCATION);
+  expect_op("GET", "/videos/?versioning", NULL,
+            VS__OP_GET_BUCKET_VERSIONING);
+  /* the sub-resource and nothing else: not a listing, not both */
+  expect_refused("GET", "/videos?location&prefix=a", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  expect_refused("GET", "/videos?location&versioning", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  /* PutBucketVersioning and the rest stay refused */
+  expect_refused("PUT", "/videos?versioning", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'versioning'");
+  expect_refused("PUT", "/videos?location", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'location'");
+  expect_refused("GET", "/videos/k?location", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'location'");
+}
+
 /* ---- methods ----------------------------------------------------------- */
 
 static void methods_without_a_row(void **state)
@@ -309,14 +369,8 @@ static void methods_without_a_row(void **state)
                  "POST on an object");
   expect_refused("POST", "/videos/k?uploads", NULL, VS__S3_NOT_IMPLEMENTED,
                  0, "'uploads' (multipart uploads)");
-  expect_refused("PUT", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "CreateBucket");
   expect_refused("DELETE", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
                  "DeleteBucket");
-  expect_refused("GET", "/", NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "ListBuckets");
-  expect_refused("GET", "/?" SIG, NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "ListBuckets");
   expect_refused("PUT", "/", NULL, VS__S3_METHOD, 0, "PUT");
   expect_refused("HEAD", "/", NULL, VS__S3_METHOD, 0, "HEAD");
   /* the method is never echoed with bytes XML cannot carry */
@@ -486,6 +540,7 @@ int main(void)
     cmocka_unit_test(operation_changing_parameters_are_refused),
     cmocka_unit_test(every_subresource_is_refused),
     cmocka_unit_test(methods_without_a_row),
+    cmocka_unit_test(bucket_rows),
     cmocka_unit_test(malformed_requests),
     cmocka_unit_test(put_headers),
     cmocka_unit_test(put_rules_are_per_row),

@@ -257,7 +257,8 @@ static void amz_canon(amz_list *l, const char *skip, vs_buf *b)
 {
   const char *prev = NULL;
   size_t i;
-  qsort(l->h, l->n, sizeof(*l->h), amz_cmp);
+  if(l->n > 1) /* qsort(NULL, 0, ...) is undefined */
+    qsort(l->h, l->n, sizeof(*l->h), amz_cmp);
   for(i = 0; i < l->n; i++) {
     if(skip && !strcmp(l->h[i].name, skip))
       continue;

@@ -17,23 +17,34 @@
  * out, the directory is read again after the last one taken. A bound
  * ("after", or a common prefix to skip) and a prefix filter the names
  * during the pass, so neither costs memory or a descent into a directory
- * that cannot hold a wanted key. */
+ * that cannot hold a wanted key.
+ *
+ * Every level keeps its directory open, and what is below it is reached
+ * relative to it (openat, readlinkat, fstatat): a walk of short names,
+ * not of the whole path for every key. A directory whose link count says
+ * it has no subdirectory (2 on ext4, xfs and tmpfs) is not entered. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "store_fs_int.h"
 #include "vsink/store.h"
 
 #define BATCH 1024
+#define META_READ_MAX (1 << 20)
+#define CURRENT_TRIES 4
 
 typedef struct level {
-  char *dir;      /* the directory */
+  char *dir;      /* the directory, for messages */
+  int fd;         /* open on it; -1 when it is gone */
   size_t plen;    /* the key prefix it holds: the first plen bytes of key */
   char **names;   /* "c" or "c/", ascending from pos once read */
   size_t n, pos, cap;
@@ -182,13 +193,20 @@ static int read_level(vs_store_list *l, level *L, int top, vs_err *err)
   struct dirent *e;
   DIR *d;
   int rc = VS_OK;
+  int fd;
   drop_names(L);
   L->more = 0;
   L->read = 1;
-  d = opendir(L->dir);
-  if(!d)
-    return errno == ENOENT || errno == ENOTDIR
-             ? VS_OK : vs_fail_errno(err, errno, "open directory %s", L->dir);
+  if(L->fd < 0)
+    return VS_OK;
+  /* a descriptor of its own for each pass: closedir closes it */
+  fd = openat(L->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if(fd < 0 || !(d = fdopendir(fd))) {
+    rc = vs_fail_errno(err, errno, "open directory %s", L->dir);
+    if(fd >= 0)
+      close(fd);
+    return rc;
+  }
   while(!rc && (e = readdir(d))) {
     const char *seg = segment_of(e->d_name);
     size_t n;
@@ -215,16 +233,22 @@ static void free_level(level *L)
   free(L->names);
   free(L->dir);
   free(L->lo);
+  if(L->fd >= 0)
+    close(L->fd);
 }
 
-/* Enters dir, which holds the keys starting with key[0..plen). */
-static int push(vs_store_list *l, char *dir, size_t plen, vs_err *err)
+/* Enters dir (open on fd, or -1), which holds the keys starting with
+ * key[0..plen). */
+static int push(vs_store_list *l, char *dir, int fd, size_t plen,
+                vs_err *err)
 {
   if(l->depth == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 8;
     level *grown = realloc(l->lv, cap * sizeof(*grown));
     if(!grown) {
       free(dir);
+      if(fd >= 0)
+        close(fd);
       return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
     }
     l->lv = grown;
@@ -232,6 +256,7 @@ static int push(vs_store_list *l, char *dir, size_t plen, vs_err *err)
   }
   memset(&l->lv[l->depth], 0, sizeof(level));
   l->lv[l->depth].dir = dir;
+  l->lv[l->depth].fd = fd;
   l->lv[l->depth].plen = plen;
   l->depth++;
   return VS_OK;
@@ -266,12 +291,63 @@ static char *child_dir(const char *parent, const char *name, vs_err *err)
   return out;
 }
 
+/* The stored form of a name ("c" or "c/") of a level: "@" before a
+ * segment starting with '@', without the slash, then tail. */
+static void stored_name(const char *name, const char *tail, char *out)
+{
+  size_t n = strcspn(name, "/");
+  int esc = name[0] == '@';
+  out[0] = '@';
+  memcpy(out + esc, name, n);
+  strcpy(out + esc + n, tail);
+}
+
 /* ---- the iterator --------------------------------------------------------- */
+
+/* The current version's metadata, read relative to the level's directory:
+ * 1 found, 0 no current version, -1 unreadable. A commit may replace the
+ * version between readlinkat and openat: then @current is read again. */
+static int read_current(const level *L, const char *name, vs_list_item *item)
+{
+  char path[NAME_MAX + 48], target[64], *text;
+  struct stat st;
+  ssize_t n;
+  int tries, fd, rc = -1;
+  for(tries = 0; tries < CURRENT_TRIES; tries++) {
+    stored_name(name, "/@current", path);
+    n = readlinkat(L->fd, path, target, sizeof(target) - 1);
+    if(n < 0)
+      return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    target[n] = 0;
+    if(target[0] != '@' || strchr(target, '/'))
+      return -1;
+    stored_name(name, "/", path);
+    strcat(strcat(path, target), ".json");
+    fd = openat(L->fd, path, O_RDONLY | O_CLOEXEC);
+    if(fd < 0 && errno == ENOENT)
+      continue;
+    if(fd < 0)
+      return -1;
+    if(fstat(fd, &st) || st.st_size > META_READ_MAX ||
+       !(text = malloc((size_t)st.st_size + 1))) {
+      close(fd);
+      return -1;
+    }
+    n = read(fd, text, (size_t)st.st_size);
+    close(fd);
+    if(n == st.st_size)
+      rc = vs__store_fs_meta_parse(text, (size_t)n, target + 1,
+                                   &item->info) ? -1 : 1;
+    free(text);
+    return rc;
+  }
+  return -1;
+}
 
 /* A key directory found by the walk: *found when it holds a listable key.
  * Names that are no valid key (made by hand) are passed over. */
-static int take_key(vs_store_list *l, size_t len, vs_list_item *item,
-                    int *found, vs_err *err)
+static int take_key(vs_store_list *l, const level *L, const char *name,
+                    size_t len, vs_list_item *item, int *found, vs_err *err)
 {
   vs_err e2 = {0};
   int rc;
@@ -280,14 +356,21 @@ static int take_key(vs_store_list *l, size_t len, vs_list_item *item,
   memcpy(item->key, l->key, len);
   item->key[len] = 0;
   item->key_len = len;
-  rc = vs_store_stat(l->s, l->bucket, item->key, NULL, &item->info, &e2);
-  if(rc == VS_OK) {
+  if(vs_store_check_key(item->key, len, &e2))
+    return VS_OK;
+  rc = read_current(L, name, item);
+  if(rc > 0) {
     item->has_current = 1;
     *found = 1;
     return VS_OK;
   }
   memset(&item->info, 0, sizeof(item->info));
-  if(rc == VS_ERR_NOTFOUND && l->all_versions) {
+  if(rc < 0) {
+    vs_log("warn", "listing %s: passing over %s: its current version "
+           "cannot be read", l->bucket, item->key);
+    return VS_OK;
+  }
+  if(l->all_versions) {
     char **ids = NULL;
     size_t n = 0;
     rc = vs_store_fs_list_versions(l->s, l->bucket, item->key, &ids, &n,
@@ -296,14 +379,33 @@ static int take_key(vs_store_list *l, size_t len, vs_list_item *item,
     while(n)
       free(ids[--n]);
     free(ids);
+    if(rc == VS_ERR_NOMEM)
+      return vs_fail(err, rc, "%s", e2.msg);
   }
-  if(rc == VS_ERR_NOMEM)
-    return vs_fail(err, rc, "%s", e2.msg);
-  if(rc && rc != VS_ERR_NOTFOUND && rc != VS_ERR_INVALID &&
-     rc != VS_ERR_TOOLARGE)
-    vs_log("warn", "listing %s: passing over %s: %s", l->bucket, item->key,
-           e2.msg);
   return VS_OK;
+}
+
+/* Enters the directory of a name "c/" when it may hold keys. */
+static int descend(vs_store_list *l, const level *L, const char *name,
+                   size_t plen, vs_err *err)
+{
+  char stored[NAME_MAX + 2], *dir;
+  struct stat st;
+  int fd;
+  stored_name(name, "", stored);
+  if(fstatat(L->fd, stored, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode)
+     || st.st_nlink == 2) /* gone, not ours, or no subdirectory */
+    return VS_OK;
+  fd = openat(L->fd, stored, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if(fd < 0)
+    return errno == ENOENT ? VS_OK
+                           : vs_fail_errno(err, errno, "open %s/%s", L->dir,
+                                           stored);
+  if(!(dir = child_dir(L->dir, name, err))) {
+    close(fd);
+    return err->code;
+  }
+  return push(l, dir, fd, plen, err);
 }
 
 /* A level wholly inside the common prefix being skipped. */
@@ -320,7 +422,7 @@ int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
   *end = 0;
   while(l->depth) {
     level *L = &l->lv[l->depth - 1];
-    char *name, *dir;
+    char *name;
     size_t nlen;
     if(level_skipped(l, L)) {
       pop(l);
@@ -346,13 +448,11 @@ int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
       continue; /* the bound moved since the pass */
     memcpy(l->key + L->plen, name, nlen);
     if(name[nlen - 1] == '/') {
-      if(!(dir = child_dir(L->dir, name, err)))
-        return err->code;
-      if((rc = push(l, dir, L->plen + nlen, err)))
+      if((rc = descend(l, L, name, L->plen + nlen, err)))
         return rc;
       continue;
     }
-    if((rc = take_key(l, L->plen + nlen, item, &found, err)))
+    if((rc = take_key(l, L, name, L->plen + nlen, item, &found, err)))
       return rc;
     if(found)
       return VS_OK;
@@ -421,7 +521,7 @@ static int list_setup(vs_store_list *l, const char *buckets,
   const char *slash = strrchr(prefix, '/');
   size_t whole = slash ? (size_t)(slash - prefix) + 1 : 0;
   char *dir = NULL;
-  int none, rc;
+  int none, rc, fd;
   if(strlen(prefix) > VS_KEY_MAX)
     return VS_OK; /* no key matches: nothing to walk */
   if(prefix[whole] && !(l->filter = strdup(prefix + whole)))
@@ -436,7 +536,13 @@ static int list_setup(vs_store_list *l, const char *buckets,
   if(rc || none)
     return rc;
   memcpy(l->key, prefix, whole);
-  return push(l, dir, whole, err);
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if(fd < 0 && errno != ENOENT && errno != ENOTDIR) {
+    rc = vs_fail_errno(err, errno, "open directory %s", dir);
+    free(dir);
+    return rc;
+  }
+  return push(l, dir, fd, whole, err);
 }
 
 int vs_store_list_open(vs_store *s, const vs_list_opts *o,

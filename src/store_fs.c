@@ -333,7 +333,6 @@ static void fill_info(vs_object_info *info, const vs_commit *c, int64_t now)
   }
   if(c->headers)
     snprintf(info->headers, sizeof(info->headers), "%s", c->headers);
-  info->delete_marker = !!c->delete_marker;
 }
 
 /* ,"headers":{"name":"value",...} from the "name:value\n" lines */
@@ -369,8 +368,6 @@ static int meta_json(vs_buf *b, const vs_object_info *i)
     vs_buf_adds(b, "}");
   }
   meta_json_headers(b, i->headers);
-  if(i->delete_marker)
-    vs_buf_adds(b, ",\"deleteMarker\":true");
   return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
                      i->mtime_ms, i->version_id);
 }
@@ -790,9 +787,6 @@ static int meta_parse(const char *text, size_t len, const char *vid,
   if(!bad) /* optional too: metadata written before headers were kept */
     bad = meta_parse_headers(cJSON_GetObjectItemCaseSensitive(j, "headers"),
                              info->headers, sizeof(info->headers));
-  if(!bad) /* optional: only delete markers say so (store_fs_delete.c) */
-    info->delete_marker =
-      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "deleteMarker"));
   cJSON_Delete(j);
   info->bytes = (uint64_t)bytes;
   info->mtime_ms = mtime;

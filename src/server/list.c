@@ -251,7 +251,7 @@ static size_t common_prefix(const params *p, const char *key)
 {
   size_t plen = p->prefix ? strlen(p->prefix) : 0;
   const char *d;
-  if(!p->delim || strlen(key) < plen)
+  if(!p->delim || strncmp(key, p->prefix ? p->prefix : "", plen))
     return 0;
   d = strstr(key + plen, p->delim);
   return d ? (size_t)(d - key) + strlen(p->delim) : 0;

@@ -235,15 +235,6 @@ static void amz_visit(void *arg, const char *name, const char *value)
     amz_add(arg, name, value);
 }
 
-static int amz_has(const amz_list *l, const char *lname)
-{
-  size_t i;
-  for(i = 0; i < l->n; i++)
-    if(!strcmp(l->h[i].name, lname))
-      return 1;
-  return 0;
-}
-
 static int amz_cmp(const void *a, const void *b)
 {
   const amz_hdr *x = a, *y = b;
@@ -319,7 +310,6 @@ static const char *hdr(const vs_sigv2_request *r, const char *name)
 typedef struct sts_parts {
   const vs_sigv2_request *req;
   const v2query *q;
-  int query_form;
   const char *date;       /* the date line: Expires, Date or "" */
   const char *skip;       /* an x-amz-* header left out, or NULL */
   amz_list amz;
@@ -338,29 +328,19 @@ static void add_trimmed(vs_buf *b, const char *v)
   vs_buf_add(b, v, n);
 }
 
-/* The x-amz-* headers; in the query form also the x-amz-* parameters
- * that a presigner moved there from its headers (botocore does, and Ceph
- * RGW signs them so), unless the request sends the header itself. */
+/* The x-amz-* headers, then the x-amz-* query parameters: a presigner
+ * moves headers there (botocore does; Ceph RGW signs them so), and the sink
+ * reads x-amz-meta-* from the query, so none may ride along unsigned, in
+ * either form. A name in both is signed with both values. */
 static int gather_amz(sts_parts *sp)
 {
-  size_t i, nh;
+  size_t i;
   if(sp->req->each_header)
     sp->req->each_header(sp->req->header_ctx, amz_visit, &sp->amz);
-  nh = sp->amz.n;
-  for(i = 0; sp->query_form && i < sp->q->n && !sp->amz.failed; i++) {
-    const v2param *p = &sp->q->p[i];
-    amz_list tmp = {sp->amz.h, nh, 0, 0};
-    char lname[128];
-    size_t j;
-    if(strncasecmp(p->name, "x-amz-", 6) || strlen(p->name) >= sizeof(lname))
-      continue;
-    for(j = 0; p->name[j]; j++)
-      lname[j] = (char)(p->name[j] >= 'A' && p->name[j] <= 'Z'
-                          ? p->name[j] - 'A' + 'a' : p->name[j]);
-    lname[j] = 0;
-    if(!amz_has(&tmp, lname))
-      amz_add(&sp->amz, lname, p->value ? p->value : "");
-  }
+  for(i = 0; i < sp->q->n && !sp->amz.failed; i++)
+    if(!strncasecmp(sp->q->p[i].name, "x-amz-", 6))
+      amz_add(&sp->amz, sp->q->p[i].name,
+              sp->q->p[i].value ? sp->q->p[i].value : "");
   return sp->amz.failed ? -1 : 0;
 }
 
@@ -537,11 +517,11 @@ static int match_path(v2ctx *v, sts_parts *sp, const char *path, size_t plen,
 /* The path as sent; then, if that does not verify and a client escaped
  * it differently from the way it signed it, the path decoded and
  * re-encoded the AWS way (MinIO verifies that form). */
-static vs_sigv4_status check_signature(v2ctx *v, int query_form)
+static vs_sigv4_status check_signature(v2ctx *v)
 {
   const char *uri = v->req->raw_uri, *qm = strchr(uri, '?');
   size_t plen = qm ? (size_t)(qm - uri) : strlen(uri), dlen;
-  sts_parts sp = {v->req, &v->q, query_form, v->date, NULL, {0}};
+  sts_parts sp = {v->req, &v->q, v->date, NULL, {0}};
   vs_buf sts = VS_BUF_INIT;
   char *dec = NULL, *enc = NULL;
   int same = -1, too_many;
@@ -627,7 +607,7 @@ static vs_sigv4_status verify_query(v2ctx *v)
   }
   v->out->expires_at = t;
   v->date = exp;
-  return check_signature(v, 1);
+  return check_signature(v);
 }
 
 /* "AWS KEYID:SIGNATURE" */
@@ -693,7 +673,7 @@ static vs_sigv4_status verify_header(v2ctx *v, const char *auth)
    * empty (S3 ignores Date when x-amz-date is present) */
   v->date = amz ? "" : date;
   v->alt_date = amz;
-  return check_signature(v, 0);
+  return check_signature(v);
 }
 
 int vs_sigv2_present(const char *raw_uri, const char *authorization)
@@ -762,12 +742,12 @@ vs_sigv4_status vs_sigv2_verify(const vs_sigv2_request *req,
 /* ---- signing ---------------------------------------------------------------- */
 
 int vs_sigv2_string_to_sign(const vs_sigv2_request *req, const char *date,
-                            int query_form, char **out, vs_err *err)
+                            char **out, vs_err *err)
 {
   v2query q = {0};
   const char *qm = req->raw_uri ? strchr(req->raw_uri, '?') : NULL;
   size_t plen;
-  sts_parts sp = {req, &q, 0, date ? date : "", NULL, {0}};
+  sts_parts sp = {req, &q, date ? date : "", NULL, {0}};
   vs_buf b = VS_BUF_INIT;
   int rc;
   *out = NULL;
@@ -775,7 +755,6 @@ int vs_sigv2_string_to_sign(const vs_sigv2_request *req, const char *date,
     return vs_fail(err, VS_ERR_INVALID, "a method and a URI are needed");
   plen = qm ? (size_t)(qm - req->raw_uri) : strlen(req->raw_uri);
   rc = qm ? query_parse(&q, qm + 1) : 0;
-  sp.query_form = query_form;
   if(!rc && (gather_amz(&sp) || build_sts(&sp, req->raw_uri, plen, &b)))
     rc = -2;
   amz_free(&sp.amz);
@@ -816,7 +795,7 @@ int vs_sigv2_presign(const vs_sigv4_creds *c, const vs_presign_req *r,
   req.method = r->method;
   req.raw_uri = vs_buf_str(&uri);
   rc = uri.failed ? vs_fail(err, VS_ERR_NOMEM, "out of memory")
-                  : vs_sigv2_string_to_sign(&req, expires, 1, &sts, err);
+                  : vs_sigv2_string_to_sign(&req, expires, &sts, err);
   if(!rc)
     rc = vs_sigv2_sign(c->secret, sts, strlen(sts), sig);
   kid = rc ? NULL : vs_sigv4_uri_encode(c->key_id, strlen(c->key_id), 0);

@@ -224,6 +224,16 @@ def presigned_refusals(sink):
             {"Date": http_date(t), "Authorization": "AWS %s:%s" %
              (KEY_ID, sign_v2(SECRET, sts))}, 403, "RequestTimeTooSkewed",
             "SigV2 header with a Date 20 minutes old")
+    # metadata appended to a signed request's query (the sink would store
+    # it) is not signed by it
+    sts = "PUT\n\n\n%s\n%s" % (http_date(now), path)
+    refused(sink, "PUT", sink.endpoint + path + "?x-amz-meta-who=mallory",
+            b"x" * 100, {"Date": http_date(now), "Authorization": "AWS %s:%s"
+                         % (KEY_ID, sign_v2(SECRET, sts))}, 403,
+            "SignatureDoesNotMatch", "SigV2 header, x-amz-meta-* added to "
+            "the query")
+    refused(sink, "PUT", good + "&x-amz-meta-who=mallory", b"x" * 100, {},
+            403, "SignatureDoesNotMatch", "SigV2 URL, x-amz-meta-* added")
     check(not stored(sink, "v2/refused.bin"), "a refused PUT was stored")
 
 

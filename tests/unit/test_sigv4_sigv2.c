@@ -109,12 +109,12 @@ static vs_sigv4_status verify(const char *method, const char *uri, fake *f,
 }
 
 static void sts_is(const char *method, const char *uri, fake *f,
-                   const char *host_bucket, const char *date, int query,
+                   const char *host_bucket, const char *date,
                    const char *want)
 {
   vs_sigv2_request r = {method, uri, lookup, each, f, host_bucket};
   char *sts = NULL;
-  assert_int_equal(vs_sigv2_string_to_sign(&r, date, query, &sts, NULL), 0);
+  assert_int_equal(vs_sigv2_string_to_sign(&r, date, &sts, NULL), 0);
   assert_string_equal(sts, want);
   free(sts);
 }
@@ -142,7 +142,7 @@ static void doc_object_get(void **state)
   add(&f, "Host", "awsexamplebucket1.us-west-1.s3.amazonaws.com");
   add(&f, "Date", "Tue, 27 Mar 2007 19:36:42 +0000");
   sts_is("GET", "/photos/puppy.jpg", &f, "awsexamplebucket1",
-         "Tue, 27 Mar 2007 19:36:42 +0000", 0, sts);
+         "Tue, 27 Mar 2007 19:36:42 +0000", sts);
   sig_is(DOC_SECRET, sts, "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
   authorize(&f, DOC_KEY, "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
   assert_int_equal(verify("GET", "/photos/puppy.jpg", &f, "awsexamplebucket1",
@@ -167,7 +167,7 @@ static void doc_object_put(void **state)
   add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
   add(&f, "Date", "Tue, 27 Mar 2007 21:15:45 +0000");
   sts_is("PUT", "/photos/puppy.jpg", &f, "awsexamplebucket1",
-         "Tue, 27 Mar 2007 21:15:45 +0000", 0, sts);
+         "Tue, 27 Mar 2007 21:15:45 +0000", sts);
   sig_is(DOC_SECRET, sts, "iqRzw+ileNPu1fhspnRs8nOjjIA=");
   authorize(&f, DOC_KEY, "iqRzw+ileNPu1fhspnRs8nOjjIA=");
   assert_int_equal(verify("PUT", "/photos/puppy.jpg", &f, "awsexamplebucket1",
@@ -189,7 +189,7 @@ static void doc_list(void **state)
   add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
   add(&f, "Date", "Tue, 27 Mar 2007 19:42:41 +0000");
   sts_is("GET", uri, &f, "awsexamplebucket1",
-         "Tue, 27 Mar 2007 19:42:41 +0000", 0, sts);
+         "Tue, 27 Mar 2007 19:42:41 +0000", sts);
   sig_is(DOC_SECRET, sts, "m0WP8eCtspQl5Ahe6L1SozdX9YA=");
   authorize(&f, DOC_KEY, "m0WP8eCtspQl5Ahe6L1SozdX9YA=");
   assert_int_equal(verify("GET", uri, &f, "awsexamplebucket1", 1175024561,
@@ -206,7 +206,7 @@ static void doc_fetch_acl(void **state)
   add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
   add(&f, "Date", "Tue, 27 Mar 2007 19:44:46 +0000");
   sts_is("GET", "/?acl", &f, "awsexamplebucket1",
-         "Tue, 27 Mar 2007 19:44:46 +0000", 0, sts);
+         "Tue, 27 Mar 2007 19:44:46 +0000", sts);
   sig_is(DOC_SECRET, sts, "82ZHiFIjc+WbcwFKGUVEQspPn+0=");
   authorize(&f, DOC_KEY, "82ZHiFIjc+WbcwFKGUVEQspPn+0=");
   assert_int_equal(verify("GET", "/?acl", &f, "awsexamplebucket1",
@@ -237,7 +237,7 @@ static void doc_delete_amz_date(void **state)
   add(&f, "Date", "Tue, 27 Mar 2007 21:20:27 +0000");
   add(&f, "x-amz-date", "Tue, 27 Mar 2007 21:20:26 +0000");
   sig_is(DOC_SECRET, doc, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=");
-  sts_is("DELETE", uri, &f, NULL, "", 0, rule);
+  sts_is("DELETE", uri, &f, NULL, "", rule);
   authorize(&f, DOC_KEY, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=");
   assert_int_equal(verify("DELETE", uri, &f, NULL, 1175030426, &err),
                    VS_SIGV4_OK);
@@ -282,7 +282,7 @@ static void doc_upload(void **state)
   add(&f, "Content-Encoding", "gzip");
   add(&f, "Content-Length", "5913339");
   sts_is("PUT", "/db-backup.dat.gz", &f, "static.awsexamplebucket1.net",
-         "Tue, 27 Mar 2007 21:06:08 +0000", 0, sts);
+         "Tue, 27 Mar 2007 21:06:08 +0000", sts);
   sig_is(DOC_SECRET, sts, "dKZcB+bz2EPXgSdXZp9ozGeOM4I=");
   authorize(&f, DOC_KEY, "dKZcB+bz2EPXgSdXZp9ozGeOM4I=");
   assert_int_equal(verify("PUT", "/db-backup.dat.gz", &f,
@@ -302,7 +302,7 @@ static void doc_list_buckets_and_unicode(void **state)
   (void)state;
   add(&f, "Host", "s3.us-west-1.amazonaws.com");
   add(&f, "Date", "Wed, 28 Mar 2007 01:29:59 +0000");
-  sts_is("GET", "/", &f, NULL, "Wed, 28 Mar 2007 01:29:59 +0000", 0,
+  sts_is("GET", "/", &f, NULL, "Wed, 28 Mar 2007 01:29:59 +0000",
          "GET\n\n\nWed, 28 Mar 2007 01:29:59 +0000\n/");
   authorize(&f, DOC_KEY, "qGdzdERIC03wnaRNKh6OqZehG9s=");
   assert_int_equal(verify("GET", "/", &f, NULL, 1175045399, &err),
@@ -310,7 +310,7 @@ static void doc_list_buckets_and_unicode(void **state)
   /* elements from the Request-URI are taken literally, escapes' case too */
   add(&g, "Host", "s3.us-west-1.amazonaws.com");
   add(&g, "Date", "Wed, 28 Mar 2007 01:49:49 +0000");
-  sts_is("GET", uni, &g, NULL, "Wed, 28 Mar 2007 01:49:49 +0000", 0,
+  sts_is("GET", uni, &g, NULL, "Wed, 28 Mar 2007 01:49:49 +0000",
          "GET\n\n\nWed, 28 Mar 2007 01:49:49 +0000\n"
          "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re");
   authorize(&g, DOC_KEY, "DNEZGsoieTZ92F3bUfSPQcbGmlM=");
@@ -340,7 +340,7 @@ static void doc_query_string(void **state)
                     "Expires=1175139620";
   (void)state;
   add(&f, "Host", "johnsmith.s3.us-west-1.amazonaws.com");
-  sts_is("GET", uri, &f, "johnsmith", "1175139620", 1,
+  sts_is("GET", uri, &f, "johnsmith", "1175139620",
          "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg");
   sig_is(DOC_SECRET, "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg",
          "NpgCjnDzrM+WFzoENXmpNDUsSn8=");
@@ -412,26 +412,27 @@ static void subresources(void **state)
   fake f = {0};
   (void)state;
   sts_is("PUT", "/b/k?uploadId=a%2Fb&x-id=UploadPart&partNumber=2", &f,
-         NULL, "D", 0, "PUT\n\n\nD\n/b/k?partNumber=2&uploadId=a/b");
-  sts_is("POST", "/b/k?uploads", &f, NULL, "D", 0,
+         NULL, "D", "PUT\n\n\nD\n/b/k?partNumber=2&uploadId=a/b");
+  sts_is("POST", "/b/k?uploads", &f, NULL, "D",
          "POST\n\n\nD\n/b/k?uploads");
-  sts_is("POST", "/b/k?uploads=", &f, NULL, "D", 0,
+  sts_is("POST", "/b/k?uploads=", &f, NULL, "D",
          "POST\n\n\nD\n/b/k?uploads=");
   sts_is("GET", "/b/k?response-content-type=video%2Fmp4&versionId=v&"
-         "list-type=2&prefix=a", &f, NULL, "D", 0,
+         "list-type=2&prefix=a", &f, NULL, "D",
          "GET\n\n\nD\n/b/k?response-content-type=video/mp4&versionId=v");
-  sts_is("POST", "/b?delete", &f, NULL, "D", 0, "POST\n\n\nD\n/b?delete");
-  sts_is("GET", "/b?versioning&location&tagging", &f, NULL, "D", 0,
+  sts_is("POST", "/b?delete", &f, NULL, "D", "POST\n\n\nD\n/b?delete");
+  sts_is("GET", "/b?versioning&location&tagging", &f, NULL, "D",
          "GET\n\n\nD\n/b?location&tagging&versioning");
-  /* query form: x-amz-* parameters a presigner moved there are signed as
-   * headers; a header of that name wins */
+  /* x-amz-* parameters (a presigner moves headers there; the sink reads
+   * x-amz-meta-* from the query) are signed as headers in both forms; a
+   * name in both is signed with both values, headers first */
   sts_is("PUT", "/b/k?x-amz-meta-Who=me&Expires=9&AWSAccessKeyId=K", &f,
-         NULL, "9", 1, "PUT\n\n\n9\nx-amz-meta-who:me\n/b/k");
+         NULL, "9", "PUT\n\n\n9\nx-amz-meta-who:me\n/b/k");
   add(&f, "x-amz-meta-who", "you");
   sts_is("PUT", "/b/k?x-amz-meta-who=me&Expires=9&AWSAccessKeyId=K", &f,
-         NULL, "9", 1, "PUT\n\n\n9\nx-amz-meta-who:you\n/b/k");
-  sts_is("PUT", "/b/k?x-amz-meta-who=me", &f, NULL, "D", 0,
-         "PUT\n\n\nD\nx-amz-meta-who:you\n/b/k");
+         NULL, "9", "PUT\n\n\n9\nx-amz-meta-who:you,me\n/b/k");
+  sts_is("PUT", "/b/k?x-amz-meta-who=me", &f, NULL, "D",
+         "PUT\n\n\nD\nx-amz-meta-who:you,me\n/b/k");
 }
 
 /* ---- refusals ------------------------------------------------------------- */
@@ -443,11 +444,33 @@ static void sign_header(fake *f, const char *method, const char *uri,
   const char *amz = lookup(f, "x-amz-date"), *date = lookup(f, "Date");
   char *sts = NULL, sig[VS_SIGV2_SIG_B64];
   del(f, "Authorization");
-  assert_int_equal(vs_sigv2_string_to_sign(&r, amz ? "" : date, 0, &sts,
+  assert_int_equal(vs_sigv2_string_to_sign(&r, amz ? "" : date, &sts,
                                            NULL), 0);
   assert_int_equal(vs_sigv2_sign(secret, sts, strlen(sts), sig), 0);
   free(sts);
   authorize(f, key, sig);
+}
+
+/* A header-signed request replayed with metadata appended to its query
+ * (which the sink would store) no longer verifies. */
+static void query_metadata_is_signed(void **state)
+{
+  fake f = {0};
+  vs_err err;
+  (void)state;
+  add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  add(&f, "x-amz-meta-take", "1");
+  sign_header(&f, "PUT", "/videos/k", SECRET, KEY_ID);
+  assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0, &err),
+                   VS_SIGV4_OK);
+  assert_int_equal(verify("PUT", "/videos/k?x-amz-meta-take=2", &f, NULL, T0,
+                          &err), VS_SIGV4_BAD_SIGNATURE);
+  assert_int_equal(verify("PUT", "/videos/k?x-amz-meta-evil=1", &f, NULL,
+                          T0, &err), VS_SIGV4_BAD_SIGNATURE);
+  /* an unsigned parameter that means nothing to S3 is not signed by SigV2
+   * (S3's rule: only sub-resources are) */
+  assert_int_equal(verify("PUT", "/videos/k?x-id=PutObject", &f, NULL, T0,
+                          &err), VS_SIGV4_OK);
 }
 
 static void header_refusals(void **state)
@@ -595,6 +618,7 @@ int main(void)
     cmocka_unit_test(botocore_urls),
     cmocka_unit_test(subresources),
     cmocka_unit_test(header_refusals),
+    cmocka_unit_test(query_metadata_is_signed),
     cmocka_unit_test(malformed),
     cmocka_unit_test(query_refusals),
     cmocka_unit_test(dispatch),

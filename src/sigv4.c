@@ -1136,11 +1136,17 @@ static vs_sigv4_status content_sha256(vctx *v)
   if(!p)
     return refuse(v->err, VS_SIGV4_BAD_PARAMS,
                   "the x-amz-content-sha256 header is missing");
-  if(!strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)))
+  /* aws-chunked: the value is signed as is; the body's chunks carry the
+   * rest (src/sigv4_chunk.c, the server's decoder) */
+  if(!strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)) &&
+     strcmp(p, VS_SIGV4_STREAMING) && strcmp(p, VS_SIGV4_STREAMING_TRAILER) &&
+     strcmp(p, VS_SIGV4_STREAMING_UNSIGNED))
     return refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 "
-                  "%.48s: aws-chunked uploads are not supported; send the "
-                  "body whole (UNSIGNED-PAYLOAD or its SHA-256)", p);
-  if(strcmp(p, VS_SIGV4_UNSIGNED) && !is_lower_hex64(p))
+                  "%.48s: only the aws-chunked forms %s[-TRAILER] and %s "
+                  "are supported", p, VS_SIGV4_STREAMING,
+                  VS_SIGV4_STREAMING_UNSIGNED);
+  if(strcmp(p, VS_SIGV4_UNSIGNED) && !is_lower_hex64(p) &&
+     strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)))
     return refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 must "
                   "be UNSIGNED-PAYLOAD or 64 lowercase hex digits");
   if(!is_signed(v, "x-amz-content-sha256"))
@@ -1166,7 +1172,15 @@ static vs_sigv4_status verify_header(vctx *v, const char *auth)
     return refuse(v->err, VS_SIGV4_SKEWED, "the request time %s is %lld s "
                   "from the server's clock; at most %d s allowed", v->amzdate,
                   skew, MAX_SKEW);
-  return check_signature(v, v->out->payload_sha256, 0);
+  if((st = check_signature(v, v->out->payload_sha256, 0)))
+    return st;
+  /* a signed aws-chunked body: its chain starts from this signature */
+  if(!strncmp(v->out->payload_sha256, VS_SIGV4_STREAMING,
+              strlen(VS_SIGV4_STREAMING)) &&
+     vs_sigv4_chain_init(&v->out->chain, v->secret, v->amzdate, v->s.region,
+                         v->s.service, v->sig))
+    return out_of_memory(v->err);
+  return VS_SIGV4_OK;
 }
 
 /* ---- entry -------------------------------------------------------------- */

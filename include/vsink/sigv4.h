@@ -113,6 +113,22 @@ typedef struct vs_sigv4_request {
   void *header_ctx;
 } vs_sigv4_request;
 
+/* ---- aws-chunked signatures (src/sigv4_chunk.c) ------------------------
+ * A STREAMING-AWS4-HMAC-SHA256-PAYLOAD body signs each chunk with a
+ * signature chained from the previous one, starting from the seed: the
+ * request's own (header-form) signature. The chain keeps what the next
+ * link needs; it holds the day's signing key, so cleanse it when done. */
+#define VS_SIGV4_STREAMING "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+#define VS_SIGV4_STREAMING_TRAILER "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+#define VS_SIGV4_STREAMING_UNSIGNED "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+
+typedef struct vs_sigv4_chain {
+  unsigned char key[32]; /* signing key of the request's scope */
+  char amzdate[17];      /* the request's x-amz-date */
+  char scope[160];       /* DATE/REGION/SERVICE/aws4_request */
+  char prev[65];         /* the previous signature (the seed at first) */
+} vs_sigv4_chain;
+
 typedef struct vs_sigv4_result {
   int presigned;            /* 1: query form, 0: Authorization header */
   char key_id[129];
@@ -120,6 +136,9 @@ typedef struct vs_sigv4_result {
    * hex digits that the body must then match (header form only). */
   char payload_sha256[65 + 20];
   int64_t expires_at;       /* presigned: Unix seconds when it stops working */
+  /* Header form with x-amz-content-sha256 STREAMING-AWS4-HMAC-SHA256-*:
+   * the chain seeded with the request's signature; else all zero. */
+  vs_sigv4_chain chain;
 } vs_sigv4_result;
 
 /* Checks the request's signature (either form) against the keyring, our
@@ -201,6 +220,24 @@ char *vs_sigv4_uri_encode(const char *s, size_t n, int keep_slash);
 /* Decodes %XX; returns malloc'd string and its length, or NULL
  * when an escape is malformed. '+' is kept as '+' (S3 rule). */
 char *vs_sigv4_uri_decode(const char *s, size_t n, size_t *out_len);
+
+/* ---- aws-chunked chains (src/sigv4_chunk.c) ---------------------------- */
+/* A chain from its parts: the secret, the request's x-amz-date
+ * (YYYYMMDDTHHMMSSZ), region, service ("s3" when NULL) and the seed
+ * signature (64 hex digits). 0, or VS_ERR_INVALID / VS_ERR_NOMEM. */
+int vs_sigv4_chain_init(vs_sigv4_chain *c, const char *secret,
+                        const char *amzdate, const char *region,
+                        const char *service, const char *seed);
+/* The next link's signature into sig: of a chunk whose data hashes to sha
+ * (trailer 0: "AWS4-HMAC-SHA256-PAYLOAD"), or of the trailing headers'
+ * bytes hashing to sha (trailer 1: "AWS4-HMAC-SHA256-TRAILER"). The chain
+ * moves on to it. 0, or VS_ERR_NOMEM. */
+int vs_sigv4_chunk_sign(vs_sigv4_chain *c, int trailer,
+                        const unsigned char sha[32], char sig[65]);
+/* 1 when sig (64 hex digits, any case) is the next link's signature, the
+ * chain then moving on; 0 otherwise (the chain unchanged). Constant time. */
+int vs_sigv4_chunk_check(vs_sigv4_chain *c, int trailer,
+                         const unsigned char sha[32], const char *sig);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,8 @@ typedef struct vs__req {
   char *content_type;
   char *obj_headers;        /* objmeta.c: the headers kept with it */
   char if_match[70];        /* PUT If-Match, unquoted; "" when none */
+  struct vs_bghash *md5_bg; /* objects.c: the MD5 on its own thread (md5
+                             * is NULL meanwhile) */
   struct vs__awsc *awsc;    /* chunked.c: an aws-chunked body's decoder */
   vs_sigv4_chain chain;     /* auth.c: a signed aws-chunked body's seed */
   vs__s3code pending;       /* an error found mid-body, answered at the end */

@@ -158,6 +158,14 @@ static int skip_misc(xml_in *x)
   }
 }
 
+/* XML's name characters, near enough: a NUL or a quote never is one. */
+static int name_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+         c == ':' || (unsigned char)c >= 0x80;
+}
+
 /* "<name attr='v' ...>" or "<name .../>": the name in name[], whether it
  * closed itself. Attributes (xmlns) are skipped, quotes respected. */
 static int start_tag(xml_in *x, char *name, size_t cap, int *empty)
@@ -168,12 +176,12 @@ static int start_tag(xml_in *x, char *name, size_t cap, int *empty)
     return -1;
   for(x->p++; x->p < x->end && !is_space(*x->p) && *x->p != '>' &&
               *x->p != '/'; x->p++) {
-    if(n + 1 >= cap || *x->p == '<' || *x->p == '!' || *x->p == '?')
+    if(n + 1 >= cap || !name_char(*x->p))
       return -1;
     name[n++] = *x->p;
   }
   name[n] = 0;
-  if(!n)
+  if(!n || name[0] == ':' || name[n - 1] == ':')
     return -1;
   for(; x->p < x->end; x->p++) {
     if(q) {
@@ -221,7 +229,7 @@ static int text(xml_in *x, char *out, size_t cap)
   const char *s = x->p, *e;
   size_t n;
   while(x->p < x->end && *x->p != '<') {
-    if(*x->p == '&')
+    if(*x->p == '&' || (*x->p == 0)) /* XML has no NUL */
       return -1;
     x->p++;
   }
@@ -237,8 +245,8 @@ static int text(xml_in *x, char *out, size_t cap)
   return 0;
 }
 
-int vs__create_bucket_parse(const char *body, size_t n, char *loc,
-                            size_t cap, char *what, size_t wcap)
+static int parse_config(const char *body, size_t n, char *loc, size_t cap,
+                        char *what, size_t wcap)
 {
   xml_in x = {body, body + n};
   char root[64], name[64];
@@ -275,6 +283,15 @@ int vs__create_bucket_parse(const char *body, size_t n, char *loc,
   if(skip_misc(&x) || x.p != x.end)
     return -1;
   return 0;
+}
+
+int vs__create_bucket_parse(const char *body, size_t n, char *loc,
+                            size_t cap, char *what, size_t wcap)
+{
+  int rc = parse_config(body, n, loc, cap, what, wcap);
+  if(rc)
+    loc[0] = 0; /* a refused body names no region */
+  return rc;
 }
 
 /* ---- CreateBucket ---------------------------------------------------------- */

@@ -651,10 +651,12 @@ static vs_sigv4_status verify_header(v2ctx *v, const char *auth)
   vs_sigv4_status st;
   int dups;
   if(query_get(&v->q, "Signature", &dups) ||
-     query_get(&v->q, "AWSAccessKeyId", &dups))
+     query_get(&v->q, "AWSAccessKeyId", &dups) ||
+     query_get(&v->q, "X-Amz-Signature", &dups) ||
+     query_get(&v->q, "X-Amz-Credential", &dups))
     return refuse(v->err, VS_SIGV4_BAD_PARAMS, "use either the "
-                  "Authorization header or the AWSAccessKeyId/Signature "
-                  "query parameters, not both");
+                  "Authorization header or signature query parameters, "
+                  "not both");
   if((st = parse_authorization(v, auth)))
     return st;
   if(!used || parse_date(used, &t))

@@ -553,6 +553,9 @@ static void malformed(void **state)
   assert_int_equal(verify("GET", "/videos/k?Signature=x", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_PARAMS);
   assert_non_null(strstr(err.msg, "not both"));
+  assert_int_equal(verify("GET", "/videos/k?X-Amz-Signature=x", &f, NULL, T0,
+                          &err), VS_SIGV4_BAD_PARAMS);
+  assert_non_null(strstr(err.msg, "not both"));
 }
 
 static void query_refusals(void **state)

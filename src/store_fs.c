@@ -1258,3 +1258,42 @@ int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
 {
   return meta_parse(text, len, vid, info);
 }
+
+/* store_fs_copy.c: the upload's bytes become a hard link of a stored
+ * version (never modified, so nothing is copied and no byte written); the
+ * commit then places it as a version of the upload's key like any other,
+ * through the same intent. The link takes the empty part's name in .tmp,
+ * so a crash before the commit leaves only what the next start cleans. */
+int vs__store_fs_upload_link(vs_upload *u, const char *bucket,
+                             const char *key, const char *vid,
+                             uint64_t bytes, vs_err *err)
+{
+  char dir[PATH_MAX], src[PATH_MAX];
+  struct stat st;
+  int fd, rc;
+  if(u->written)
+    return vs_fail(err, VS_ERR_INVALID, "the upload has bytes already");
+  if(!vid || !vid_valid(vid))
+    return vs_fail(err, VS_ERR_NOTFOUND, "no such version");
+  rc = key_dir(u->s, bucket, key, dir, sizeof(dir), err);
+  if(!rc)
+    rc = path_fmt(src, sizeof(src), err, "%s/@%s", dir, vid);
+  if(rc)
+    return rc;
+  if(unlink(u->part))
+    return vs_fail_errno(err, errno, "unlink %s", u->part);
+  if(link(src, u->part))
+    return vs_fail_errno(err, errno, "link %s to %s", src, u->part);
+  fd = open(u->part, O_RDONLY | O_CLOEXEC);
+  if(fd < 0)
+    return vs_fail_errno(err, errno, "open %s", u->part);
+  if(fstat(fd, &st) || (uint64_t)st.st_size != bytes) {
+    close(fd);
+    return vs_fail(err, VS_ERR_IO, "%s is not the %" PRIu64 " bytes its "
+                   "metadata says", src, bytes);
+  }
+  close(u->fd);
+  u->fd = fd;
+  u->written = u->wb_started = bytes;
+  return VS_OK;
+}

@@ -12,4 +12,11 @@ const char *vs__store_fs_buckets(const vs_store *s);
 int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
                             vs_object_info *info);
 
+/* The upload's bytes become a hard link of version vid of bucket/key, of
+ * the given size (store_fs_copy.c); commit it as if they had been written.
+ * VS_ERR_NOTFOUND when the version is gone. */
+int vs__store_fs_upload_link(vs_upload *u, const char *bucket,
+                             const char *key, const char *vid,
+                             uint64_t bytes, vs_err *err);
+
 #endif

@@ -161,6 +161,18 @@ int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
 int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
+/* CopyObject: a new version of bucket/key holding the bytes of version
+ * src_vid (its real id) of src_bucket/src_key. The filesystem store makes
+ * it a hard link of the source's version file (nothing copied) and commits
+ * it through the same path and intent as an upload, so c's policy,
+ * if_none_match, if_match, defer_overwrite, content_type and headers apply
+ * as for a PUT; bytes, sha256, md5 and the checksum are the source's (c's
+ * are ignored). VS_ERR_NOTFOUND when the source version is missing;
+ * VS_ERR_INVALID for a store that does not copy. */
+int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
+                  const char *src_vid, const char *bucket, const char *key,
+                  const vs_commit *c, vs_object_info *info, vs_err *err);
+
 /* Listing: the keys of a bucket in S3's order (their UTF-8 bytes compared
  * as unsigned numbers, so "a" < "a!" < "a.b" < "a/b"), one at a time. The
  * walk holds a bounded batch of names per directory level, never the

@@ -370,6 +370,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   free(r->key);
   free(r->content_type);
   free(r->body);
+  free(r->copy);
   free(r);
   *req_cls = NULL;
   atomic_fetch_sub(&s->m.in_flight, 1);

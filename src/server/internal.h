@@ -131,6 +131,7 @@ typedef enum vs__op {
   VS__OP_LIST_OBJECTS_V2,
   VS__OP_LIST_OBJECTS,
   VS__OP_LIST_VERSIONS,
+  VS__OP_COPY_OBJECT,
   VS__OP_COUNT
 } vs__op;
 
@@ -200,6 +201,7 @@ typedef struct vs__req {
   char sha_hex[65], md5_hex[33];
   vs__s3code done_code;     /* VS__S3_NONE: stored */
   vs_object_info done_info;
+  struct vs__copy *copy;     /* copy.c: the source (one allocation) */
   /* hooks: the body, bounded */
   char *body;
   size_t body_len;
@@ -285,6 +287,8 @@ int vs__create_bucket_parse(const char *body, size_t n, char *loc,
 enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
+/* copy.c: CopyObject */
+enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size);
 /* objects.c: a PUT's end, for the metrics and clean-up */
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 

@@ -40,7 +40,7 @@ enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
                            cannot change (load balancers add cache busters) */
 
 /* Header rule sets. */
-enum { H_NONE, H_PUT, H_CREATE_BUCKET };
+enum { H_NONE, H_PUT, H_CREATE_BUCKET, H_COPY };
 
 typedef struct route_row {
   const char *method;
@@ -73,6 +73,10 @@ static const route_row ROUTES[] = {
    VS__OP_HEAD_OBJECT, "HeadObject"},
   {"PUT",  P_OBJECT,  NULL, Q_SIGV4 | Q_XID | Q_AMZ,        H_PUT,
    VS__OP_PUT_OBJECT, "PutObject"},
+  /* copy.c: a PUT with x-amz-copy-source (COPY_RULES require it; PUT_RULES
+   * refuse it), so a copy is never taken for a PUT of its body */
+  {"PUT",  P_OBJECT,  NULL, Q_SIGV4 | Q_XID,                H_COPY,
+   VS__OP_COPY_OBJECT, "CopyObject"},
   {"GET",  P_ROOT,    NULL, Q_SIGV4 | Q_XID,                H_NONE,
    VS__OP_LIST_BUCKETS, "ListBuckets"},
   {"PUT",  P_BUCKET,  NULL, Q_SIGV4 | Q_XID,                H_CREATE_BUCKET,
@@ -131,7 +135,8 @@ enum match {
   M_PRESENT, /* refused whenever present */
   M_PREFIX,  /* refused when the value starts with arg */
   M_TOKEN,   /* refused when the comma-separated value lists arg */
-  M_NOT_IN   /* refused unless the value is one of arg ("a|b") */
+  M_NOT_IN,  /* refused unless the value is one of arg ("a|b") */
+  M_ABSENT   /* refused when absent: the header selects the row */
 };
 
 typedef struct header_rule {
@@ -151,7 +156,7 @@ typedef struct header_rule {
 static const header_rule PUT_RULES[] = {
 /* header                              refused when                 early */
   {"x-amz-copy-source",                M_PRESENT, NULL,             0,
-   "CopyObject and UploadPartCopy are not implemented by vsink"},
+   "a copy is CopyObject (its own row)"},
   {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
    "aws-chunked uploads are not implemented by vsink; send the body "
    "whole (UNSIGNED-PAYLOAD or its SHA-256)"},
@@ -239,6 +244,74 @@ static const header_rule CREATE_BUCKET_RULES[] = {
   {"x-amz-object-ownership",           M_NOT_IN, "BucketOwnerEnforced", 0,
    "object ownership other than BucketOwnerEnforced is not implemented "
    "by vsink"},
+};
+
+/* CopyObject: selected by x-amz-copy-source; the copy conditions
+ * (x-amz-copy-source-if-*) and x-amz-metadata-directive are copy.c's.
+ * Refused, as for a PUT: what would make the copy other than the bytes
+ * and metadata asked for. */
+static const header_rule COPY_RULES[] = {
+  {"x-amz-copy-source",                M_ABSENT, NULL,              0,
+   "CopyObject needs it"},
+  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
+   "aws-chunked bodies are not implemented by vsink (and a copy has no "
+   "body)"},
+  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
+   "aws-chunked bodies are not implemented by vsink"},
+  {"x-amz-decoded-content-length",     M_PRESENT, NULL,             0,
+   "aws-chunked bodies are not implemented by vsink"},
+  {"x-amz-trailer",                    M_PRESENT, NULL,             0,
+   "trailing checksums are not implemented by vsink"},
+  {"x-amz-checksum-algorithm",         M_PRESENT, NULL,             0,
+   "a new checksum for a copy is not implemented by vsink; the source's "
+   "is kept"},
+  {"x-amz-tagging",                    M_PRESENT, NULL,             0,
+   "object tagging is not implemented by vsink"},
+  {"x-amz-tagging-directive",          M_NOT_IN, "COPY",            0,
+   "object tagging is not implemented by vsink"},
+  {"x-amz-object-lock-mode",           M_PRESENT, NULL,             0,
+   "Object Lock is not implemented by vsink"},
+  {"x-amz-object-lock-retain-until-date", M_PRESENT, NULL,          0,
+   "Object Lock is not implemented by vsink"},
+  {"x-amz-object-lock-legal-hold",     M_PRESENT, NULL,             0,
+   "Object Lock is not implemented by vsink"},
+  {"x-amz-server-side-encryption",     M_PRESENT, NULL,             0,
+   "server-side encryption is not implemented by vsink"},
+  {"x-amz-server-side-encryption-aws-kms-key-id", M_PRESENT, NULL,  0,
+   "server-side encryption is not implemented by vsink"},
+  {"x-amz-server-side-encryption-context", M_PRESENT, NULL,         0,
+   "server-side encryption is not implemented by vsink"},
+  {"x-amz-server-side-encryption-bucket-key-enabled", M_PRESENT, NULL, 0,
+   "server-side encryption is not implemented by vsink"},
+  {"x-amz-server-side-encryption-customer-algorithm", M_PRESENT, NULL, 0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-server-side-encryption-customer-key", M_PRESENT, NULL,    0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-server-side-encryption-customer-key-MD5", M_PRESENT, NULL, 0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-copy-source-server-side-encryption-customer-algorithm",
+   M_PRESENT, NULL,                                                 0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-copy-source-server-side-encryption-customer-key",
+   M_PRESENT, NULL,                                                 0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-copy-source-server-side-encryption-customer-key-MD5",
+   M_PRESENT, NULL,                                                 0,
+   "SSE-C is not implemented by vsink"},
+  {"x-amz-website-redirect-location",  M_PRESENT, NULL,             0,
+   "website redirects are not implemented by vsink"},
+  {"x-amz-acl",                M_NOT_IN, "private|bucket-owner-full-control",
+   0, "ACLs other than private are not implemented by vsink"},
+  {"x-amz-grant-full-control",         M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-read",                 M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-read-acp",             M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-grant-write-acp",            M_PRESENT, NULL,             0,
+   "ACL grants are not implemented by vsink"},
+  {"x-amz-storage-class",              M_NOT_IN, "STANDARD",        0,
+   "storage classes other than STANDARD are not implemented by vsink"},
 };
 
 static const char *const SIGV4_PARAMS[] = {
@@ -433,6 +506,8 @@ static int rule_refuses(const header_rule *h, const char *v)
   switch(h->when) {
   case M_PRESENT:
     return 1;
+  case M_ABSENT: /* present: selected */
+    return 0;
   case M_PREFIX:
     return !strncmp(v, h->arg, strlen(h->arg));
   case M_TOKEN:
@@ -456,6 +531,9 @@ static const header_rule *rules_of(int set, size_t *n)
   case H_CREATE_BUCKET:
     *n = NELEM(CREATE_BUCKET_RULES);
     return CREATE_BUCKET_RULES;
+  case H_COPY:
+    *n = NELEM(COPY_RULES);
+    return COPY_RULES;
   default:
     *n = 0;
     return NULL;
@@ -652,14 +730,32 @@ static int has_param(const char *query, const char *name)
   return 0;
 }
 
+/* How closely the request's headers select the row: 2 when the row has
+ * selecting headers (M_ABSENT rules) and the request sends them all, 1
+ * when the row has none, 0 when one is missing. The closest row explains
+ * a refusal: a copy's, not the PUT's. */
+static int selected(const route_row *row, vs_header_fn header, void *ctx)
+{
+  size_t i, n;
+  int sel = 1;
+  const header_rule *rules = rules_of(row->headers, &n);
+  for(i = 0; i < n; i++)
+    if(rules[i].when == M_ABSENT) {
+      if(!(header && header(ctx, rules[i].name)))
+        return 0;
+      sel = 2;
+    }
+  return sel;
+}
+
 static int headers_ok(const route_row *row, vs_header_fn header, void *ctx,
                       vs__route_result *out)
 {
   size_t i, n;
   const header_rule *rules = rules_of(row->headers, &n);
-  for(i = 0; i < n && header; i++) {
-    const char *v = header(ctx, rules[i].name);
-    if(v && rule_refuses(&rules[i], v)) {
+  for(i = 0; i < n; i++) {
+    const char *v = header ? header(ctx, rules[i].name) : NULL;
+    if(v ? rule_refuses(&rules[i], v) : rules[i].when == M_ABSENT) {
       refuse(out, VS__S3_NOT_IMPLEMENTED, rules[i].early, "%s: %s",
              rules[i].name, rules[i].why);
       return 0;
@@ -782,7 +878,7 @@ vs__op vs__route_classify(const char *method, const char *raw_uri,
       continue;
     if(row->sub && !(query && has_param(query, row->sub)))
       continue;
-    if(!cand)
+    if(!cand || selected(row, header, ctx) > selected(cand, header, ctx))
       cand = row;
     if((!query || query_ok(row, query, out)) &&
        headers_ok(row, header, ctx, out)) {
@@ -824,6 +920,7 @@ const char *vs__op_name(vs__op op)
     [VS__OP_LIST_OBJECTS_V2] = "ListObjectsV2",
     [VS__OP_LIST_OBJECTS] = "ListObjects",
     [VS__OP_LIST_VERSIONS] = "ListObjectVersions",
+    [VS__OP_COPY_OBJECT] = "CopyObject",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";
 }

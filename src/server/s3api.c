@@ -29,6 +29,7 @@ static const struct {
   {VS__OP_GET_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_HEAD_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_PUT_OBJECT, NEED_KEY | WRITES, vs__put_object},
+  {VS__OP_COPY_OBJECT, NEED_KEY | WRITES, vs__copy_object},
   {VS__OP_LIST_BUCKETS, SERVICE, vs__list_buckets},
   {VS__OP_CREATE_BUCKET, ANY_BUCKET | WRITES, vs__create_bucket},
   {VS__OP_GET_BUCKET_LOCATION, NEED_BUCKET, vs__get_bucket_location},

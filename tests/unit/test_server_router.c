@@ -404,8 +404,6 @@ typedef struct hcase {
 } hcase;
 
 static const hcase PUT_HEADERS[] = {
-  {"x-amz-copy-source", "/videos/other.mp4", 1, 0},
-  {"x-amz-copy-source", "", 1, 0},
   {"x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", 1, 1},
   {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 1, 1},
   {"x-amz-content-sha256", "UNSIGNED-PAYLOAD", 0, 0},
@@ -502,8 +500,70 @@ static void put_rules_are_per_row(void **state)
   (void)state;
   expect_op("GET", "/videos/k", &h, VS__OP_GET_OBJECT);
   expect_op("HEAD", "/videos/k", &h, VS__OP_HEAD_OBJECT);
+  /* x-amz-copy-source selects CopyObject, whose row refuses tagging */
   expect_refused("PUT", "/videos/k", &h, VS__S3_NOT_IMPLEMENTED, 0,
-                 "x-amz-copy-source");
+                 "x-amz-tagging");
+}
+
+/* x-amz-copy-source makes a PUT CopyObject (never a PUT of its body); the
+ * copy's own rules refuse what it does not implement, naming it. */
+static void copy_rows(void **state)
+{
+  static const hcase COPY_HEADERS[] = {
+    {"x-amz-metadata-directive", "REPLACE", 0, 0},
+    {"x-amz-copy-source-if-match", "\"abc\"", 0, 0},
+    {"x-amz-copy-source-if-unmodified-since",
+     "Thu, 01 Jan 2037 00:00:00 GMT", 0, 0},
+    {"x-amz-meta-mtime", "1700000000.5", 0, 0},
+    {"x-amz-tagging-directive", "COPY", 0, 0},
+    {"x-amz-acl", "private", 0, 0},
+    {"x-amz-storage-class", "STANDARD", 0, 0},
+    {"x-amz-tagging-directive", "REPLACE", 1, 0},
+    {"x-amz-tagging", "a=b", 1, 0},
+    {"x-amz-checksum-algorithm", "CRC32", 1, 0},
+    {"x-amz-storage-class", "GLACIER", 1, 0},
+    {"x-amz-server-side-encryption", "AES256", 1, 0},
+    {"x-amz-copy-source-server-side-encryption-customer-key",
+     "SECRETKEYBYTES", 1, 0},
+    {"x-amz-object-lock-mode", "GOVERNANCE", 1, 0},
+    {"x-amz-website-redirect-location", "/other", 1, 0},
+    {"x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", 1, 1},
+  };
+  hdrs plain = {{"x-amz-copy-source", "/videos/other.mp4", NULL}};
+  hdrs empty = {{"x-amz-copy-source", "", NULL}};
+  size_t i;
+  (void)state;
+  expect_op("PUT", "/videos/k", &plain, VS__OP_COPY_OBJECT);
+  expect_op("PUT", "/videos/k?" SIG, &plain, VS__OP_COPY_OBJECT);
+  expect_op("PUT", "/videos/k?x-id=CopyObject", &plain, VS__OP_COPY_OBJECT);
+  expect_op("PUT", "/videos/k", &empty, VS__OP_COPY_OBJECT); /* 400 there */
+  expect_op("PUT", "/videos/k", NULL, VS__OP_PUT_OBJECT);
+  expect_refused("PUT", "/videos/k?x-id=PutObject", &plain,
+                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  /* UploadPartCopy has no row */
+  expect_refused("PUT", "/videos/k?partNumber=1&uploadId=x", &plain,
+                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  /* not a copy on another method, nor on a bucket */
+  expect_op("GET", "/videos/k", &plain, VS__OP_GET_OBJECT);
+  for(i = 0; i < sizeof(COPY_HEADERS) / sizeof(COPY_HEADERS[0]); i++) {
+    const hcase *c = &COPY_HEADERS[i];
+    hdrs h = {{"x-amz-copy-source", "/videos/other.mp4", c->name, c->value,
+               NULL}};
+    vs__route_result rt;
+    vs__op op = classify("PUT", "/videos/k?" SIG, &h, &rt);
+    if(c->refused != (op == VS__OP_REFUSED) ||
+       (!c->refused && op != VS__OP_COPY_OBJECT))
+      fail_msg("copy with %s: %s: %s", c->name, c->value, vs__op_name(op));
+    if(!c->refused)
+      continue;
+    assert_int_equal(rt.code, VS__S3_NOT_IMPLEMENTED);
+    assert_int_equal(rt.before_auth, c->early);
+    if(strncasecmp(rt.msg, c->name, strlen(c->name)))
+      fail_msg("%s: message '%s' does not start with the header", c->name,
+               rt.msg);
+    if(strstr(rt.msg, "SECRET") || strstr(rt.msg, "/videos/other"))
+      fail_msg("%s: message '%s' echoes the value", c->name, rt.msg);
+  }
 }
 
 /* Any bytes are safe input, and the answer is always a refusal or a row:
@@ -544,6 +604,7 @@ int main(void)
     cmocka_unit_test(malformed_requests),
     cmocka_unit_test(put_headers),
     cmocka_unit_test(put_rules_are_per_row),
+    cmocka_unit_test(copy_rows),
     cmocka_unit_test(random_input_is_safe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

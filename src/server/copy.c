@@ -1,0 +1,438 @@
+/* CopyObject: PUT /bucket/key with x-amz-copy-source: /srcbucket/srckey
+ * [?versionId=], as S3 has it.
+ *
+ * A copy is a new version of the destination, made like a PUT's (policy,
+ * If-None-Match / If-Match, the store's intent, the `stored` event, taken
+ * back when the event cannot be written), but its bytes are the source
+ * version's file itself: the store hard-links it (vs_store_copy), nothing
+ * is read or written. The event says "source":"copy" and names the source
+ * version. Metadata: x-amz-metadata-directive COPY (the default: the
+ * source's Content-Type, content headers and x-amz-meta-*) or REPLACE
+ * (the request's). Copying an object onto itself is what rclone does to
+ * change an mtime: allowed with REPLACE only (S3's rule), and harmless
+ * then, since the new version links the same bytes. The copy conditions
+ * (x-amz-copy-source-if-*) are checked against the source version the
+ * copy is made of, by its real id, so the version checked is the version
+ * copied. A copy carries no body. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/internal.h"
+#include "server/objmeta.h"
+#include "server/precond.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/uuid.h"
+#include "vsink/manifest.h"
+#include "vsink/sigv4.h"
+
+/* The source, decoded and checked, kept with the request (r->copy). */
+struct vs__copy {
+  char bucket[64];
+  char vid[48];       /* the real id of the version copied */
+  int replace;        /* x-amz-metadata-directive: REPLACE */
+  char key[];         /* NUL-terminated; checked by vs_store_check_key */
+};
+
+typedef struct fail {
+  vs__s3code code;
+  char msg[sizeof(((vs_err *)0)->msg)];
+} fail;
+
+static int bad(fail *f, vs__s3code code, const char *msg)
+{
+  f->code = code;
+  snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : "");
+  return -1;
+}
+
+static vs__s3code code_of_store(int rc)
+{
+  switch(rc) {
+  case VS_ERR_NOSPACE:
+    return VS__S3_STORAGE;
+  case VS_ERR_EXISTS:
+    return VS__S3_PRECONDITION;
+  case VS_ERR_NOTFOUND:
+    return VS__S3_NO_SUCH_KEY;
+  case VS_ERR_TOOLARGE:
+    return VS__S3_KEY_TOO_LONG;
+  case VS_ERR_INVALID:
+    return VS__S3_INVALID_ARGUMENT;
+  default:
+    return VS__S3_INTERNAL;
+  }
+}
+
+/* ---- the request --------------------------------------------------------- */
+
+/* "[/]bucket/key[?versionId=id]", the path part URL-encoded as S3 says
+ * (a '?' of the key is %3F, so the first literal '?' starts the query). */
+static int parse_source(vs__req *r, const char *v, char *vid, size_t vcap,
+                        fail *f)
+{
+  const char *q = strchr(v, '?');
+  size_t plen, n, blen;
+  char *path, *slash;
+  int rc;
+  vs_err err = {0};
+  vid[0] = 0;
+  if(*v == '/')
+    v++;
+  plen = q ? (size_t)(q - v) : strlen(v);
+  if(q) {
+    if(strncmp(q + 1, "versionId=", 10) || !q[11] ||
+       strlen(q + 11) >= vcap || strpbrk(q + 11, "&=%"))
+      return bad(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: the only "
+                 "parameter it takes is versionId");
+    snprintf(vid, vcap, "%s", q + 11);
+  }
+  path = vs_sigv4_uri_decode(v, plen, &n);
+  if(!path)
+    return bad(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: malformed "
+               "%-escape");
+  slash = memchr(path, '/', n);
+  blen = slash ? (size_t)(slash - path) : n;
+  if(!slash || !blen || slash + 1 == path + n) {
+    free(path);
+    return bad(f, VS__S3_INVALID_ARGUMENT, "Copy Source must mention the "
+               "source bucket and key: sourcebucket/sourcekey");
+  }
+  *slash = 0;
+  if(blen >= sizeof(r->copy->bucket) || !vs__bucket_known(r->srv, path)) {
+    free(path);
+    return bad(f, VS__S3_NO_SUCH_BUCKET, NULL);
+  }
+  rc = vs_store_check_key(slash + 1, n - blen - 1, &err);
+  if(!rc) {
+    struct vs__copy *c = calloc(1, sizeof(*c) + (n - blen));
+    if(c) {
+      memcpy(c->bucket, path, blen + 1);
+      memcpy(c->key, slash + 1, n - blen);
+      r->copy = c;
+    }
+    else
+      rc = bad(f, VS__S3_INTERNAL, "out of memory");
+  }
+  else
+    bad(f, rc == VS_ERR_TOOLARGE ? VS__S3_KEY_TOO_LONG
+                                 : VS__S3_INVALID_ARGUMENT, err.msg);
+  free(path);
+  return rc ? -1 : 0;
+}
+
+/* A copy has no body: one announced is refused before it is read. */
+static int no_body(vs__req *r, fail *f)
+{
+  const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if(vs__header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+     (cl && strcmp(cl, "0")))
+    return bad(f, VS__S3_INVALID_REQUEST, "CopyObject takes no request "
+               "body");
+  return 0;
+}
+
+static int parse_directive(vs__req *r, fail *f)
+{
+  const char *d = vs__header(r->conn, "x-amz-metadata-directive");
+  if(!d || !strcmp(d, "COPY"))
+    return 0;
+  if(!strcmp(d, "REPLACE")) {
+    r->copy->replace = 1;
+    return 0;
+  }
+  return bad(f, VS__S3_INVALID_ARGUMENT, "Unknown metadata directive.");
+}
+
+/* If-None-Match: * and If-Match: <etag> on the destination, as on a PUT
+ * (the store checks them again under the key's lock). */
+static int parse_dest_conditions(vs__req *r, fail *f)
+{
+  const char *inm = vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+  const char *im = vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH);
+  if(inm) {
+    if(strcmp(inm, "*"))
+      return bad(f, VS__S3_NOT_IMPLEMENTED, "only If-None-Match: * is "
+                 "supported on a copy");
+    r->if_none_match = 1;
+  }
+  if(im) {
+    size_t n = strlen(im);
+    if(n >= 2 && im[0] == '"' && im[n - 1] == '"')
+      im++, n -= 2;
+    if(!n || n >= sizeof(r->if_match) || memchr(im, ',', n) ||
+       memchr(im, '"', n))
+      return bad(f, VS__S3_NOT_IMPLEMENTED, "If-Match on a copy takes one "
+                 "ETag (or *)");
+    memcpy(r->if_match, im, n);
+    r->if_match[n] = 0;
+  }
+  return 0;
+}
+
+/* x-amz-copy-source-if-*: RFC 9110's order (If-Match true decides over a
+ * false If-Unmodified-Since; If-None-Match false over If-Modified-Since),
+ * every failure 412, as S3 answers a copy. */
+static int source_conditions(vs__req *r, const vs_object_info *src, fail *f)
+{
+  vs__conds c = {
+    vs__header(r->conn, "x-amz-copy-source-if-match"),
+    vs__header(r->conn, "x-amz-copy-source-if-none-match"),
+    vs__header(r->conn, "x-amz-copy-source-if-modified-since"),
+    vs__header(r->conn, "x-amz-copy-source-if-unmodified-since"),
+  };
+  if(vs__precond_eval(&c, src->etag, src->mtime_ms / 1000) == 200)
+    return 0;
+  return bad(f, VS__S3_PRECONDITION, "a copy source condition "
+             "(x-amz-copy-source-if-*) did not hold");
+}
+
+static int source_version(vs__req *r, const char *vid, vs_object_info *src,
+                          fail *f)
+{
+  vs_err err = {0};
+  int rc = vs_store_stat(r->srv->cfg.store, r->copy->bucket, r->copy->key,
+                         vid[0] ? vid : NULL, src, &err);
+  if(rc == VS_ERR_NOTFOUND)
+    return bad(f, vid[0] ? VS__S3_NO_SUCH_VERSION : VS__S3_NO_SUCH_KEY,
+               NULL);
+  if(rc)
+    return bad(f, code_of_store(rc), err.msg);
+  snprintf(r->copy->vid, sizeof(r->copy->vid), "%s", src->version_id);
+  return 0;
+}
+
+/* Onto itself: only to change its metadata (S3's words), unless the source
+ * is an older version (restoring it is a copy like any other). */
+static int self_copy_ok(vs__req *r, fail *f)
+{
+  vs_object_info *cur;
+  int current;
+  if(r->copy->replace || strcmp(r->copy->bucket, r->bucket) ||
+     strcmp(r->copy->key, r->key))
+    return 0;
+  if(!(cur = malloc(sizeof(*cur))))
+    return bad(f, VS__S3_INTERNAL, "out of memory");
+  current = vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, cur,
+                          NULL) == VS_OK &&
+            !strcmp(cur->version_id, r->copy->vid);
+  free(cur);
+  if(!current)
+    return 0;
+  return bad(f, VS__S3_INVALID_REQUEST, "This copy request is illegal "
+             "because it is trying to copy an object to itself without "
+             "changing the object's metadata, storage class, website "
+             "redirect location or encryption attributes.");
+}
+
+/* A field value (RFC 9110 §5.5) the store keeps: at most 255 bytes. */
+static int replaced_type(vs__req *r, fail *f)
+{
+  const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  const unsigned char *p;
+  if(!ct || !*ct)
+    ct = "binary/octet-stream";
+  if(strlen(ct) >= sizeof(((vs_object_info *)0)->content_type))
+    return bad(f, VS__S3_INVALID_ARGUMENT, "Content-Type is longer than "
+               "the 255 bytes kept");
+  for(p = (const unsigned char *)ct; *p; p++)
+    if((*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return bad(f, VS__S3_INVALID_ARGUMENT, "Content-Type has a control "
+                 "byte");
+  r->content_type = strdup(ct);
+  return r->content_type ? 0 : bad(f, VS__S3_INTERNAL, "out of memory");
+}
+
+/* What the new version keeps: the source's (COPY) or the request's. */
+static int choose_metadata(vs__req *r, const vs_object_info *src, fail *f)
+{
+  r->obj_headers = malloc(VS_OBJ_HEADERS_MAX);
+  if(!r->obj_headers)
+    return bad(f, VS__S3_INTERNAL, "out of memory");
+  if(r->copy->replace)
+    return vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, &f->code,
+                            f->msg, sizeof(f->msg)) ||
+           replaced_type(r, f);
+  snprintf(r->obj_headers, VS_OBJ_HEADERS_MAX, "%s", src->headers);
+  r->content_type = strdup(src->content_type);
+  return r->content_type ? 0 : bad(f, VS__S3_INTERNAL, "out of memory");
+}
+
+/* The destination's policy and conditions now, for an early answer. */
+static int dest_ok(vs__req *r, fail *f)
+{
+  vs_object_info *cur = malloc(sizeof(*cur));
+  int exists, rc = 0;
+  if(!cur)
+    return bad(f, VS__S3_INTERNAL, "out of memory");
+  exists = vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, cur,
+                         NULL) == VS_OK;
+  if(exists && (r->if_none_match ||
+                r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT))
+    rc = bad(f, VS__S3_PRECONDITION, "an object already exists under this "
+             "key");
+  else if(r->if_match[0] && !exists)
+    rc = bad(f, VS__S3_NO_SUCH_KEY, NULL);
+  else if(r->if_match[0] && strcmp(r->if_match, "*") &&
+          strcmp(r->if_match, cur->etag))
+    rc = bad(f, VS__S3_PRECONDITION, "If-Match: the destination's ETag "
+             "differs");
+  free(cur);
+  return rc;
+}
+
+/* Everything that can be refused, before the commit: 0 or the answer in
+ * f. */
+static int copy_check(vs__req *r, fail *f)
+{
+  const char *src = vs__header(r->conn, "x-amz-copy-source");
+  char vid[48];
+  vs_object_info *info;
+  int rc;
+  if(no_body(r, f) ||
+     parse_source(r, src ? src : "", vid, sizeof(vid), f) ||
+     parse_directive(r, f) || parse_dest_conditions(r, f))
+    return -1;
+  if(!(info = malloc(sizeof(*info))))
+    return bad(f, VS__S3_INTERNAL, "out of memory");
+  rc = source_version(r, vid, info, f) || source_conditions(r, info, f) ||
+       self_copy_ok(r, f) || choose_metadata(r, info, f) || dest_ok(r, f);
+  free(info);
+  return rc ? -1 : 0;
+}
+
+/* ---- the commit (a commit thread) ---------------------------------------- */
+
+static cJSON *copy_event(vs__req *r, const vs_object_info *info)
+{
+  char uuid[37], remote[64];
+  cJSON *ev = vs_store_event_fields(r->bucket, r->key, info,
+                                    vs_uuid_find_v4(r->key, uuid) ? uuid
+                                                                  : NULL,
+                                    "copy");
+  cJSON *src = ev ? cJSON_AddObjectToObject(ev, "copySource") : NULL;
+  if(!src || !cJSON_AddStringToObject(src, "bucket", r->copy->bucket) ||
+     !cJSON_AddStringToObject(src, "key", r->copy->key) ||
+     !cJSON_AddStringToObject(src, "versionId", r->copy->vid) ||
+     !cJSON_AddStringToObject(ev, "remote",
+                              vs__remote(r->conn, remote, sizeof(remote)))) {
+    cJSON_Delete(ev);
+    return NULL;
+  }
+  return ev;
+}
+
+/* As a PUT's commit (objects.c): durable and visible, then recorded, then
+ * settled; an object that cannot be recorded is taken back. */
+static void copy_commit(vs__req *r)
+{
+  vs_server *s = r->srv;
+  vs_commit c = {0};
+  vs_err err = {0};
+  cJSON *ev;
+  int rc;
+  c.content_type = r->content_type;
+  c.policy = s->cfg.on_existing;
+  c.if_none_match = r->if_none_match;
+  c.defer_overwrite = 1;
+  c.headers = r->obj_headers;
+  c.if_match = r->if_match[0] ? r->if_match : NULL;
+  rc = vs_store_copy(s->cfg.store, r->copy->bucket, r->copy->key,
+                     r->copy->vid, r->bucket, r->key, &c, &r->done_info,
+                     &err);
+  if(rc) {
+    if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
+      vs_log("error", "copy to %s/%s: %s", r->bucket, r->key, err.msg);
+    r->done_code = code_of_store(rc);
+    snprintf(r->done_msg, sizeof(r->done_msg), "%s",
+             rc == VS_ERR_NOTFOUND && !r->if_match[0]
+             ? "the copy source is gone" : "");
+    return;
+  }
+  ev = copy_event(r, &r->done_info);
+  rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
+          : VS_ERR_NOMEM;
+  cJSON_Delete(ev);
+  if(rc) {
+    vs_err e2 = {0};
+    vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
+           err.msg);
+    if(vs_store_remove(s->cfg.store, r->bucket, r->key,
+                       r->done_info.version_id, &e2))
+      vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
+             r->key, r->done_info.version_id, e2.msg);
+    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
+    return;
+  }
+  if(vs_store_settle(s->cfg.store, r->bucket, r->key,
+                     r->done_info.version_id, &err))
+    vs_log("warn", "settle %s/%s version %s: %s", r->bucket, r->key,
+           r->done_info.version_id, err.msg);
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+static enum MHD_Result copy_ok(vs__req *r)
+{
+  const vs_object_info *i = &r->done_info;
+  struct MHD_Response *resp;
+  vs_buf b = VS_BUF_INIT;
+  char when[25];
+  vs_time_rfc3339(i->mtime_ms, when);
+  vs_buf_addf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+              "<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/"
+              "2006-03-01/\"><LastModified>%s</LastModified>"
+              "<ETag>&quot;%s&quot;</ETag></CopyObjectResult>", when,
+              i->etag);
+  if(b.failed || !b.data || !(resp = MHD_create_response_from_buffer(
+                    b.len, b.data, MHD_RESPMEM_MUST_FREE))) {
+    vs_buf_free(&b);
+    return vs__reject(r, VS__S3_INTERNAL, "out of memory");
+  }
+  b.data = NULL; /* the response owns it now */
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          "application/xml");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION) {
+    MHD_add_response_header(resp, "x-amz-version-id", i->version_id);
+    MHD_add_response_header(resp, "x-amz-copy-source-version-id",
+                            r->copy->vid);
+  }
+  return vs__send(r, MHD_HTTP_OK, resp);
+}
+
+static enum MHD_Result copy_answer(vs__req *r)
+{
+  r->phase = 2;
+  if(r->done_code == VS__S3_PRECONDITION)
+    return vs__reject(r, r->done_code, r->if_match[0]
+                      ? "If-Match: the destination changed meanwhile"
+                      : "an object already exists under this key");
+  if(r->done_code)
+    return vs__reject(r, r->done_code,
+                      r->done_msg[0] ? r->done_msg : NULL);
+  return copy_ok(r);
+}
+
+/* Checked on the first call (a copy has no body), committed on the pool,
+ * answered when resumed. */
+enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size)
+{
+  fail f = {VS__S3_NONE, ""};
+  (void)data;
+  *size = 0;
+  if(r->phase == 3)
+    return copy_answer(r);
+  if(r->phase)
+    return MHD_YES;
+  if(copy_check(r, &f))
+    return vs__reject(r, f.code, f.msg[0] ? f.msg : NULL);
+  r->phase = 3;
+  if(vs__commit_submit(r, copy_commit))
+    return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+  return MHD_YES;
+}

@@ -838,9 +838,10 @@ void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe)
   int stored = (r->status == MHD_HTTP_OK && !aborted) ||
                (r->phase == 3 && !r->done_code);
   drop_upload(r);
+  vs__awsc_done(r);
   free(r->obj_headers);
   r->obj_headers = NULL;
-  if(strcmp(r->method, "PUT"))
+  if(r->rt.op != VS__OP_PUT_OBJECT) /* uploads only, not CreateBucket */
     return;
   if(r->counted_upload)
     atomic_fetch_sub(&m->uploads_in_flight, 1);

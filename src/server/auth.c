@@ -4,6 +4,8 @@
  * the request itself; each maps its refusals to the same S3 codes. */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "server/internal.h"
 #include "server/router.h"
 
@@ -81,7 +83,7 @@ int vs__authenticate(vs__req *r, char *payload_sha256_out)
 {
   vs_server *s = r->srv;
   vs_sigv4_request q = {r->method, r->raw_uri, lookup, r->conn};
-  vs_sigv4_result res;
+  vs_sigv4_result res = {0};
   vs_err err = {0};
   vs_sigv4_status st;
   int64_t now = vs_now_ms(s->cfg.now, s->cfg.now_ctx) / 1000;
@@ -100,6 +102,10 @@ int vs__authenticate(vs__req *r, char *payload_sha256_out)
           : vs_sigv4_verify(&q, kr, s->region, now, &res, &err);
   vs__keys_release(s);
   if(st == VS_SIGV4_OK) {
+    /* a signed aws-chunked body: its chain starts from this signature */
+    if(res.chain.amzdate[0])
+      r->chain = res.chain;
+    OPENSSL_cleanse(&res.chain, sizeof(res.chain));
     /* SigV2 signs no payload hash: UNSIGNED-PAYLOAD, nothing to match */
     if(payload_sha256_out) {
       if(!res.presigned && strcmp(res.payload_sha256, VS_SIGV4_UNSIGNED))

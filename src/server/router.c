@@ -157,15 +157,9 @@ static const header_rule PUT_RULES[] = {
 /* header                              refused when                 early */
   {"x-amz-copy-source",                M_PRESENT, NULL,             0,
    "a copy is CopyObject (its own row)"},
-  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
-   "aws-chunked uploads are not implemented by vsink; send the body "
-   "whole (UNSIGNED-PAYLOAD or its SHA-256)"},
-  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
-   "aws-chunked bodies are not implemented by vsink"},
-  {"x-amz-decoded-content-length",     M_PRESENT, NULL,             0,
-   "aws-chunked bodies are not implemented by vsink"},
-  {"x-amz-trailer",                    M_PRESENT, NULL,             0,
-   "trailing checksums are not implemented by vsink"},
+  /* aws-chunked bodies (x-amz-content-sha256 STREAMING-*, Content-
+   * Encoding: aws-chunked, x-amz-decoded-content-length, x-amz-trailer)
+   * are decoded and every signature and trailer verified: chunked_put.c */
   /* x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} are verified while
    * the body streams (objects.c, which refuses any other x-amz-checksum-*
    * before the body); the SDK's announcement must name one of them */

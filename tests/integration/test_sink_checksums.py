@@ -269,10 +269,12 @@ expect_refused("sdk algorithm XXHASH3 (not verified)", "bad/other", body,
                {"x-amz-sdk-checksum-algorithm": "XXHASH3"}, 501,
                "NotImplemented", "x-amz-sdk-checksum-algorithm: only CRC32, "
                "CRC32C, CRC64NVME, SHA1 and SHA256 are verified by vsink")
-expect_refused("x-amz-trailer (still not implemented)", "bad/trailer", body,
-               {"x-amz-trailer": "x-amz-checksum-crc32"}, 501,
-               "NotImplemented", "x-amz-trailer: trailing checksums are not "
-               "implemented by vsink")
+# a trailer is an aws-chunked body's (test_sink_awschunked.py)
+expect_refused("x-amz-trailer on a whole body", "bad/trailer", body,
+               {"x-amz-trailer": "x-amz-checksum-crc32"}, 400,
+               "InvalidArgument", "aws-chunked bodies (Content-Encoding: "
+               "aws-chunked, x-amz-decoded-content-length, x-amz-trailer) "
+               "need x-amz-content-sha256: STREAMING-...")
 # Content-MD5 right, the checksum wrong: the checksum's message
 md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
 expect_refused("Content-MD5 right, crc64nvme wrong", "bad/md5", body,

@@ -1,0 +1,404 @@
+"""aws-chunked PUT bodies with real clients and forged ones.
+
+- raw SigV4 requests: STREAMING-AWS4-HMAC-SHA256-PAYLOAD (every chunk
+  signature checked in its chain), ...-PAYLOAD-TRAILER and
+  STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32 trailer: stored bytes,
+  stored event, checksum echoed; a forged chunk, a chunk moved, a wrong
+  trailer checksum, a forged trailer signature, a wrong decoded length, bad
+  framing, an oversized x-amz-decoded-content-length: S3's error, nothing
+  stored, no event.
+- restic (minio-go: STREAMING-AWS4-HMAC-SHA256-PAYLOAD over plain HTTP):
+  init, backup, check, restore, files compared.
+- boto3 >= 1.36 (the pyenv python3, when present) through a local TLS
+  terminator (nginx, throwaway certificate): put_object and upload_file
+  send STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zlib
+
+from vsharness import (KEY_ID, SECRET, Sink, check, fail, pattern,
+                       s3_error_code, sha256, tmpdir)
+
+sink = Sink(args=["--max-object-size", "10000000"], tag="awsc").start()
+N_STORED = 0
+
+
+def signing_key(day):
+    k = ("AWS4" + SECRET).encode()
+    for part in (day, "us-east-1", "s3", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return k
+
+
+def sign_request(path, content_sha, headers):
+    """SigV4 header form; returns (headers with Authorization, key, amz,
+    scope, seed signature)."""
+    now = datetime.datetime.utcnow()
+    amz = now.strftime("%Y%m%dT%H%M%SZ")
+    day = amz[:8]
+    h = dict(headers)
+    h["host"] = "%s:%d" % (sink.host, sink.port)
+    h["x-amz-date"] = amz
+    h["x-amz-content-sha256"] = content_sha
+    names = sorted(k.lower() for k in h)
+    lower = dict((k.lower(), str(v).strip()) for k, v in h.items())
+    creq = "\n".join(["PUT", path, ""] +
+                     ["%s:%s" % (n, lower[n]) for n in names] +
+                     ["", ";".join(names), content_sha])
+    scope = "%s/us-east-1/s3/aws4_request" % day
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
+                     hashlib.sha256(creq.encode()).hexdigest()])
+    key = signing_key(day)
+    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    h["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders="
+                          "%s, Signature=%s" % (KEY_ID, scope,
+                                                ";".join(names), sig))
+    del h["host"]
+    return h, key, amz, scope, sig
+
+
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def chunk_sig(key, amz, scope, prev, data):
+    sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz, scope, prev, EMPTY,
+                     hashlib.sha256(data).hexdigest()])
+    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+
+
+def trailer_sig(key, amz, scope, prev, trailer_bytes):
+    sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz, scope, prev,
+                     hashlib.sha256(trailer_bytes).hexdigest()])
+    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+
+
+def crc32_b64(data):
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def signed_body(key, amz, scope, seed, data, csize, trailer=None,
+                forge=None):
+    """forge: 'chunk' (a flipped payload byte after signing), 'swap' (first
+    two chunks exchanged), 'trailer-sig'."""
+    chunks = [data[i:i + csize] for i in range(0, len(data), csize)] + [b""]
+    prev, out = seed, []
+    for c in chunks:
+        prev = chunk_sig(key, amz, scope, prev, c)
+        piece = b"%x;chunk-signature=%s\r\n" % (len(c), prev.encode())
+        if c:
+            piece += c + b"\r\n"
+        out.append(piece)
+    if forge == "chunk":
+        p = bytearray(out[0])
+        p[-3] ^= 1
+        out[0] = bytes(p)
+    if forge == "swap":
+        out[0], out[1] = out[1], out[0]
+    body = b"".join(out)
+    if trailer is None:
+        return body + b"\r\n"
+    tsig = trailer_sig(key, amz, scope, prev, trailer.encode() + b"\n")
+    if forge == "trailer-sig":
+        tsig = tsig[:10] + ("0" if tsig[10] != "0" else "1") + tsig[11:]
+    return body + trailer.encode() + b"\r\nx-amz-trailer-signature:" + \
+        tsig.encode() + b"\r\n\r\n"
+
+
+def unsigned_body(data, csize, trailer):
+    out = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + csize]),
+                                      data[i:i + csize])
+                   for i in range(0, len(data), csize))
+    return out + b"0\r\n" + (trailer.encode() + b"\r\n" if trailer else b"") \
+        + b"\r\n"
+
+
+def put(key, mode, data, body_fn, extra=None, decoded=None):
+    path = "/videos/" + key
+    hdrs = {"Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length":
+            str(len(data) if decoded is None else decoded)}
+    hdrs.update(extra or {})
+    hdrs = dict((k, v) for k, v in hdrs.items() if v is not None)
+    h, k, amz, scope, seed = sign_request(path, mode, hdrs)
+    body = body_fn(k, amz, scope, seed)
+    return sink.request("PUT", sink.endpoint + path, body, h)
+
+
+def stored(key):
+    return [e for e in sink.manifest_events("stored") if e["key"] == key]
+
+
+def accepted(what, key, data, st, hd, body, cksum=None):
+    global N_STORED
+    check(st == 200, "%s: %d %s" % (what, st, body[:300]))
+    N_STORED += 1
+    gs, gh, got = sink.request("GET", sink.presign("GET", "videos/" + key))
+    check(gs == 200 and got == data, "%s: GET gave %d, %d bytes" %
+          (what, gs, len(got)))
+    ev = stored(key)
+    check(len(ev) == 1 and ev[0]["sha256"] == sha256(data) and
+          ev[0]["bytes"] == len(data), "%s: stored event %s" % (what, ev))
+    if cksum:
+        check(hd.get("x-amz-checksum-crc32") == cksum,
+              "%s: checksum echoed %s" % (what, hd))
+        check(ev[0].get("checksum") == {"crc32": cksum},
+              "%s: checksum kept %s" % (what, ev[0]))
+    print("ok: %s" % what)
+
+
+def refused(what, key, st, body, status, code):
+    check(st == status and s3_error_code(body) == code,
+          "%s: wanted %d %s, got %d %s" % (what, status, code, st,
+                                           body[:300]))
+    check(not stored(key), "%s: a stored event" % what)
+    files = [f for f in sink.object_files() if key in f]
+    check(not files, "%s: files left %s" % (what, files))
+    check(not sink.temp_files(), "%s: temp files %s" % (what,
+                                                        sink.temp_files()))
+    gs, _, _ = sink.request("GET", sink.presign("GET", "videos/" + key))
+    check(gs == 404, "%s: GET after a refusal gave %d" % (what, gs))
+    print("ok: %s -> %d %s" % (what, status, code))
+
+
+def raw_rows():
+    data = pattern(200000, seed=3)
+    small = b"hello aws-chunked"
+    SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+    SIGNED_T = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    UNSIGNED_T = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    crc = crc32_b64(data)
+    tr = {"x-amz-trailer": "x-amz-checksum-crc32"}
+    st, hd, b = put("signed.bin", SIGNED, data, lambda k, a, s, seed:
+                    signed_body(k, a, s, seed, data, 65536))
+    accepted("signed 64 KiB chunks", "signed.bin", data, st, hd, b)
+    st, hd, b = put("signed-small.bin", SIGNED, small, lambda k, a, s, seed:
+                    signed_body(k, a, s, seed, small, 8192))
+    accepted("signed, one chunk", "signed-small.bin", small, st, hd, b)
+    st, hd, b = put("signed-t.bin", SIGNED_T, data, lambda k, a, s, seed:
+                    signed_body(k, a, s, seed, data, 65536,
+                                "x-amz-checksum-crc32:" + crc), tr)
+    accepted("signed with a signed CRC32 trailer", "signed-t.bin", data, st,
+             hd, b, crc)
+    st, hd, b = put("unsigned-t.bin", UNSIGNED_T, data, lambda k, a, s, seed:
+                    unsigned_body(data, 65536, "x-amz-checksum-crc32:" + crc),
+                    tr)
+    accepted("unsigned with a CRC32 trailer", "unsigned-t.bin", data, st, hd,
+             b, crc)
+    # refusals
+    st, _, b = put("forged.bin", SIGNED, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536, forge="chunk"))
+    refused("a payload byte changed after signing", "forged.bin", st, b, 403,
+            "SignatureDoesNotMatch")
+    st, _, b = put("swapped.bin", SIGNED, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536, forge="swap"))
+    refused("two signed chunks swapped", "swapped.bin", st, b, 403,
+            "SignatureDoesNotMatch")
+    st, _, b = put("other-seed.bin", SIGNED, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, "0" * 64, data, 65536))
+    refused("chunks chained from another seed", "other-seed.bin", st, b,
+            403, "SignatureDoesNotMatch")
+    st, _, b = put("tsig.bin", SIGNED_T, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536,
+                               "x-amz-checksum-crc32:" + crc,
+                               forge="trailer-sig"), tr)
+    refused("a forged trailer signature", "tsig.bin", st, b, 403,
+            "SignatureDoesNotMatch")
+    st, _, b = put("badcrc.bin", UNSIGNED_T, data, lambda k, a, s, seed:
+                   unsigned_body(data, 65536, "x-amz-checksum-crc32:AAAAAA=="),
+                   tr)
+    refused("a wrong CRC32 trailer", "badcrc.bin", st, b, 400, "BadDigest")
+    st, _, b = put("badsig-crc.bin", SIGNED_T, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536,
+                               "x-amz-checksum-crc32:AAAAAA=="), tr)
+    refused("a signed but wrong CRC32 trailer", "badsig-crc.bin", st, b,
+            400, "BadDigest")
+    st, _, b = put("short.bin", SIGNED, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536),
+                   decoded=len(data) + 1)
+    refused("decoded length one more than the body", "short.bin", st, b, 400,
+            "IncompleteBody")
+    st, _, b = put("long.bin", SIGNED, data, lambda k, a, s, seed:
+                   signed_body(k, a, s, seed, data, 65536),
+                   decoded=len(data) - 1)
+    refused("decoded length one less than the body", "long.bin", st, b, 400,
+            "IncompleteBody")
+    st, _, b = put("framing.bin", UNSIGNED_T, small, lambda k, a, s, seed:
+                   b"5\r\n" + small + b"\r\n0\r\n\r\n")
+    refused("a chunk size that lies", "framing.bin", st, b, 400,
+            "IncompleteBody")
+    st, _, b = put("cut.bin", UNSIGNED_T, small, lambda k, a, s, seed:
+                   unsigned_body(small, 8, None)[:-5])
+    refused("a body cut before its end", "cut.bin", st, b, 400,
+            "IncompleteBody")
+    st, _, b = put("big.bin", UNSIGNED_T, small, lambda k, a, s, seed:
+                   unsigned_body(small, 8, None), decoded=10000001)
+    refused("x-amz-decoded-content-length over the limit", "big.bin", st, b,
+            400, "EntityTooLarge")
+    st, _, b = put("nolen.bin", UNSIGNED_T, small, lambda k, a, s, seed:
+                   unsigned_body(small, 8, None),
+                   extra={"x-amz-decoded-content-length": None})
+    refused("no x-amz-decoded-content-length", "nolen.bin", st, b, 411,
+            "MissingContentLength")
+    st, _, b = put("presig.bin", "UNSIGNED-PAYLOAD", small,
+                   lambda k, a, s, seed: unsigned_body(small, 8, None))
+    refused("Content-Encoding: aws-chunked on an unsigned whole body",
+            "presig.bin", st, b, 400, "InvalidArgument")
+
+
+def restic_row():
+    if not shutil.which("restic"):
+        print("skip: restic absent")
+        return
+    src, dst, cache = tmpdir("restic-src"), tmpdir("restic-dst"), \
+        tmpdir("restic-cache")
+    for i in range(5):
+        with open(os.path.join(src, "clip%d.mp4" % i), "wb") as f:
+            f.write(pattern(30000 + i * 70001, seed=10 + i))
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID,
+               AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1",
+               RESTIC_PASSWORD="vsink-test", RESTIC_CACHE_DIR=cache,
+               RESTIC_REPOSITORY="s3:http://127.0.0.1:%d/videos/repo" %
+               sink.port)
+    before = len(sink.manifest_events("stored"))
+
+    def run(*args):
+        out = subprocess.run(["restic", "--no-lock"] + list(args)
+                             if args[0] == "check" else
+                             ["restic"] + list(args), env=env,
+                             capture_output=True, timeout=240)
+        check(out.returncode == 0, "restic %s: %s %s\n%s" %
+              (args[0], out.stdout[-2000:], out.stderr[-2000:],
+               sink.log()[-3000:]))
+        return out.stdout.decode()
+
+    run("init")
+    run("backup", src)
+    run("check", "--read-data")
+    run("restore", "latest", "--target", dst)
+    for i in range(5):
+        name = "clip%d.mp4" % i
+        with open(os.path.join(src, name), "rb") as f:
+            a = f.read()
+        with open(os.path.join(dst, src.lstrip("/"), name), "rb") as f:
+            check(f.read() == a, "restic restore: %s differs" % name)
+    after = len(sink.manifest_events("stored"))
+    check(after > before + 3, "restic stored %d objects" % (after - before))
+    # that restic sent aws-chunked bodies is in the access log
+    print("ok: restic init/backup/check/restore, %d objects" %
+          (after - before))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+BOTO_SCRIPT = r'''
+import sys, hashlib, os
+import boto3
+from botocore.config import Config
+ep, key_id, secret, path = sys.argv[1:5]
+c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
+                 aws_access_key_id=key_id, aws_secret_access_key=secret,
+                 verify=False, config=Config(s3={"addressing_style": "path"},
+                                             retries={"max_attempts": 1}))
+data = open(path, "rb").read()
+r = c.put_object(Bucket="videos", Key="boto/put.bin", Body=data)
+print("put", r.get("ChecksumCRC32"))
+c.upload_file(path, "videos", "boto/upload.bin")
+print("upload ok")
+got = c.get_object(Bucket="videos", Key="boto/upload.bin")["Body"].read()
+assert got == data
+print("sha", hashlib.sha256(got).hexdigest())
+'''
+
+
+def boto3_tls_row():
+    py = shutil.which("python3")
+    if not py or os.path.realpath(py) == os.path.realpath("/usr/bin/python3"):
+        print("skip: no python3 besides Debian's (boto3 >= 1.36 needed)")
+        return
+    v = subprocess.run([py, "-c", "import boto3; print(boto3.__version__)"],
+                       capture_output=True)
+    ver = tuple(int(x) for x in v.stdout.decode().strip().split(".")[:2]) \
+        if v.returncode == 0 else (0, 0)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if ver < (1, 36) or not os.path.exists(nginx):
+        print("skip: boto3 %s / nginx absent" % (ver,))
+        return
+    d = tmpdir("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
+                   check=True, capture_output=True, timeout=60)
+    port = free_port()
+    conf = d + "/nginx.conf"
+    with open(conf, "w") as f:
+        f.write("""
+pid %(d)s/nginx.pid; daemon off; error_log %(d)s/error.log;
+events { worker_connections 64; }
+http {
+  access_log off; client_body_temp_path %(d)s/body;
+  proxy_temp_path %(d)s/proxy; fastcgi_temp_path %(d)s/fcgi;
+  uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+  server {
+    listen 127.0.0.1:%(port)d ssl;
+    ssl_certificate %(d)s/cert.pem; ssl_certificate_key %(d)s/key.pem;
+    client_max_body_size 0;
+    location / {
+      proxy_pass http://127.0.0.1:%(sink)d;
+      proxy_http_version 1.1;
+      proxy_request_buffering off;
+      proxy_set_header Host $http_host;
+    }
+  }
+}
+""" % {"d": d, "port": port, "sink": sink.port})
+    ng = subprocess.Popen([nginx, "-c", conf, "-p", d],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        data_path = d + "/clip.bin"
+        data = pattern(3 * 1024 * 1024 + 17, seed=7)
+        with open(data_path, "wb") as f:
+            f.write(data)
+        out = subprocess.run([py, "-W", "ignore", "-c", BOTO_SCRIPT,
+                              "https://127.0.0.1:%d" % port, KEY_ID, SECRET,
+                              data_path], capture_output=True, timeout=120)
+        check(out.returncode == 0, "boto3 over TLS: %s %s\n%s" %
+              (out.stdout, out.stderr[-3000:], sink.log()[-2000:]))
+        check(b"put " + crc32_b64(data).encode() in out.stdout,
+              "boto3: put_object's CRC32 echoed: %s" % out.stdout)
+        for key in ("boto/put.bin", "boto/upload.bin"):
+            ev = stored(key)
+            check(len(ev) == 1 and ev[0]["sha256"] == sha256(data),
+                  "boto3 %s: stored event %s" % (key, ev))
+        print("ok: boto3 %s put_object/upload_file over TLS (aws-chunked, "
+              "CRC32 trailer)" % (ver,))
+    finally:
+        ng.terminate()
+        ng.wait(timeout=30)
+
+
+raw_rows()
+restic_row()
+boto3_tls_row()
+sink.stop()
+print("all ok")

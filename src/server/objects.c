@@ -1,0 +1,887 @@
+/* PUT, GET and HEAD of /<bucket>/<key>.
+ *
+ * A PUT is checked completely (signature, bucket, key, sizes, digests'
+ * form, preconditions) on the first call, before a body byte is read. The
+ * body then streams into the store through a fixed MHD buffer while it is
+ * hashed; only after the store has made it durable and the manifest holds
+ * its `stored` event does the client get its 200. Anything that goes wrong
+ * leaves no file and no event. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "server/internal.h"
+#include "server/objmeta.h"
+#include "server/precond.h"
+#include "util/bghash.h"
+#include "util/clock.h"
+#include "util/enc.h"
+#include "util/log.h"
+#include "util/uuid.h"
+
+/* After an error found mid-body the rest of the body is read and dropped so
+ * that the client gets its answer; past this much, the connection is closed
+ * instead (S3 does the same with a client that will not stop). */
+#define DRAIN_LIMIT (16ULL << 20)
+
+/* The MD5 of an upload past its first MiB is computed on a thread of its
+ * own, beside the SHA-256 (util/bghash.h): hashing both then takes about
+ * the time of one. Smaller bodies are hashed inline, where a thread would
+ * cost more than it saves. Two buffers of BG_BUF per such upload. */
+#ifndef BG_AFTER /* -DBG_AFTER=UINT64_MAX: inline only (bench/etag.sh) */
+#define BG_AFTER (1ULL << 20)
+#endif
+#define BG_BUF (128u << 10)
+
+static vs__s3code code_of_store(int rc)
+{
+  switch(rc) {
+  case VS_ERR_NOSPACE:
+    return VS__S3_STORAGE;
+  case VS_ERR_EXISTS:
+    return VS__S3_PRECONDITION;
+  case VS_ERR_NOTFOUND:
+    return VS__S3_NO_SUCH_KEY;
+  case VS_ERR_TOOLARGE:
+    return VS__S3_KEY_TOO_LONG;
+  case VS_ERR_INVALID:
+    return VS__S3_INVALID_ARGUMENT;
+  default:
+    return VS__S3_INTERNAL;
+  }
+}
+
+static void drop_upload(vs__req *r)
+{
+  if(r->up) {
+    vs_store_abort(r->srv->cfg.store, r->up);
+    r->up = NULL;
+  }
+  vs_bghash_free(r->md5_bg);
+  r->md5_bg = NULL;
+  EVP_MD_CTX_free(r->sha);
+  EVP_MD_CTX_free(r->md5);
+  r->sha = r->md5 = NULL;
+  vs_cksum_release(&r->cksum);
+}
+
+static enum MHD_Result reject(vs__req *r, vs__s3code code, const char *msg)
+{
+  drop_upload(r);
+  return vs__reject(r, code, msg);
+}
+
+/* ---- PUT: the first call ------------------------------------------------ */
+
+static int parse_length(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *te = vs__header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  char *end;
+  if(cl) {
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(cl, &end, 10);
+    if(errno || *end || end == cl || cl[0] == '-') {
+      *code = VS__S3_INVALID_ARGUMENT;
+      snprintf(msg, cap, "Content-Length is not a number");
+      return -1;
+    }
+    if(v > r->srv->cfg.max_object_size) {
+      *code = VS__S3_TOO_LARGE;
+      snprintf(msg, cap, "Content-Length %llu is over the %" PRIu64
+               "-byte limit", v, r->srv->cfg.max_object_size);
+      return -1;
+    }
+    r->content_length = (int64_t)v;
+    return 0;
+  }
+  if(te && !strcasecmp(te, "chunked"))
+    return 0;
+  *code = VS__S3_MISSING_LENGTH;
+  msg[0] = 0;
+  return -1;
+}
+
+static int parse_md5(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  const char *md5 = vs__header(r->conn, "Content-MD5");
+  if(md5) {
+    if(vs_unb64(md5, strlen(md5), r->want_md5, sizeof(r->want_md5)) != 16) {
+      *code = VS__S3_INVALID_DIGEST;
+      snprintf(msg, cap, "Content-MD5 must be the base64 of 16 bytes");
+      return -1;
+    }
+    r->has_md5 = 1;
+  }
+  return 0;
+}
+
+/* An x-amz-checksum-* header that names no algorithm vsink verifies
+ * (-type and -mode describe checksums, they are not one). */
+static enum MHD_Result find_other_checksum(void *cls, enum MHD_ValueKind kind,
+                                           const char *key, const char *value)
+{
+  const char **other = cls;
+  (void)kind;
+  (void)value;
+  if(key && !strncasecmp(key, "x-amz-checksum-", 15) &&
+     vs_cksum_parse(key + 15) == VS_CKSUM_NONE &&
+     strcasecmp(key + 15, "type") && strcasecmp(key + 15, "mode")) {
+    *other = key;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
+/* x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}: at most one, its
+ * value the base64 of a digest of the algorithm's length, and the one
+ * x-amz-sdk-checksum-algorithm names, all checked before the body, with
+ * S3's codes and messages. The value is then computed as the body
+ * streams (digests_match). */
+static int parse_checksum(vs__req *r, vs__s3code *code, char *msg,
+                          size_t cap)
+{
+  const char *sdk = vs__header(r->conn, "x-amz-sdk-checksum-algorithm");
+  const char *val = NULL, *other = NULL;
+  int a;
+  *code = VS__S3_INVALID_REQUEST;
+  for(a = VS_CKSUM_NONE + 1; a < VS_CKSUM__COUNT; a++) {
+    char name[40];
+    const char *v;
+    snprintf(name, sizeof(name), "x-amz-checksum-%s",
+             vs_cksum_name((vs_cksum_alg)a));
+    if(!(v = vs__header(r->conn, name)))
+      continue;
+    if(val) {
+      snprintf(msg, cap, "Expecting a single x-amz-checksum- header. "
+               "Multiple checksum Types are not allowed.");
+      return -1;
+    }
+    val = v;
+    r->cksum_alg = (vs_cksum_alg)a;
+  }
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, find_other_checksum,
+                            &other);
+  if(other) {
+    *code = VS__S3_NOT_IMPLEMENTED;
+    snprintf(msg, cap, "%.40s: only CRC32, CRC32C, CRC64NVME, SHA1 and "
+             "SHA256 checksums are verified by vsink", other);
+    return -1;
+  }
+  if(!val) {
+    /* an aws-chunked body's checksum comes in its trailer (chunked_put.c) */
+    if(!sdk || vs__header(r->conn, "x-amz-trailer"))
+      return 0;
+    snprintf(msg, cap, "x-amz-sdk-checksum-algorithm specified, but no "
+             "corresponding x-amz-checksum-* or x-amz-trailer headers were "
+             "found.");
+    return -1;
+  }
+  if(strlen(val) >= sizeof(r->cksum_b64) ||
+     vs_unb64(val, strlen(val), r->want_cksum, sizeof(r->want_cksum)) !=
+       (long)vs_cksum_len(r->cksum_alg)) {
+    snprintf(msg, cap, "Value for x-amz-checksum-%s header is invalid.",
+             vs_cksum_name(r->cksum_alg));
+    return -1;
+  }
+  if(sdk && vs_cksum_parse(sdk) != r->cksum_alg) {
+    snprintf(msg, cap, "Value for x-amz-sdk-checksum-algorithm header is "
+             "invalid.");
+    return -1;
+  }
+  /* kept (and echoed) in canonical form, whatever padding bits came */
+  vs_b64(r->want_cksum, vs_cksum_len(r->cksum_alg), r->cksum_b64);
+  return 0;
+}
+
+/* S3's conditional writes: "If-None-Match: *" (nothing under the key)
+ * and "If-Match: <etag>" (the current object has that ETag; "*" here: any
+ * object). Any other precondition is refused rather than ignored. */
+static int parse_preconditions(vs__req *r, vs__s3code *code, char *msg,
+                               size_t cap)
+{
+  const char *inm = vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+  const char *im = vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH);
+  if(im) {
+    size_t n;
+    while(*im == ' ' || *im == '\t')
+      im++;
+    n = strlen(im);
+    while(n && (im[n - 1] == ' ' || im[n - 1] == '\t'))
+      n--;
+    if(n >= 2 && im[0] == '"' && im[n - 1] == '"')
+      im++, n -= 2;
+    if(!n || n >= sizeof(r->if_match) || memchr(im, ',', n) ||
+       memchr(im, '"', n)) {
+      *code = VS__S3_NOT_IMPLEMENTED;
+      snprintf(msg, cap, "If-Match on PUT takes one ETag (or *)");
+      return -1;
+    }
+    memcpy(r->if_match, im, n);
+    r->if_match[n] = 0;
+  }
+  if(inm) {
+    if(strcmp(inm, "*")) {
+      *code = VS__S3_NOT_IMPLEMENTED;
+      snprintf(msg, cap, "only If-None-Match: * is supported on PUT");
+      return -1;
+    }
+    r->if_none_match = 1;
+  }
+  return 0;
+}
+
+/* A field value (RFC 9110 §5.5): visible characters, spaces and tabs; the
+ * store keeps at most 255 bytes. */
+static int parse_content_type(vs__req *r, vs__s3code *code, char *msg,
+                              size_t cap)
+{
+  const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  const unsigned char *p;
+  if(!ct || !*ct)
+    ct = "binary/octet-stream";
+  *code = VS__S3_INVALID_ARGUMENT;
+  if(strlen(ct) >= sizeof(((vs_object_info *)0)->content_type)) {
+    snprintf(msg, cap, "Content-Type is %zu bytes; at most 255 are kept",
+             strlen(ct));
+    return -1;
+  }
+  for(p = (const unsigned char *)ct; *p; p++)
+    if((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+      snprintf(msg, cap, "Content-Type has the control byte 0x%02x at "
+               "offset %zu", *p, (size_t)(p - (const unsigned char *)ct));
+      return -1;
+    }
+  r->content_type = strdup(ct);
+  if(!r->content_type) {
+    *code = VS__S3_INTERNAL;
+    snprintf(msg, cap, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* The key's current object, into info when there is one (1) */
+static int key_exists(vs__req *r, vs_object_info *info)
+{
+  return vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, info,
+                       NULL) == VS_OK;
+}
+
+/* The metadata to keep, and the preconditions against what the key holds
+ * now (the store checks them again at commit, under its lock). */
+static int put_check_key(vs__req *r, vs__s3code *code, char *msg,
+                         size_t cap)
+{
+  vs_object_info *cur;
+  int exists, rc = 0;
+  r->obj_headers = malloc(VS_OBJ_HEADERS_MAX);
+  cur = malloc(sizeof(*cur));
+  if(!r->obj_headers || !cur) {
+    free(cur);
+    *code = VS__S3_INTERNAL;
+    snprintf(msg, cap, "out of memory");
+    return -1;
+  }
+  if(vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, code, msg,
+                      cap)) {
+    free(cur);
+    return -1;
+  }
+  exists = key_exists(r, cur);
+  if(exists && (r->if_none_match ||
+                r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT)) {
+    *code = VS__S3_PRECONDITION;
+    snprintf(msg, cap, "an object already exists under this key");
+    rc = -1;
+  }
+  else if(r->if_match[0] && !exists) {
+    *code = VS__S3_NO_SUCH_KEY; /* as S3 answers If-Match on no object */
+    msg[0] = 0;
+    rc = -1;
+  }
+  else if(r->if_match[0] && strcmp(r->if_match, "*") &&
+          strcmp(r->if_match, cur->etag)) {
+    *code = VS__S3_PRECONDITION;
+    snprintf(msg, cap, "If-Match: the object's ETag is \"%s\"", cur->etag);
+    rc = -1;
+  }
+  free(cur);
+  return rc;
+}
+
+static int awsc_data(void *arg, const char *p, size_t n);
+
+static enum MHD_Result put_begin(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  char msg[200] = "";
+  vs_err err = {0};
+  if(parse_length(r, &code, msg, sizeof(msg)) ||
+     parse_md5(r, &code, msg, sizeof(msg)) ||
+     parse_checksum(r, &code, msg, sizeof(msg)) ||
+     vs__awsc_begin(r, awsc_data, &code, msg, sizeof(msg)) ||
+     parse_preconditions(r, &code, msg, sizeof(msg)) ||
+     parse_content_type(r, &code, msg, sizeof(msg)) ||
+     put_check_key(r, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  r->sha = EVP_MD_CTX_new();
+  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time */
+  if(r->has_md5 || !r->srv->cfg.etag_sha256)
+    r->md5 = EVP_MD_CTX_new();
+  if(!r->sha || ((r->has_md5 || !r->srv->cfg.etag_sha256) && !r->md5) ||
+     !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
+     (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  /* SHA-256 is r->sha's digest: the body is not hashed twice */
+  if(r->cksum_alg && r->cksum_alg != VS_CKSUM_SHA256 &&
+     vs_cksum_init(&r->cksum, r->cksum_alg))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  if(vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
+    return reject(r, code_of_store(err.code), err.msg);
+  atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
+  r->counted_upload = 1;
+  r->phase = 1;
+  return MHD_YES;
+}
+
+/* ---- PUT: the body ------------------------------------------------------ */
+
+static void fail_mid_body(vs__req *r, vs__s3code code, const char *msg)
+{
+  drop_upload(r);
+  r->pending = code;
+  /* NULL keeps the code's stock message */
+  snprintf(r->pending_msg, sizeof(r->pending_msg), "%s", msg ? msg : "");
+}
+
+static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
+{
+  size_t n = *size;
+  vs_err err = {0};
+  *size = 0;
+  if(r->pending) {
+    r->discarded += n;
+    if(r->discarded > DRAIN_LIMIT)
+      return MHD_NO;
+    return MHD_YES;
+  }
+  if(r->bytes_in + n > r->srv->cfg.max_object_size) {
+    fail_mid_body(r, VS__S3_TOO_LARGE, "the body is over the size limit");
+    r->discarded = n;
+    return MHD_YES;
+  }
+  /* the MD5's thread gets its copy first, to hash while this one works */
+  if(r->md5 && r->bytes_in >= BG_AFTER &&
+     !vs_bghash_start(&r->md5_bg, r->md5, BG_BUF))
+    r->md5 = NULL;
+  if(r->md5_bg)
+    vs_bghash_update(r->md5_bg, data, n);
+  else if(r->md5)
+    EVP_DigestUpdate(r->md5, data, n);
+  EVP_DigestUpdate(r->sha, data, n);
+  vs_cksum_update(&r->cksum, data, n);
+  if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
+    vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
+    fail_mid_body(r, code_of_store(err.code),
+                  err.code == VS_ERR_NOSPACE ? NULL
+                                             : "the object could not be written");
+    return MHD_YES;
+  }
+  r->bytes_in += n;
+  atomic_fetch_add(&r->srv->m.bytes_in, n);
+  return MHD_YES;
+}
+
+/* The decoder's payload: 0 while the upload takes it. */
+static int awsc_data(void *arg, const char *p, size_t n)
+{
+  vs__req *r = arg;
+  put_plain(r, p, &n);
+  return r->pending ? -1 : 0;
+}
+
+/* aws-chunked (chunked_put.c): the decoder hands the payload to put_plain;
+ * a refusal of the framing or a signature drops the upload like any other
+ * mid-body error, and the rest of the body is drained */
+static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
+{
+  size_t n = *size;
+  if(!r->awsc || r->pending)
+    return put_plain(r, data, size);
+  *size = 0;
+  if(vs__awsc_feed(r->awsc, data, n) && !r->pending)
+    fail_mid_body(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
+  return MHD_YES;
+}
+
+/* ---- PUT: the end ------------------------------------------------------- */
+
+/* The x-amz-checksum-* sent, against what the body gave; 0 when it
+ * differs. SHA-256 is the digest the sink computes anyway. */
+static int checksum_matches(vs__req *r, const unsigned char sha[32],
+                            vs__s3code *code, char *msg, size_t cap)
+{
+  unsigned char got[VS_CKSUM_MAX];
+  size_t len = vs_cksum_len(r->cksum_alg);
+  if(r->cksum_alg == VS_CKSUM_NONE)
+    return 1;
+  if(r->cksum_alg == VS_CKSUM_SHA256)
+    memcpy(got, sha, 32);
+  else if(vs_cksum_final(&r->cksum, got) != len) {
+    *code = VS__S3_INTERNAL;
+    return 0;
+  }
+  if(!memcmp(got, r->want_cksum, len))
+    return 1;
+  *code = VS__S3_BAD_DIGEST;
+  snprintf(msg, cap, "The %s you specified did not match the calculated "
+           "checksum.", vs_cksum_label(r->cksum_alg));
+  return 0;
+}
+
+/* msg: a message for *code, or "" for its stock one. */
+static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
+                         vs__s3code *code, char *msg, size_t cap)
+{
+  unsigned char sha[32], md5[16];
+  unsigned len;
+  EVP_DigestFinal_ex(r->sha, sha, &len);
+  vs_hex(sha, 32, sha_hex);
+  if(r->md5_bg) {
+    r->md5 = vs_bghash_finish(r->md5_bg);
+    r->md5_bg = NULL;
+  }
+  md5_hex[0] = msg[0] = 0;
+  if(r->md5) {
+    EVP_DigestFinal_ex(r->md5, md5, &len);
+    vs_hex(md5, 16, md5_hex);
+  }
+  if(r->payload_sha256[0] && strcmp(r->payload_sha256, sha_hex))
+    *code = VS__S3_SHA256_MISMATCH;
+  else if(r->has_md5 && memcmp(md5, r->want_md5, 16))
+    *code = VS__S3_BAD_DIGEST;
+  else
+    return checksum_matches(r, sha, code, msg, cap);
+  return 0;
+}
+
+/* info with the verified checksum, for a store that did not keep it */
+static void with_checksum(const vs__req *r, vs_object_info *info)
+{
+  if(r->cksum_alg && !info->checksum_alg[0]) {
+    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
+             vs_cksum_name(r->cksum_alg));
+    snprintf(info->checksum, sizeof(info->checksum), "%s", r->cksum_b64);
+  }
+}
+
+static cJSON *stored_event(vs__req *r, const vs_object_info *stored)
+{
+  char uuid[37], remote[64];
+  vs_object_info copy = *stored, *info = &copy;
+  cJSON *ev;
+  with_checksum(r, info);
+  ev = vs_store_event_fields(r->bucket, r->key, info,
+                                    vs_uuid_find_v4(r->key, uuid) ? uuid
+                                                                  : NULL,
+                                    "put");
+  if(ev)
+    cJSON_AddStringToObject(ev, "remote",
+                            vs__remote(r->conn, remote, sizeof(remote)));
+  return ev;
+}
+
+static enum MHD_Result put_ok(vs__req *r, const vs_object_info *info)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  char etag[70];
+  if(!resp)
+    return MHD_NO;
+  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
+    MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+  if(r->cksum_alg) { /* S3 echoes the checksum it verified */
+    char name[40];
+    snprintf(name, sizeof(name), "x-amz-checksum-%s",
+             vs_cksum_name(r->cksum_alg));
+    MHD_add_response_header(resp, name, r->cksum_b64);
+    MHD_add_response_header(resp, "x-amz-checksum-type", "FULL_OBJECT");
+  }
+  return vs__send(r, MHD_HTTP_OK, resp);
+}
+
+/* On a commit thread, the connection suspended: durable, then visible,
+ * then recorded; on any failure nothing stays. The outcome waits in r for
+ * put_answer. */
+static void put_commit(vs__req *r)
+{
+  vs_server *s = r->srv;
+  /* defer_overwrite: an object replaced under --on-existing overwrite goes
+   * only once its replacement's event is durable (at settle below). */
+  vs_commit c = {r->bytes_in, r->sha_hex, r->md5 ? r->md5_hex : NULL,
+                 r->content_type, s->cfg.on_existing, r->if_none_match, 1,
+                 vs_cksum_name(r->cksum_alg), r->cksum_b64};
+  vs_err err = {0};
+  cJSON *ev;
+  int rc;
+  c.headers = r->obj_headers;
+  c.if_match = r->if_match[0] ? r->if_match : NULL;
+  rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
+  r->up = NULL; /* committed or gone: the store cleaned up either way */
+  if(rc) {
+    if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND) /* preconditions */
+      vs_log("error", "commit %s/%s: %s", r->bucket, r->key, err.msg);
+    r->done_code = code_of_store(rc);
+    return;
+  }
+  ev = stored_event(r, &r->done_info);
+  rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
+          : VS_ERR_NOMEM;
+  cJSON_Delete(ev);
+  if(rc) {
+    /* The object must not stay without its event: take it back. */
+    vs_err e2 = {0};
+    vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
+           err.msg);
+    if(vs_store_remove(s->cfg.store, r->bucket, r->key,
+                       r->done_info.version_id, &e2))
+      vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
+             r->key, r->done_info.version_id, e2.msg);
+    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
+    return;
+  }
+  /* Recorded: the store's intent for it is done with. Should this fail,
+   * the next start finds the event and settles it then. */
+  if(vs_store_settle(s->cfg.store, r->bucket, r->key,
+                     r->done_info.version_id, &err))
+    vs_log("warn", "settle %s/%s version %s: %s", r->bucket, r->key,
+           r->done_info.version_id, err.msg);
+}
+
+/* The body is complete: check what the client promised, then hand the
+ * commit to the pool (commit.c). */
+static enum MHD_Result put_finish(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  char msg[120];
+  r->phase = 2;
+  if(r->pending)
+    return reject(r, r->pending, r->pending_msg);
+  if(r->awsc && vs__awsc_end(r->awsc))
+    return reject(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
+  if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
+    return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
+  if(!digests_match(r, r->sha_hex, r->md5_hex, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  r->phase = 3;
+  if(vs__commit_submit(r, put_commit))
+    return reject(r, VS__S3_UNAVAILABLE, NULL); /* stopping: nothing kept */
+  return MHD_YES;
+}
+
+/* Resumed after the commit: the answer. */
+static enum MHD_Result put_answer(vs__req *r)
+{
+  r->phase = 2;
+  if(r->done_code == VS__S3_PRECONDITION && r->if_match[0])
+    return reject(r, r->done_code, "If-Match: the object changed during "
+                  "the upload");
+  if(r->done_code)
+    return reject(r, r->done_code, r->done_code == VS__S3_PRECONDITION
+                  ? "an object already exists under this key" : NULL);
+  drop_upload(r);
+  return put_ok(r, &r->done_info);
+}
+
+/* ---- GET and HEAD ------------------------------------------------------- */
+
+static void object_headers(vs__req *r, struct MHD_Response *resp,
+                           const vs_object_info *info)
+{
+  char etag[70], date[30];
+  snprintf(etag, sizeof(etag), "\"%s\"", info->etag);
+  vs_time_http(info->mtime_ms / 1000, date);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+  MHD_add_response_header(resp, "x-vsink-sha256", info->sha256);
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
+    MHD_add_response_header(resp, "x-amz-version-id", info->version_id);
+}
+
+/* x-amz-checksum-mode: ENABLED asks for the checksum stored with the
+ * object. It describes the whole object: a range gets none (as from S3),
+ * or a client that checks it would check a part against the whole. */
+static void checksum_headers(vs__req *r, struct MHD_Response *resp,
+                             const vs_object_info *info)
+{
+  const char *mode = vs__header(r->conn, "x-amz-checksum-mode");
+  char name[40];
+  if(!mode || strcasecmp(mode, "ENABLED") || !info->checksum_alg[0] ||
+     !info->checksum[0])
+    return;
+  snprintf(name, sizeof(name), "x-amz-checksum-%s", info->checksum_alg);
+  MHD_add_response_header(resp, name, info->checksum);
+  MHD_add_response_header(resp, "x-amz-checksum-type", "FULL_OBJECT");
+}
+
+/* 304 carries what identifies the object (RFC 9110 §15.4.5), no body */
+static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
+                                    int fd)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  close(fd);
+  if(!resp)
+    return MHD_NO;
+  object_headers(r, resp, info);
+  return vs__send(r, MHD_HTTP_NOT_MODIFIED, resp);
+}
+
+/* 416 says how large the object is (RFC 9110 §15.5.17), so the client
+ * can ask again for a range that exists. */
+static enum MHD_Result range_unsatisfiable(vs__req *r, uint64_t size)
+{
+  char cr[40];
+  snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+  r->extra_header = "Content-Range";
+  snprintf(r->extra_value, sizeof(r->extra_value), "%s", cr);
+  return reject(r, VS__S3_INVALID_RANGE, NULL);
+}
+
+/* partNumber=N: 0 when absent, else 1..10000 (S3's bounds); -1 with the
+ * error in code/msg. It stands for a range, so not beside a Range. */
+static int parse_part_number(vs__req *r, unsigned *part, vs__s3code *code,
+                             char *msg, size_t cap)
+{
+  char *v = vs__query_get(r->raw_uri, "partNumber"), *end;
+  unsigned long n;
+  *part = 0;
+  if(!v)
+    return 0;
+  n = strtoul(v, &end, 10);
+  if(!*v || *end || v[0] == '-' || v[0] == '+' || n < 1 || n > 10000) {
+    free(v);
+    *code = VS__S3_INVALID_ARGUMENT;
+    snprintf(msg, cap, "Part number must be an integer between 1 and "
+             "10000, inclusive");
+    return -1;
+  }
+  free(v);
+  if(vs__header(r->conn, MHD_HTTP_HEADER_RANGE)) {
+    *code = VS__S3_INVALID_REQUEST;
+    snprintf(msg, cap, "Cannot specify both Range header and partNumber "
+             "query parameter");
+    return -1;
+  }
+  *part = (unsigned)n;
+  return 0;
+}
+
+/* The bytes of part `part` of the object, and how many parts it has (0:
+ * none to announce). An object stored by one PUT is its own part 1, the
+ * whole object, and S3 announces no x-amz-mp-parts-count for it; any
+ * other part number is 416 InvalidPartNumber (-1).
+ * HOOK (multipart): an object completed from parts (ETag "<md5>-<N>")
+ * answers here with its part's offset and length and N. */
+static int part_range(const vs_object_info *info, unsigned part,
+                      uint64_t *off, uint64_t *len, unsigned *count)
+{
+  *count = 0;
+  if(part != 1)
+    return -1;
+  *off = 0;
+  *len = info->bytes;
+  return 0;
+}
+
+/* The conditional headers, evaluated against the version served: 200 to
+ * go on, or 304/412 (precond.c). If-Range (RFC 9110 §13.1.5) is a
+ * condition on the Range only: an ETag or a date that no longer describes
+ * the object turns the ranged answer into the whole object. */
+static unsigned conditions(vs__req *r, const vs_object_info *info,
+                           int *range_ok)
+{
+  const char *ir = vs__header(r->conn, "If-Range");
+  int64_t t;
+  vs__conds c = {vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
+                 vs__header(r->conn, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE)};
+  *range_ok = 1;
+  if(ir)
+    *range_ok = !vs__http_date_parse(ir, &t)
+                  ? t == info->mtime_ms / 1000
+                  : strncmp(ir, "W/", 2) && vs__etag_listed(ir, info->etag, 1);
+  return vs__precond_eval(&c, info->etag, info->mtime_ms / 1000);
+}
+
+/* What of the object is served: ranged 0 for [*off, *off + *len) (206),
+ * 1 for all of it (200); -1 when the answer is already queued (416). */
+static int choose_bytes(vs__req *r, const vs_object_info *info,
+                        unsigned part, int range_ok, uint64_t *off,
+                        uint64_t *len, unsigned *parts)
+{
+  int ranged;
+  *off = 0;
+  *len = info->bytes;
+  *parts = 0;
+  if(part) {
+    if(part_range(info, part, off, len, parts)) {
+      reject(r, VS__S3_INVALID_PART_NUMBER, NULL);
+      return -1;
+    }
+    /* a part is a range, even the whole object (S3: 206) but in an
+     * empty object, where no byte range exists */
+    return info->bytes ? 0 : 1;
+  }
+  if(!range_ok)
+    return 1;
+  ranged = vs__range_parse(vs__header(r->conn, MHD_HTTP_HEADER_RANGE),
+                           info->bytes, off, len);
+  if(ranged < 0) {
+    range_unsatisfiable(r, info->bytes);
+    return -1;
+  }
+  if(ranged > 0) {
+    *off = 0;
+    *len = info->bytes;
+  }
+  return ranged;
+}
+
+static enum MHD_Result get_object(vs__req *r)
+{
+  vs_object_info *info;
+  vs_err err = {0};
+  vs__s3code code = VS__S3_NONE;
+  char msg[200], *vid;
+  const char *want;
+  struct MHD_Response *resp;
+  uint64_t off, len;
+  unsigned part, parts, status;
+  int fd = -1, rc, ranged, range_ok;
+  if(vs__meta_overrides_check(r, &code, msg, sizeof(msg)) ||
+     parse_part_number(r, &part, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  if(!(info = malloc(sizeof(*info))))
+    return reject(r, VS__S3_INTERNAL, "out of memory");
+  vid = vs__query_get(r->raw_uri, "versionId");
+  want = vid && strcmp(vid, "null") ? vid : NULL;
+  rc = vs_store_open(r->srv->cfg.store, r->bucket, r->key, want, &fd, info,
+                     &err);
+  if(rc) {
+    free(info);
+    code = rc == VS_ERR_NOTFOUND && want ? VS__S3_NO_SUCH_VERSION
+                                         : code_of_store(rc);
+    free(vid);
+    return reject(r, code, NULL);
+  }
+  free(vid);
+  status = conditions(r, info, &range_ok);
+  if(status != 200) {
+    enum MHD_Result ret;
+    if(status == 304)
+      ret = not_modified(r, info, fd);
+    else {
+      close(fd);
+      ret = reject(r, VS__S3_PRECONDITION, NULL);
+    }
+    free(info);
+    return ret;
+  }
+  ranged = choose_bytes(r, info, part, range_ok, &off, &len, &parts);
+  if(ranged < 0 ||
+     !(resp = MHD_create_response_from_fd_at_offset64(len, fd, off))) {
+    close(fd);
+    free(info);
+    return ranged < 0 ? MHD_YES : MHD_NO;
+  }
+  object_headers(r, resp, info);
+  vs__meta_add(r, resp, info);
+  if(ranged != 0 || (part && off == 0 && len == info->bytes))
+    checksum_headers(r, resp, info);
+  if(parts) {
+    char n[12];
+    snprintf(n, sizeof(n), "%u", parts);
+    MHD_add_response_header(resp, "x-amz-mp-parts-count", n);
+  }
+  if(ranged == 0) {
+    char cr[80];
+    snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
+             off + len - 1, info->bytes);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+  }
+  free(info);
+  if(strcmp(r->method, "HEAD"))
+    r->bytes_out += len;
+  return vs__send(r, ranged == 0 ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK,
+                  resp);
+}
+
+/* ---- the handlers (s3api.c) -------------------------------------------- */
+
+enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size)
+{
+  (void)data;
+  *size = 0;
+  if(r->phase)
+    return MHD_YES; /* answered on the first call */
+  r->phase = 2;
+  return get_object(r);
+}
+
+/* Checked and begun on the first call; then the body; then the commit on
+ * the pool; then the answer. */
+enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size)
+{
+  if(r->phase == 0)
+    return put_begin(r);
+  if(r->phase == 1 && *size)
+    return put_data(r, data, size);
+  if(r->phase == 1)
+    return put_finish(r);
+  if(r->phase == 3)
+    return put_answer(r);
+  *size = 0;
+  return MHD_YES;
+}
+
+void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe)
+{
+  vs__metrics *m = &r->srv->m;
+  int aborted = r->up != NULL || (r->phase == 1 && !r->status);
+  /* a commit that finished after the answer could no longer be sent (the
+   * daemon stopping) still stored and recorded the object */
+  int stored = (r->status == MHD_HTTP_OK && !aborted) ||
+               (r->phase == 3 && !r->done_code);
+  drop_upload(r);
+  vs__awsc_done(r);
+  free(r->obj_headers);
+  r->obj_headers = NULL;
+  if(r->rt.op != VS__OP_PUT_OBJECT) /* uploads only, not CreateBucket */
+    return;
+  if(r->counted_upload)
+    atomic_fetch_sub(&m->uploads_in_flight, 1);
+  if(stored && (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ||
+                r->phase == 3)) {
+    atomic_fetch_add(&m->uploads_ok, 1);
+    vs__observe_upload(r->srv, vs_now_ms(NULL, NULL) - r->start_ms);
+  }
+  else if(aborted || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    atomic_fetch_add(&m->uploads_aborted, 1);
+  else if(r->status >= 500)
+    atomic_fetch_add(&m->uploads_failed, 1);
+  else
+    atomic_fetch_add(&m->uploads_rejected, 1);
+}

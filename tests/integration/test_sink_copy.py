@@ -348,5 +348,18 @@ else:
     print("note: no rclone: its rows skipped")
 
 check(not sink.temp_files(), "temporary files left")
+# every copy was recorded, so settled: no intent is left for a restart to
+# reconcile, and a restart keeps every copy
+idir = os.path.join(DATA, ".intent")
+check(not os.path.isdir(idir) or not os.listdir(idir),
+      "intents left: %s" % (os.listdir(idir) if os.path.isdir(idir) else ""))
+n_events = len(sink.manifest_events("stored"))
+sink.stop()
+sink = Sink(data=DATA, args=["--bucket", "videos", "--bucket", "media"],
+            tag="copy").start()
+s3 = boto3_client(sink)
+check(get("videos", "dst/b.mp4") == A1 and get("media", "from/videos.mp4") ==
+      A1 and len(sink.manifest_events("stored")) == n_events,
+      "after a restart")
 sink.stop()
 print("copy: ok")

@@ -362,4 +362,27 @@ check(get("videos", "dst/b.mp4") == A1 and get("media", "from/videos.mp4") ==
       A1 and len(sink.manifest_events("stored")) == n_events,
       "after a restart")
 sink.stop()
+
+# ---- --on-existing overwrite: onto itself replaces the version, never the
+# bytes (the old name goes once the new one is recorded; the inode stays) --
+sink = Sink(args=["--on-existing", "overwrite"], tag="copy-ow").start()
+s3 = boto3_client(sink)
+body = pattern(123457, seed=21)
+s3.put_object(Bucket="videos", Key="ow.mp4", Body=body)
+s3.copy_object(Bucket="videos", Key="ow.mp4", CopySource="videos/ow.mp4",
+               MetadataDirective="REPLACE", Metadata={"mtime": "3"})
+kd = os.path.join(sink.data, "buckets", "videos", "ow.mp4")
+left = [f for f in os.listdir(kd) if f.startswith("@") and
+        f != "@current" and not f.endswith(".json")]
+check(get("videos", "ow.mp4") == body and len(left) == 1 and
+      os.stat(os.path.join(kd, left[0])).st_nlink == 1,
+      "overwrite, onto itself: %s" % left)
+check(s3.head_object(Bucket="videos", Key="ow.mp4")["Metadata"] ==
+      {"mtime": "3"}, "overwrite, onto itself: metadata")
+s3.copy_object(Bucket="videos", Key="ow2.mp4", CopySource="videos/ow.mp4")
+s3.put_object(Bucket="videos", Key="ow.mp4", Body=b"new")
+check(get("videos", "ow2.mp4") == body and get("videos", "ow.mp4") == b"new",
+      "overwrite: a copy outlives its source's replacement")
+sink.stop()
+print("ok  --on-existing overwrite: onto itself keeps the bytes")
 print("copy: ok")

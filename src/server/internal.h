@@ -336,37 +336,6 @@ vs__s3code vs__awsc_code(const vs__awsc *d);
 const char *vs__awsc_msg(const vs__awsc *d);
 uint64_t vs__awsc_total(const vs__awsc *d);
 void vs__awsc_free(vs__awsc *d);
-
-/* chunked.c: the aws-chunked body decoder (pure, incremental, constant
- * memory). data gets the payload bytes in order (0, or -1 to stop);
- * trailer gets the trailing header x-amz-trailer announced (0, or -1 when
- * its value is not valid: BadDigest). The signed modes check every chunk
- * (and the trailer) against chain, seeded by the request's signature. */
-typedef enum vs__awsc_mode {
-  VS__AWSC_UNSIGNED_TRAILER = 1, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
-  VS__AWSC_SIGNED,               /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-  VS__AWSC_SIGNED_TRAILER        /* ...-PAYLOAD-TRAILER */
-} vs__awsc_mode;
-typedef int (*vs__awsc_data_fn)(void *arg, const char *p, size_t n);
-typedef int (*vs__awsc_trailer_fn)(void *arg, const char *name,
-                                   const char *value);
-typedef struct vs__awsc vs__awsc;
-/* NULL: out of memory, or a signed mode without a chain. trailer_name:
- * x-amz-trailer's value, or NULL when none is announced. */
-vs__awsc *vs__awsc_new(vs__awsc_mode mode, const vs_sigv4_chain *chain,
-                       uint64_t decoded_len, const char *trailer_name,
-                       vs__awsc_data_fn data, vs__awsc_trailer_fn trailer,
-                       void *arg);
-/* 0: all of p taken; -1: refused, vs__awsc_code/msg say why (S3's code:
- * SignatureDoesNotMatch, IncompleteBody, InvalidRequest, BadDigest). */
-int vs__awsc_feed(vs__awsc *d, const char *p, size_t n);
-/* At the body's end: 0 when it was complete, the decoded total equal to
- * decoded_len; -1 otherwise. */
-int vs__awsc_end(vs__awsc *d);
-vs__s3code vs__awsc_code(const vs__awsc *d);
-const char *vs__awsc_msg(const vs__awsc *d);
-uint64_t vs__awsc_total(const vs__awsc *d);
-void vs__awsc_free(vs__awsc *d);
 /* chunked_put.c: a PUT's aws-chunked headers, checked before the body;
  * r->awsc then decodes it, handing the payload to data(r, ...). 0 also
  * for a plain body (r->awsc stays NULL); -1 with S3's code and message. */

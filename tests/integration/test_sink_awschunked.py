@@ -254,12 +254,71 @@ def raw_rows():
             "presig.bin", st, b, 400, "InvalidArgument")
 
 
+
+class Relay:
+    """A TCP relay to the sink that notes the x-amz-content-sha256 values
+    clients send, to show which body form they used."""
+
+    def __init__(self):
+        import threading
+        self.seen = set()
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.stop_flag = False
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def pump(self, a, b, sniff):
+        import re
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if sniff:
+                    for m in re.finditer(rb"(?i)x-amz-content-sha256: *"
+                                         rb"([A-Z0-9-]+)\r\n", d):
+                        self.seen.add(m.group(1).decode())
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve(self):
+        import threading
+        while not self.stop_flag:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            u = socket.create_connection((sink.host, sink.port))
+            threading.Thread(target=self.pump, args=(c, u, True),
+                             daemon=True).start()
+            threading.Thread(target=self.pump, args=(u, c, False),
+                             daemon=True).start()
+
+    def close(self):
+        self.stop_flag = True
+        self.t.join(5)
+        self.lsock.close()
+
+
 def restic_row():
     if not shutil.which("restic"):
         print("skip: restic absent")
         return
     src, dst, cache = tmpdir("restic-src"), tmpdir("restic-dst"), \
         tmpdir("restic-cache")
+    relay = Relay()
     for i in range(5):
         with open(os.path.join(src, "clip%d.mp4" % i), "wb") as f:
             f.write(pattern(30000 + i * 70001, seed=10 + i))
@@ -267,7 +326,7 @@ def restic_row():
                AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1",
                RESTIC_PASSWORD="vsink-test", RESTIC_CACHE_DIR=cache,
                RESTIC_REPOSITORY="s3:http://127.0.0.1:%d/videos/repo" %
-               sink.port)
+               relay.port)
     before = len(sink.manifest_events("stored"))
 
     def run(*args):
@@ -292,9 +351,11 @@ def restic_row():
             check(f.read() == a, "restic restore: %s differs" % name)
     after = len(sink.manifest_events("stored"))
     check(after > before + 3, "restic stored %d objects" % (after - before))
-    # that restic sent aws-chunked bodies is in the access log
-    print("ok: restic init/backup/check/restore, %d objects" %
-          (after - before))
+    relay.close()
+    check("STREAMING-AWS4-HMAC-SHA256-PAYLOAD" in relay.seen,
+          "restic sent no signed aws-chunked body: %s" % relay.seen)
+    print("ok: restic init/backup/check/restore, %d objects, bodies %s" %
+          (after - before, sorted(relay.seen)))
 
 
 def free_port():
@@ -314,6 +375,12 @@ c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
                  aws_access_key_id=key_id, aws_secret_access_key=secret,
                  verify=False, config=Config(s3={"addressing_style": "path"},
                                              retries={"max_attempts": 1}))
+seen = set()
+def note(request, **kw):
+    v = request.headers.get("x-amz-content-sha256")
+    if v:
+        seen.add(v.decode() if isinstance(v, bytes) else v)
+c.meta.events.register("before-send.s3", note)
 data = open(path, "rb").read()
 r = c.put_object(Bucket="videos", Key="boto/put.bin", Body=data)
 print("put", r.get("ChecksumCRC32"))
@@ -322,6 +389,7 @@ print("upload ok")
 got = c.get_object(Bucket="videos", Key="boto/upload.bin")["Body"].read()
 assert got == data
 print("sha", hashlib.sha256(got).hexdigest())
+print("seen", sorted(seen))
 '''
 
 
@@ -386,6 +454,8 @@ http {
               (out.stdout, out.stderr[-3000:], sink.log()[-2000:]))
         check(b"put " + crc32_b64(data).encode() in out.stdout,
               "boto3: put_object's CRC32 echoed: %s" % out.stdout)
+        check(b"STREAMING-UNSIGNED-PAYLOAD-TRAILER" in out.stdout,
+              "boto3 sent no aws-chunked body: %s" % out.stdout)
         for key in ("boto/put.bin", "boto/upload.bin"):
             ev = stored(key)
             check(len(ev) == 1 and ev[0]["sha256"] == sha256(data),

@@ -333,6 +333,7 @@ static void fill_info(vs_object_info *info, const vs_commit *c, int64_t now)
   }
   if(c->headers)
     snprintf(info->headers, sizeof(info->headers), "%s", c->headers);
+  info->delete_marker = !!c->delete_marker;
 }
 
 /* ,"headers":{"name":"value",...} from the "name:value\n" lines */
@@ -368,6 +369,8 @@ static int meta_json(vs_buf *b, const vs_object_info *i)
     vs_buf_adds(b, "}");
   }
   meta_json_headers(b, i->headers);
+  if(i->delete_marker)
+    vs_buf_adds(b, ",\"deleteMarker\":true");
   return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
                      i->mtime_ms, i->version_id);
 }
@@ -551,22 +554,40 @@ static int if_match_check(const char *keydir, const char *cur,
   return rc;
 }
 
+/* Whether the key holds an object for the preconditions: a current delete
+ * marker (store_fs_delete.c) means it holds none, as in S3. */
+static int holds_object(const char *keydir, const char *cur, int has_cur,
+                        const vs_commit *c)
+{
+  vs_object_info *ci;
+  int marker;
+  if(!has_cur || !(c->if_none_match || c->if_match ||
+                   c->policy == VS_ON_EXISTING_REJECT))
+    return has_cur;
+  if(!(ci = malloc(sizeof(*ci))))
+    return 1;
+  marker = !read_meta(keydir, cur, ci, NULL) && ci->delete_marker;
+  free(ci);
+  return !marker;
+}
+
 /* Called with the key's stripe locked. */
 static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
                    vs_err *err)
 {
   fs_store *s = u->s;
   char cur[VID_LEN + 1];
-  int has_cur, swapped = 0, replace_now, defer;
+  int has_cur, swapped = 0, replace_now, defer, live;
   int rc = read_current(u->keydir, cur, &has_cur, err);
   if(rc)
     return rc;
   replace_now = has_cur && c->policy == VS_ON_EXISTING_OVERWRITE;
   defer = replace_now && c->defer_overwrite;
-  if(has_cur && (c->if_none_match || c->policy == VS_ON_EXISTING_REJECT))
+  live = holds_object(u->keydir, cur, has_cur, c);
+  if(live && (c->if_none_match || c->policy == VS_ON_EXISTING_REJECT))
     return vs_fail(err, VS_ERR_EXISTS,
                    "the key already holds an object (version %s)", cur);
-  rc = if_match_check(u->keydir, has_cur ? cur : NULL, c, err);
+  rc = if_match_check(u->keydir, live ? cur : NULL, c, err);
   if(rc)
     return rc;
   rc = vs_mkdirs(u->keydir, 0755, err);
@@ -787,6 +808,9 @@ static int meta_parse(const char *text, size_t len, const char *vid,
   if(!bad) /* optional too: metadata written before headers were kept */
     bad = meta_parse_headers(cJSON_GetObjectItemCaseSensitive(j, "headers"),
                              info->headers, sizeof(info->headers));
+  if(!bad) /* optional: only delete markers say so (store_fs_delete.c) */
+    info->delete_marker =
+      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "deleteMarker"));
   cJSON_Delete(j);
   info->bytes = (uint64_t)bytes;
   info->mtime_ms = mtime;

@@ -360,6 +360,8 @@ static int take_key(vs_store_list *l, const level *L, const char *name,
   if(vs_store_check_key(item->key, len, &e2))
     return VS_OK;
   rc = read_current(L, name, item);
+  if(rc > 0 && item->info.delete_marker && !l->all_versions)
+    return VS_OK; /* deleted (store_fs_delete.c): not an object to list */
   if(rc > 0) {
     item->has_current = 1;
     *found = 1;

@@ -52,6 +52,11 @@ typedef struct vs_server_config {
    * 1 creates it, listed in state_dir and served from then on, across
    * restarts. CreateBucket of a served bucket always succeeds. */
   int allow_bucket_create;
+  /* DELETE ?versionId=: 0 refuses it (403 AccessDenied); 1 removes that
+   * version for good (a `purged` event), unless it is younger than
+   * retention_days days. */
+  int allow_purge;
+  unsigned retention_days;
   /* The store's bucket folders (DATA/buckets): a created bucket's folder
    * is made there at once. NULL: none is made. */
   const char *buckets_dir;

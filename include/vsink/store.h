@@ -48,6 +48,9 @@ typedef struct vs_object_info {
    * the user metadata x-amz-meta-*. "" when none (and for versions stored
    * before vsink kept them). */
   char headers[VS_OBJ_HEADERS_MAX];
+  /* A delete marker (S3 versioning): a version without bytes that makes
+   * the key read as deleted while it is current (store_fs_delete.c). */
+  int delete_marker;
 } vs_object_info;
 
 /* What the caller knows at commit time (it hashed the stream). */
@@ -73,6 +76,8 @@ typedef struct vs_commit {
    * the same lock as if_none_match: VS_ERR_EXISTS when it differs,
    * VS_ERR_NOTFOUND when the key holds nothing. NULL: no condition. */
   const char *if_match;
+  /* Commit a delete marker (0 bytes, no data; see vs_store_put_marker). */
+  int delete_marker;
 } vs_commit;
 
 typedef struct vs_store vs_store;
@@ -205,6 +210,21 @@ int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
  * (a delimiter's common prefix: its keys are not walked). */
 int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err);
 void vs_store_list_close(vs_store_list *l);
+
+/* Delete markers and purges (store_fs_delete.c). A marker is committed
+ * like an object, through begin/commit (so its intent is settled, and
+ * reconciled after a crash, as an object's): 0 bytes, deleteMarker in its
+ * metadata, always as a new version whatever the on-existing policy (a
+ * delete never destroys bytes). info gets the marker's version. */
+int vs_store_put_marker(vs_store *s, const char *bucket, const char *key,
+                        vs_object_info *info, vs_err *err);
+/* Removes version vid for good (vs_store_remove: @current repaired) unless
+ * it is younger than min_age_ms at now_ms: VS_ERR_EXISTS then (info says
+ * which version it was, marker or not). VS_ERR_NOTFOUND for no such
+ * version. */
+int vs_store_purge(vs_store *s, const char *bucket, const char *key,
+                   const char *vid, int64_t min_age_ms, int64_t now_ms,
+                   vs_object_info *info, vs_err *err);
 
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
  * versionId, bytes, sha256 (when known), contentType, etag, checksum (when

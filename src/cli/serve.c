@@ -34,6 +34,8 @@ typedef struct serve_opts {
   const char *domain;   /* --domain: virtual-hosted-style BUCKET.NAME */
   int no_sigv2;         /* --no-sigv2 */
   int etag_sha256;      /* --etag sha256 */
+  int allow_purge;      /* --allow-purge */
+  unsigned retention_days; /* --retention DAYS */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -45,6 +47,10 @@ static void usage(FILE *f)
     "  --bucket NAME              a bucket to serve, repeatable [videos]\n"
     "  --allow-bucket-create      CreateBucket of another bucket creates it\n"
     "                             (kept in DATA/state/buckets) [refused]\n"
+    "  --allow-purge              DELETE ?versionId= removes that version\n"
+    "                             for good [refused: 403]\n"
+    "  --retention DAYS           with --allow-purge: no version younger\n"
+    "                             than DAYS is purged [0]\n"
     "  --region R                 SigV4 region [us-east-1]\n"
     "  --manifest DIR             [DATA/manifest]\n"
     "  --node NAME                this writer's name in the manifest [host]\n"
@@ -84,6 +90,7 @@ static int bad(const char *opt, const char *val, const char *allowed)
 /* Long options without a short letter. */
 enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
 enum { OPT_ETAG = 1201 };
+enum { OPT_ALLOW_PURGE = 1301, OPT_RETENTION };
 
 static int domain_ok(const char *d)
 {
@@ -113,6 +120,8 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"allow-bucket-create", 0, 0, OPT_ALLOW_BUCKET_CREATE},
     {"domain", 1, 0, OPT_DOMAIN}, {"no-sigv2", 0, 0, OPT_NO_SIGV2},
     {"etag", 1, 0, OPT_ETAG},
+    {"allow-purge", 0, 0, OPT_ALLOW_PURGE},
+    {"retention", 1, 0, OPT_RETENTION},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -203,6 +212,14 @@ static int parse(int argc, char **argv, serve_opts *o)
       break;
     case OPT_ALLOW_BUCKET_CREATE:
       o->allow_bucket_create = 1;
+      break;
+    case OPT_ALLOW_PURGE:
+      o->allow_purge = 1;
+      break;
+    case OPT_RETENTION:
+      if(vs_cli_parse_uint(optarg, 0, 36500, &v))
+        return bad("--retention", optarg, "0..36500 days");
+      o->retention_days = (unsigned)v;
       break;
     case 'h':
       usage(stdout);
@@ -402,6 +419,8 @@ int vs_cli_serve(int argc, char **argv)
     .manifest = man, .keys = kr, .state_dir = state,
     .s3 = o.s3_endpoint ? &s3 : NULL};
   cfg.allow_bucket_create = o.allow_bucket_create;
+  cfg.allow_purge = o.allow_purge;
+  cfg.retention_days = o.retention_days;
   cfg.buckets_dir = buckets_dir;
   cfg.no_sigv2 = o.no_sigv2;
   cfg.domain = o.domain;

@@ -132,6 +132,8 @@ typedef enum vs__op {
   VS__OP_LIST_OBJECTS,
   VS__OP_LIST_VERSIONS,
   VS__OP_COPY_OBJECT,
+  VS__OP_DELETE_OBJECT,
+  VS__OP_DELETE_OBJECTS,
   VS__OP_COUNT
 } vs__op;
 
@@ -286,6 +288,15 @@ int vs__create_bucket_parse(const char *body, size_t n, char *loc,
 /* list.c: ListObjectsV2, ListObjects and ListObjectVersions */
 enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);
+/* delete.c: DeleteObject (a delete marker, or a purge) and DeleteObjects */
+enum MHD_Result vs__delete_object(vs__req *r, const char *data, size_t *size);
+enum MHD_Result vs__delete_objects(vs__req *r, const char *data,
+                                   size_t *size);
+/* GET/HEAD found a delete marker (fd open on its empty data, info
+ * malloc'd: both taken): 404 NoSuchKey, or 405 when it was asked for by
+ * its versionId, with x-amz-delete-marker: true. */
+enum MHD_Result vs__delete_marker_read(vs__req *r, vs_object_info *info,
+                                       int fd, int by_version);
 enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
 /* copy.c: CopyObject */
 enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size);

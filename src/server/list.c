@@ -289,13 +289,11 @@ static void add_contents(page *pg, const vs_list_item *it)
   pg->count++;
 }
 
-/* Delete markers are not stored yet (issue 8's delete piece adds them):
- * when a version's metadata can say it is one, this says so, and the
- * version is listed as a DeleteMarker entry instead of a Version. */
+/* A delete marker (store_fs_delete.c) is listed as a DeleteMarker entry
+ * instead of a Version. */
 static int is_delete_marker(const vs_object_info *i)
 {
-  (void)i;
-  return 0;
+  return i->delete_marker;
 }
 
 static void add_version(page *pg, const char *key, const vs_object_info *i,

@@ -95,7 +95,8 @@ static void match_line(pending *w, const char *vid, const char *line,
   j = vs_json_parse(line, len);
   for(i = (size_t)(hit - w->l); j && i < w->n &&
       !strncmp(w->l[i].version_id, vid, 26); i++)
-    if(field_is(j, "event", "stored") && field_is(j, "bucket", w->l[i].bucket)
+    if((field_is(j, "event", "stored") || field_is(j, "event", "deleted"))
+       && field_is(j, "bucket", w->l[i].bucket)
        && field_is(j, "key", w->l[i].key))
       w->found[i]++;
   cJSON_Delete(j);
@@ -106,7 +107,9 @@ static int on_line(void *ctx, const char *line, size_t len)
   static const char vkey[] = "\"versionId\":\"";
   const char *v;
   char vid[27];
-  if(!memmem(line, len, "\"event\":\"stored\"", 16))
+  /* a delete marker's event is `deleted` (delete.c) */
+  if(!memmem(line, len, "\"event\":\"stored\"", 16) &&
+     !memmem(line, len, "\"event\":\"deleted\"", 17))
     return 0;
   v = memmem(line, len, vkey, sizeof(vkey) - 1);
   if(!v || (size_t)(line + len - v) < sizeof(vkey) - 1 + 26)

@@ -40,7 +40,7 @@ enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
                            cannot change (load balancers add cache busters) */
 
 /* Header rule sets. */
-enum { H_NONE, H_PUT, H_CREATE_BUCKET, H_COPY };
+enum { H_NONE, H_PUT, H_CREATE_BUCKET, H_COPY, H_DELETE };
 
 typedef struct route_row {
   const char *method;
@@ -93,6 +93,11 @@ static const route_row ROUTES[] = {
    VS__OP_LIST_VERSIONS, "ListObjectVersions"},
   {"GET",  P_BUCKET,  NULL, Q_SIGV4 | Q_XID,                H_NONE,
    VS__OP_LIST_OBJECTS, "ListObjects"},
+  /* delete.c: a delete marker; with versionId a purge (--allow-purge) */
+  {"DELETE", P_OBJECT, NULL, Q_SIGV4 | Q_XID | Q_VERSION,   H_DELETE,
+   VS__OP_DELETE_OBJECT, "DeleteObject"},
+  {"POST", P_BUCKET,  "delete", Q_SIGV4 | Q_XID,            H_DELETE,
+   VS__OP_DELETE_OBJECTS, "DeleteObjects"},
 };
 
 /* Parameters an operation takes besides its row's groups: what the
@@ -306,6 +311,17 @@ static const header_rule COPY_RULES[] = {
    "ACL grants are not implemented by vsink"},
   {"x-amz-storage-class",              M_NOT_IN, "STANDARD",        0,
    "storage classes other than STANDARD are not implemented by vsink"},
+};
+
+/* Headers that change what a delete means: vsink has no Object Lock and
+ * no MFA delete, and reads a DeleteObjects body whole. */
+static const header_rule DELETE_RULES[] = {
+  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
+   "aws-chunked bodies are not implemented by vsink for deletes"},
+  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
+   "aws-chunked bodies are not implemented by vsink for deletes"},
+  {"x-amz-mfa",                        M_PRESENT, NULL,             0,
+   "MFA delete is not implemented by vsink"},
 };
 
 static const char *const SIGV4_PARAMS[] = {
@@ -525,6 +541,9 @@ static const header_rule *rules_of(int set, size_t *n)
   case H_CREATE_BUCKET:
     *n = NELEM(CREATE_BUCKET_RULES);
     return CREATE_BUCKET_RULES;
+  case H_DELETE:
+    *n = NELEM(DELETE_RULES);
+    return DELETE_RULES;
   case H_COPY:
     *n = NELEM(COPY_RULES);
     return COPY_RULES;
@@ -914,6 +933,8 @@ const char *vs__op_name(vs__op op)
     [VS__OP_LIST_OBJECTS_V2] = "ListObjectsV2",
     [VS__OP_LIST_OBJECTS] = "ListObjects",
     [VS__OP_LIST_VERSIONS] = "ListObjectVersions",
+    [VS__OP_DELETE_OBJECT] = "DeleteObject",
+    [VS__OP_DELETE_OBJECTS] = "DeleteObjects",
     [VS__OP_COPY_OBJECT] = "CopyObject",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";

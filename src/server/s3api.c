@@ -37,6 +37,8 @@ static const struct {
   {VS__OP_LIST_OBJECTS_V2, NEED_BUCKET, vs__list_objects},
   {VS__OP_LIST_OBJECTS, NEED_BUCKET, vs__list_objects},
   {VS__OP_LIST_VERSIONS, NEED_BUCKET, vs__list_objects},
+  {VS__OP_DELETE_OBJECT, NEED_KEY | WRITES, vs__delete_object},
+  {VS__OP_DELETE_OBJECTS, NEED_BUCKET | WRITES, vs__delete_objects},
 };
 
 enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg)

@@ -245,8 +245,14 @@ static int accepted_alone(const char *method, const char *path,
      (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
      (!strcmp(sub, "partNumber") || !strncmp(sub, "response-", 9)))
     return 1;
+  /* DeleteObjects */
+  if(!(slash && slash[1]) && !strcmp(method, "POST") &&
+     !strcmp(sub, "delete"))
+    return 1;
+  /* versionId: GetObject/HeadObject, and DeleteObject's purge */
   return !strcmp(sub, "versionId") && slash && slash[1] &&
-         (!strcmp(method, "GET") || !strcmp(method, "HEAD"));
+         (!strcmp(method, "GET") || !strcmp(method, "HEAD") ||
+          !strcmp(method, "DELETE"));
 }
 
 static void every_subresource_is_refused(void **state)
@@ -361,10 +367,31 @@ static void methods_without_a_row(void **state)
   expect_refused("PUT", "/metrics", NULL, VS__S3_METHOD, 1, "/metrics");
   expect_refused("GET", "/hooks/x?" SIG, NULL, VS__S3_METHOD, 1, "POST");
   /* S3 operations vsink lacks: after authentication */
-  expect_refused("DELETE", "/videos/k", NULL, VS__S3_NOT_IMPLEMENTED, 0,
-                 "DeleteObject");
-  expect_refused("DELETE", "/videos/k?x-id=DeleteObject&" SIG, NULL,
-                 VS__S3_NOT_IMPLEMENTED, 0, "DeleteObject");
+  /* delete.c's rows: DeleteObject (with versionId: a purge) and
+   * DeleteObjects; what they do not implement is refused */
+  expect_op("DELETE", "/videos/k", NULL, VS__OP_DELETE_OBJECT);
+  expect_op("DELETE", "/videos/k?x-id=DeleteObject&" SIG, NULL,
+            VS__OP_DELETE_OBJECT);
+  expect_op("DELETE", "/videos/k?versionId=20261124T121500123Z-a1b2c3", NULL,
+            VS__OP_DELETE_OBJECT);
+  expect_op("POST", "/videos?delete", NULL, VS__OP_DELETE_OBJECTS);
+  expect_op("POST", "/videos?delete&x-id=DeleteObjects", NULL,
+            VS__OP_DELETE_OBJECTS);
+  expect_refused("POST", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "DeleteObjects");
+  expect_refused("POST", "/videos/k?delete", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "DeleteObjects");
+  expect_refused("DELETE", "/videos/k?x-id=PutObject", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  {
+    hdrs mfa = {{"x-amz-mfa", "123 456", NULL}};
+    hdrs chunked = {{"x-amz-content-sha256",
+                     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", NULL}};
+    expect_refused("DELETE", "/videos/k", &mfa, VS__S3_NOT_IMPLEMENTED, 0,
+                   "MFA");
+    expect_refused("POST", "/videos?delete", &chunked,
+                   VS__S3_NOT_IMPLEMENTED, 1, "aws-chunked");
+  }
   expect_refused("POST", "/videos/k", NULL, VS__S3_METHOD, 0,
                  "POST on an object");
   expect_refused("POST", "/videos/k?uploads", NULL, VS__S3_NOT_IMPLEMENTED,

@@ -1,0 +1,465 @@
+/* DeleteObject and DeleteObjects, as S3 does them in a versioned bucket:
+ * a delete adds a delete marker, a version without bytes that becomes the
+ * key's current one (store_fs_delete.c), so every byte stays and a GET of
+ * an older versionId still serves it. A delete of a key that holds nothing
+ * adds a marker too (S3 does). Each marker is recorded as a `deleted`
+ * event before it is settled, like an object's `stored` one, so a crash
+ * never leaves a marker the manifest does not name (reconcile.c).
+ *
+ * Removing a version for good (DELETE ?versionId=, or an <Object> with a
+ * <VersionId>) is a purge: refused (403 AccessDenied) unless the sink runs
+ * with --allow-purge, and then refused as well for a version younger than
+ * --retention days (as S3 Object Lock's governance mode refuses it). A
+ * purge removes the version's files and is recorded as a `purged` event.
+ *
+ * DeleteObjects' body is read whole (2 MiB at most), checked against the
+ * Content-MD5 or x-amz-checksum-* S3 requires, parsed (delete_xml.c) and
+ * only then acted on, on the commit pool: a refused request changes
+ * nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "server/delete_xml.h"
+#include "server/internal.h"
+#include "util/buf.h"
+#include "util/cksum.h"
+#include "util/enc.h"
+#include "util/log.h"
+
+#define BODY_MAX (2u << 20) /* S3's 1000 keys of 1 KiB, escaped, fit */
+#define KEYS_MAX 1000
+#define DAY_MS (86400LL * 1000)
+
+/* ---- GET and HEAD of a marker (objects.c) ---------------------------------- */
+
+enum MHD_Result vs__delete_marker_read(vs__req *r, vs_object_info *info,
+                                       int fd, int by_version)
+{
+  if(fd >= 0)
+    close(fd);
+  free(info);
+  r->extra_header = "x-amz-delete-marker";
+  snprintf(r->extra_value, sizeof(r->extra_value), "true");
+  return vs__reject(r, by_version ? VS__S3_METHOD : VS__S3_NO_SUCH_KEY,
+                    by_version ? "The specified method is not allowed "
+                    "against this resource (a delete marker)." : NULL);
+}
+
+/* ---- one delete ------------------------------------------------------------ */
+
+static vs__s3code code_of(int rc)
+{
+  switch(rc) {
+  case VS_ERR_NOSPACE: return VS__S3_STORAGE;
+  case VS_ERR_TOOLARGE: return VS__S3_KEY_TOO_LONG;
+  case VS_ERR_INVALID: return VS__S3_INVALID_ARGUMENT;
+  default: return VS__S3_INTERNAL;
+  }
+}
+
+static int record(vs__req *r, const char *event, const char *key,
+                  const vs_object_info *info, vs_err *err)
+{
+  char remote[64];
+  cJSON *ev = cJSON_CreateObject();
+  int rc;
+  if(!ev || !cJSON_AddStringToObject(ev, "bucket", r->bucket) ||
+     !cJSON_AddStringToObject(ev, "key", key) ||
+     !cJSON_AddStringToObject(ev, "versionId", info->version_id) ||
+     (info->delete_marker && !cJSON_AddTrueToObject(ev, "deleteMarker")) ||
+     (!info->delete_marker &&
+      (!cJSON_AddNumberToObject(ev, "bytes", (double)info->bytes) ||
+       !cJSON_AddStringToObject(ev, "sha256", info->sha256))) ||
+     !cJSON_AddStringToObject(ev, "remote",
+                              vs__remote(r->conn, remote, sizeof(remote)))) {
+    cJSON_Delete(ev);
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  }
+  rc = vs_manifest_append(r->srv->cfg.manifest, event, ev, err);
+  cJSON_Delete(ev);
+  return rc;
+}
+
+/* A new delete marker for key, recorded, then settled; on any failure
+ * nothing stays. */
+static vs__s3code add_marker(vs__req *r, const char *key,
+                             vs_object_info *info)
+{
+  vs_store *st = r->srv->cfg.store;
+  vs_err err = {0};
+  int rc = vs_store_put_marker(st, r->bucket, key, info, &err);
+  if(rc) {
+    vs_log("error", "delete marker for %s/%s: %s", r->bucket, key, err.msg);
+    return code_of(rc);
+  }
+  if((rc = record(r, "deleted", key, info, &err))) {
+    vs_err e2 = {0};
+    vs_log("error", "manifest append for the delete of %s/%s: %s",
+           r->bucket, key, err.msg);
+    if(vs_store_remove(st, r->bucket, key, info->version_id, &e2))
+      vs_log("error", "could not take back %s/%s marker %s: %s", r->bucket,
+             key, info->version_id, e2.msg);
+    return rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
+  }
+  if(vs_store_settle(st, r->bucket, key, info->version_id, &err))
+    vs_log("warn", "settle %s/%s marker %s: %s", r->bucket, key,
+           info->version_id, err.msg);
+  return VS__S3_NONE;
+}
+
+/* Version vid of key removed for good, when the sink allows it. A version
+ * that does not exist is no error (S3 answers 204): info's version_id is
+ * then "". */
+static vs__s3code purge(vs__req *r, const char *key, const char *vid,
+                        vs_object_info *info, char *msg, size_t cap)
+{
+  vs_server *s = r->srv;
+  vs_err err = {0};
+  int rc;
+  memset(info, 0, sizeof(*info));
+  if(!s->cfg.allow_purge) {
+    snprintf(msg, cap, "removing a version for good (versionId) takes "
+             "vsink serve --allow-purge; a delete without versionId adds "
+             "a delete marker and keeps every version");
+    return VS__S3_ACCESS_DENIED;
+  }
+  rc = vs_store_purge(s->cfg.store, r->bucket, key, vid,
+                      (int64_t)s->cfg.retention_days * DAY_MS,
+                      vs_now_ms(NULL, NULL), info, &err);
+  if(rc == VS_ERR_NOTFOUND) {
+    memset(info, 0, sizeof(*info));
+    return VS__S3_NONE;
+  }
+  if(rc == VS_ERR_EXISTS) {
+    snprintf(msg, cap, "%s (vsink serve --retention %u)", err.msg,
+             s->cfg.retention_days);
+    return VS__S3_ACCESS_DENIED;
+  }
+  if(rc) {
+    vs_log("error", "purge %s/%s version %s: %s", r->bucket, key, vid,
+           err.msg);
+    return code_of(rc);
+  }
+  /* The files are gone: an event that cannot be written is logged, not
+   * undone (there is nothing to put back). */
+  if(record(r, "purged", key, info, &err))
+    vs_log("error", "purged %s/%s version %s but the manifest append "
+           "failed: %s", r->bucket, key, vid, err.msg);
+  else
+    vs_log("info", "purged %s/%s version %s", r->bucket, key, vid);
+  return VS__S3_NONE;
+}
+
+/* ---- DeleteObject ---------------------------------------------------------- */
+
+static void object_work(vs__req *r)
+{
+  char *vid = vs__query_get(r->raw_uri, "versionId");
+  r->done_msg[0] = 0;
+  r->done_code = vid ? purge(r, r->key, vid, &r->done_info, r->done_msg,
+                             sizeof(r->done_msg))
+                     : add_marker(r, r->key, &r->done_info);
+  free(vid);
+}
+
+static enum MHD_Result object_answer(vs__req *r)
+{
+  struct MHD_Response *resp;
+  r->phase = 2;
+  if(r->done_code)
+    return vs__reject(r, r->done_code, r->done_msg[0] ? r->done_msg : NULL);
+  if(!(resp = MHD_create_response_from_buffer(0, NULL,
+                                              MHD_RESPMEM_PERSISTENT)))
+    return MHD_NO;
+  if(r->done_info.delete_marker)
+    MHD_add_response_header(resp, "x-amz-delete-marker", "true");
+  if(r->done_info.version_id[0])
+    MHD_add_response_header(resp, "x-amz-version-id",
+                            r->done_info.version_id);
+  return vs__send(r, MHD_HTTP_NO_CONTENT, resp);
+}
+
+enum MHD_Result vs__delete_object(vs__req *r, const char *data, size_t *size)
+{
+  (void)data;
+  if(r->phase == 0) {
+    char *vid = vs__query_get(r->raw_uri, "versionId");
+    int refuse = vid && !r->srv->cfg.allow_purge;
+    free(vid);
+    if(refuse) /* answered at once: nothing to wait for */
+      return vs__reject(r, VS__S3_ACCESS_DENIED, "removing a version for "
+                        "good (versionId) takes vsink serve --allow-purge; "
+                        "a delete without versionId adds a delete marker "
+                        "and keeps every version");
+    r->phase = 1;
+    return MHD_YES;
+  }
+  if(r->phase == 1 && *size) { /* a DELETE's body means nothing */
+    r->bytes_in += *size;
+    *size = 0;
+    return MHD_YES;
+  }
+  if(r->phase == 1) {
+    r->phase = 3;
+    if(vs__commit_submit(r, object_work))
+      return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+    return MHD_YES;
+  }
+  if(r->phase == 3)
+    return object_answer(r);
+  *size = 0;
+  return MHD_YES;
+}
+
+/* ---- DeleteObjects --------------------------------------------------------- */
+
+static void add_xml(vs_buf *b, const char *tag, const char *s)
+{
+  vs_buf_addf(b, "<%s>", tag);
+  for(; *s; s++)
+    switch(*s) {
+    case '<': vs_buf_adds(b, "&lt;"); break;
+    case '>': vs_buf_adds(b, "&gt;"); break;
+    case '&': vs_buf_adds(b, "&amp;"); break;
+    case '"': vs_buf_adds(b, "&quot;"); break;
+    case '\'': vs_buf_adds(b, "&apos;"); break;
+    default: /* XML 1.0 cannot carry control bytes */
+      vs_buf_addc(b, (unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s);
+    }
+  vs_buf_addf(b, "</%s>", tag);
+}
+
+static void result_entry(vs_buf *b, const vs__del_item *it, vs__s3code code,
+                         const char *msg, const vs_object_info *info,
+                         int quiet)
+{
+  if(code) {
+    vs_buf_adds(b, "<Error>");
+    add_xml(b, "Key", it->key);
+    if(it->vid)
+      add_xml(b, "VersionId", it->vid);
+    add_xml(b, "Code", vs__s3_name(code));
+    add_xml(b, "Message", msg);
+    vs_buf_adds(b, "</Error>");
+    return;
+  }
+  if(quiet)
+    return;
+  vs_buf_adds(b, "<Deleted>");
+  add_xml(b, "Key", it->key);
+  if(it->vid)
+    add_xml(b, "VersionId", it->vid);
+  if(info->delete_marker) {
+    vs_buf_adds(b, "<DeleteMarker>true</DeleteMarker>");
+    add_xml(b, "DeleteMarkerVersionId", info->version_id);
+  }
+  vs_buf_adds(b, "</Deleted>");
+}
+
+static void objects_one(vs__req *r, vs_buf *b, const vs__del_item *it,
+                        int quiet, vs_object_info *info)
+{
+  char msg[300] = "";
+  vs_err err = {0};
+  vs__s3code code;
+  int rc = vs_store_check_key(it->key, it->key_len, &err);
+  if(rc) {
+    code = rc == VS_ERR_TOOLARGE ? VS__S3_KEY_TOO_LONG
+                                 : VS__S3_INVALID_ARGUMENT;
+    snprintf(msg, sizeof(msg), "%s", err.msg);
+  }
+  else if(it->vid)
+    code = purge(r, it->key, it->vid, info, msg, sizeof(msg));
+  else
+    code = add_marker(r, it->key, info);
+  if(code && !msg[0])
+    snprintf(msg, sizeof(msg), "%s", code == VS__S3_STORAGE
+             ? "not enough space to record the delete"
+             : "the delete could not be made");
+  result_entry(b, it, code, msg, info, quiet);
+}
+
+/* On a commit thread: parse, then each delete in the body's order. The
+ * answer replaces the body in r->body. */
+static void objects_work(vs__req *r)
+{
+  vs__del_req d;
+  vs_buf b = VS_BUF_INIT;
+  vs_object_info *info = malloc(sizeof(*info));
+  size_t i;
+  int rc = info ? vs__delete_parse(r->body ? r->body : "", r->body_len,
+                                   KEYS_MAX, &d, r->done_msg,
+                                   sizeof(r->done_msg))
+                : -3;
+  if(rc) {
+    free(info);
+    r->done_code = rc == -1 ? VS__S3_MALFORMED_XML
+                   : rc == -2 ? VS__S3_NOT_IMPLEMENTED : VS__S3_INTERNAL;
+    return;
+  }
+  vs_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+              "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/"
+              "2006-03-01/\">");
+  for(i = 0; i < d.n; i++)
+    objects_one(r, &b, &d.items[i], d.quiet, info);
+  vs_buf_adds(&b, "</DeleteResult>\n");
+  vs__delete_req_free(&d);
+  free(info);
+  free(r->body);
+  r->body_len = b.len;
+  r->body = vs_buf_steal(&b);
+  r->done_code = r->body ? VS__S3_NONE : VS__S3_INTERNAL;
+}
+
+/* S3 requires Content-MD5 or an x-amz-checksum-* for DeleteObjects. */
+static int integrity_header(vs__req *r, char *msg, size_t cap)
+{
+  const char *md5 = vs__header(r->conn, "Content-MD5");
+  int a;
+  r->has_md5 = 0;
+  r->cksum_alg = VS_CKSUM_NONE;
+  if(md5) {
+    if(vs_unb64(md5, strlen(md5), r->want_md5, sizeof(r->want_md5)) != 16) {
+      snprintf(msg, cap, "The Content-MD5 you specified was invalid.");
+      return VS__S3_INVALID_DIGEST;
+    }
+    r->has_md5 = 1;
+  }
+  for(a = VS_CKSUM_NONE + 1; a < VS_CKSUM__COUNT; a++) {
+    char name[40];
+    const char *v;
+    snprintf(name, sizeof(name), "x-amz-checksum-%s",
+             vs_cksum_name((vs_cksum_alg)a));
+    if(!(v = vs__header(r->conn, name)))
+      continue;
+    if(r->cksum_alg) {
+      snprintf(msg, cap, "Expecting a single x-amz-checksum- header. "
+               "Multiple checksum Types are not allowed.");
+      return VS__S3_INVALID_REQUEST;
+    }
+    r->cksum_alg = (vs_cksum_alg)a;
+    if(vs_unb64(v, strlen(v), r->want_cksum, sizeof(r->want_cksum)) !=
+       (long)vs_cksum_len(r->cksum_alg)) {
+      snprintf(msg, cap, "Value for x-amz-checksum-%s header is invalid.",
+               vs_cksum_name(r->cksum_alg));
+      return VS__S3_INVALID_REQUEST;
+    }
+  }
+  if(!r->has_md5 && !r->cksum_alg) {
+    snprintf(msg, cap, "Missing required header for this request: "
+             "Content-MD5");
+    return VS__S3_INVALID_REQUEST;
+  }
+  return VS__S3_NONE;
+}
+
+/* The body against what the headers promised. */
+static vs__s3code body_matches(vs__req *r, char *msg, size_t cap)
+{
+  const char *p = r->body ? r->body : "";
+  unsigned char md[VS_CKSUM_MAX];
+  unsigned len;
+  char hex[65];
+  if(r->payload_sha256[0]) {
+    if(!EVP_Digest(p, r->body_len, md, &len, EVP_sha256(), NULL))
+      return VS__S3_INTERNAL;
+    vs_hex(md, 32, hex);
+    if(strcmp(hex, r->payload_sha256)) {
+      snprintf(msg, cap, "x-amz-content-sha256 is %s but the body "
+               "received hashes to %s", r->payload_sha256, hex);
+      return VS__S3_SHA256_MISMATCH;
+    }
+  }
+  if(r->has_md5 && (!EVP_Digest(p, r->body_len, md, &len, EVP_md5(), NULL)
+                    || memcmp(md, r->want_md5, 16)))
+    return VS__S3_BAD_DIGEST;
+  if(r->cksum_alg) {
+    vs_cksum c;
+    size_t n;
+    if(vs_cksum_init(&c, r->cksum_alg))
+      return VS__S3_INTERNAL;
+    vs_cksum_update(&c, p, r->body_len);
+    n = vs_cksum_final(&c, md);
+    if(!n || memcmp(md, r->want_cksum, n)) {
+      snprintf(msg, cap, "The %s you specified did not match the "
+               "calculated checksum.", vs_cksum_label(r->cksum_alg));
+      return VS__S3_BAD_DIGEST;
+    }
+  }
+  return VS__S3_NONE;
+}
+
+static enum MHD_Result objects_first(vs__req *r)
+{
+  const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  char msg[200] = "";
+  vs__s3code code;
+  if(cl && strtoull(cl, NULL, 10) > BODY_MAX)
+    return vs__reject(r, VS__S3_TOO_LARGE, "a DeleteObjects body is at "
+                      "most 2 MiB");
+  if((code = integrity_header(r, msg, sizeof(msg))))
+    return vs__reject(r, code, msg);
+  r->phase = 1;
+  return MHD_YES;
+}
+
+static enum MHD_Result body_piece(vs__req *r, const char *data, size_t n)
+{
+  char *p;
+  if(r->body_len + n > BODY_MAX)
+    return vs__reject(r, VS__S3_TOO_LARGE, "a DeleteObjects body is at "
+                      "most 2 MiB");
+  if(!(p = realloc(r->body, r->body_len + n + 1)))
+    return MHD_NO;
+  memcpy(p + r->body_len, data, n);
+  r->body = p;
+  r->body_len += n;
+  r->body[r->body_len] = 0;
+  r->bytes_in += n;
+  return MHD_YES;
+}
+
+static enum MHD_Result objects_answer(vs__req *r)
+{
+  vs_buf b = VS_BUF_INIT;
+  r->phase = 2;
+  if(r->done_code)
+    return vs__reject(r, r->done_code, r->done_msg[0] ? r->done_msg : NULL);
+  b.data = r->body;
+  b.len = b.cap = r->body_len;
+  r->body = NULL;
+  r->body_len = 0;
+  return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
+}
+
+enum MHD_Result vs__delete_objects(vs__req *r, const char *data,
+                                   size_t *size)
+{
+  char msg[200] = "";
+  vs__s3code code;
+  if(r->phase == 0)
+    return objects_first(r);
+  if(r->phase == 3)
+    return objects_answer(r);
+  if(r->phase == 2) {
+    *size = 0;
+    return MHD_YES;
+  }
+  if(*size) {
+    size_t n = *size;
+    *size = 0;
+    return body_piece(r, data, n);
+  }
+  if((code = body_matches(r, msg, sizeof(msg))))
+    return vs__reject(r, code, msg[0] ? msg : NULL);
+  r->done_msg[0] = 0;
+  r->phase = 3;
+  if(vs__commit_submit(r, objects_work))
+    return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+  return MHD_YES;
+}

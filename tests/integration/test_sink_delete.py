@@ -247,5 +247,140 @@ check(any(d["VersionId"] == mk for d in
           .get("DeleteMarkers", [])), "marker listed after restart")
 check(not os.listdir(os.path.join(sink.data, ".intent")),
       "intents left: %s" % os.listdir(os.path.join(sink.data, ".intent")))
-check(sink.stop() == 0, "sink exit status")
 print("delete: restart rows ok")
+
+# ---- real clients: aws cli, rclone, s3cmd ---------------------------------------
+home = tmpdir("delete-home")
+cenv = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID,
+            AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1",
+            HOME=home, AWS_CONFIG_FILE=os.path.join(home, "none"),
+            AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "none"),
+            RCLONE_CONFIG_VS_TYPE="s3", RCLONE_CONFIG_VS_PROVIDER="Other",
+            RCLONE_CONFIG_VS_ENDPOINT=sink.endpoint,
+            RCLONE_CONFIG_VS_ACCESS_KEY_ID=KEY_ID,
+            RCLONE_CONFIG_VS_SECRET_ACCESS_KEY=SECRET,
+            RCLONE_CONFIG_VS_REGION="us-east-1",
+            RCLONE_CONFIG_VS_FORCE_PATH_STYLE="true")
+cenv.pop("AWS_CA_BUNDLE", None)
+cenv.pop("AWS_PROFILE", None)
+
+
+def run(cmd, timeout=120):
+    r = subprocess.run(cmd, capture_output=True, env=cenv, timeout=timeout)
+    check(r.returncode == 0, "%s: exit %d\n%s\n%s" % (
+        " ".join(cmd[:6]), r.returncode, r.stdout.decode()[-1500:],
+        r.stderr.decode()[-1500:]))
+    return r.stdout.decode()
+
+
+def live(prefix):
+    return sorted(o["Key"] for o in s3.list_objects_v2(
+        Bucket="videos", Prefix=prefix).get("Contents", []))
+
+
+def markers(prefix):
+    return sorted(d["Key"] for d in s3.list_object_versions(
+        Bucket="videos", Prefix=prefix).get("DeleteMarkers", [])
+        if d["IsLatest"])
+
+
+for i in range(4):
+    s3.put_object(Bucket="videos", Key="cli/%d.mp4" % i, Body=b"c%d" % i)
+AWS = ["/usr/bin/aws", "--endpoint-url", sink.endpoint]
+run(AWS + ["s3", "rm", "s3://videos/cli/0.mp4"])
+check(live("cli/") == ["cli/1.mp4", "cli/2.mp4", "cli/3.mp4"] and
+      markers("cli/") == ["cli/0.mp4"], "aws s3 rm: %s" % live("cli/"))
+run(AWS + ["s3", "rm", "--recursive", "s3://videos/cli/"])
+check(live("cli/") == [] and len(markers("cli/")) == 4,
+      "aws s3 rm --recursive: %s" % live("cli/"))
+folder = os.path.join(home, "up")
+os.makedirs(folder)
+for n in ("x.mp4", "y.mp4", "z.mp4"):
+    with open(os.path.join(folder, n), "wb") as f:
+        f.write(n.encode())
+run(AWS + ["s3", "sync", folder, "s3://videos/sync/"])
+os.unlink(os.path.join(folder, "y.mp4"))
+out = run(AWS + ["s3", "sync", "--delete", folder, "s3://videos/sync/"])
+check("delete: s3://videos/sync/y.mp4" in out and
+      live("sync/") == ["sync/x.mp4", "sync/z.mp4"],
+      "aws s3 sync --delete: %s %s" % (out, live("sync/")))
+print("delete: aws cli rows ok")
+RC = ["rclone", "--config", os.path.join(home, "rclone.conf"),
+      "--s3-no-check-bucket"]
+run(RC + ["copy", folder, "vs:videos/rc"])
+run(RC + ["delete", "vs:videos/rc", "--include", "x.mp4"])
+check(live("rc/") == ["rc/z.mp4"], "rclone delete: %s" % live("rc/"))
+run(RC + ["copy", folder, "vs:videos/rc2"])
+os.unlink(os.path.join(folder, "z.mp4"))
+run(RC + ["sync", folder, "vs:videos/rc2"])
+check(live("rc2/") == ["rc2/x.mp4"] and markers("rc2/") == ["rc2/z.mp4"],
+      "rclone sync: %s" % live("rc2/"))
+print("delete: rclone rows ok")
+cfg = os.path.join(home, "s3cfg")
+with open(cfg, "w") as f:
+    f.write("[default]\naccess_key = %s\nsecret_key = %s\nhost_base = %s\n"
+            "host_bucket = %s\nuse_https = False\nsignature_v2 = False\n"
+            "bucket_location = us-east-1\n" % (
+                KEY_ID, SECRET, sink.endpoint[7:], sink.endpoint[7:]))
+s3.put_object(Bucket="videos", Key="s3cmd/a.mp4", Body=b"a")
+s3.put_object(Bucket="videos", Key="s3cmd/b.mp4", Body=b"b")
+run(["s3cmd", "-c", cfg, "del", "s3://videos/s3cmd/a.mp4"])
+check(live("s3cmd/") == ["s3cmd/b.mp4"], "s3cmd del: %s" % live("s3cmd/"))
+run(["s3cmd", "-c", cfg, "del", "--recursive", "--force",
+     "s3://videos/s3cmd/"])
+check(live("s3cmd/") == [], "s3cmd del --recursive: %s" % live("s3cmd/"))
+print("delete: s3cmd rows ok")
+check(sink.stop() == 0, "sink exit status")
+
+# ---- purge: --allow-purge, --retention ----------------------------------------------
+sink = Sink(data=sink.data, args=["--allow-purge"]).start()
+s3 = boto3_client(sink)
+p1 = s3.put_object(Bucket="videos", Key="p.mp4", Body=b"p1")["VersionId"]
+p2 = s3.put_object(Bucket="videos", Key="p.mp4", Body=b"p2")["VersionId"]
+r = s3.delete_object(Bucket="videos", Key="p.mp4", VersionId=p2)
+check(r["ResponseMetadata"]["HTTPStatusCode"] == 204 and
+      r.get("VersionId") == p2 and not r.get("DeleteMarker"),
+      "purge: %s" % r)
+check(s3.get_object(Bucket="videos", Key="p.mp4")["Body"].read() == b"p1",
+      "@current back to the older version after the purge")
+check("@" + p2 not in key_files(sink, "p.mp4") and
+      "@%s.json" % p2 not in key_files(sink, "p.mp4"),
+      "purged files: %s" % key_files(sink, "p.mp4"))
+ev = sink.manifest_events("purged")
+check(len(ev) == 1 and ev[0]["versionId"] == p2 and ev[0]["key"] ==
+      "p.mp4" and ev[0]["bytes"] == 2, "purged event: %s" % ev)
+pm = s3.delete_object(Bucket="videos", Key="p.mp4")["VersionId"]
+r = s3.delete_object(Bucket="videos", Key="p.mp4", VersionId=pm)
+check(r.get("DeleteMarker") is True and r.get("VersionId") == pm,
+      "purge of a marker: %s" % r)
+check(s3.get_object(Bucket="videos", Key="p.mp4")["Body"].read() == b"p1",
+      "undeleted by purging the marker")
+r = s3.delete_object(Bucket="videos", Key="p.mp4",
+                     VersionId="20200101T000000000Z-000000")
+check(r["ResponseMetadata"]["HTTPStatusCode"] == 204 and
+      len(sink.manifest_events("purged")) == 2,
+      "purge of a missing version: 204, nothing recorded")
+q = s3.put_object(Bucket="videos", Key="q.mp4", Body=b"q")["VersionId"]
+r = s3.delete_objects(Bucket="videos", Delete={"Objects": [
+    {"Key": "q.mp4", "VersionId": q}]})
+check([(d["Key"], d["VersionId"]) for d in r.get("Deleted", [])] ==
+      [("q.mp4", q)] and key_files(sink, "q.mp4") == [],
+      "purge in DeleteObjects: %s %s" % (r, key_files(sink, "q.mp4")))
+check(sink.stop() == 0, "sink exit status")
+sink = Sink(data=sink.data, args=["--allow-purge", "--retention", "1"]).start()
+s3 = boto3_client(sink)
+before = sink.object_files()
+n_events = len(sink.manifest_events())
+e = err_of(lambda: s3.delete_object(Bucket="videos", Key="p.mp4",
+                                    VersionId=p1))
+check(e and e[:2] == ("AccessDenied", 403), "purge under --retention: %s" %
+      (e,))
+st, _, out = raw(sink, "DELETE", "/videos/p.mp4?versionId=" + p1)
+check(b"retention" in out, "the refusal says why: %s" % out)
+check(sink.object_files() == before and
+      len(sink.manifest_events()) == n_events, "retention refusal changed")
+check(sink.stop() == 0, "sink exit status")
+r = subprocess.run([os.environ["VSINK"], "serve", "--retention", "x"],
+                   capture_output=True, timeout=30)
+check(r.returncode != 0 and b"--retention" in r.stderr, "--retention x")
+print("delete: purge rows ok")

@@ -135,6 +135,27 @@ def etag_md5_default(sink):
           "no Content-MD5 sent: the ETag is still the MD5: %r" % h)
 
 
+def metadata_in_query(sink, s3):
+    # x-amz-meta-* in a presigned URL's query (the router takes them there)
+    url = presign_query(sink, "PUT", "meta/query", {"x-amz-meta-Shot": "3",
+                                                   "x-amz-meta-a": "x y"})
+    st, _, data = sink.request("PUT", url, body=b"q")
+    check(st == 200, "presigned PUT with metadata: %d %r" % (st, data))
+    got = s3.head_object(Bucket=BUCKET, Key="meta/query")
+    check(got["Metadata"] == {"shot": "3", "a": "x y"},
+          "query metadata: %r" % got["Metadata"])
+    # botocore's presigned PUT signs Metadata as headers, to be sent
+    url = s3.generate_presigned_url("put_object", Params={
+        "Bucket": BUCKET, "Key": "meta/query2", "Metadata": {"take": "9"}},
+        ExpiresIn=600)
+    st, _, data = sink.request("PUT", url, body=b"q",
+                               headers={"x-amz-meta-take": "9"})
+    check(st == 200, "botocore presigned PUT with metadata: %d" % st)
+    got = s3.head_object(Bucket=BUCKET, Key="meta/query2")
+    check(got["Metadata"] == {"take": "9"}, "presigned header metadata: %r"
+          % got["Metadata"])
+
+
 def metadata_limit(sink, s3):
     # 2 KiB of names (less x-amz-meta-) and values: accepted, one byte more
     # refused with nothing kept
@@ -467,6 +488,7 @@ def main():
     s3 = boto3_client(sink)
     etag_md5_default(sink)
     metadata_round_trip(sink, s3)
+    metadata_in_query(sink, s3)
     metadata_limit(sink, s3)
     n = conditional_matrix(sink, s3)
     overrides(sink, s3)

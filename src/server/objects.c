@@ -458,6 +458,7 @@ static enum MHD_Result not_modified(vs__req *r, const vs_object_info *info,
   if(!resp)
     return MHD_NO;
   object_headers(r, resp, info);
+  vs__meta_add_cache(resp, info);
   return vs__send(r, MHD_HTTP_NOT_MODIFIED, resp);
 }
 

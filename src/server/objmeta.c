@@ -284,3 +284,24 @@ void vs__meta_add(vs__req *r, struct MHD_Response *resp,
   for(i = 0; i < NSTD; i++)
     free(over[i]);
 }
+
+void vs__meta_add_cache(struct MHD_Response *resp, const vs_object_info *info)
+{
+  char value[VS_OBJ_HEADERS_MAX];
+  const char *p = info->headers;
+  while(*p) {
+    const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
+    size_t n;
+    if(!colon || !nl || colon > nl)
+      break;
+    n = (size_t)(colon - p);
+    if((n == 13 && !strncmp(p, "cache-control", 13)) ||
+       (n == 7 && !strncmp(p, "expires", 7))) {
+      snprintf(value, sizeof(value), "%.*s", (int)(nl - colon - 1),
+               colon + 1);
+      MHD_add_response_header(resp, n == 7 ? "Expires" : "Cache-Control",
+                              value);
+    }
+    p = nl + 1;
+  }
+}

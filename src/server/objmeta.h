@@ -33,4 +33,9 @@ int vs__meta_overrides_check(vs__req *r, vs__s3code *code, char *msg,
 void vs__meta_add(vs__req *r, struct MHD_Response *resp,
                   const vs_object_info *info);
 
+/* A 304's share of them (RFC 9110 §15.4.5): Cache-Control and Expires,
+ * which a cache needs to refresh what it holds. */
+void vs__meta_add_cache(struct MHD_Response *resp,
+                        const vs_object_info *info);
+
 #endif

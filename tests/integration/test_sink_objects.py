@@ -322,6 +322,11 @@ def overrides(sink, s3):
         check(list(h).count("cache-control") == 1, "one Cache-Control")
         if method == "GET":
             check(data == body, "GET body")
+    # a 304 carries what a cache refreshes: Cache-Control (RFC 9110)
+    st, h, data = sink.request("GET", sink.presign("GET", BUCKET + "/ovr/o"),
+                               headers={"If-None-Match": '"%s"' % md5(body)})
+    check(st == 304 and h.get("cache-control") == "max-age=1" and
+          data == b"", "304 with the stored Cache-Control: %d %r" % (st, h))
     # boto3 header-signed GET with overrides
     r = s3.get_object(Bucket=BUCKET, Key="ovr/o", ResponseContentType="x/y")
     check(r["ContentType"] == "x/y" and r["CacheControl"] == "max-age=1",

@@ -124,14 +124,18 @@ expect("POST to an object", 405, "MethodNotAllowed", "POST",
 expect("missing Content-Length", 411, "MissingContentLength", "PUT",
        put("nolen.mp4"), None)
 
-# DELETE never destroys a stored object (header-signed, from boto3)
-try:
-    s3.delete_object(Bucket="videos", Key="exists.mp4")
-    fail("DELETE was accepted")
-except s3.exceptions.ClientError as e:
-    check(e.response["Error"]["Code"] == "NotImplemented",
-          "DELETE: %s" % e.response["Error"])
-print("ok  DELETE refused with NotImplemented")
+# DELETE never destroys a stored object (header-signed, from boto3): it
+# adds a delete marker and the version stays readable (test_sink_delete)
+kept = s3.head_object(Bucket="videos", Key="exists.mp4")["VersionId"]
+d = s3.delete_object(Bucket="videos", Key="exists.mp4")
+check(d.get("DeleteMarker") is True, "DELETE: %s" % d)
+check(s3.head_object(Bucket="videos", Key="exists.mp4",
+                     VersionId=kept)["ContentLength"] > 0,
+      "DELETE destroyed the version")
+s3.put_object(Bucket="videos", Key="exists.mp4", Body=BODY)
+baseline_files = sink.object_files()  # the marker and the new version
+baseline_events = len(sink.manifest_events())
+print("ok  DELETE adds a delete marker and keeps the version")
 
 # the payload hash a header-signed client signed must match the body
 from botocore.auth import S3SigV4Auth

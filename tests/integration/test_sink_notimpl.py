@@ -300,7 +300,8 @@ if aws_bin:
     cli("put-object-tagging", "put-object-tagging", "--tagging",
         "TagSet=[{Key=a,Value=b}]", *B, *KK)
     cli("get-object-acl", "get-object-acl", *B, *KK)
-    cli("list-objects-v2", "list-objects-v2", *B)
+    cli("list-multipart-uploads", "list-multipart-uploads", *B)
+    cli("get-bucket-policy", "get-bucket-policy", *B)
 else:
     print("note: no aws command line, its rows skipped")
 

@@ -333,7 +333,6 @@ static void copy_commit(vs__req *r)
   vs_server *s = r->srv;
   vs_commit c = {0};
   vs_err err = {0};
-  cJSON *ev;
   int rc;
   c.content_type = r->content_type;
   c.policy = s->cfg.on_existing;
@@ -353,25 +352,8 @@ static void copy_commit(vs__req *r)
              ? "the copy source is gone" : "");
     return;
   }
-  ev = copy_event(r, &r->done_info);
-  rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
-          : VS_ERR_NOMEM;
-  cJSON_Delete(ev);
-  if(rc) {
-    vs_err e2 = {0};
-    vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
-           err.msg);
-    if(vs_store_remove(s->cfg.store, r->bucket, r->key,
-                       r->done_info.version_id, &e2))
-      vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
-             r->key, r->done_info.version_id, e2.msg);
-    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
-    return;
-  }
-  if(vs_store_settle(s->cfg.store, r->bucket, r->key,
-                     r->done_info.version_id, &err))
-    vs_log("warn", "settle %s/%s version %s: %s", r->bucket, r->key,
-           r->done_info.version_id, err.msg);
+  r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
+                                    "stored", copy_event(r, &r->done_info));
 }
 
 /* ---- the answer ------------------------------------------------------------ */

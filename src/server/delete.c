@@ -62,12 +62,11 @@ static vs__s3code code_of(int rc)
   }
 }
 
-static int record(vs__req *r, const char *event, const char *key,
-                  const vs_object_info *info, vs_err *err)
+static cJSON *event_fields(vs__req *r, const char *key,
+                           const vs_object_info *info)
 {
   char remote[64];
   cJSON *ev = cJSON_CreateObject();
-  int rc;
   if(!ev || !cJSON_AddStringToObject(ev, "bucket", r->bucket) ||
      !cJSON_AddStringToObject(ev, "key", key) ||
      !cJSON_AddStringToObject(ev, "versionId", info->version_id) ||
@@ -78,9 +77,17 @@ static int record(vs__req *r, const char *event, const char *key,
      !cJSON_AddStringToObject(ev, "remote",
                               vs__remote(r->conn, remote, sizeof(remote)))) {
     cJSON_Delete(ev);
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+    return NULL;
   }
-  rc = vs_manifest_append(r->srv->cfg.manifest, event, ev, err);
+  return ev;
+}
+
+static int record(vs__req *r, const char *event, const char *key,
+                  const vs_object_info *info, vs_err *err)
+{
+  cJSON *ev = event_fields(r, key, info);
+  int rc = ev ? vs_manifest_append(r->srv->cfg.manifest, event, ev, err)
+              : vs_fail(err, VS_ERR_NOMEM, "out of memory");
   cJSON_Delete(ev);
   return rc;
 }
@@ -97,19 +104,8 @@ static vs__s3code add_marker(vs__req *r, const char *key,
     vs_log("error", "delete marker for %s/%s: %s", r->bucket, key, err.msg);
     return code_of(rc);
   }
-  if((rc = record(r, "deleted", key, info, &err))) {
-    vs_err e2 = {0};
-    vs_log("error", "manifest append for the delete of %s/%s: %s",
-           r->bucket, key, err.msg);
-    if(vs_store_remove(st, r->bucket, key, info->version_id, &e2))
-      vs_log("error", "could not take back %s/%s marker %s: %s", r->bucket,
-             key, info->version_id, e2.msg);
-    return rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
-  }
-  if(vs_store_settle(st, r->bucket, key, info->version_id, &err))
-    vs_log("warn", "settle %s/%s marker %s: %s", r->bucket, key,
-           info->version_id, err.msg);
-  return VS__S3_NONE;
+  return vs__record_version(r, key, info->version_id, "deleted",
+                            event_fields(r, key, info));
 }
 
 /* Version vid of key removed for good, when the sink allows it. A version

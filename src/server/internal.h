@@ -303,6 +303,14 @@ enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size);
 /* objects.c: a PUT's end, for the metrics and clean-up */
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 
+/* record.c: a version the store just committed (under an intent) gets its
+ * event, durably, then the intent is settled; if the event cannot be
+ * written the version is taken back, so none is visible without one.
+ * Takes ev (NULL: out of memory). VS__S3_NONE or the code to answer. */
+struct cJSON;
+vs__s3code vs__record_version(vs__req *r, const char *key, const char *vid,
+                              const char *event, struct cJSON *ev);
+
 /* commit.c: runs work(r) on a commit thread with the connection suspended,
  * then resumes it; the handler is called again in phase 3. -1 when the
  * server is stopping and takes no more work: answer 503 at once. */

@@ -345,7 +345,6 @@ static void put_commit(vs__req *r)
                  r->content_type, s->cfg.on_existing, r->if_none_match, 1,
                  vs_cksum_name(r->cksum_alg), r->cksum_b64};
   vs_err err = {0};
-  cJSON *ev;
   int rc;
   c.headers = r->obj_headers;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
@@ -357,28 +356,9 @@ static void put_commit(vs__req *r)
     r->done_code = code_of_store(rc);
     return;
   }
-  ev = stored_event(r, &r->done_info);
-  rc = ev ? vs_manifest_append(s->cfg.manifest, "stored", ev, &err)
-          : VS_ERR_NOMEM;
-  cJSON_Delete(ev);
-  if(rc) {
-    /* The object must not stay without its event: take it back. */
-    vs_err e2 = {0};
-    vs_log("error", "manifest append for %s/%s: %s", r->bucket, r->key,
-           err.msg);
-    if(vs_store_remove(s->cfg.store, r->bucket, r->key,
-                       r->done_info.version_id, &e2))
-      vs_log("error", "could not take back %s/%s version %s: %s", r->bucket,
-             r->key, r->done_info.version_id, e2.msg);
-    r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE : VS__S3_INTERNAL;
-    return;
-  }
-  /* Recorded: the store's intent for it is done with. Should this fail,
-   * the next start finds the event and settles it then. */
-  if(vs_store_settle(s->cfg.store, r->bucket, r->key,
-                     r->done_info.version_id, &err))
-    vs_log("warn", "settle %s/%s version %s: %s", r->bucket, r->key,
-           r->done_info.version_id, err.msg);
+  r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
+                                    "stored",
+                                    stored_event(r, &r->done_info));
 }
 
 /* The body is complete: check what the client promised, then hand the

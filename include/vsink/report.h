@@ -165,7 +165,7 @@ typedef int (*vs_report_row_fn)(void *ctx, const vs_report_row *row);
 int vs_report_each(const vs_report *r, const vs_report_filter *f,
                    vs_report_row_fn fn, void *ctx);
 
-/* ---- grouping and output (src/report_out.c) ---------------------------- */
+/* ---- grouping and output (src/report/report_out.c) ---------------------------- */
 typedef enum vs_report_by {
   VS_REPORT_BY_NONE = 0,
   VS_REPORT_BY_DAY,        /* UTC date of the row's time */
@@ -216,7 +216,7 @@ int vs_report_write(const vs_report *r, const vs_report_filter *f, int by,
                     int format, FILE *out, vs_report_summary *sum,
                     vs_err *err);
 
-/* The self-contained HTML report (src/report_html.c): one file needing no
+/* The self-contained HTML report (src/report/report_html.c): one file needing no
  * network (inline CSS, SVG and JS): a summary (outputs, seconds of video,
  * spend, problems), bar charts of spend per day and per resolution, a
  * table of the rows sortable by column, problems first, at most max_rows
@@ -241,7 +241,7 @@ int vs_report_html(const vs_report *r, const vs_report_filter *f,
                    const vs_report_html_opts *o, FILE *out,
                    vs_report_summary *sum, vs_err *err);
 
-/* ---- verify (src/report_verify.c) ---------------------------------------
+/* ---- verify (src/report/report_verify.c) ---------------------------------------
  * Re-reads every object the manifest's `stored` events name from a store
  * (the local sink's data folder), re-hashes it with SHA-256 and compares
  * bytes and hash with the event. Each object is checked once however often

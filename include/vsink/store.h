@@ -51,6 +51,9 @@ typedef struct vs_object_info {
   /* A delete marker (S3 versioning): a version without bytes that makes
    * the key read as deleted while it is current (store_fs_delete.c). */
   int delete_marker;
+  /* How many parts a multipart upload made it of (its ETag ends "-N");
+   * 0 for an object stored whole. */
+  unsigned parts_count;
 } vs_object_info;
 
 /* What the caller knows at commit time (it hashed the stream). */
@@ -225,6 +228,119 @@ int vs_store_put_marker(vs_store *s, const char *bucket, const char *key,
 int vs_store_purge(vs_store *s, const char *bucket, const char *key,
                    const char *vid, int64_t min_age_ms, int64_t now_ms,
                    vs_object_info *info, vs_err *err);
+
+/* ---- Multipart uploads (store_fs_mpu.c) ---------------------------------
+ * S3's CreateMultipartUpload .. Complete, in the filesystem store: an upload
+ * is a folder DATA/.multipart/<bucket>/<uploadId>/ holding its description
+ * and its parts, each part durable before it is acknowledged. Complete
+ * builds the object from the parts the client names (never from whatever is
+ * on disk), hashing it whole, and commits it through the same path, policy
+ * and intent as a PUT: a crash leaves either nothing visible or the whole
+ * object. Only the filesystem store has them; another kind of store is
+ * VS_ERR_INVALID. */
+#define VS_UPLOAD_ID_LEN 32               /* hex: creation ms, then random */
+#define VS_PART_NUMBER_MAX 10000
+#define VS_PART_MIN_BYTES (5ULL << 20)    /* every part but the last */
+#define VS_PART_MAX_BYTES (5ULL << 30)
+
+typedef struct vs_mpu {
+  char upload_id[VS_UPLOAD_ID_LEN + 1];
+  char bucket[64];
+  char key[VS_KEY_MAX + 1];
+  int64_t created_ms;
+  char content_type[256];   /* "" : application/octet-stream */
+  /* x-amz-checksum-algorithm at Create, lower case ("crc32" ...), and
+   * x-amz-checksum-type ("COMPOSITE" or "FULL_OBJECT"); "" when none */
+  char checksum_alg[12];
+  char checksum_type[12];
+  char headers[VS_OBJ_HEADERS_MAX]; /* as vs_object_info.headers */
+} vs_mpu;
+
+typedef struct vs_part_info {
+  unsigned number;          /* 1 .. VS_PART_NUMBER_MAX */
+  uint64_t bytes;
+  char md5[33];             /* hex: the part's ETag */
+  char checksum_alg[12];    /* as vs_object_info: the verified */
+  char checksum[48];        /* x-amz-checksum-*, "" when none */
+  int64_t mtime_ms;
+} vs_part_info;
+
+/* A part as CompleteMultipartUpload names it. */
+typedef struct vs_part_ref {
+  unsigned number;
+  char etag[33];            /* unquoted, lower-case hex */
+  /* the checksum the client lists for it ("" none): must match the part's */
+  char checksum[48];
+} vs_part_ref;
+
+/* Why Complete refused (S3's error codes). */
+typedef enum vs_mpu_fault {
+  VS_MPU_OK = 0,
+  VS_MPU_INVALID_PART,      /* a part missing, or its ETag/checksum differ */
+  VS_MPU_PART_ORDER,        /* numbers not strictly ascending */
+  VS_MPU_TOO_SMALL          /* a part but the last under VS_PART_MIN_BYTES */
+} vs_mpu_fault;
+
+/* m in: bucket, key, content_type, checksum_alg, checksum_type, headers;
+ * out: upload_id and created_ms. The upload is durable on return. */
+int vs_store_mpu_create(vs_store *s, vs_mpu *m, vs_err *err);
+/* The upload's description. VS_ERR_NOTFOUND when there is no such upload
+ * for bucket/key (a malformed id included). */
+int vs_store_mpu_get(vs_store *s, const char *bucket, const char *key,
+                     const char *upload_id, vs_mpu *m, vs_err *err);
+/* An upload of one part: written with vs_store_write, dropped with
+ * vs_store_abort, ended with vs_store_part_commit (never vs_store_commit).
+ * A part uploaded again replaces the earlier one when it commits. */
+int vs_store_part_begin(vs_store *s, const char *bucket, const char *key,
+                        const char *upload_id, unsigned number,
+                        vs_upload **out, vs_err *err);
+/* Makes the part durable, then current for its number. p: bytes (must be
+ * what was written), md5 (hex, required), checksum_alg/checksum; p->number
+ * and mtime_ms are filled. Frees u whatever the result; VS_ERR_NOTFOUND
+ * when the upload ended (completed, aborted, expired) meanwhile. */
+int vs_store_part_commit(vs_upload *u, vs_part_info *p, vs_err *err);
+/* UploadPartCopy: the part holds bytes [off, off + len) of a stored
+ * version (its real id): a hard link when that is the whole version, else
+ * a copy. p out as vs_store_part_commit; the caller checked the source. */
+int vs_store_part_copy(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, unsigned number,
+                       const char *src_bucket, const char *src_key,
+                       const char *src_vid, uint64_t off, uint64_t len,
+                       vs_part_info *p, vs_err *err);
+/* The upload's parts by number (*parts malloc'd: free it). */
+int vs_store_mpu_parts(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, vs_part_info **parts,
+                       size_t *n, vs_err *err);
+/* Complete: checks refs against the parts (strictly ascending numbers,
+ * matching ETags and checksums, sizes: *fault and VS_ERR_INVALID when one
+ * fails), then writes their bytes in order into a new version of the key,
+ * hashing it (SHA-256; the ETag is the MD5 of the parts' MD5s, "-N"), and
+ * commits it as vs_commit c says (policy, if_none_match, if_match,
+ * defer_overwrite; content type and headers are the upload's, c's bytes,
+ * sha256, md5 and checksum are ignored). The upload stays until
+ * vs_store_mpu_abort removes it: the caller does once the version is
+ * recorded, so a crash before then leaves the client free to retry. */
+int vs_store_mpu_complete(vs_store *s, const char *bucket, const char *key,
+                          const char *upload_id, const vs_part_ref *refs,
+                          size_t n, const vs_commit *c, vs_object_info *info,
+                          vs_mpu_fault *fault, vs_err *err);
+/* Removes the upload and its parts (Abort, and after Complete): one
+ * rename makes it gone, the files go after. VS_ERR_NOTFOUND if none. */
+int vs_store_mpu_abort(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, vs_err *err);
+/* The uploads of a bucket in progress, by key (bytes), then creation
+ * (*list malloc'd: free it). */
+int vs_store_mpu_list(vs_store *s, const char *bucket, vs_mpu **list,
+                      size_t *n, vs_err *err);
+/* Aborts every upload created before before_ms; *removed counts them. */
+int vs_store_mpu_expire(vs_store *s, int64_t before_ms, size_t *removed,
+                        vs_err *err);
+/* A completed multipart object's part n (1-based) as a byte range of the
+ * version (GetObject ?partNumber): VS_ERR_NOTFOUND past its last part. An
+ * object stored whole is one part. */
+int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
+                        const char *version_id, unsigned n, uint64_t *off,
+                        uint64_t *len, vs_err *err);
 
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
  * versionId, bytes, sha256 (when known), contentType, etag, checksum (when

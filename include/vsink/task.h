@@ -141,7 +141,7 @@ const char *vs_task_num_text(const struct cJSON *n);
 const char *vs_task_dims_class(long width, long height);
 
 /* The published USD per second of video for a class; VS_ERR_INVALID for an
- * unknown class. The one place prices live is src/price.c. */
+ * unknown class. The one place prices live is src/task/price.c. */
 int vs_price_per_second(const char *resolution, vs_dec *usd);
 
 /* The class the task will be charged at: its resolution, or the class of

@@ -1,4 +1,4 @@
-/* Fuzz target: the report's manifest line scanner (src/report_scan.c, via
+/* Fuzz target: the report's manifest line scanner (src/report/report_scan.c, via
  * vs_report_add_line and the fold), vs_manifest_line_time, and the manifest
  * reader on torn input.
  *
@@ -27,7 +27,7 @@
 #include <zlib.h>
 
 #include "fuzz_input.h"
-#include "report_scan.h"
+#include "report/report_scan.h"
 #include "util/json.h"
 #include "vsink/manifest.h"
 #include "vsink/report.h"

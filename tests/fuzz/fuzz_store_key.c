@@ -7,7 +7,7 @@
  * temporary directory (nothing may stay behind), and with bit 0 set it is
  * committed, and then the data directory is walked: everything under
  * buckets/ must be on the path to, or inside, the one directory the escaping
- * rule of src/store_fs.c names (each segment as is, one more '@' in front
+ * rule of src/store/fs/store_fs.c names (each segment as is, one more '@' in front
  * of a segment starting with '@'), the object must read back whole, and
  * after remove nothing of it may be visible. fsync is a no-op here: this
  * tests paths, not durability, and a real fsync per input would cut the

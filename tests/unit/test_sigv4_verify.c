@@ -530,7 +530,7 @@ static void test_header_refusals(void **state)
           kr, T0 + 901);
   refused(VS_SIGV4_SKEWED, "901 s from", "PUT", uri, &h.f, kr, T0 - 901);
   /* The payload hash. */
-  /* aws-chunked: the three forms vsink decodes pass (src/sigv4_chunk.c);
+  /* aws-chunked: the three forms vsink decodes pass (src/sigv4/sigv4.chunk.c);
    * any other STREAMING- form is refused */
   set_hdr(&h.f, "X-Amz-Content-SHA256",
           "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");

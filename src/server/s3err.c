@@ -80,6 +80,20 @@ static const struct {
     "Your metadata headers exceed the maximum allowed metadata size."},
   [VS__S3_INVALID_PART_NUMBER] = {"InvalidPartNumber", 416,
     "The requested partnumber is not satisfiable"},
+  [VS__S3_NO_SUCH_UPLOAD] = {"NoSuchUpload", 404,
+    "The specified multipart upload does not exist. The upload ID might be "
+    "invalid, or the multipart upload might have been aborted or "
+    "completed."},
+  [VS__S3_INVALID_PART] = {"InvalidPart", 400,
+    "One or more of the specified parts could not be found. The part might "
+    "not have been uploaded, or the specified entity tag might not have "
+    "matched the part's entity tag."},
+  [VS__S3_INVALID_PART_ORDER] = {"InvalidPartOrder", 400,
+    "The list of parts was not in ascending order. The parts list must be "
+    "specified in order by part number."},
+  [VS__S3_ENTITY_TOO_SMALL] = {"EntityTooSmall", 400,
+    "Your proposed upload is smaller than the minimum allowed object "
+    "size."},
 };
 
 unsigned vs__s3_status(vs__s3code code)

@@ -41,208 +41,11 @@
 #include "store_intent.h"
 #include "vsink/store.h"
 
-#define STRIPES 64
-#define VID_LEN 26 /* 20261124T121500123Z-a1b2c3 */
-#define META_MAX 65536 /* headers: 8 KiB, escaped */
 #define LOOKUP_TRIES 4
 /* Write-back starts every WB_WINDOW bytes of an upload, so the fsync at
  * commit finds little left to write and the page cache does not fill with
  * dirty video (see write_behind). */
 #define WB_WINDOW (8ULL << 20)
-
-typedef struct fs_store {
-  vs_store base;
-  char *dir;
-  char *tmp;     /* DIR/.tmp */
-  char *buckets; /* DIR/buckets */
-  char *intent;  /* DIR/.intent */
-  int lock_fd;
-  int read_only;
-  vs_now_fn now;
-  void *now_ctx;
-  /* Commits to one key are serialized (policy check, version id, swap);
-   * different keys rarely share a stripe. */
-  pthread_mutex_t stripe[STRIPES];
-} fs_store;
-
-struct vs_upload {
-  fs_store *s;
-  int fd;
-  uint64_t written;
-  uint64_t wb_started; /* bytes handed to write-back so far */
-  int wb_errno;        /* a write-back error, reported again at commit */
-  char part[PATH_MAX];
-  char keydir[PATH_MAX];
-  char bucket[64]; /* as checked by key_dir: for the intent */
-  char key[VS_KEY_MAX + 1];
-};
-
-static const vs_store_ops fs_ops;
-
-static int path_fmt(char *out, size_t cap, vs_err *err, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-static int path_fmt(char *out, size_t cap, vs_err *err, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(out, cap, fmt, ap);
-  va_end(ap);
-  if(n < 0 || (size_t)n >= cap)
-    return vs_fail(err, VS_ERR_TOOLARGE,
-                   "path under the data directory would exceed %zu bytes",
-                   cap - 1);
-  return VS_OK;
-}
-
-/* DIR/buckets/<bucket>/<escaped segments>, after checking both names. */
-static int key_dir(const fs_store *s, const char *bucket, const char *key,
-                   char *out, size_t cap, vs_err *err)
-{
-  /* Room for "/@<vid>.json" after the directory. */
-  const size_t tail = 2 + VID_LEN + 5;
-  const char *p = key;
-  size_t o;
-  int rc = vs_store_check_bucket(bucket, err);
-  if(!rc)
-    rc = vs_store_check_key(key, key ? strlen(key) : 0, err);
-  if(!rc)
-    rc = path_fmt(out, cap, err, "%s/%s", s->buckets, bucket);
-  if(rc)
-    return rc;
-  o = strlen(out);
-  while(*p) {
-    size_t n = strcspn(p, "/"), esc = p[0] == '@';
-    if(n + esc > NAME_MAX)
-      return vs_fail(err, VS_ERR_TOOLARGE,
-                     "key segment at byte %zu is %zu bytes, the filesystem "
-                     "store allows %zu", (size_t)(p - key), n,
-                     (size_t)NAME_MAX - esc);
-    if(o + 1 + esc + n + tail >= cap)
-      return vs_fail(err, VS_ERR_TOOLARGE,
-                     "path under the data directory would exceed %zu bytes",
-                     cap - 1);
-    out[o++] = '/';
-    if(esc)
-      out[o++] = '@';
-    memcpy(out + o, p, n);
-    o += n;
-    p += n;
-    if(*p == '/')
-      p++;
-  }
-  out[o] = 0;
-  return VS_OK;
-}
-
-static unsigned stripe_of(const char *keydir)
-{
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for(; *keydir; keydir++)
-    h = (h ^ (unsigned char)*keydir) * 16777619u;
-  return h % STRIPES;
-}
-
-/* A new file DIR/.tmp/<32 hex><suffix>, open for writing. */
-static int tmp_create(fs_store *s, const char *suffix, char *path, size_t cap,
-                      int *fd, vs_err *err)
-{
-  unsigned char rnd[16];
-  char name[33];
-  int rc = vs_random(rnd, sizeof(rnd), err);
-  if(rc)
-    return rc;
-  vs_hex(rnd, sizeof(rnd), name);
-  rc = path_fmt(path, cap, err, "%s/%s%s", s->tmp, name, suffix);
-  if(rc)
-    return rc;
-  *fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if(*fd < 0)
-    return vs_fail_errno(err, errno, "create %s", path);
-  return VS_OK;
-}
-
-/* rename() that fails with EEXIST instead of replacing: a version file is
- * never replaced. link()+unlink() where renameat2 flags are unsupported. */
-static int rename_noreplace(const char *from, const char *to)
-{
-  if(!renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE))
-    return 0;
-  if(errno != EINVAL && errno != ENOSYS)
-    return -1;
-  if(link(from, to))
-    return -1;
-  unlink(from);
-  return 0;
-}
-
-/* Version ids: "YYYYMMDDTHHMMSSmmmZ-hhhhhh", sorting in commit order. */
-static int vid_valid(const char *v)
-{
-  static const char shape[] = "ddddddddTdddddddddZ-hhhhhh";
-  size_t i;
-  for(i = 0; i < VID_LEN; i++) {
-    char c = v[i];
-    if(shape[i] == 'd' ? !(c >= '0' && c <= '9')
-       : shape[i] == 'h' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
-       : c != shape[i])
-      return 0;
-  }
-  return v[VID_LEN] == 0;
-}
-
-static int64_t vid_ms(const char *v)
-{
-  char amz[17];
-  int64_t secs;
-  memcpy(amz, v, 15);
-  amz[15] = 'Z';
-  amz[16] = 0;
-  if(vs_time_parse_amz(amz, &secs))
-    return -1;
-  return secs * 1000 + (v[15] - '0') * 100 + (v[16] - '0') * 10 + (v[17] - '0');
-}
-
-static int vid_make(int64_t ms, char out[VID_LEN + 1], vs_err *err)
-{
-  unsigned char rnd[3];
-  char amz[17], hex[7], buf[48];
-  int rc = vs_random(rnd, sizeof(rnd), err);
-  if(rc)
-    return rc;
-  vs_hex(rnd, sizeof(rnd), hex);
-  vs_time_amz(ms / 1000, amz);
-  snprintf(buf, sizeof(buf), "%.15s%03dZ-%s", amz, (int)(ms % 1000), hex);
-  if(!vid_valid(buf))
-    return vs_fail(err, VS_ERR_INVALID, "clock reading %" PRId64
-                   " ms is outside years 1970-9999", ms);
-  memcpy(out, buf, VID_LEN + 1);
-  return VS_OK;
-}
-
-/* The current version of a key; *has = 0 when it has none. */
-static int read_current(const char *keydir, char vid[VID_LEN + 1], int *has,
-                        vs_err *err)
-{
-  char link[PATH_MAX], target[VID_LEN + 3];
-  ssize_t n;
-  int rc = path_fmt(link, sizeof(link), err, "%s/@current", keydir);
-  if(rc)
-    return rc;
-  *has = 0;
-  n = readlink(link, target, sizeof(target) - 1);
-  if(n < 0) {
-    if(errno == ENOENT || errno == ENOTDIR)
-      return VS_OK;
-    return vs_fail_errno(err, errno, "readlink %s", link);
-  }
-  target[n] = 0;
-  if(target[0] != '@' || !vid_valid(target + 1))
-    return vs_fail(err, VS_ERR_IO, "%s does not point to a version", link);
-  memcpy(vid, target + 1, VID_LEN + 1);
-  *has = 1;
-  return VS_OK;
-}
 
 static int is_hex(const char *s, size_t n)
 {
@@ -336,77 +139,12 @@ static void fill_info(vs_object_info *info, const vs_commit *c, int64_t now)
   info->delete_marker = !!c->delete_marker;
 }
 
-/* ,"headers":{"name":"value",...} from the "name:value\n" lines */
-static void meta_json_headers(vs_buf *b, const char *h)
-{
-  const char *sep = ",\"headers\":{";
-  while(*h) {
-    const char *colon = strchr(h, ':'), *nl = strchr(h, '\n');
-    if(!colon || !nl || colon > nl)
-      break; /* not the form: the commit's check keeps it from here */
-    vs_buf_adds(b, sep);
-    vs_buf_add_json_str(b, h, (size_t)(colon - h));
-    vs_buf_adds(b, ":");
-    vs_buf_add_json_str(b, colon + 1, (size_t)(nl - colon - 1));
-    sep = ",";
-    h = nl + 1;
-  }
-  if(sep[0] == ',' && sep[1] == 0)
-    vs_buf_adds(b, "}");
-}
-
-static int meta_json(vs_buf *b, const vs_object_info *i)
-{
-  vs_buf_addf(b, "{\"bytes\":%" PRIu64 ",\"sha256\":\"%s\",\"md5\":\"%s\","
-              "\"etag\":\"%s\",\"contentType\":", i->bytes, i->sha256,
-              i->md5, i->etag);
-  vs_buf_add_json_str(b, i->content_type, strlen(i->content_type));
-  if(i->checksum_alg[0] && i->checksum[0]) {
-    vs_buf_adds(b, ",\"checksum\":{");
-    vs_buf_add_json_str(b, i->checksum_alg, strlen(i->checksum_alg));
-    vs_buf_adds(b, ":");
-    vs_buf_add_json_str(b, i->checksum, strlen(i->checksum));
-    vs_buf_adds(b, "}");
-  }
-  meta_json_headers(b, i->headers);
-  if(i->delete_marker)
-    vs_buf_adds(b, ",\"deleteMarker\":true");
-  return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
-                     i->mtime_ms, i->version_id);
-}
-
-/* The metadata of a version, durable, in a temporary file. */
-static int meta_write_tmp(fs_store *s, const vs_object_info *info, char *tmp,
-                          size_t cap, vs_err *err)
-{
-  vs_buf b = VS_BUF_INIT;
-  int fd, rc;
-  if(meta_json(&b, info)) {
-    vs_buf_free(&b);
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory writing metadata");
-  }
-  rc = tmp_create(s, ".json", tmp, cap, &fd, err);
-  if(!rc) {
-    rc = vs_write_all(fd, b.data, b.len, err);
-    if(rc && err)
-      vs_fail_errno(err, err->sys_errno, "write %s", tmp);
-    if(!rc && fsync(fd))
-      rc = vs_fail_errno(err, errno, "fsync %s", tmp);
-    if(close(fd) && !rc)
-      rc = vs_fail_errno(err, errno, "close %s", tmp);
-    if(rc)
-      unlink(tmp);
-  }
-  vs_buf_free(&b);
-  return rc;
-}
-
-static void remove_version(const char *keydir, const char *vid)
+void vs__fs_remove_version(const char *keydir, const char *vid)
 {
   char p[PATH_MAX];
-  if(!path_fmt(p, sizeof(p), NULL, "%s/@%s", keydir, vid))
+  if(!vs__fs_path(p, sizeof(p), NULL, "%s/@%s", keydir, vid))
     unlink(p);
-  if(!path_fmt(p, sizeof(p), NULL, "%s/@%s.json", keydir, vid))
+  if(!vs__fs_path(p, sizeof(p), NULL, "%s/@%s.json", keydir, vid))
     unlink(p);
 }
 
@@ -428,7 +166,7 @@ static int prepare_version(vs_upload *u, const vs_object_info *info,
                           replaces, err);
   if(rc)
     return rc;
-  rc = meta_write_tmp(u->s, info, tmp, cap, err);
+  rc = vs__fs_meta_write_tmp(u->s, info, tmp, cap, err);
   if(!rc) {
     rc = vs__intent_sync(u->s->intent, err);
     if(rc)
@@ -449,23 +187,24 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
   char tmp[PATH_MAX], meta[PATH_MAX], data[PATH_MAX];
   int64_t t = info->mtime_ms < 0 ? 0 : info->mtime_ms;
   int tries, rc;
-  if(cur && vid_ms(cur) >= t)
-    t = vid_ms(cur) + 1; /* the clock went back or two commits share a ms */
+  if(cur && vs__fs_vid_ms(cur) >= t)
+    t = vs__fs_vid_ms(cur) + 1; /* the clock went back, or two commits
+                                 * share a ms */
   for(tries = 0; tries < 8; tries++, t++) {
-    rc = vid_make(t, info->version_id, err);
+    rc = vs__fs_vid_make(t, info->version_id, err);
     if(!rc)
-      rc = path_fmt(meta, sizeof(meta), err, "%s/@%s.json", u->keydir,
-                    info->version_id);
+      rc = vs__fs_path(meta, sizeof(meta), err, "%s/@%s.json", u->keydir,
+                       info->version_id);
     if(!rc)
-      rc = path_fmt(data, sizeof(data), err, "%s/@%s", u->keydir,
-                    info->version_id);
+      rc = vs__fs_path(data, sizeof(data), err, "%s/@%s", u->keydir,
+                       info->version_id);
     if(!rc)
       rc = prepare_version(u, info, replaces, tmp, sizeof(tmp), err);
     if(rc == VS_ERR_EXISTS)
       continue; /* another key's intent has this name: take the next id */
     if(rc)
       return rc;
-    if(rename_noreplace(tmp, meta)) {
+    if(vs__fs_rename_noreplace(tmp, meta)) {
       int e = errno;
       unlink(tmp);
       drop_intent(u, info->version_id);
@@ -473,7 +212,7 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
         continue; /* a leftover of a crashed commit holds this id */
       return vs_fail_errno(err, e, "rename %s to %s", tmp, meta);
     }
-    if(!rename_noreplace(u->part, data))
+    if(!vs__fs_rename_noreplace(u->part, data))
       return VS_OK;
     rc = errno;
     unlink(meta);
@@ -487,19 +226,19 @@ static int place_version(vs_upload *u, vs_object_info *info, const char *cur,
 
 /* Points @current at vid: a new symlink under a temporary name, renamed
  * over the old one, so readers see the old or the new, never neither. */
-static int swap_current(fs_store *s, const char *keydir, const char *vid,
+static int swap_current(vs__fs_store *s, const char *keydir, const char *vid,
                         vs_err *err)
 {
   unsigned char rnd[16];
-  char name[33], tmp[PATH_MAX], cur[PATH_MAX], target[VID_LEN + 2];
+  char name[33], tmp[PATH_MAX], cur[PATH_MAX], target[VS__VID_LEN + 2];
   int rc = vs_random(rnd, sizeof(rnd), err);
   if(rc)
     return rc;
   vs_hex(rnd, sizeof(rnd), name);
   snprintf(target, sizeof(target), "@%s", vid);
-  rc = path_fmt(tmp, sizeof(tmp), err, "%s/%s.link", s->tmp, name);
+  rc = vs__fs_path(tmp, sizeof(tmp), err, "%s/%s.link", s->tmp, name);
   if(!rc)
-    rc = path_fmt(cur, sizeof(cur), err, "%s/@current", keydir);
+    rc = vs__fs_path(cur, sizeof(cur), err, "%s/@current", keydir);
   if(rc)
     return rc;
   if(symlink(target, tmp))
@@ -522,15 +261,13 @@ static void unpublish(vs_upload *u, const char *vid, const char *prev,
   if(swapped && prev)
     swap_current(u->s, u->keydir, prev, NULL);
   else if(swapped &&
-          !path_fmt(curlink, sizeof(curlink), NULL, "%s/@current", u->keydir))
+          !vs__fs_path(curlink, sizeof(curlink), NULL, "%s/@current",
+                       u->keydir))
     unlink(curlink);
-  remove_version(u->keydir, vid);
+  vs__fs_remove_version(u->keydir, vid);
   if(!vs_fsync_dir(u->keydir, NULL))
     drop_intent(u, vid);
 }
-
-static int read_meta(const char *keydir, const char *vid,
-                     vs_object_info *info, vs_err *err);
 
 /* PutObject If-Match, under the key's lock: the current version's ETag. */
 static int if_match_check(const char *keydir, const char *cur,
@@ -546,7 +283,7 @@ static int if_match_check(const char *keydir, const char *cur,
     return VS_OK;
   if(!(ci = malloc(sizeof(*ci))))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  rc = read_meta(keydir, cur, ci, err);
+  rc = vs__fs_read_meta(keydir, cur, ci, err);
   if(!rc && strcmp(ci->etag, c->if_match))
     rc = vs_fail(err, VS_ERR_EXISTS, "If-Match: the current ETag is \"%s\"",
                  ci->etag);
@@ -566,7 +303,7 @@ static int holds_object(const char *keydir, const char *cur, int has_cur,
     return has_cur;
   if(!(ci = malloc(sizeof(*ci))))
     return 1;
-  marker = !read_meta(keydir, cur, ci, NULL) && ci->delete_marker;
+  marker = !vs__fs_read_meta(keydir, cur, ci, NULL) && ci->delete_marker;
   free(ci);
   return !marker;
 }
@@ -575,10 +312,10 @@ static int holds_object(const char *keydir, const char *cur, int has_cur,
 static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
                    vs_err *err)
 {
-  fs_store *s = u->s;
-  char cur[VID_LEN + 1];
+  vs__fs_store *s = u->s;
+  char cur[VS__VID_LEN + 1];
   int has_cur, swapped = 0, replace_now, defer, live;
-  int rc = read_current(u->keydir, cur, &has_cur, err);
+  int rc = vs__fs_read_current(u->keydir, cur, &has_cur, err);
   if(rc)
     return rc;
   replace_now = has_cur && c->policy == VS_ON_EXISTING_OVERWRITE;
@@ -612,7 +349,7 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
   }
   if(replace_now && !defer) {
     vs_err e2 = {0};
-    remove_version(u->keydir, cur);
+    vs__fs_remove_version(u->keydir, cur);
     /* The new object is committed; a lost unlink only leaves an orphan. */
     if(vs_fsync_dir(u->keydir, &e2))
       vs_log("warn", "overwrite of %s: %s", u->keydir, e2.msg);
@@ -623,7 +360,7 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
 static int fs_begin(vs_store *base, const char *bucket, const char *key,
                     vs_upload **out, vs_err *err)
 {
-  fs_store *s = (fs_store *)base;
+  vs__fs_store *s = (vs__fs_store *)base;
   vs_upload *u;
   int rc;
   if(s->read_only)
@@ -634,11 +371,11 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
     return vs_fail(err, VS_ERR_NOMEM, "out of memory starting an upload");
   u->s = s;
   u->fd = -1;
-  rc = key_dir(s, bucket, key, u->keydir, sizeof(u->keydir), err);
+  rc = vs__fs_key_dir(s, bucket, key, u->keydir, sizeof(u->keydir), err);
   if(!rc) {
     snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
     snprintf(u->key, sizeof(u->key), "%s", key);
-    rc = tmp_create(s, ".part", u->part, sizeof(u->part), &u->fd, err);
+    rc = vs__fs_tmp_create(s, ".part", u->part, sizeof(u->part), &u->fd, err);
   }
   if(rc) {
     free(u);
@@ -688,7 +425,7 @@ static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
 static int fs_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
                      vs_err *err)
 {
-  pthread_mutex_t *m = &u->s->stripe[stripe_of(u->keydir)];
+  pthread_mutex_t *m = &u->s->stripe[vs__fs_stripe(u->keydir)];
   vs_object_info scratch;
   int rc = check_commit(u, c, err);
   if(!info)
@@ -721,131 +458,14 @@ static void fs_abort(vs_upload *u)
   free(u);
 }
 
-static int meta_str(cJSON *j, const char *name, char *out, size_t cap,
-                    size_t exact)
-{
-  cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
-  size_t n;
-  if(!cJSON_IsString(v))
-    return -1;
-  n = strlen(v->valuestring);
-  if(n >= cap || (exact && n != exact && !(exact == 32 && n == 0)))
-    return -1;
-  memcpy(out, v->valuestring, n + 1);
-  return 0;
-}
-
-/* A stored header's name (lower-case token) and value (no control byte
- * but tab): what the sink may send back as a header line. */
-static int meta_header_ok(const char *name, const char *value)
-{
-  const unsigned char *p;
-  if(!*name)
-    return 0;
-  for(p = (const unsigned char *)name; *p; p++)
-    if(*p <= 0x20 || *p >= 0x7f || *p == ':' || (*p >= 'A' && *p <= 'Z'))
-      return 0;
-  for(p = (const unsigned char *)value; *p; p++)
-    if((*p < 0x20 && *p != '\t') || *p == 0x7f)
-      return 0;
-  return 1;
-}
-
-static int meta_parse_headers(cJSON *h, char *out, size_t cap)
-{
-  cJSON *it;
-  size_t used = 0;
-  out[0] = 0;
-  if(!h)
-    return 0;
-  if(!cJSON_IsObject(h))
-    return -1;
-  cJSON_ArrayForEach(it, h) {
-    int n;
-    if(!cJSON_IsString(it) || !it->string ||
-       !meta_header_ok(it->string, it->valuestring))
-      return -1;
-    n = snprintf(out + used, cap - used, "%s:%s\n", it->string,
-                 it->valuestring);
-    if(n < 0 || (size_t)n >= cap - used)
-      return -1;
-    used += (size_t)n;
-  }
-  return 0;
-}
-
-static int meta_parse(const char *text, size_t len, const char *vid,
-                      vs_object_info *info)
-{
-  cJSON *j = vs_json_parse(text, len);
-  int64_t bytes = 0, mtime = 0;
-  int bad = !j;
-  memset(info, 0, sizeof(*info));
-  bad = bad ||
-        vs_json_int64(cJSON_GetObjectItemCaseSensitive(j, "bytes"), 0,
-                      INT64_MAX, &bytes) ||
-        vs_json_int64(cJSON_GetObjectItemCaseSensitive(j, "mtime"),
-                      INT64_MIN, INT64_MAX, &mtime) ||
-        meta_str(j, "sha256", info->sha256, sizeof(info->sha256), 64) ||
-        meta_str(j, "md5", info->md5, sizeof(info->md5), 32) ||
-        meta_str(j, "etag", info->etag, sizeof(info->etag), 0) ||
-        meta_str(j, "contentType", info->content_type,
-                 sizeof(info->content_type), 0) ||
-        meta_str(j, "versionId", info->version_id, sizeof(info->version_id),
-                 0) ||
-        strcmp(info->version_id, vid);
-  if(!bad) { /* optional: metadata written before checksums has none */
-    cJSON *ck = cJSON_GetObjectItemCaseSensitive(j, "checksum");
-    if(ck)
-      bad = !cJSON_IsObject(ck) || !ck->child || ck->child->next ||
-            !ck->child->string ||
-            strlen(ck->child->string) >= sizeof(info->checksum_alg) ||
-            meta_str(ck, ck->child->string, info->checksum,
-                     sizeof(info->checksum), 0);
-    if(ck && !bad)
-      strcpy(info->checksum_alg, ck->child->string);
-  }
-  if(!bad) /* optional too: metadata written before headers were kept */
-    bad = meta_parse_headers(cJSON_GetObjectItemCaseSensitive(j, "headers"),
-                             info->headers, sizeof(info->headers));
-  if(!bad) /* optional: only delete markers say so (store_fs_delete.c) */
-    info->delete_marker =
-      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "deleteMarker"));
-  cJSON_Delete(j);
-  info->bytes = (uint64_t)bytes;
-  info->mtime_ms = mtime;
-  return bad ? -1 : 0;
-}
-
-static int read_meta(const char *keydir, const char *vid,
-                     vs_object_info *info, vs_err *err)
-{
-  char path[PATH_MAX], *text = NULL;
-  size_t len;
-  int rc = path_fmt(path, sizeof(path), err, "%s/@%s.json", keydir, vid);
-  if(rc)
-    return rc;
-  rc = vs_read_file(path, META_MAX, &text, &len, err);
-  if(rc == VS_ERR_NOTFOUND)
-    return vs_fail(err, rc, "no version %s", vid);
-  if(rc == VS_ERR_TOOLARGE)
-    return vs_fail(err, VS_ERR_IO, "metadata %s is too large", path);
-  if(rc)
-    return rc;
-  rc = meta_parse(text, len, vid, info);
-  free(text);
-  if(rc)
-    return vs_fail(err, VS_ERR_IO, "metadata %s is corrupt", path);
-  return VS_OK;
-}
 
 static int open_data(const char *keydir, const vs_object_info *info, int *fd,
                      vs_err *err)
 {
   char path[PATH_MAX];
   struct stat st;
-  int rc = path_fmt(path, sizeof(path), err, "%s/@%s", keydir,
-                    info->version_id);
+  int rc = vs__fs_path(path, sizeof(path), err, "%s/@%s", keydir,
+                       info->version_id);
   if(rc)
     return rc;
   *fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -863,23 +483,23 @@ static int open_data(const char *keydir, const vs_object_info *info, int *fd,
 /* stat and open: no lock, so a reader never waits for a commit's fsyncs.
  * An overwrite may delete the version between readlink and open; then the
  * new @current is read again. */
-static int lookup(fs_store *s, const char *bucket, const char *key,
+static int lookup(vs__fs_store *s, const char *bucket, const char *key,
                   const char *version, int *fd, vs_object_info *info,
                   vs_err *err)
 {
-  char keydir[PATH_MAX], vid[VID_LEN + 1], prev[VID_LEN + 1] = "";
+  char keydir[PATH_MAX], vid[VS__VID_LEN + 1], prev[VS__VID_LEN + 1] = "";
   int explicit = version && *version, tries, has, rc;
-  rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
   if(rc)
     return rc;
-  if(explicit && !vid_valid(version))
+  if(explicit && !vs__fs_vid_valid(version))
     return vs_fail(err, VS_ERR_NOTFOUND,
                    "no such version (not a version id of this store)");
   for(tries = 0; tries < LOOKUP_TRIES; tries++) {
     if(explicit)
-      memcpy(vid, version, VID_LEN + 1);
+      memcpy(vid, version, VS__VID_LEN + 1);
     else {
-      rc = read_current(keydir, vid, &has, err);
+      rc = vs__fs_read_current(keydir, vid, &has, err);
       if(rc)
         return rc;
       if(!has)
@@ -889,7 +509,7 @@ static int lookup(fs_store *s, const char *bucket, const char *key,
                        "which is missing", keydir, vid);
       memcpy(prev, vid, sizeof(prev));
     }
-    rc = read_meta(keydir, vid, info, err);
+    rc = vs__fs_read_meta(keydir, vid, info, err);
     if(!rc && fd)
       rc = open_data(keydir, info, fd, err);
     if(rc != VS_ERR_NOTFOUND || explicit)
@@ -902,7 +522,7 @@ static int lookup(fs_store *s, const char *bucket, const char *key,
 static int fs_stat(vs_store *s, const char *bucket, const char *key,
                    const char *version, vs_object_info *info, vs_err *err)
 {
-  return lookup((fs_store *)s, bucket, key, version, NULL, info, err);
+  return lookup((vs__fs_store *)s, bucket, key, version, NULL, info, err);
 }
 
 static int fs_open(vs_store *s, const char *bucket, const char *key,
@@ -911,27 +531,10 @@ static int fs_open(vs_store *s, const char *bucket, const char *key,
 {
   vs_object_info scratch;
   *fd = -1;
-  return lookup((fs_store *)s, bucket, key, version, fd,
+  return lookup((vs__fs_store *)s, bucket, key, version, fd,
                 info ? info : &scratch, err);
 }
 
-static void fs_close(vs_store *base)
-{
-  fs_store *s = (fs_store *)base;
-  int i;
-  for(i = 0; i < STRIPES; i++)
-    pthread_mutex_destroy(&s->stripe[i]);
-  if(s->lock_fd >= 0)
-    close(s->lock_fd); /* releases the flock */
-  free(s->dir);
-  free(s->tmp);
-  free(s->buckets);
-  free(s->intent);
-  free(s);
-}
-
-static int list_sorted(const char *keydir, char ***ids, size_t *n,
-                       vs_err *err);
 static void free_ids(char **ids, size_t n)
 {
   while(n)
@@ -946,11 +549,11 @@ static int successor(const char *keydir, const char *vid, char *out,
 {
   char **ids = NULL;
   size_t n = 0, i;
-  int rc = list_sorted(keydir, &ids, &n, err);
+  int rc = vs__fs_list_sorted(keydir, &ids, &n, err);
   out[0] = 0;
   for(i = n; !rc && i-- > 0;)
     if(strcmp(ids[i], vid)) {
-      memcpy(out, ids[i], VID_LEN + 1);
+      memcpy(out, ids[i], VS__VID_LEN + 1);
       break;
     }
   free_ids(ids, n);
@@ -960,33 +563,34 @@ static int successor(const char *keydir, const char *vid, char *out,
 static int fs_remove(vs_store *base, const char *bucket, const char *key,
                      const char *vid, vs_err *err)
 {
-  fs_store *s = (fs_store *)base;
-  char keydir[PATH_MAX], cur[VID_LEN + 1], next[VID_LEN + 1], p[PATH_MAX];
+  vs__fs_store *s = (vs__fs_store *)base;
+  char keydir[PATH_MAX], cur[VS__VID_LEN + 1], next[VS__VID_LEN + 1];
+  char p[PATH_MAX];
   struct stat st;
-  int has, rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  int has, rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
   unsigned stripe;
   if(!rc && s->read_only)
     rc = vs_fail(err, VS_ERR_INVALID, "data directory %s is open read-only",
                  s->dir);
   if(rc)
     return rc;
-  if(!vid_valid(vid) ||
-     path_fmt(p, sizeof(p), err, "%s/@%s", keydir, vid) || lstat(p, &st))
+  if(!vs__fs_vid_valid(vid) ||
+     vs__fs_path(p, sizeof(p), err, "%s/@%s", keydir, vid) || lstat(p, &st))
     return vs_fail(err, VS_ERR_NOTFOUND, "no version %s of %s/%s", vid,
                    bucket, key);
-  stripe = stripe_of(keydir);
+  stripe = vs__fs_stripe(keydir);
   pthread_mutex_lock(&s->stripe[stripe]);
-  rc = read_current(keydir, cur, &has, err);
+  rc = vs__fs_read_current(keydir, cur, &has, err);
   if(!rc && has && !strcmp(cur, vid)) {
     rc = successor(keydir, vid, next, err);
     if(!rc && next[0])
       rc = swap_current(s, keydir, next, err);
-    else if(!rc && !path_fmt(p, sizeof(p), err, "%s/@current", keydir) &&
+    else if(!rc && !vs__fs_path(p, sizeof(p), err, "%s/@current", keydir) &&
             unlink(p))
       rc = vs_fail_errno(err, errno, "unlink %s", p);
   }
   if(!rc) {
-    remove_version(keydir, vid);
+    vs__fs_remove_version(keydir, vid);
     rc = vs_fsync_dir(keydir, err);
   }
   if(!rc)
@@ -998,22 +602,22 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
 /* A deferred overwrite, once its replacement is recorded: the replaced
  * version goes (unless it is current again, which only a removal of the
  * replacement makes it). */
-static int drop_replaced(fs_store *s, const char *bucket, const char *key,
+static int drop_replaced(vs__fs_store *s, const char *bucket, const char *key,
                          const char *old, vs_err *err)
 {
-  char keydir[PATH_MAX], cur[VID_LEN + 1];
+  char keydir[PATH_MAX], cur[VS__VID_LEN + 1];
   unsigned stripe;
-  int has, rc = key_dir(s, bucket, key, keydir, sizeof(keydir), err);
-  if(!rc && !vid_valid(old))
+  int has, rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  if(!rc && !vs__fs_vid_valid(old))
     rc = vs_fail(err, VS_ERR_IO, "intent for %s/%s names a bad version "
                  "'%s'", bucket, key, old);
   if(rc)
     return rc;
-  stripe = stripe_of(keydir);
+  stripe = vs__fs_stripe(keydir);
   pthread_mutex_lock(&s->stripe[stripe]);
-  rc = read_current(keydir, cur, &has, err);
+  rc = vs__fs_read_current(keydir, cur, &has, err);
   if(!rc && !(has && !strcmp(cur, old))) {
-    remove_version(keydir, old);
+    vs__fs_remove_version(keydir, old);
     rc = vs_fsync_dir(keydir, err);
   }
   pthread_mutex_unlock(&s->stripe[stripe]);
@@ -1023,8 +627,8 @@ static int drop_replaced(fs_store *s, const char *bucket, const char *key,
 static int fs_settle(vs_store *base, const char *bucket, const char *key,
                      const char *vid, vs_err *err)
 {
-  fs_store *s = (fs_store *)base;
-  char old[VID_LEN + 1] = "";
+  vs__fs_store *s = (vs__fs_store *)base;
+  char old[VS__VID_LEN + 1] = "";
   int rc;
   if(s->read_only)
     return vs_fail(err, VS_ERR_INVALID, "data directory %s is open "
@@ -1042,245 +646,20 @@ static int fs_settle(vs_store *base, const char *bucket, const char *key,
 static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
                       vs_err *err)
 {
-  return vs__intent_list(((fs_store *)base)->intent, list, n, err);
+  return vs__intent_list(((vs__fs_store *)base)->intent, list, n, err);
 }
 
-static const vs_store_ops fs_ops = {fs_begin,  fs_write,  fs_commit,
+const vs_store_ops vs__fs_ops = {fs_begin,  fs_write,  fs_commit,
                                     fs_abort,  fs_stat,   fs_open,
-                                    fs_remove, fs_close,  fs_settle,
+                                    fs_remove, vs__fs_close,  fs_settle,
                                     fs_intents};
-
-static int take_lock(fs_store *s, vs_err *err)
-{
-  char path[PATH_MAX], pid[24] = "";
-  ssize_t n;
-  int rc = path_fmt(path, sizeof(path), err, "%s/.lock", s->dir);
-  if(rc)
-    return rc;
-  s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if(s->lock_fd < 0)
-    return vs_fail_errno(err, errno, "open %s", path);
-  if(flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
-    if(errno != EWOULDBLOCK)
-      return vs_fail_errno(err, errno, "flock %s", path);
-    n = pread(s->lock_fd, pid, sizeof(pid) - 1, 0);
-    pid[n > 0 ? strcspn(pid, "\n") : 0] = 0;
-    return vs_fail(err, VS_ERR_BUSY,
-                   "data directory %s is in use by another store (%s, "
-                   "pid %s)", s->dir, path, *pid ? pid : "unknown");
-  }
-  /* Who holds it, for the message above; the lock itself is the flock. */
-  n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-  if(ftruncate(s->lock_fd, 0) || pwrite(s->lock_fd, pid, (size_t)n, 0) != n)
-    return vs_fail_errno(err, errno, "write %s", path);
-  return VS_OK;
-}
-
-/* Everything in .tmp is a leftover: this process holds the lock and has
- * not begun anything yet. */
-static int clean_tmp(fs_store *s, int *cleaned, vs_err *err)
-{
-  DIR *d = opendir(s->tmp);
-  struct dirent *e;
-  int n = 0, rc = VS_OK;
-  if(!d)
-    return vs_fail_errno(err, errno, "open directory %s", s->tmp);
-  while((e = readdir(d))) {
-    if(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-      continue;
-    if(unlinkat(dirfd(d), e->d_name, 0)) {
-      rc = vs_fail_errno(err, errno, "remove %s/%s", s->tmp, e->d_name);
-      break;
-    }
-    n++;
-  }
-  closedir(d);
-  if(cleaned)
-    *cleaned = n;
-  return rc;
-}
-
-/* Intents whose version never landed (the crash came before the data
- * rename): the metadata that may have landed alone goes, then the intent.
- * Those whose version did land wait for the caller, who knows whether it
- * was recorded. */
-static int drop_unplaced(fs_store *s, int *cleaned, vs_err *err)
-{
-  vs_store_intent *l;
-  char keydir[PATH_MAX], p[PATH_MAX];
-  struct stat st;
-  size_t n, i;
-  int rc = vs__intent_list(s->intent, &l, &n, err);
-  for(i = 0; !rc && i < n; i++) {
-    if(key_dir(s, l[i].bucket, l[i].key, keydir, sizeof(keydir), NULL) ||
-       path_fmt(p, sizeof(p), NULL, "%s/@%s", keydir, l[i].version_id))
-      continue; /* not a key this store could have made: left alone */
-    if(!lstat(p, &st) || errno != ENOENT)
-      continue;
-    remove_version(keydir, l[i].version_id);
-    if(!stat(keydir, &st))
-      rc = vs_fsync_dir(keydir, err);
-    if(!rc)
-      rc = vs__intent_drop(s->intent, l[i].bucket, l[i].key,
-                           l[i].version_id, err);
-    if(!rc && cleaned)
-      (*cleaned)++;
-  }
-  free(l);
-  return rc;
-}
-
-/* A read-only store takes the directory as it is: it must be there. */
-static int check_readable(fs_store *s, vs_err *err)
-{
-  struct stat st;
-  if(stat(s->dir, &st))
-    return vs_fail_errno(err, errno, "data directory %s", s->dir);
-  if(!S_ISDIR(st.st_mode))
-    return vs_fail(err, VS_ERR_INVALID, "data directory %s is not a "
-                   "directory", s->dir);
-  return VS_OK;
-}
-
-static int fs_setup(fs_store *s, const vs_store_fs_opts *o, int *cleaned,
-                    vs_err *err)
-{
-  int rc;
-  if(asprintf(&s->tmp, "%s/.tmp", o->dir) < 0 ||
-     asprintf(&s->buckets, "%s/buckets", o->dir) < 0 ||
-     asprintf(&s->intent, "%s/.intent", o->dir) < 0) {
-    s->tmp = s->buckets = s->intent = NULL;
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory opening %s", o->dir);
-  }
-  if(o->read_only)
-    return check_readable(s, err);
-  rc = vs_mkdirs(s->dir, 0755, err);
-  if(!rc)
-    rc = take_lock(s, err);
-  if(!rc)
-    rc = vs_mkdirs(s->tmp, 0755, err);
-  if(!rc)
-    rc = vs_mkdirs(s->buckets, 0755, err);
-  if(!rc)
-    rc = vs_mkdirs(s->intent, 0755, err);
-  if(!rc)
-    rc = clean_tmp(s, cleaned, err);
-  if(!rc)
-    rc = drop_unplaced(s, cleaned, err);
-  return rc;
-}
-
-int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
-                     vs_err *err)
-{
-  fs_store *s;
-  int i, rc;
-  if(cleaned)
-    *cleaned = 0;
-  if(!o || !o->dir || !*o->dir)
-    return vs_fail(err, VS_ERR_INVALID, "no data directory given");
-  s = calloc(1, sizeof(*s));
-  if(!s || !(s->dir = strdup(o->dir))) {
-    free(s);
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory opening %s", o->dir);
-  }
-  s->base.ops = &fs_ops;
-  s->lock_fd = -1;
-  s->read_only = o->read_only;
-  s->now = o->now;
-  s->now_ctx = o->now_ctx;
-  for(i = 0; i < STRIPES; i++)
-    pthread_mutex_init(&s->stripe[i], NULL);
-  rc = fs_setup(s, o, cleaned, err);
-  if(rc) {
-    fs_close(&s->base);
-    return rc;
-  }
-  *out = &s->base;
-  return VS_OK;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int collect_versions(DIR *d, char ***ids, size_t *n, vs_err *err)
-{
-  struct dirent *e;
-  size_t cap = 0;
-  while((e = readdir(d))) {
-    char **grown;
-    if(e->d_name[0] != '@' || !vid_valid(e->d_name + 1))
-      continue; /* @<vid>.json, @current, escaped key segments */
-    if(*n == cap) {
-      cap = cap ? cap * 2 : 8;
-      grown = realloc(*ids, cap * sizeof(**ids));
-      if(!grown)
-        return vs_fail(err, VS_ERR_NOMEM, "out of memory listing versions");
-      *ids = grown;
-    }
-    if(!((*ids)[*n] = strdup(e->d_name + 1)))
-      return vs_fail(err, VS_ERR_NOMEM, "out of memory listing versions");
-    (*n)++;
-  }
-  return VS_OK;
-}
-
-int vs_store_fs_list_versions(vs_store *base, const char *bucket,
-                              const char *key, char ***ids, size_t *n,
-                              vs_err *err)
-{
-  char keydir[PATH_MAX];
-  int rc;
-  *ids = NULL;
-  *n = 0;
-  if(!base || base->ops != &fs_ops)
-    return vs_fail(err, VS_ERR_INVALID, "not a filesystem store");
-  rc = key_dir((fs_store *)base, bucket, key, keydir, sizeof(keydir), err);
-  if(rc)
-    return rc;
-  return list_sorted(keydir, ids, n, err);
-}
-
-static int list_sorted(const char *keydir, char ***ids, size_t *n,
-                       vs_err *err)
-{
-  DIR *d;
-  int rc;
-  *ids = NULL;
-  *n = 0;
-  d = opendir(keydir);
-  if(!d)
-    return errno == ENOENT ? VS_OK
-                           : vs_fail_errno(err, errno, "open directory %s",
-                                           keydir);
-  rc = collect_versions(d, ids, n, err);
-  closedir(d);
-  if(rc) {
-    while(*n)
-      free((*ids)[--*n]);
-    free(*ids);
-    *ids = NULL;
-    return rc;
-  }
-  if(*n)
-    qsort(*ids, *n, sizeof(**ids), cmp_str);
-  return VS_OK;
-}
 
 /* store_fs_list.c walks the key directories under this one. */
 const char *vs__store_fs_buckets(const vs_store *base)
 {
-  return base && base->ops == &fs_ops ? ((const fs_store *)base)->buckets
-                                      : NULL;
-}
-
-/* store_fs_list.c reads the metadata of the versions it walks to. */
-int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
-                            vs_object_info *info)
-{
-  return meta_parse(text, len, vid, info);
+  return base && base->ops == &vs__fs_ops
+           ? ((const vs__fs_store *)base)->buckets
+           : NULL;
 }
 
 /* store_fs_copy.c: the upload's bytes become a hard link of a stored
@@ -1297,11 +676,11 @@ int vs__store_fs_upload_link(vs_upload *u, const char *bucket,
   int fd, rc;
   if(u->written)
     return vs_fail(err, VS_ERR_INVALID, "the upload has bytes already");
-  if(!vid || !vid_valid(vid))
+  if(!vid || !vs__fs_vid_valid(vid))
     return vs_fail(err, VS_ERR_NOTFOUND, "no such version");
-  rc = key_dir(u->s, bucket, key, dir, sizeof(dir), err);
+  rc = vs__fs_key_dir(u->s, bucket, key, dir, sizeof(dir), err);
   if(!rc)
-    rc = path_fmt(src, sizeof(src), err, "%s/@%s", dir, vid);
+    rc = vs__fs_path(src, sizeof(src), err, "%s/@%s", dir, vid);
   if(rc)
     return rc;
   if(unlink(u->part))

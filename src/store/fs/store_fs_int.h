@@ -1,16 +1,92 @@
-/* What the filesystem store's other files need of store_fs.c. Internal to
- * vsink_store. */
+/* What the filesystem store's files share (internal to vsink_store):
+ * store_fs.c (upload, commit, read, remove), store_fs_name.c (paths,
+ * version ids, the versions of a key), store_fs_meta.c (a version's
+ * metadata JSON), store_fs_open.c (open, lock, clean-up, close), and the
+ * operations built on them (copy, delete, list). */
 #ifndef VS_STORE_FS_INT_H
 #define VS_STORE_FS_INT_H
 
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+
 #include "vsink/store.h"
 
-/* DIR/buckets of a filesystem store; NULL for another kind of store. */
-const char *vs__store_fs_buckets(const vs_store *s);
+#define VS__FS_STRIPES 64
+#define VS__VID_LEN 26 /* 20261124T121500123Z-a1b2c3 */
+
+typedef struct vs__fs_store {
+  vs_store base;
+  char *dir;
+  char *tmp;     /* DIR/.tmp */
+  char *buckets; /* DIR/buckets */
+  char *intent;  /* DIR/.intent */
+  int lock_fd;
+  int read_only;
+  vs_now_fn now;
+  void *now_ctx;
+  /* Commits to one key are serialized (policy check, version id, swap);
+   * different keys rarely share a stripe. */
+  pthread_mutex_t stripe[VS__FS_STRIPES];
+} vs__fs_store;
+
+struct vs_upload {
+  vs__fs_store *s;
+  int fd;
+  uint64_t written;
+  uint64_t wb_started; /* bytes handed to write-back so far */
+  int wb_errno;        /* a write-back error, reported again at commit */
+  char part[PATH_MAX];
+  char keydir[PATH_MAX];
+  char bucket[64]; /* as checked by vs__fs_key_dir: for the intent */
+  char key[VS_KEY_MAX + 1];
+};
+
+extern const vs_store_ops vs__fs_ops;
+
+/* ---- store_fs_name.c */
+/* snprintf into out; VS_ERR_TOOLARGE when it does not fit. */
+int vs__fs_path(char *out, size_t cap, vs_err *err, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* DIR/buckets/<bucket>/<escaped segments>, after checking both names. */
+int vs__fs_key_dir(const vs__fs_store *s, const char *bucket,
+                   const char *key, char *out, size_t cap, vs_err *err);
+unsigned vs__fs_stripe(const char *keydir);
+/* A new file DIR/.tmp/<32 hex><suffix>, open for writing. */
+int vs__fs_tmp_create(vs__fs_store *s, const char *suffix, char *path,
+                      size_t cap, int *fd, vs_err *err);
+/* rename() that fails with EEXIST instead of replacing (-1 and errno). */
+int vs__fs_rename_noreplace(const char *from, const char *to);
+int vs__fs_vid_valid(const char *v);
+int64_t vs__fs_vid_ms(const char *v);
+int vs__fs_vid_make(int64_t ms, char out[VS__VID_LEN + 1], vs_err *err);
+/* The current version of a key; *has = 0 when it has none. */
+int vs__fs_read_current(const char *keydir, char vid[VS__VID_LEN + 1],
+                        int *has, vs_err *err);
+/* The version ids in keydir, sorted (oldest first); a missing keydir has
+ * none. */
+int vs__fs_list_sorted(const char *keydir, char ***ids, size_t *n,
+                       vs_err *err);
+
+/* ---- store_fs_meta.c */
+/* The metadata of a version, durable, in a temporary file. */
+int vs__fs_meta_write_tmp(vs__fs_store *s, const vs_object_info *info,
+                          char *tmp, size_t cap, vs_err *err);
 /* A version's metadata file (text, len) into info; -1 when it is not the
  * metadata of version vid. */
 int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
                             vs_object_info *info);
+int vs__fs_read_meta(const char *keydir, const char *vid,
+                     vs_object_info *info, vs_err *err);
+
+/* ---- store_fs_open.c */
+void vs__fs_close(vs_store *base);
+
+/* ---- store_fs.c */
+/* DIR/buckets of a filesystem store; NULL for another kind of store. */
+const char *vs__store_fs_buckets(const vs_store *s);
+/* A version's files gone (no fsync). */
+void vs__fs_remove_version(const char *keydir, const char *vid);
 
 /* The upload's bytes become a hard link of version vid of bucket/key, of
  * the given size (store_fs_copy.c); commit it as if they had been written.

@@ -394,3 +394,168 @@ def by_task(events):
         if u:
             out.setdefault(u, {}).setdefault(e["event"], []).append(e)
     return out
+
+
+# ---- real S3 clients, one workflow file each (issue 8, test_client_*) ------
+MiB = 1 << 20
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(MiB), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def write_file(path, size, seed):
+    """size bytes at path, each MiB different (so that the parts of a
+    multipart upload differ and a reordering shows); returns the SHA-256."""
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        for i in range(0, size, MiB):
+            b = pattern(min(MiB, size - i), seed=seed * 100003 + i // MiB)
+            h.update(b)
+            f.write(b)
+    return h.hexdigest()
+
+
+def multipart_etag(path, part_size):
+    """S3's ETag of the object uploaded from path in parts of part_size
+    bytes: the MD5 of the parts' MD5s, then -N."""
+    digests, n = b"", 0
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(part_size), b""):
+            digests += hashlib.md5(b).digest()
+            n += 1
+    return '"%s-%d"' % (hashlib.md5(digests).hexdigest(), n)
+
+
+def md5_etag(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(MiB), b""):
+            h.update(b)
+    return '"%s"' % h.hexdigest()
+
+
+class ClientFiles:
+    """The upload set every client workflow uses: 1 KiB, 20 MiB and
+    200 MiB files, made once, with their SHA-256."""
+
+    SIZES = (("1k.bin", 1024), ("20m.bin", 20 * MiB), ("200m.bin", 200 * MiB))
+
+    def __init__(self, tag, seed=1):
+        self.dir = tmpdir(tag + "-src")
+        self.path, self.sha, self.size = {}, {}, {}
+        for i, (name, size) in enumerate(self.SIZES):
+            self.path[name] = os.path.join(self.dir, name)
+            self.sha[name] = write_file(self.path[name], size, seed * 10 + i)
+            self.size[name] = size
+
+    def names(self):
+        return [n for n, _ in self.SIZES]
+
+
+def small_folder(path, n=50, seed=5):
+    """n small files under path (some in a sub folder with spaces in its
+    name), their mtimes an hour ago; returns {relative name: bytes}."""
+    os.makedirs(os.path.join(path, "sub dir"), exist_ok=True)
+    files = {}
+    old = time.time() - 3600
+    for i in range(n):
+        name = ("sub dir/clip %02d+.mp4" if i % 5 == 0 else "clip%02d.mp4") % i
+        files[name] = pattern(700 + 37 * i, seed=seed * 1000 + i)
+        p = os.path.join(path, name)
+        with open(p, "wb") as f:
+            f.write(files[name])
+        os.utime(p, (old, old))
+    return files
+
+
+def same_tree(folder, files):
+    """True when folder holds exactly files ({relative name: bytes})."""
+    found = {}
+    for root, _, names in os.walk(folder):
+        for n in names:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                found[os.path.relpath(p, folder)] = f.read()
+    return found == files
+
+
+def client_env(sink, home):
+    """The environment for the command-line clients against sink: the AWS
+    CLI (no config files), rclone (remote `vs:`), s4cmd; HOME is home."""
+    env = env_with_keys({
+        "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1", "HOME": home,
+        "AWS_CONFIG_FILE": os.path.join(home, "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "none"),
+        "AWS_MAX_ATTEMPTS": "1", "AWS_PAGER": "",
+        "RCLONE_CONFIG_VS_TYPE": "s3", "RCLONE_CONFIG_VS_PROVIDER": "Other",
+        "RCLONE_CONFIG_VS_ENDPOINT": sink.endpoint,
+        "RCLONE_CONFIG_VS_ACCESS_KEY_ID": KEY_ID,
+        "RCLONE_CONFIG_VS_SECRET_ACCESS_KEY": SECRET,
+        "RCLONE_CONFIG_VS_REGION": "us-east-1",
+        "RCLONE_CONFIG_VS_FORCE_PATH_STYLE": "true",
+        "S3_ACCESS_KEY": KEY_ID, "S3_SECRET_KEY": SECRET})
+    for k in ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+              "RCLONE_CONFIG"):
+        env.pop(k, None)
+    return env
+
+
+def run_ok(cmd, env, timeout=180, what=None):
+    """Runs a client command that must succeed; returns (stdout, stderr)
+    as text."""
+    r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+    check(r.returncode == 0, "%s: exit %d\n%s\n%s" % (
+        what or " ".join(cmd[:8]), r.returncode, r.stdout.decode(
+            errors="replace")[-2000:], r.stderr.decode(errors="replace")[-3000:]))
+    return r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def stored_of(sink, key, bucket="videos", events=None):
+    evs = events if events is not None else sink.manifest_events("stored")
+    return [e for e in evs if e.get("key") == key and
+            e.get("bucket") == bucket]
+
+
+def check_stored_once(sink, key, sha, size, what, events=None):
+    """key has exactly one `stored` event, with sha and size; returns it."""
+    ev = stored_of(sink, key, events=events)
+    check(len(ev) == 1, "%s: want one stored event for %s, got %s" %
+          (what, key, ev))
+    check(ev[0]["sha256"] == sha and ev[0]["bytes"] == size,
+          "%s: stored event of %s: %s (want %s, %d bytes)" %
+          (what, key, ev[0], sha, size))
+    return ev[0]
+
+
+def version_count(s3, prefix, bucket="videos"):
+    """How many versions and delete markers ListObjectVersions shows under
+    prefix (every page)."""
+    n = 0
+    for page in s3.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, Prefix=prefix):
+        n += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+    return n
+
+
+class Stopwatch:
+    """Prints how long each step of a workflow took (to keep the files
+    under their time budget)."""
+
+    def __init__(self, tag):
+        self.tag, self.t0 = tag, time.monotonic()
+        self.t = self.t0
+
+    def step(self, what):
+        now = time.monotonic()
+        print("%s: ok %-50s %5.1f s" % (self.tag, what, now - self.t))
+        sys.stdout.flush()
+        self.t = now
+
+    def total(self):
+        print("%s: total %.1f s" % (self.tag, time.monotonic() - self.t0))

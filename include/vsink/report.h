@@ -19,7 +19,21 @@
  *   checksum-mismatch / missing-object
  *                      the latest `verified` event of the row's object says
  *                      so (any problem other than "missing-object" counts as
- *                      a checksum mismatch: the bytes are not the ones stored).
+ *                      a checksum mismatch: the bytes are not the ones stored);
+ *   deleted            the output's key reads as deleted: a delete marker
+ *                      (`deleted` event) is its current version; the
+ *                      output's version is still kept (report_del.c);
+ *   purged             the output's version was removed for good (`purged`
+ *                      event, vsink serve --allow-purge).
+ * deleted and purged are not problems: both are deliberate, authenticated
+ * acts (a cron job must not alert forever after a clean-up). A purge
+ * outranks every other status (the bytes are gone); a verify problem
+ * outranks deleted (a deleted output's version is still meant to be
+ * intact); deleted outranks complete, waiting and missing-result. A PUT of
+ * the key after its marker, or a purge of the marker, makes the key read
+ * again: its outputs are then what they were before the delete. Rows that
+ * no submission explains stay unexpected-upload, their deleted/purged
+ * fields filled. Costs are never touched: the video was paid for.
  * Grace deadlines run from the event that makes the row wait: the result for
  * a missing upload, the stored object for a missing result, the submission
  * when neither came.
@@ -56,6 +70,8 @@ typedef enum vs_report_status {
   VS_REPORT_FAILED,
   VS_REPORT_CHECKSUM_MISMATCH,
   VS_REPORT_MISSING_OBJECT,
+  VS_REPORT_DELETED,
+  VS_REPORT_PURGED,
   VS_REPORT_NSTATUS
 } vs_report_status;
 
@@ -63,7 +79,8 @@ typedef enum vs_report_status {
 const char *vs_report_status_name(int status);
 /* The status named exactly; -1 when unknown. */
 int vs_report_status_parse(const char *name, int *status);
-/* complete and waiting are fine; everything else is a problem. */
+/* complete, waiting, deleted and purged are fine; everything else is a
+ * problem. */
 int vs_report_status_is_problem(int status);
 
 #define VS_REPORT_GRACE_MS (2LL * 3600 * 1000)
@@ -90,6 +107,7 @@ typedef struct vs_report_stats {
   uint64_t duplicates;     /* results and stored objects seen twice */
   uint64_t segments;
   char first_problem[320]; /* where and why the first skipped line was */
+  uint64_t deleted, purged; /* `deleted` and `purged` events */
 } vs_report_stats;
 
 int vs_report_new(vs_report **out, const vs_report_opts *o, vs_err *err);
@@ -111,6 +129,10 @@ int vs_report_load(vs_report *r, const char *dir, vs_err *err);
 int vs_report_finish(vs_report *r, int64_t now_ms, int64_t grace_ms,
                      vs_err *err);
 void vs_report_get_stats(const vs_report *r, vs_report_stats *st);
+/* 1 when the manifest holds a `deleted` or `purged` event: the outputs
+ * then carry their columns (a manifest from before deletes reports exactly
+ * as it did). */
+int vs_report_has_deletes(const vs_report *r);
 
 /* One output. Strings are NULL when absent (or not kept: opts.detail);
  * numbers have a has_ flag or -1. Pointers live as long as the report. */
@@ -147,6 +169,10 @@ typedef struct vs_report_row {
   int64_t verified_ms;     /* the latest verified event; -1: never */
   const char *verify_problem; /* its problem, NULL when it was ok */
   const char *error_code, *error_message; /* failed (detail for message) */
+  int64_t deleted_ms;      /* the marker that made the key read as deleted;
+                              -1: the key is not deleted */
+  const char *delete_marker; /* that marker's versionId */
+  int64_t purged_ms;       /* the purge of the row's version; -1: none */
 } vs_report_row;
 
 /* Which rows: since <= time_ms < until, and a status in status_mask
@@ -186,6 +212,7 @@ typedef struct vs_report_group {
   vs_report_dec actual;
   uint64_t bytes;
   uint64_t problems;       /* rows whose status is a problem */
+  uint64_t deleted, purged; /* rows with those statuses */
 } vs_report_group;
 
 /* Groups of the rows passing f, sorted by name, and their total (name
@@ -246,7 +273,10 @@ int vs_report_html(const vs_report *r, const vs_report_filter *f,
  * (the local sink's data folder), re-hashes it with SHA-256 and compares
  * bytes and hash with the event. Each object is checked once however often
  * it was recorded; stored events with no local object (source "head":
- * bucket targets, or no sha256) are skipped and counted. */
+ * bucket targets, or no sha256) are skipped and counted, and so are
+ * versions a `purged` event removed for good (their bytes are meant to be
+ * gone: not a missing object). A deleted key's versions are kept by the
+ * sink and checked by versionId like any other. */
 struct vs_store;
 struct vs_manifest;
 
@@ -288,6 +318,7 @@ typedef struct vs_verify_stats {
   uint64_t duplicates; /* stored events naming an object already listed */
   uint64_t bytes;      /* read and hashed */
   uint64_t torn, malformed; /* manifest lines skipped */
+  uint64_t purged;     /* objects a `purged` event says are gone: not read */
 } vs_verify_stats;
 
 /* Fails (without a verdict) only when the manifest cannot be read, memory

@@ -32,7 +32,8 @@ static void usage(FILE *f)
     "One row per output of the manifest: what was asked, what it cost, where\n"
     "the bytes are, and a status: complete, waiting, missing-upload,\n"
     "missing-result, unexpected-upload, failed, checksum-mismatch,\n"
-    "missing-object.\n\n"
+    "missing-object, deleted (a delete marker is the key's current version;\n"
+    "the output's version is kept), purged (its version removed for good).\n\n"
     "  --manifest DIR     the manifest (default %s)\n"
     "  --since T          rows at or after T (RFC 3339 or YYYY-MM-DD, UTC)\n"
     "  --until T          rows before T\n"
@@ -57,8 +58,9 @@ static void usage(FILE *f)
     "  --region R         the sink's region (default us-east-1)\n\n"
     "A row's time is its submission (else the first event about it); a day\n"
     "is a UTC day. Costs are exact decimals.\n"
-    "exit status: 0 every row complete or waiting, 1 some row is not,\n"
-    "2 bad usage, 3 the manifest or the output could not be read/written\n",
+    "exit status: 0 every row complete, waiting, deleted or purged, 1 some\n"
+    "row is not, 2 bad usage, 3 the manifest or the output could not be\n"
+    "read/written\n",
     DEFAULT_DIR);
 }
 
@@ -84,7 +86,7 @@ static int parse_statuses(const char *arg, unsigned *mask)
     if(vs_report_status_parse(s, &st))
       rc = bad("--status '%s': not a status (complete, waiting, "
                "missing-upload, missing-result, unexpected-upload, failed, "
-               "checksum-mismatch, missing-object)", s);
+               "checksum-mismatch, missing-object, deleted, purged)", s);
     else
       *mask |= 1u << st;
   if(!rc && !*mask)

@@ -39,7 +39,9 @@ static void usage(FILE *f)
     "  --jobs N         objects read at once, 1..64 (default 1)\n"
     "  --node NAME      this writer's name in the manifest (default: host)\n\n"
     "Objects recorded by a HEAD of a bucket (no local bytes) are skipped and\n"
-    "counted. Progress goes to stderr when it is a terminal.\n"
+    "counted, and so are versions purged for good (vsink serve --allow-purge).\n"
+    "A deleted key's versions are kept and checked by versionId as before.\n"
+    "Progress goes to stderr when it is a terminal.\n"
     "exit status: 0 every object intact, 1 some object is not, 2 bad usage,\n"
     "3 the manifest or the data folder could not be read, or an event not\n"
     "written\n");
@@ -133,8 +135,11 @@ static void summary(const vs_verify_stats *st, double secs)
            (unsigned long long)st->size_mismatch,
            (unsigned long long)st->missing,
            (unsigned long long)st->read_errors);
-  printf("; %llu skipped (no local object)\n",
-         (unsigned long long)st->skipped);
+  printf("; %llu skipped (no local object)", (unsigned long long)st->skipped);
+  if(st->purged)
+    printf("; %llu purged (removed for good, not read)",
+           (unsigned long long)st->purged);
+  printf("\n");
   if(st->torn || st->malformed)
     fprintf(stderr, "vsink verify: skipped %llu torn and %llu malformed "
             "manifest line(s)\n", (unsigned long long)st->torn,

@@ -27,6 +27,7 @@
 #include "util/clock.h"
 #include "util/dec.h"
 #include "vsink/manifest.h"
+#include "report_del.h"
 #include "report_scan.h"
 
 #define NONE UINT32_MAX
@@ -78,7 +79,8 @@ static void cv_free(cvec *v)
 
 /* ---- records ------------------------------------------------------------ */
 
-enum { K_SUB, K_RES, K_STO, K_FAIL, K_VER, NKINDS };
+/* K_DEL (deleted and purged events) is kept apart, in report_del.c */
+enum { K_SUB, K_RES, K_STO, K_FAIL, K_VER, NKINDS, K_DEL = NKINDS };
 
 typedef struct rsub {
   int64_t t;
@@ -111,8 +113,9 @@ typedef struct rresd {
 
 typedef struct rsto {
   int64_t t, bytes;
-  key16 obj; /* 128-bit hash of bucket, key, versionId */
+  key16 obj; /* 128-bit hash of bucket, key, versionId (report_del.h) */
   uint32_t task;
+  int32_t vdt; /* versionId's time - t: orders versions inside one ms */
 } rsto;
 
 typedef struct rstod {
@@ -150,6 +153,7 @@ typedef struct pend {
     rsto o;
     rfail f;
     rver v;
+    vs__rdel x;
   } c;
   union {
     rsubd s;
@@ -180,7 +184,7 @@ typedef struct rctx {
   vs_buf tmp[3];
   const char *seg;
   uint64_t lineno;
-  uint64_t lines, torn, malformed, unknown, ev[NKINDS];
+  uint64_t lines, torn, malformed, unknown, ev[NKINDS], deleted, purged;
   char first_problem[320];
   vs_err err;
   int failed;
@@ -205,6 +209,7 @@ struct vs_report {
   uint32_t *orph;                 /* stored objects with no task */
   size_t norph;
   uint32_t *sver;                 /* per stored record: latest verified */
+  vs__dels dels;                  /* deleted and purged events */
   struct unit { int64_t t; uint32_t id; } *units;
   size_t nunits;
 };
@@ -300,13 +305,13 @@ static const char *span_intern(rctx *c, const span *sp, int slot)
 /* ---- lines to records --------------------------------------------------- */
 enum { TF_V, TF_EVENT, TF_TIME, TF_TASKUUID, TF_VIDEOUUID, TF_SEED, TF_COST,
        TF_ESTIMATE, TF_BUCKET, TF_KEY, TF_VERSIONID, TF_BYTES, TF_SHA256, TF_CODE,
-       TF_MESSAGE, TF_OK, TF_PROBLEM, TF_TASK, NTOP };
+       TF_MESSAGE, TF_OK, TF_PROBLEM, TF_TASK, TF_MARKER, NTOP };
 static const char *const top_names[NTOP] = {
   "v", "event", "time", "taskUUID", "videoUUID", "seed", "cost", "estimate",
   "bucket", "key", "versionId", "bytes", "sha256", "code", "message", "ok",
-  "problem", "task"};
+  "problem", "task", "deleteMarker"};
 static const uint8_t top_lens[NTOP] = {1, 5, 4, 8, 9, 4, 4, 8, 6,
-                                       3, 9, 5, 6, 4, 7, 2, 7, 4};
+                                       3, 9, 5, 6, 4, 7, 2, 7, 4, 12};
 
 enum { T_PROMPT, T_MODEL, T_WIDTH, T_HEIGHT, T_RESOLUTION, T_DURATION,
        T_FORMAT, T_QUALITY, T_SEED, T_NRES, NTASK };
@@ -325,11 +330,15 @@ typedef struct fields {
     return -1;    \
   } while(0)
 
-static int obj_id(rctx *c, const fields *l, key16 *obj, rstod *d)
+/* The object's identity: 64 bits of (bucket, key), which every version of
+ * a key shares (report_del.h), then 64 of (bucket, key, versionId). *vms
+ * (may be NULL) gets the time a sink version id carries. */
+static int obj_id(rctx *c, const fields *l, key16 *obj, rstod *d,
+                  int64_t *vms)
 {
   vs_buf *b = &c->tmp[0];
   uint64_t h1, h2;
-  size_t kb, kk;
+  size_t kb, kk, nv;
   if(l->top[TF_BUCKET].kind != J_STR || l->top[TF_KEY].kind != J_STR)
     return -1;
   if(l->top[TF_VERSIONID].kind != J_STR && l->top[TF_VERSIONID].kind != J_NULL &&
@@ -346,6 +355,9 @@ static int obj_id(rctx *c, const fields *l, key16 *obj, rstod *d)
       return -1;
     vs_buf_add(b, t->data, t->len);
     kk = t->len;
+    if(b->failed)
+      return -1;
+    h1 = hash_bytes(b->data, b->len, 0x243f6a8885a308d3ULL);
     vs_buf_addc(b, 0);
     vs_buf_reset(t);
     if(l->top[TF_VERSIONID].kind == J_STR && vs__span_text(&l->top[TF_VERSIONID], t))
@@ -354,10 +366,12 @@ static int obj_id(rctx *c, const fields *l, key16 *obj, rstod *d)
   }
   if(b->failed)
     return -1;
-  h1 = hash_bytes(b->data, b->len, 0x243f6a8885a308d3ULL);
   h2 = hash_bytes(b->data, b->len, 0x13198a2e03707344ULL);
   memcpy(obj->b, &h1, 8);
   memcpy(obj->b + 8, &h2, 8);
+  nv = b->len - kb - kk - 2;
+  if(vms)
+    *vms = vs__vid_ms(b->data + kb + kk + 2, nv);
   if(d) {
     d->bucket = intern(c, b->data, kb);
     d->key = intern(c, b->data + kb + 1, kk);
@@ -434,8 +448,10 @@ static int make_sto(rctx *c, const fields *l, pend *p, const char **why)
 {
   rsto *s = &p->c.o;
   rstod *d = c->r->detail ? &p->d.o : NULL;
-  if(obj_id(c, l, &s->obj, d))
+  int64_t vms;
+  if(obj_id(c, l, &s->obj, d, &vms))
     BAD("stored: bucket, key or versionId missing or not a string");
+  s->vdt = vs__vid_delta(vms, s->t);
   if(vs__span_int(&l->top[TF_BYTES], 0, INT64_MAX, &s->bytes))
     BAD("stored: bytes is not a non-negative integer");
   if(d && l->top[TF_SHA256].kind == J_STR && l->top[TF_SHA256].n == 64) {
@@ -463,13 +479,42 @@ static int make_fail(rctx *c, const fields *l, pend *p, const char **why)
 static int make_ver(rctx *c, const fields *l, pend *p, const char **why)
 {
   rver *v = &p->c.v;
-  if(obj_id(c, l, &v->obj, NULL))
+  if(obj_id(c, l, &v->obj, NULL, NULL))
     BAD("verified: bucket, key or versionId missing or not a string");
   if(l->top[TF_OK].kind != J_TRUE && l->top[TF_OK].kind != J_FALSE)
     BAD("verified: ok is not a boolean");
   v->ok = l->top[TF_OK].kind == J_TRUE;
   v->problem = span_intern(c, &l->top[TF_PROBLEM], 2);
   return 0;
+}
+
+/* A delete marker's `deleted` event, or a `purged` one (of a version with
+ * bytes, or of a marker: "deleteMarker": true). Neither names a task. */
+static int make_gone(rctx *c, const fields *l, pend *p, const char **why,
+                     int what)
+{
+  vs__rdel *x = &p->c.x;
+  rstod d;
+  int64_t vms;
+  if(l->top[TF_VERSIONID].kind != J_STR ||
+     obj_id(c, l, &x->obj, &d, &vms))
+    BAD("deleted/purged: bucket, key or versionId missing or not a string");
+  if(what == VS__DEL_PURGED && l->top[TF_MARKER].kind == J_TRUE)
+    what = VS__DEL_PURGED_MARKER;
+  x->what = (uint8_t)what;
+  x->vdt = vs__vid_delta(vms, x->t);
+  x->ver = d.ver;
+  return 0;
+}
+
+static int make_del(rctx *c, const fields *l, pend *p, const char **why)
+{
+  return make_gone(c, l, p, why, VS__DEL_MARKER);
+}
+
+static int make_purged(rctx *c, const fields *l, pend *p, const char **why)
+{
+  return make_gone(c, l, p, why, VS__DEL_PURGED);
 }
 
 static const struct {
@@ -479,7 +524,8 @@ static const struct {
 } events[] = {
   {"submitted", K_SUB, make_sub}, {"result", K_RES, make_res},
   {"stored", K_STO, make_sto},    {"failed", K_FAIL, make_fail},
-  {"verified", K_VER, make_ver},
+  {"verified", K_VER, make_ver},  {"deleted", K_DEL, make_del},
+  {"purged", K_DEL, make_purged},
 };
 
 static int kind_of(const span *ev)
@@ -524,12 +570,13 @@ static int parse_line(rctx *c, const char *text, size_t len, pend *p,
   p->kind = events[e].kind;
   if(vs__span_time(&l.top[TF_TIME], &p->c.s.t)) /* t leads every record */
     BAD("\"time\" is not an RFC 3339 time");
-  if(l.top[TF_TASKUUID].kind != J_NONE && p->kind != K_VER) {
+  if(l.top[TF_TASKUUID].kind != J_NONE && p->kind != K_VER &&
+     p->kind != K_DEL) {
     if(vs__span_uuid(&l.top[TF_TASKUUID], &p->tid))
       BAD("taskUUID is not a UUID");
     p->has_tid = 1;
   }
-  else if(p->kind != K_STO && p->kind != K_VER)
+  else if(p->kind != K_STO && p->kind != K_VER && p->kind != K_DEL)
     BAD("taskUUID is missing");
   return events[e].make(c, &l, p, why);
 }
@@ -587,6 +634,11 @@ static int flush_locked(vs_report *r, rctx *c)
     pend *p = &c->pend[i];
     uint32_t task = NONE;
     void *core, *det;
+    if(p->kind == K_DEL) {
+      if(vs__dels_add(&r->dels, &p->c.x))
+        return VS_ERR_NOMEM;
+      continue;
+    }
     if(p->has_tid && (task = task_of(r, &p->tid)) == NONE)
       return VS_ERR_NOMEM;
     switch(p->kind) {
@@ -650,7 +702,12 @@ static int ctx_line(rctx *c, const char *text, size_t len, const char *where)
     c->unknown++;
     return 0;
   }
-  c->ev[c->pend[c->npend].kind]++;
+  if(c->pend[c->npend].kind != K_DEL)
+    c->ev[c->pend[c->npend].kind]++;
+  else if(c->pend[c->npend].c.x.what == VS__DEL_MARKER)
+    c->deleted++;
+  else
+    c->purged++;
   if(++c->npend == BATCH)
     return flush(c);
   return 0;
@@ -747,6 +804,7 @@ void vs_report_free(vs_report *r)
     ctx_free(r->ctx[i]);
   free(r->ctx);
   free_join(r);
+  vs__dels_free(&r->dels);
   pthread_mutex_destroy(&r->lock);
   free(r);
 }
@@ -934,11 +992,18 @@ void vs_report_get_stats(const vs_report *r, vs_report_stats *st)
     st->stored += c->ev[K_STO];
     st->failed += c->ev[K_FAIL];
     st->verified += c->ev[K_VER];
+    st->deleted += c->deleted;
+    st->purged += c->purged;
     if(!st->first_problem[0] && c->first_problem[0])
       memcpy(st->first_problem, c->first_problem, sizeof(st->first_problem));
   }
   st->duplicates = r->duplicates;
   st->segments = r->segments;
+}
+
+int vs_report_has_deletes(const vs_report *r)
+{
+  return r->dels.n > 0;
 }
 
 /* ---- the join ----------------------------------------------------------- */
@@ -1211,6 +1276,15 @@ static int join_verified(vs_report *r)
   return 0;
 }
 
+static void sto_view(const void *ctx, size_t i, key16 *obj, int64_t *t,
+                     int32_t *vdt)
+{
+  const rsto *o = sto_at(ctx, (uint32_t)i);
+  *obj = o->obj;
+  *t = o->t;
+  *vdt = o->vdt;
+}
+
 static int64_t task_time(const vs_report *r, uint32_t t)
 {
   int64_t best = INT64_MAX;
@@ -1291,6 +1365,8 @@ int vs_report_finish(vs_report *r, int64_t now_ms, int64_t grace_ms,
   if(!rc)
     rc = join_verified(r);
   if(!rc)
+    rc = vs__dels_join(&r->dels, r->core[K_STO].n, sto_view, r);
+  if(!rc)
     rc = order_units(r);
   if(rc)
     return vs_fail(err, rc, "out of memory joining the manifest's events");
@@ -1300,7 +1376,8 @@ int vs_report_finish(vs_report *r, int64_t now_ms, int64_t grace_ms,
 /* ---- rows --------------------------------------------------------------- */
 static const char *const status_names[VS_REPORT_NSTATUS] = {
   "complete", "waiting", "missing-upload", "missing-result",
-  "unexpected-upload", "failed", "checksum-mismatch", "missing-object"};
+  "unexpected-upload", "failed", "checksum-mismatch", "missing-object",
+  "deleted", "purged"};
 
 const char *vs_report_status_name(int status)
 {
@@ -1321,7 +1398,8 @@ int vs_report_status_parse(const char *name, int *status)
 
 int vs_report_status_is_problem(int status)
 {
-  return status != VS_REPORT_COMPLETE && status != VS_REPORT_WAITING;
+  return status != VS_REPORT_COMPLETE && status != VS_REPORT_WAITING &&
+         status != VS_REPORT_DELETED && status != VS_REPORT_PURGED;
 }
 
 void vs_report_filter_init(vs_report_filter *f)
@@ -1387,6 +1465,27 @@ static void fill_result(const vs_report *r, vs_report_row *row, uint32_t ri)
   }
 }
 
+/* What a delete did to the row's object (the precedence: report.h). */
+static void fill_fate(const vs_report *r, vs_report_row *row, uint32_t oi)
+{
+  const vs__rdel *d = vs__dels_fate(&r->dels, oi);
+  if(!d)
+    return;
+  if(d->what == VS__DEL_MARKER) {
+    row->deleted_ms = d->t;
+    row->delete_marker = d->ver;
+  }
+  else
+    row->purged_ms = d->t;
+  if(row->status == VS_REPORT_UNEXPECTED_UPLOAD)
+    return;
+  if(d->what != VS__DEL_MARKER)
+    row->status = VS_REPORT_PURGED;
+  else if(row->status != VS_REPORT_CHECKSUM_MISMATCH &&
+          row->status != VS_REPORT_MISSING_OBJECT)
+    row->status = VS_REPORT_DELETED;
+}
+
 static void fill_object(const vs_report *r, vs_report_row *row, uint32_t oi)
 {
   const rsto *o = sto_at(r, oi);
@@ -1416,6 +1515,7 @@ static void fill_object(const vs_report *r, vs_report_row *row, uint32_t oi)
                         : VS_REPORT_CHECKSUM_MISMATCH;
     }
   }
+  fill_fate(r, row, oi);
 }
 
 static void row_init(vs_report_row *row, int64_t t)
@@ -1423,6 +1523,7 @@ static void row_init(vs_report_row *row, int64_t t)
   memset(row, 0, sizeof(*row));
   row->time_ms = t;
   row->submitted_ms = row->stored_ms = row->bytes = row->verified_ms = -1;
+  row->deleted_ms = row->purged_ms = -1;
   row->quality = -1;
 }
 

@@ -93,6 +93,8 @@ static const char *status_class(int st)
   case VS_REPORT_COMPLETE: return "ok";
   case VS_REPORT_WAITING: return "wait";
   case VS_REPORT_FAILED: return "fail";
+  case VS_REPORT_DELETED:
+  case VS_REPORT_PURGED: return "del";
   default: return "bad";
   }
 }
@@ -104,8 +106,9 @@ static int status_rank(int st)
     [VS_REPORT_CHECKSUM_MISMATCH] = 0, [VS_REPORT_MISSING_OBJECT] = 1,
     [VS_REPORT_MISSING_UPLOAD] = 2,    [VS_REPORT_MISSING_RESULT] = 3,
     [VS_REPORT_UNEXPECTED_UPLOAD] = 4, [VS_REPORT_FAILED] = 5,
-    [VS_REPORT_WAITING] = 6,           [VS_REPORT_COMPLETE] = 7};
-  return st >= 0 && st < VS_REPORT_NSTATUS ? rank[st] : 8;
+    [VS_REPORT_PURGED] = 6,            [VS_REPORT_DELETED] = 7,
+    [VS_REPORT_WAITING] = 8,           [VS_REPORT_COMPLETE] = 9};
+  return st >= 0 && st < VS_REPORT_NSTATUS ? rank[st] : 10;
 }
 
 /* ---- head and summary ---------------------------------------------------- */
@@ -179,6 +182,8 @@ static const char css[] =
   "video{width:320px;max-width:40vw;margin-top:6px;border-radius:6px;"
   "background:#000}"
   "footer{margin-top:18px;color:var(--muted);font-size:12px}";
+/* only when the manifest holds a delete: older reports stay as they were */
+static const char css_deletes[] = ".b-del{color:#475467;background:#f2f4f7}";
 
 static void head(hw *w, const vs_report_stats *st)
 {
@@ -189,7 +194,8 @@ static void head(hw *w, const vs_report_stats *st)
         "<meta name=\"viewport\" content=\"width=device-width,"
         "initial-scale=1\"><title>", f);
   esc(f, title);
-  fprintf(f, "</title><style>%s</style></head>\n<body><main>\n<h1>", css);
+  fprintf(f, "</title><style>%s%s</style></head>\n<body><main>\n<h1>", css,
+          vs_report_has_deletes(w->r) ? css_deletes : "");
   esc(f, title);
   fputs("</h1><div class=\"sub\">Generated ", f);
   when(f, now);
@@ -225,8 +231,14 @@ static void summary(hw *w, const vs_report_group *tot,
   money(f, tot->estimated);
   fputs("</div></div>\n", f);
   card(f, "sum-problems", "Problems", tot->problems > 0);
-  fprintf(f, "%" PRIu64 "</div><div class=\"sub\">not complete or "
-          "waiting</div></div>\n", tot->problems);
+  fprintf(f, "%" PRIu64 "</div><div class=\"sub\">not complete%s or "
+          "waiting</div></div>\n", tot->problems,
+          vs_report_has_deletes(w->r) ? ", deleted, purged" : "");
+  if(vs_report_has_deletes(w->r)) {
+    card(f, "sum-deleted", "Deleted", 0);
+    fprintf(f, "%" PRIu64 "</div><div class=\"sub\">%" PRIu64 " purged "
+            "for good</div></div>\n", tot->deleted, tot->purged);
+  }
   card(f, "sum-bytes", "Stored", 0);
   human_bytes(f, tot->bytes);
   fprintf(f, "</div><div class=\"sub\">%" PRIu64 " bytes</div></div>\n",
@@ -509,6 +521,20 @@ static void cell_object(FILE *f, const vs_report_row *w)
       fputs("</div>", f);
     }
   }
+  if(w->purged_ms >= 0) {
+    fputs("<div class=\"sub\">purged ", f);
+    when(f, w->purged_ms);
+    fputs("</div>", f);
+  }
+  else if(w->deleted_ms >= 0) {
+    fputs("<div class=\"sub\">deleted ", f);
+    when(f, w->deleted_ms);
+    if(w->delete_marker) {
+      fputs(" &middot; marker ", f);
+      esc(f, w->delete_marker);
+    }
+    fputs("</div>", f);
+  }
   fputs("</td>", f);
 }
 
@@ -536,7 +562,9 @@ static int cell_preview(hw *w, const vs_report_row *row)
   vs_presign_req req = {0};
   int rc = 0;
   fputs("<td>", f);
-  if(w->previews && row->has_object && row->bucket && row->key) {
+  /* a deleted key's version still plays by versionId; a purged one is gone */
+  if(w->previews && row->has_object && row->bucket && row->key &&
+     row->purged_ms < 0) {
     if(asprintf(&path, "/%s/%s", row->bucket, row->key) < 0)
       path = NULL;
     if(row->version_id && *row->version_id &&

@@ -1,6 +1,9 @@
 /* Report output: grouping, and rows or groups as an aligned table, CSV
  * (RFC 4180) or JSON Lines. CSV and JSONL cells come from one function, so
- * the two formats cannot disagree about a value. */
+ * the two formats cannot disagree about a value. The columns about deletes
+ * (deleted, delete_marker, purged; per group: deleted, purged) come last
+ * and only when the manifest holds a delete, so that a manifest from
+ * before deletes reports byte for byte as it did. */
 #include "vsink/report.h"
 
 #include <errno.h>
@@ -112,6 +115,8 @@ static int add_to(vs_report_group *g, const vs_report_row *row)
     g->bytes += (uint64_t)row->bytes;
   if(vs_report_status_is_problem(row->status))
     g->problems++;
+  g->deleted += row->status == VS_REPORT_DELETED;
+  g->purged += row->status == VS_REPORT_PURGED;
   return 0;
 }
 
@@ -223,14 +228,16 @@ enum { COL_TASK, COL_VIDEO, COL_STATUS, COL_SUBMITTED, COL_PROMPT, COL_MODEL,
        COL_WIDTH, COL_HEIGHT, COL_RESOLUTION, COL_DURATION, COL_FORMAT,
        COL_QUALITY, COL_SEED_REQ, COL_SEED, COL_NRES, COL_ESTIMATE, COL_COST,
        COL_BUCKET, COL_KEY, COL_VERSION, COL_BYTES, COL_SHA, COL_STORED,
-       COL_VERIFIED, COL_VPROBLEM, COL_ECODE, COL_EMSG, NCOLS };
+       COL_VERIFIED, COL_VPROBLEM, COL_ECODE, COL_EMSG, COL_DELETED,
+       COL_MARKER, COL_PURGED, NCOLS };
 
 static const char *const col_names[NCOLS] = {
   "task_uuid", "video_uuid", "status", "submitted", "prompt", "model",
   "width", "height", "resolution", "duration", "format", "quality",
   "seed_requested", "seed", "number_results", "estimated_cost",
   "actual_cost", "bucket", "key", "version_id", "bytes", "sha256", "stored",
-  "verified", "verify_problem", "error_code", "error_message"};
+  "verified", "verify_problem", "error_code", "error_message", "deleted",
+  "delete_marker", "purged"};
 
 static int c_str(vs_buf *b, const char *s)
 {
@@ -302,6 +309,9 @@ static int cell(int col, const vs_report_row *w, vs_buf *b)
   case COL_VPROBLEM: return c_str(b, w->verify_problem);
   case COL_ECODE: return c_str(b, w->error_code);
   case COL_EMSG: return c_str(b, w->error_message);
+  case COL_DELETED: return c_time(b, w->deleted_ms);
+  case COL_MARKER: return c_str(b, w->delete_marker);
+  case COL_PURGED: return c_time(b, w->purged_ms);
   default: return C_NULL;
   }
 }
@@ -330,6 +340,8 @@ typedef struct writer {
   const vs_report *r;
   FILE *out;
   int format;
+  int deletes;       /* the manifest holds a delete: its columns */
+  int ncols, ngcols; /* fewer without deletes */
   vs_buf line, cellb;
   vs_report_summary sum;
   vs_report_group total;
@@ -361,7 +373,7 @@ static int csv_row(void *ctx, const vs_report_row *row)
   writer *w = ctx;
   int c;
   count_row(w, row);
-  for(c = 0; c < NCOLS; c++) {
+  for(c = 0; c < w->ncols; c++) {
     if(c)
       vs_buf_addc(&w->line, ',');
     if(cell(c, row, &w->cellb) != C_NULL)
@@ -377,7 +389,7 @@ static int jsonl_row(void *ctx, const vs_report_row *row)
   int c, t;
   count_row(w, row);
   vs_buf_addc(&w->line, '{');
-  for(c = 0; c < NCOLS; c++) {
+  for(c = 0; c < w->ncols; c++) {
     vs_buf_addf(&w->line, "%s\"%s\":", c ? "," : "", col_names[c]);
     t = cell(c, row, &w->cellb);
     if(t == C_NULL)
@@ -530,8 +542,14 @@ static int table_total(writer *w, int pass)
   vs_dec_format(w->total.actual, MONEY_FRAC, d[T_COST]);
   snprintf(d[T_BYTES], sizeof(d[0]), "%llu",
            (unsigned long long)w->total.bytes);
-  snprintf(d[T_OBJECT], sizeof(d[0]), "%llu problems",
-           (unsigned long long)w->total.problems);
+  if(w->deletes)
+    snprintf(d[T_OBJECT], sizeof(d[0]), "%llu problems, %llu deleted, "
+             "%llu purged", (unsigned long long)w->total.problems,
+             (unsigned long long)w->total.deleted,
+             (unsigned long long)w->total.purged);
+  else
+    snprintf(d[T_OBJECT], sizeof(d[0]), "%llu problems",
+             (unsigned long long)w->total.problems);
   for(c = 0; c < NTCOLS; c++) {
     size_t n = strlen(d[c]);
     if(pass == 0 && n > w->width[c])
@@ -579,10 +597,11 @@ static int write_table(writer *w, const vs_report_filter *f)
 
 /* ---- grouped output ----------------------------------------------------- */
 enum { G_NAME, G_OUTPUTS, G_SECONDS, G_EST, G_COST, G_BYTES, G_PROBLEMS,
-       NGCOLS };
+       G_DELETED, G_PURGED, NGCOLS };
+#define NGCOLS_NO_DELETES G_DELETED
 static const char *const gcol_names[NGCOLS] = {
   NULL, "outputs", "seconds", "estimated_cost", "actual_cost", "bytes",
-  "problems"};
+  "problems", "deleted", "purged"};
 
 static void gcell(int c, const vs_report_group *g, char *out, size_t cap)
 {
@@ -595,6 +614,11 @@ static void gcell(int c, const vs_report_group *g, char *out, size_t cap)
   case G_COST: vs_dec_format(g->actual, MONEY_FRAC, out); break;
   case G_BYTES: snprintf(out, cap, "%llu", (unsigned long long)g->bytes);
     break;
+  case G_DELETED:
+    snprintf(out, cap, "%llu", (unsigned long long)g->deleted);
+    break;
+  case G_PURGED: snprintf(out, cap, "%llu", (unsigned long long)g->purged);
+    break;
   default: snprintf(out, cap, "%llu", (unsigned long long)g->problems); break;
   }
 }
@@ -603,10 +627,10 @@ static void group_line(writer *w, int by, const vs_report_group *g, int total)
 {
   char v[1024];
   int c;
-  for(c = 0; c < NGCOLS; c++) {
+  for(c = 0; c < w->ngcols; c++) {
     gcell(c, g, v, sizeof(v));
     if(w->format == VS_REPORT_TABLE)
-      pad(&w->line, v, strlen(v), w->width[c], c > 0, c == NGCOLS - 1);
+      pad(&w->line, v, strlen(v), w->width[c], c > 0, c == w->ngcols - 1);
     else if(w->format == VS_REPORT_CSV) {
       if(c)
         vs_buf_addc(&w->line, ',');
@@ -640,12 +664,12 @@ static void group_header(writer *w, int by, const vs_report_group *g,
     return;
   if(w->format == VS_REPORT_CSV) {
     vs_buf_adds(&w->line, name);
-    for(c = 1; c < NGCOLS; c++)
+    for(c = 1; c < w->ngcols; c++)
       vs_buf_addf(&w->line, ",%s", gcol_names[c]);
     vs_buf_adds(&w->line, "\r\n");
     return;
   }
-  for(c = 0; c < NGCOLS; c++) {
+  for(c = 0; c < w->ngcols; c++) {
     w->width[c] = strlen(c ? gcol_names[c] : name);
     for(i = 0; i <= n; i++) {
       gcell(c, i < n ? &g[i] : total, v, sizeof(v));
@@ -653,9 +677,9 @@ static void group_header(writer *w, int by, const vs_report_group *g,
         w->width[c] = cols_of(v, strlen(v));
     }
   }
-  for(c = 0; c < NGCOLS; c++) {
+  for(c = 0; c < w->ngcols; c++) {
     const char *h = c ? gcol_names[c] : name;
-    pad(&w->line, h, strlen(h), w->width[c], c > 0, c == NGCOLS - 1);
+    pad(&w->line, h, strlen(h), w->width[c], c > 0, c == w->ngcols - 1);
   }
   vs_buf_addc(&w->line, '\n');
 }
@@ -672,7 +696,7 @@ static int write_groups(writer *w, const vs_report_filter *f, int by,
   for(i = 0; i < n && !put(w); i++)
     group_line(w, by, &g[i], 0);
   if(w->format == VS_REPORT_TABLE)
-    table_rule(w, NGCOLS);
+    table_rule(w, w->ngcols);
   group_line(w, by, &total, 1);
   w->sum.rows = total.outputs;
   w->sum.problems = total.problems;
@@ -696,13 +720,16 @@ int vs_report_write(const vs_report *r, const vs_report_filter *f, int by,
   w.r = r;
   w.out = out;
   w.format = format;
+  w.deletes = vs_report_has_deletes(r);
+  w.ncols = w.deletes ? NCOLS : COL_DELETED;
+  w.ngcols = w.deletes ? NGCOLS : NGCOLS_NO_DELETES;
   if(by != VS_REPORT_BY_NONE)
     rc = write_groups(&w, f, by, err);
   else if(format == VS_REPORT_TABLE)
     rc = write_table(&w, f);
   else {
     if(format == VS_REPORT_CSV) {
-      for(c = 0; c < NCOLS; c++)
+      for(c = 0; c < w.ncols; c++)
         vs_buf_addf(&w.line, "%s%s", c ? "," : "", col_names[c]);
       vs_buf_adds(&w.line, "\r\n");
     }

@@ -1,8 +1,13 @@
 /* verify: every object the manifest says was stored, read back from the
  * store and hashed again. The list is gathered first (stored events only,
- * one entry per bucket/key/versionId), sorted so that reads walk the data
- * folder in order, then checked on opts.jobs threads, each streaming its
- * object through one fixed buffer: memory does not grow with object size. */
+ * one entry per bucket/key/versionId, less the versions a `purged` event
+ * removed for good), sorted so that reads walk the data folder in order,
+ * then checked on opts.jobs threads, each streaming its object through one
+ * fixed buffer: memory does not grow with object size.
+ *
+ * A delete marker changes nothing here: the versions under it are kept
+ * and still read by versionId, so damage to them is found before anyone
+ * restores one. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +41,7 @@ typedef struct vlist {
   size_t n, cap;
   vs_verify_stats *st;
   int nomem;
+  struct vlist *purged; /* the versions purged events name */
 } vlist;
 
 static const char *str_field(const cJSON *j, const char *name)
@@ -80,6 +86,24 @@ static int push(vlist *l, const char *b, const char *k, const char *v,
   return 0;
 }
 
+/* A purged event: that version is meant to be gone. */
+static int on_purged(vlist *l, const char *line, size_t len)
+{
+  static const char nosha[65] = "";
+  cJSON *j = vs_json_parse(line, len);
+  const char *b = str_field(j, "bucket"), *k = str_field(j, "key");
+  const char *v = str_field(j, "versionId");
+  int rc = 0;
+  if(!j || !b || !k || !v)
+    l->st->malformed++;
+  else if(push(l->purged, b, k, v, nosha, 0)) {
+    l->nomem = 1;
+    rc = VS_ERR_NOMEM;
+  }
+  cJSON_Delete(j);
+  return rc;
+}
+
 /* A stored event of a local object into the list; anything else ignored
  * (verified, result, ... events) or counted (malformed, skipped). */
 static int on_line(void *ctx, const char *line, size_t len)
@@ -90,6 +114,8 @@ static int on_line(void *ctx, const char *line, size_t len)
   cJSON *j;
   /* Writers put the event name in the first few bytes: most lines (results,
    * submissions) are passed over without a parse. */
+  if(memmem(line, len < 64 ? len : 64, "\"event\":\"purged\"", 16))
+    return on_purged(l, line, len);
   if(!memmem(line, len < 64 ? len : 64, "\"event\":\"stored\"", 16))
     return 0;
   j = vs_json_parse(line, len);
@@ -156,6 +182,27 @@ static void dedupe(vlist *l)
   l->n = o;
 }
 
+/* Purged versions leave the list, counted: nothing of theirs to read. */
+static void drop_purged(vlist *l)
+{
+  vlist *p = l->purged;
+  size_t i, o = 0, k = 0;
+  if(p->n)
+    qsort(p->v, p->n, sizeof(*p->v), obj_cmp);
+  for(i = 0; i < l->n; i++) {
+    int c = 1;
+    while(k < p->n && (c = obj_cmp(&p->v[k], &l->v[i])) < 0)
+      k++;
+    if(k < p->n && !c) {
+      free(l->v[i].bucket);
+      l->st->purged++;
+      continue;
+    }
+    l->v[o++] = l->v[i];
+  }
+  l->n = o;
+}
+
 static int gather(const char *dir, vlist *l, vs_err *err)
 {
   vs_manifest_segment *segs = NULL;
@@ -167,8 +214,10 @@ static int gather(const char *dir, vlist *l, vs_err *err)
       rc = vs_fail(err, VS_ERR_NOMEM, "out of memory listing objects");
   }
   vs_manifest_list_free(segs, n);
-  if(!rc)
+  if(!rc) {
     dedupe(l);
+    drop_purged(l);
+  }
   return rc;
 }
 
@@ -386,7 +435,7 @@ static int run(vrun *ru, int jobs, vs_err *err)
 int vs_report_verify(const vs_verify_opts *o, vs_verify_stats *st,
                      vs_err *err)
 {
-  vlist l = {0};
+  vlist l = {0}, purged = {0};
   vrun ru;
   int jobs, rc;
   memset(st, 0, sizeof(*st));
@@ -397,7 +446,8 @@ int vs_report_verify(const vs_verify_opts *o, vs_verify_stats *st,
   if(jobs > MAX_JOBS)
     return vs_fail(err, VS_ERR_INVALID, "jobs %d: at most %d", jobs,
                    MAX_JOBS);
-  l.st = st;
+  l.st = purged.st = st;
+  l.purged = &purged;
   rc = gather(o->manifest_dir, &l, err);
   if(!rc) {
     memset(&ru, 0, sizeof(ru));
@@ -408,5 +458,6 @@ int vs_report_verify(const vs_verify_opts *o, vs_verify_stats *st,
     pthread_mutex_destroy(&ru.mu);
   }
   list_free(&l);
+  list_free(&purged);
   return rc;
 }

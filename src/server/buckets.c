@@ -18,9 +18,8 @@
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/log.h"
+#include "util/xml.h"
 
-#define XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
-#define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define CONFIG_MAX (64 * 1024) /* a CreateBucketConfiguration, at most */
 
 static enum MHD_Result send_empty(vs__req *r, unsigned status,
@@ -66,7 +65,8 @@ enum MHD_Result vs__list_buckets(vs__req *r, const char *data, size_t *size)
   *size = 0;
   if(vs__buckets_served(r->srv, &v, &n))
     return vs__reject(r, VS__S3_INTERNAL, "out of memory");
-  vs_buf_adds(&b, XML_HEAD "<ListAllMyBucketsResult xmlns=\"" XMLNS "\">"
+  vs_buf_adds(&b, VS_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" VS_XML_NS
+              "\">"
               "<Owner><ID>" VS__OWNER_ID "</ID><DisplayName>"
               VS__OWNER_NAME "</DisplayName></Owner><Buckets>");
   for(i = 0; i < n; i++) { /* names are [a-z0-9.-]: nothing to escape */
@@ -94,7 +94,8 @@ enum MHD_Result vs__get_bucket_location(vs__req *r, const char *data,
                                                          : "";
   (void)data;
   *size = 0;
-  vs_buf_addf(&b, XML_HEAD "<LocationConstraint xmlns=\"" XMLNS "\">%s"
+  vs_buf_addf(&b, VS_XML_HEAD "<LocationConstraint xmlns=\"" VS_XML_NS
+              "\">%s"
               "</LocationConstraint>", loc);
   ret = send_xml(r, &b);
   vs_buf_free(&b);
@@ -111,7 +112,8 @@ enum MHD_Result vs__get_bucket_versioning(vs__req *r, const char *data,
   enum MHD_Result ret;
   (void)data;
   *size = 0;
-  vs_buf_adds(&b, XML_HEAD "<VersioningConfiguration xmlns=\"" XMLNS "\">");
+  vs_buf_adds(&b, VS_XML_HEAD "<VersioningConfiguration xmlns=\"" VS_XML_NS
+              "\">");
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
     vs_buf_adds(&b, "<Status>Enabled</Status>");
   vs_buf_adds(&b, "</VersioningConfiguration>");

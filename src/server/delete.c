@@ -30,6 +30,7 @@
 #include "util/cksum.h"
 #include "util/enc.h"
 #include "util/log.h"
+#include "util/xml.h"
 
 #define BODY_MAX (2u << 20) /* S3's 1000 keys of 1 KiB, escaped, fit */
 #define KEYS_MAX 1000
@@ -214,45 +215,29 @@ enum MHD_Result vs__delete_object(vs__req *r, const char *data, size_t *size)
 
 /* ---- DeleteObjects --------------------------------------------------------- */
 
-static void add_xml(vs_buf *b, const char *tag, const char *s)
-{
-  vs_buf_addf(b, "<%s>", tag);
-  for(; *s; s++)
-    switch(*s) {
-    case '<': vs_buf_adds(b, "&lt;"); break;
-    case '>': vs_buf_adds(b, "&gt;"); break;
-    case '&': vs_buf_adds(b, "&amp;"); break;
-    case '"': vs_buf_adds(b, "&quot;"); break;
-    case '\'': vs_buf_adds(b, "&apos;"); break;
-    default: /* XML 1.0 cannot carry control bytes */
-      vs_buf_addc(b, (unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s);
-    }
-  vs_buf_addf(b, "</%s>", tag);
-}
-
 static void result_entry(vs_buf *b, const vs__del_item *it, vs__s3code code,
                          const char *msg, const vs_object_info *info,
                          int quiet)
 {
   if(code) {
     vs_buf_adds(b, "<Error>");
-    add_xml(b, "Key", it->key);
+    vs_xml_elem(b, "Key", it->key, 0);
     if(it->vid)
-      add_xml(b, "VersionId", it->vid);
-    add_xml(b, "Code", vs__s3_name(code));
-    add_xml(b, "Message", msg);
+      vs_xml_elem(b, "VersionId", it->vid, 0);
+    vs_xml_elem(b, "Code", vs__s3_name(code), 0);
+    vs_xml_elem(b, "Message", msg, 0);
     vs_buf_adds(b, "</Error>");
     return;
   }
   if(quiet)
     return;
   vs_buf_adds(b, "<Deleted>");
-  add_xml(b, "Key", it->key);
+  vs_xml_elem(b, "Key", it->key, 0);
   if(it->vid)
-    add_xml(b, "VersionId", it->vid);
+    vs_xml_elem(b, "VersionId", it->vid, 0);
   if(info->delete_marker) {
     vs_buf_adds(b, "<DeleteMarker>true</DeleteMarker>");
-    add_xml(b, "DeleteMarkerVersionId", info->version_id);
+    vs_xml_elem(b, "DeleteMarkerVersionId", info->version_id, 0);
   }
   vs_buf_adds(b, "</Deleted>");
 }
@@ -298,9 +283,7 @@ static void objects_work(vs__req *r)
                    : rc == -2 ? VS__S3_NOT_IMPLEMENTED : VS__S3_INTERNAL;
     return;
   }
-  vs_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-              "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/"
-              "2006-03-01/\">");
+  vs_buf_adds(&b, VS_XML_HEAD "<DeleteResult xmlns=\"" VS_XML_NS "\">");
   for(i = 0; i < d.n; i++)
     objects_one(r, &b, &d.items[i], d.quiet, info);
   vs_buf_adds(&b, "</DeleteResult>\n");

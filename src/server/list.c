@@ -27,9 +27,9 @@
 #include "util/enc.h"
 #include "util/log.h"
 #include "util/utf8.h"
+#include "util/xml.h"
 
 #define MAX_KEYS 1000
-#define NS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 #ifndef VS__OWNER_ID
 #define VS__OWNER_ID \
@@ -75,42 +75,6 @@ static void params_free(params *p)
 
 /* ---- XML ------------------------------------------------------------------ */
 
-/* Text as XML, or %-encoded for encoding-type=url (everything but
- * unreserved bytes and '/', so '+' and ' ' survive any URL decoder). */
-static void add_text(vs_buf *b, const char *s, int url)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  for(; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if(url && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                c == '.' || c == '~' || c == '/')) {
-      vs_buf_addc(b, '%');
-      vs_buf_addc(b, hex[c >> 4]);
-      vs_buf_addc(b, hex[c & 15]);
-    }
-    else if(c == '<')
-      vs_buf_adds(b, "&lt;");
-    else if(c == '>')
-      vs_buf_adds(b, "&gt;");
-    else if(c == '&')
-      vs_buf_adds(b, "&amp;");
-    else if(c == '"')
-      vs_buf_adds(b, "&quot;");
-    else if(c == '\'')
-      vs_buf_adds(b, "&apos;");
-    else
-      vs_buf_addc(b, (char)c);
-  }
-}
-
-static void add_elem(vs_buf *b, const char *tag, const char *s, int url)
-{
-  vs_buf_addf(b, "<%s>", tag);
-  add_text(b, s ? s : "", url);
-  vs_buf_addf(b, "</%s>", tag);
-}
-
 static void add_owner(vs_buf *b)
 {
   vs_buf_adds(b, "<Owner><ID>" VS__OWNER_ID "</ID><DisplayName>"
@@ -123,9 +87,9 @@ static void add_object(vs_buf *b, const char *key, const vs_object_info *i,
 {
   char when[25];
   vs_time_rfc3339(i->mtime_ms, when);
-  add_elem(b, "Key", key, url);
+  vs_xml_elem(b, "Key", key, url);
   vs_buf_addf(b, "<LastModified>%s</LastModified><ETag>&quot;", when);
-  add_text(b, i->etag, 0);
+  vs_xml_text(b, i->etag, strlen(i->etag), 0);
   vs_buf_addf(b, "&quot;</ETag><Size>%" PRIu64 "</Size>", i->bytes);
 }
 
@@ -271,7 +235,7 @@ static void add_prefix(page *pg, const char *key, size_t cp)
   vs_buf_adds(&pg->prefixes, "<CommonPrefixes><Prefix>");
   memcpy(pg->last, key, cp);
   pg->last[cp] = 0;
-  add_text(&pg->prefixes, pg->last, pg->p->url);
+  vs_xml_text(&pg->prefixes, pg->last, cp, pg->p->url);
   vs_buf_adds(&pg->prefixes, "</Prefix></CommonPrefixes>");
   pg->last_vid[0] = 0;
   pg->count++;
@@ -304,8 +268,8 @@ static void add_version(page *pg, const char *key, const vs_object_info *i,
   if(is_delete_marker(i)) { /* S3's DeleteMarker entry: no ETag, no Size */
     vs_time_rfc3339(i->mtime_ms, when);
     vs_buf_adds(b, "<DeleteMarker>");
-    add_elem(b, "Key", key, pg->p->url);
-    add_elem(b, "VersionId", i->version_id, 0);
+    vs_xml_elem(b, "Key", key, pg->p->url);
+    vs_xml_elem(b, "VersionId", i->version_id, 0);
     vs_buf_addf(b, "<IsLatest>%s</IsLatest><LastModified>%s</LastModified>",
                 latest ? "true" : "false", when);
     add_owner(b);
@@ -314,7 +278,7 @@ static void add_version(page *pg, const char *key, const vs_object_info *i,
   else {
     vs_buf_adds(b, "<Version>");
     add_object(b, key, i, pg->p->url);
-    add_elem(b, "VersionId", i->version_id, 0);
+    vs_xml_elem(b, "VersionId", i->version_id, 0);
     vs_buf_addf(b, "<IsLatest>%s</IsLatest>", latest ? "true" : "false");
     add_owner(b);
     vs_buf_adds(b, "<StorageClass>STANDARD</StorageClass></Version>");
@@ -416,31 +380,31 @@ static void head_v2(vs_buf *b, const params *p, const page *pg)
 {
   char tok[4 * ((VS_KEY_MAX + 2) / 3) + 1];
   if(p->token)
-    add_elem(b, "ContinuationToken", p->token, 0);
+    vs_xml_elem(b, "ContinuationToken", p->token, 0);
   if(pg->truncated) {
     vs_b64((const uint8_t *)pg->last, strlen(pg->last), tok);
-    add_elem(b, "NextContinuationToken", tok, 0);
+    vs_xml_elem(b, "NextContinuationToken", tok, 0);
   }
   vs_buf_addf(b, "<KeyCount>%ld</KeyCount>", pg->count);
   if(p->start_after)
-    add_elem(b, "StartAfter", p->start_after, p->url);
+    vs_xml_elem(b, "StartAfter", p->start_after, p->url);
 }
 
 static void head_v1(vs_buf *b, const params *p, const page *pg)
 {
-  add_elem(b, "Marker", p->marker, p->url);
+  vs_xml_elem(b, "Marker", p->marker, p->url);
   if(pg->truncated && p->delim)
-    add_elem(b, "NextMarker", pg->last, p->url);
+    vs_xml_elem(b, "NextMarker", pg->last, p->url);
 }
 
 static void head_versions(vs_buf *b, const params *p, const page *pg)
 {
-  add_elem(b, "KeyMarker", p->marker, p->url);
-  add_elem(b, "VersionIdMarker", p->vid_marker, 0);
+  vs_xml_elem(b, "KeyMarker", p->marker, p->url);
+  vs_xml_elem(b, "VersionIdMarker", p->vid_marker, 0);
   if(pg->truncated) {
-    add_elem(b, "NextKeyMarker", pg->last, p->url);
+    vs_xml_elem(b, "NextKeyMarker", pg->last, p->url);
     if(pg->last_vid[0])
-      add_elem(b, "NextVersionIdMarker", pg->last_vid, 0);
+      vs_xml_elem(b, "NextVersionIdMarker", pg->last_vid, 0);
   }
 }
 
@@ -449,10 +413,9 @@ static void answer(vs__req *r, const params *p, page *pg)
   vs_buf b = VS_BUF_INIT;
   const char *root = p->k == K_VERSIONS ? "ListVersionsResult"
                                         : "ListBucketResult";
-  vs_buf_addf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%s xmlns=\""
-              NS "\">", root);
-  add_elem(&b, "Name", r->bucket, 0);
-  add_elem(&b, "Prefix", p->prefix, p->url);
+  vs_buf_addf(&b, VS_XML_HEAD "<%s xmlns=\"" VS_XML_NS "\">", root);
+  vs_xml_elem(&b, "Name", r->bucket, 0);
+  vs_xml_elem(&b, "Prefix", p->prefix, p->url);
   if(p->k == K_V2)
     head_v2(&b, p, pg);
   else if(p->k == K_V1)
@@ -461,7 +424,7 @@ static void answer(vs__req *r, const params *p, page *pg)
     head_versions(&b, p, pg);
   vs_buf_addf(&b, "<MaxKeys>%ld</MaxKeys>", p->max_keys);
   if(p->delim)
-    add_elem(&b, "Delimiter", p->delim, p->url);
+    vs_xml_elem(&b, "Delimiter", p->delim, p->url);
   vs_buf_addf(&b, "<IsTruncated>%s</IsTruncated>",
               pg->truncated ? "true" : "false");
   vs_buf_add(&b, pg->items.data, pg->items.len);

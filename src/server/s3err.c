@@ -6,6 +6,7 @@
 #include "server/internal.h"
 #include "util/buf.h"
 #include "util/utf8.h"
+#include "util/xml.h"
 
 static const struct {
   const char *name;
@@ -106,44 +107,22 @@ const char *vs__s3_name(vs__s3code code)
   return codes[code].name;
 }
 
-static void add_xml(vs_buf *b, const char *s)
-{
-  for(; *s; s++) {
-    switch(*s) {
-    case '<': vs_buf_adds(b, "&lt;"); break;
-    case '>': vs_buf_adds(b, "&gt;"); break;
-    case '&': vs_buf_adds(b, "&amp;"); break;
-    case '"': vs_buf_adds(b, "&quot;"); break;
-    case '\'': vs_buf_adds(b, "&apos;"); break;
-    default:
-      /* control bytes are not allowed in XML 1.0 */
-      vs_buf_addc(b, (unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s);
-    }
-  }
-}
-
 /* detail (may be NULL) replaces the stock message: it says precisely what
  * was wrong, and it never holds a secret. */
 enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail)
 {
   vs_buf b = VS_BUF_INIT;
-  vs_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>");
+  vs_buf_adds(&b, VS_XML_HEAD "<Error><Code>");
   vs_buf_adds(&b, codes[code].name);
-  vs_buf_adds(&b, "</Code><Message>");
-  add_xml(&b, detail && *detail ? detail : codes[code].message);
-  vs_buf_adds(&b, "</Message>");
-  if(r->bucket) {
-    vs_buf_adds(&b, "<BucketName>");
-    add_xml(&b, r->bucket);
-    vs_buf_adds(&b, "</BucketName>");
-  }
+  vs_buf_adds(&b, "</Code>");
+  vs_xml_elem(&b, "Message", detail && *detail ? detail : codes[code].message,
+              0);
+  if(r->bucket)
+    vs_xml_elem(&b, "BucketName", r->bucket, 0);
   /* echo only a key that XML can carry */
   if(r->key && memchr(r->key, 0, r->key_len) == NULL &&
-     vs_utf8_valid(r->key, r->key_len)) {
-    vs_buf_adds(&b, "<Key>");
-    add_xml(&b, r->key);
-    vs_buf_adds(&b, "</Key>");
-  }
+     vs_utf8_valid(r->key, r->key_len))
+    vs_xml_elem(&b, "Key", r->key, 0);
   vs_buf_adds(&b, "<RequestId>");
   vs_buf_adds(&b, r->id);
   vs_buf_adds(&b, "</RequestId></Error>\n");

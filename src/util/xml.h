@@ -6,6 +6,10 @@
 
 #include "util/buf.h"
 
+/* What every S3 answer opens with, and S3's namespace. */
+#define VS_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define VS_XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+
 /* s (n bytes) as XML character data: the five predefined entities, and
  * '?' for the control bytes XML 1.0 cannot carry in any form (tab, LF and
  * CR stay). url: percent-encode instead, as S3 does for encoding-type=url

@@ -1,35 +1,9 @@
 /* Conditional GET and HEAD (precond.h): RFC 9110 §13.1 and §13.2.2, which
  * S3 follows; the precedence rules S3 documents are RFC 9110's order. */
-#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "server/precond.h"
 #include "util/clock.h"
-
-static int month_of(const char *m)
-{
-  static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  int i;
-  for(i = 0; i < 12; i++)
-    if(!strcmp(m, mn[i]))
-      return i + 1;
-  return 0;
-}
-
-static int date_of(int64_t y, int mo, unsigned d, unsigned h, unsigned mi,
-                   unsigned sec, int64_t *out)
-{
-  static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
-                                   31, 31, 30, 31, 30, 31};
-  if(!mo || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
-     y < 1 || y > 9999)
-    return -1;
-  *out = vs_days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 +
-         mi * 60 + (sec == 60 ? 59 : sec);
-  return 0;
-}
 
 static int rest_blank(const char *s)
 {
@@ -38,31 +12,10 @@ static int rest_blank(const char *s)
   return *s == 0;
 }
 
+/* RFC 9110's three forms, with GMT alone as the zone it names. */
 int vs__http_date_parse(const char *s, int64_t *unix_s)
 {
-  char wd[12], mon[4];
-  unsigned d, y, h, mi, sec;
-  int n = -1;
-  if(!s)
-    return -1;
-  while(*s == ' ' || *s == '\t')
-    s++;
-  /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-  if(sscanf(s, "%3[A-Za-z], %2u %3[A-Za-z] %4u %2u:%2u:%2u GMT%n", wd, &d,
-            mon, &y, &h, &mi, &sec, &n) == 7 && n > 0 && rest_blank(s + n))
-    return date_of(y, month_of(mon), d, h, mi, sec, unix_s);
-  n = -1;
-  /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (two-digit years: 1970-2069) */
-  if(sscanf(s, "%11[A-Za-z], %2u-%3[A-Za-z]-%2u %2u:%2u:%2u GMT%n", wd, &d,
-            mon, &y, &h, &mi, &sec, &n) == 7 && n > 0 && rest_blank(s + n))
-    return date_of(y < 70 ? 2000 + y : 1900 + y, month_of(mon), d, h, mi,
-                   sec, unix_s);
-  n = -1;
-  /* asctime: Sun Nov  6 08:49:37 1994 */
-  if(sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2u %2u:%2u:%2u %4u%n", wd, mon, &d,
-            &h, &mi, &sec, &y, &n) == 7 && n > 0 && rest_blank(s + n))
-    return date_of(y, month_of(mon), d, h, mi, sec, unix_s);
-  return -1;
+  return vs_time_parse_http(s, 0, unix_s);
 }
 
 int vs__etag_listed(const char *v, const char *etag, int strong)

@@ -431,33 +431,12 @@ static vs_sigv4_status out_of_memory(vs_err *err)
   return VS_SIGV4_BAD_SIGNATURE;
 }
 
-/* "Tue, 27 Mar 2007 19:36:42 +0000" (RFC 1123; GMT, UTC, +0000 or -0000),
- * or SigV4's basic ISO 8601 form, which some clients put in x-amz-date. */
+/* An HTTP-date, zone GMT, UTC, +0000 or -0000 ("Tue, 27 Mar 2007 19:36:42
+ * +0000" in AWS's examples), or SigV4's basic ISO 8601 form, which some
+ * clients put in x-amz-date. */
 static int parse_date(const char *s, int64_t *t)
 {
-  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  char wd[4], mon[4], zone[6];
-  int d, y, hh, mm, ss, used = 0;
-  const char *m;
-  int64_t y2;
-  unsigned m2, d2;
-  if(!vs_time_parse_amz(s, t))
-    return 0;
-  if(sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %5s%n", wd, &d,
-            mon, &y, &hh, &mm, &ss, zone, &used) != 8 || s[used] ||
-     (strcmp(zone, "GMT") && strcmp(zone, "UTC") && strcmp(zone, "+0000") &&
-      strcmp(zone, "-0000")))
-    return -1;
-  m = strstr(months, mon);
-  if(!m || (m - months) % 3 || strlen(mon) != 3 || d < 1 || y < 1970 ||
-     hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 || ss < 0)
-    return -1;
-  *t = vs_days_from_civil(y, (unsigned)((m - months) / 3 + 1), (unsigned)d);
-  vs_civil_from_days(*t, &y2, &m2, &d2);
-  if(d2 != (unsigned)d)
-    return -1;
-  *t = *t * 86400 + hh * 3600 + mm * 60 + ss;
-  return 0;
+  return vs_time_parse_amz(s, t) ? vs_time_parse_http(s, 1, t) : 0;
 }
 
 /* The client's base64 signature; a malformed one cannot match. */

@@ -1087,32 +1087,6 @@ static vs_sigv4_status parse_authorization(vctx *v, const char *auth,
   return VS_SIGV4_OK;
 }
 
-/* "Fri, 24 May 2013 00:00:00 GMT" (IMF-fixdate; botocore writes -0000). */
-static int parse_http_date(const char *s, int64_t *t)
-{
-  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  char wd[4], mon[4], zone[6];
-  int d, y, hh, mm, ss, used = 0;
-  const char *m;
-  int64_t y2;
-  unsigned m2, d2;
-  if(sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %5s%n", wd, &d,
-            mon, &y, &hh, &mm, &ss, zone, &used) != 8 || s[used] ||
-     (strcmp(zone, "GMT") && strcmp(zone, "UTC") && strcmp(zone, "+0000") &&
-      strcmp(zone, "-0000")))
-    return -1;
-  m = strstr(months, mon);
-  if(!m || (m - months) % 3 || strlen(mon) != 3 || d < 1 || y < 1970 ||
-     hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 || ss < 0)
-    return -1;
-  *t = vs_days_from_civil(y, (unsigned)((m - months) / 3 + 1), (unsigned)d);
-  vs_civil_from_days(*t, &y2, &m2, &d2);
-  if(d2 != (unsigned)d)
-    return -1;
-  *t = *t * 86400 + hh * 3600 + mm * 60 + ss;
-  return 0;
-}
-
 static vs_sigv4_status header_date(vctx *v)
 {
   const char *d = hdr(v, "x-amz-date"), *what = "x-amz-date";
@@ -1123,8 +1097,9 @@ static vs_sigv4_status header_date(vctx *v)
   if(!d)
     return refuse(v->err, VS_SIGV4_BAD_PARAMS,
                   "the request has neither an x-amz-date nor a Date header");
+  /* an HTTP-date's zone as botocore writes it too: -0000 */
   if(vs_time_parse_amz(d, &v->t) &&
-     (*what == 'x' || parse_http_date(d, &v->t)))
+     (*what == 'x' || vs_time_parse_http(d, 1, &v->t)))
     return refuse(v->err, VS_SIGV4_BAD_PARAMS,
                   "the %s header '%.40s' is not a valid date", what, d);
   return date_matches_scope(v, what);

@@ -170,3 +170,68 @@ int vs_time_parse_rfc3339(const char *s, int64_t *out)
   *out = ms;
   return 0;
 }
+
+static unsigned month_of(const char *m)
+{
+  static const char *const mn[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  unsigned i;
+  for(i = 0; i < 12; i++)
+    if(!strcmp(m, mn[i]))
+      return i + 1;
+  return 0;
+}
+
+static int date_of(unsigned y, const char *mon, unsigned d, unsigned h,
+                   unsigned mi, unsigned se, int64_t *out)
+{
+  unsigned mo = month_of(mon);
+  if(se == 60) /* a leap second: the clock reads :59 twice */
+    se = 59;
+  if(y < 1 || y > 9999 || !valid(y, mo, d, h, mi, se))
+    return -1;
+  *out = vs_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+  return 0;
+}
+
+static int rest_blank(const char *s)
+{
+  while(*s == ' ' || *s == '\t')
+    s++;
+  return *s == 0;
+}
+
+static int zone_ok(const char *z, int aliases)
+{
+  return !strcmp(z, "GMT") ||
+         (aliases && (!strcmp(z, "UTC") || !strcmp(z, "+0000") ||
+                      !strcmp(z, "-0000")));
+}
+
+int vs_time_parse_http(const char *s, int zone_aliases, int64_t *out)
+{
+  char wd[12], mon[4], zone[6];
+  unsigned d, y, h, mi, se;
+  int n = -1;
+  if(!s)
+    return -1;
+  while(*s == ' ' || *s == '\t')
+    s++;
+  /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+  if(sscanf(s, "%3[A-Za-z], %2u %3[A-Za-z] %4u %2u:%2u:%2u %5s%n", wd, &d,
+            mon, &y, &h, &mi, &se, zone, &n) == 8 && n > 0 &&
+     rest_blank(s + n))
+    return zone_ok(zone, zone_aliases) ? date_of(y, mon, d, h, mi, se, out)
+                                       : -1;
+  n = -1;
+  /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+  if(sscanf(s, "%11[A-Za-z], %2u-%3[A-Za-z]-%2u %2u:%2u:%2u GMT%n", wd, &d,
+            mon, &y, &h, &mi, &se, &n) == 7 && n > 0 && rest_blank(s + n))
+    return date_of(y < 70 ? 2000 + y : 1900 + y, mon, d, h, mi, se, out);
+  n = -1;
+  /* asctime: Sun Nov  6 08:49:37 1994 */
+  if(sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2u %2u:%2u:%2u %4u%n", wd, mon, &d,
+            &h, &mi, &se, &y, &n) == 7 && n > 0 && rest_blank(s + n))
+    return date_of(y, mon, d, h, mi, se, out);
+  return -1;
+}

@@ -177,6 +177,8 @@ cJSON *vs_store_event_fields(const char *bucket, const char *key,
     cJSON_AddStringToObject(f, "sha256", info->sha256);
   cJSON_AddStringToObject(f, "contentType", info->content_type);
   cJSON_AddStringToObject(f, "etag", info->etag);
+  if(info->parts_count) /* a multipart object: its ETag ends "-N" */
+    cJSON_AddNumberToObject(f, "parts", (double)info->parts_count);
   if(info->checksum_alg[0] && info->checksum[0]) {
     /* "checksum":{"crc32":"..."}: the x-amz-checksum-* verified on upload */
     cJSON *ck = cJSON_AddObjectToObject(f, "checksum");

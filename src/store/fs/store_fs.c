@@ -66,7 +66,7 @@ static void lower_copy(char *out, const char *in)
 
 /* vs_commit.headers: "name:value\n" lines, names lower-case tokens,
  * values without control bytes but tab, and room to keep them. */
-static int commit_headers_ok(const char *h)
+int vs__fs_headers_ok(const char *h)
 {
   const unsigned char *p = (const unsigned char *)h;
   if(strlen(h) >= VS_OBJ_HEADERS_MAX)
@@ -92,6 +92,9 @@ static int check_commit(const vs_upload *u, const vs_commit *c, vs_err *err)
   const char *p;
   if(!c)
     return vs_fail(err, VS_ERR_INVALID, "commit without details");
+  if(u->part_number)
+    return vs_fail(err, VS_ERR_INVALID, "a part is committed by "
+                   "vs_store_part_commit");
   if(!c->sha256 || !is_hex(c->sha256, 64))
     return vs_fail(err, VS_ERR_INVALID, "sha256 must be 64 hex digits");
   if(c->md5 && *c->md5 && !is_hex(c->md5, 32))
@@ -105,7 +108,7 @@ static int check_commit(const vs_upload *u, const vs_commit *c, vs_err *err)
         return vs_fail(err, VS_ERR_INVALID,
                        "content type has a control byte");
   }
-  if(c->headers && !commit_headers_ok(c->headers))
+  if(c->headers && !vs__fs_headers_ok(c->headers))
     return vs_fail(err, VS_ERR_INVALID, "malformed or oversized headers");
   if((unsigned)c->policy > VS_ON_EXISTING_OVERWRITE)
     return vs_fail(err, VS_ERR_INVALID, "unknown on-existing policy %d",
@@ -166,7 +169,7 @@ static int prepare_version(vs_upload *u, const vs_object_info *info,
                           replaces, err);
   if(rc)
     return rc;
-  rc = vs__fs_meta_write_tmp(u->s, info, tmp, cap, err);
+  rc = vs__fs_meta_write_tmp(u->s, info, u->meta_extra, tmp, cap, err);
   if(!rc) {
     rc = vs__intent_sync(u->s->intent, err);
     if(rc)
@@ -331,6 +334,10 @@ static int publish(vs_upload *u, const vs_commit *c, vs_object_info *info,
   if(rc)
     return rc;
   fill_info(info, c, vs_now_ms(s->now, s->now_ctx));
+  if(u->etag) { /* multipart: not the md5 of the bytes */
+    snprintf(info->etag, sizeof(info->etag), "%s", u->etag);
+    info->parts_count = u->parts_count;
+  }
   rc = place_version(u, info, has_cur ? cur : NULL, defer ? cur : NULL,
                      err);
   if(rc)

@@ -21,6 +21,7 @@ typedef struct vs__fs_store {
   char *tmp;     /* DIR/.tmp */
   char *buckets; /* DIR/buckets */
   char *intent;  /* DIR/.intent */
+  char *multipart; /* DIR/.multipart (store_fs_mpu.c) */
   int lock_fd;
   int read_only;
   vs_now_fn now;
@@ -40,6 +41,19 @@ struct vs_upload {
   char keydir[PATH_MAX];
   char bucket[64]; /* as checked by vs__fs_key_dir: for the intent */
   char key[VS_KEY_MAX + 1];
+  /* Multipart (store_fs_mpu*.c). A part's upload: its number (never 0),
+   * its data file is `part` in its upload's folder updir, and only
+   * vs_store_part_commit ends it. */
+  unsigned part_number;
+  char upload_id[VS_UPLOAD_ID_LEN + 1];
+  char updir[PATH_MAX];
+  /* Complete's upload of the whole object: its ETag ("<hex>-N") and
+   * parts_count replace what the commit would make of its md5, and
+   * meta_extra (JSON members, each with a leading ',') joins the version's
+   * metadata. NULL/0 for any other upload. */
+  const char *etag;
+  unsigned parts_count;
+  const char *meta_extra;
 };
 
 extern const vs_store_ops vs__fs_ops;
@@ -69,22 +83,40 @@ int vs__fs_list_sorted(const char *keydir, char ***ids, size_t *n,
                        vs_err *err);
 
 /* ---- store_fs_meta.c */
-/* The metadata of a version, durable, in a temporary file. */
+/* The metadata of a version, durable, in a temporary file; extra: JSON
+ * members (",\"name\":value...") to add, or NULL. */
 int vs__fs_meta_write_tmp(vs__fs_store *s, const vs_object_info *info,
-                          char *tmp, size_t cap, vs_err *err);
+                          const char *extra, char *tmp, size_t cap,
+                          vs_err *err);
 /* A version's metadata file (text, len) into info; -1 when it is not the
  * metadata of version vid. */
 int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
                             vs_object_info *info);
 int vs__fs_read_meta(const char *keydir, const char *vid,
                      vs_object_info *info, vs_err *err);
+/* The JSON members a multipart object's metadata adds: its part sizes,
+ * run-length (",\"parts\":[[size,count],...]"), malloc'd; NULL when out of
+ * memory. */
+char *vs__fs_meta_parts_json(const uint64_t *sizes, size_t n);
+/* Part n (1-based) of the multipart version whose metadata is text as a
+ * byte range; -1 past its last part or without parts. */
+int vs__fs_meta_part(const char *text, size_t len, unsigned n,
+                     uint64_t *off, uint64_t *bytes);
 
 /* ---- store_fs_open.c */
 void vs__fs_close(vs_store *base);
 
+/* ---- store_fs_mpu.c */
+/* At open: removes what aborted uploads and unrecorded parts left in
+ * DIR/.multipart, adding each file or folder to *cleaned. */
+int vs__fs_mpu_clean(vs__fs_store *s, int *cleaned, vs_err *err);
+
 /* ---- store_fs.c */
 /* DIR/buckets of a filesystem store; NULL for another kind of store. */
 const char *vs__store_fs_buckets(const vs_store *s);
+/* vs_commit.headers' form: "name:value\n" lines, names lower-case tokens,
+ * values without control bytes but tab, fitting VS_OBJ_HEADERS_MAX. */
+int vs__fs_headers_ok(const char *h);
 /* A version's files gone (no fsync). */
 void vs__fs_remove_version(const char *keydir, const char *vid);
 

@@ -38,7 +38,7 @@ static void meta_json_headers(vs_buf *b, const char *h)
     vs_buf_adds(b, "}");
 }
 
-static int meta_json(vs_buf *b, const vs_object_info *i)
+static int meta_json(vs_buf *b, const vs_object_info *i, const char *extra)
 {
   vs_buf_addf(b, "{\"bytes\":%" PRIu64 ",\"sha256\":\"%s\",\"md5\":\"%s\","
               "\"etag\":\"%s\",\"contentType\":", i->bytes, i->sha256,
@@ -54,17 +54,20 @@ static int meta_json(vs_buf *b, const vs_object_info *i)
   meta_json_headers(b, i->headers);
   if(i->delete_marker)
     vs_buf_adds(b, ",\"deleteMarker\":true");
+  if(extra)
+    vs_buf_adds(b, extra);
   return vs_buf_addf(b, ",\"mtime\":%" PRId64 ",\"versionId\":\"%s\"}\n",
                      i->mtime_ms, i->version_id);
 }
 
 /* The metadata of a version, durable, in a temporary file. */
 int vs__fs_meta_write_tmp(vs__fs_store *s, const vs_object_info *info,
-                          char *tmp, size_t cap, vs_err *err)
+                          const char *extra, char *tmp, size_t cap,
+                          vs_err *err)
 {
   vs_buf b = VS_BUF_INIT;
   int fd, rc;
-  if(meta_json(&b, info)) {
+  if(meta_json(&b, info, extra)) {
     vs_buf_free(&b);
     return vs_fail(err, VS_ERR_NOMEM, "out of memory writing metadata");
   }
@@ -137,6 +140,37 @@ static int meta_parse_headers(cJSON *h, char *out, size_t cap)
   return 0;
 }
 
+/* "parts":[[size,count],...] of a multipart object: the runs of equal
+ * part sizes, in order. Calls each(size, count, ctx) per run until it
+ * returns nonzero; -1 when the member is malformed or does not add up to
+ * bytes, else the number of parts (0 without the member). */
+static long parts_walk(cJSON *j, uint64_t bytes,
+                       int (*each)(uint64_t, unsigned, void *), void *ctx)
+{
+  cJSON *runs = cJSON_GetObjectItemCaseSensitive(j, "parts"), *r;
+  uint64_t sum = 0, run;
+  long parts = 0;
+  int stop = 0;
+  if(!runs)
+    return 0;
+  if(!cJSON_IsArray(runs))
+    return -1;
+  cJSON_ArrayForEach(r, runs) {
+    int64_t size, count;
+    if(cJSON_GetArraySize(r) != 2 ||
+       vs_json_int64(cJSON_GetArrayItem(r, 0), 0, INT64_MAX, &size) ||
+       vs_json_int64(cJSON_GetArrayItem(r, 1), 1, VS_PART_NUMBER_MAX,
+                     &count) ||
+       (parts += count) > VS_PART_NUMBER_MAX ||
+       __builtin_mul_overflow((uint64_t)size, (uint64_t)count, &run) ||
+       __builtin_add_overflow(sum, run, &sum))
+      return -1;
+    if(!stop && each)
+      stop = each((uint64_t)size, (unsigned)count, ctx);
+  }
+  return parts && sum == bytes ? parts : -1;
+}
+
 int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
                             vs_object_info *info)
 {
@@ -174,6 +208,11 @@ int vs__store_fs_meta_parse(const char *text, size_t len, const char *vid,
   if(!bad) /* optional: only delete markers say so (store_fs_delete.c) */
     info->delete_marker =
       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "deleteMarker"));
+  if(!bad) { /* optional: only multipart objects have parts */
+    long parts = parts_walk(j, (uint64_t)bytes, NULL, NULL);
+    bad = parts < 0;
+    info->parts_count = parts < 0 ? 0 : (unsigned)parts;
+  }
   cJSON_Delete(j);
   info->bytes = (uint64_t)bytes;
   info->mtime_ms = mtime;
@@ -200,4 +239,62 @@ int vs__fs_read_meta(const char *keydir, const char *vid,
   if(rc)
     return vs_fail(err, VS_ERR_IO, "metadata %s is corrupt", path);
   return VS_OK;
+}
+
+char *vs__fs_meta_parts_json(const uint64_t *sizes, size_t n)
+{
+  vs_buf b = VS_BUF_INIT;
+  size_t i = 0;
+  vs_buf_adds(&b, ",\"parts\":[");
+  while(i < n) {
+    size_t k = i + 1;
+    while(k < n && sizes[k] == sizes[i])
+      k++;
+    vs_buf_addf(&b, "%s[%" PRIu64 ",%zu]", i ? "," : "", sizes[i], k - i);
+    i = k;
+  }
+  if(vs_buf_adds(&b, "]")) {
+    vs_buf_free(&b);
+    return NULL;
+  }
+  return vs_buf_steal(&b);
+}
+
+typedef struct part_seek {
+  unsigned want, seen; /* part numbers, 1-based */
+  uint64_t off, bytes;
+  int found;
+} part_seek;
+
+static int seek_run(uint64_t size, unsigned count, void *ctx)
+{
+  part_seek *p = ctx;
+  if(p->want - p->seen <= count) {
+    p->off += size * (p->want - p->seen - 1);
+    p->bytes = size;
+    p->found = 1;
+    return 1;
+  }
+  p->off += size * count;
+  p->seen += count;
+  return 0;
+}
+
+int vs__fs_meta_part(const char *text, size_t len, unsigned n,
+                     uint64_t *off, uint64_t *bytes)
+{
+  cJSON *j = vs_json_parse(text, len);
+  part_seek p = {n, 0, 0, 0, 0};
+  int64_t total;
+  long parts = -1;
+  if(j && n >= 1 &&
+     !vs_json_int64(cJSON_GetObjectItemCaseSensitive(j, "bytes"), 0,
+                    INT64_MAX, &total))
+    parts = parts_walk(j, (uint64_t)total, seek_run, &p);
+  cJSON_Delete(j);
+  if(parts <= 0 || !p.found)
+    return -1;
+  *off = p.off;
+  *bytes = p.bytes;
+  return 0;
 }

@@ -29,6 +29,7 @@ void vs__fs_close(vs_store *base)
   free(s->tmp);
   free(s->buckets);
   free(s->intent);
+  free(s->multipart);
   free(s);
 }
 
@@ -131,8 +132,9 @@ static int fs_setup(vs__fs_store *s, const vs_store_fs_opts *o, int *cleaned,
   int rc;
   if(asprintf(&s->tmp, "%s/.tmp", o->dir) < 0 ||
      asprintf(&s->buckets, "%s/buckets", o->dir) < 0 ||
-     asprintf(&s->intent, "%s/.intent", o->dir) < 0) {
-    s->tmp = s->buckets = s->intent = NULL;
+     asprintf(&s->intent, "%s/.intent", o->dir) < 0 ||
+     asprintf(&s->multipart, "%s/.multipart", o->dir) < 0) {
+    s->tmp = s->buckets = s->intent = s->multipart = NULL;
     return vs_fail(err, VS_ERR_NOMEM, "out of memory opening %s", o->dir);
   }
   if(o->read_only)
@@ -150,6 +152,8 @@ static int fs_setup(vs__fs_store *s, const vs_store_fs_opts *o, int *cleaned,
     rc = clean_tmp(s, cleaned, err);
   if(!rc)
     rc = drop_unplaced(s, cleaned, err);
+  if(!rc)
+    rc = vs__fs_mpu_clean(s, cleaned, err);
   return rc;
 }
 

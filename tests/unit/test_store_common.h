@@ -84,6 +84,18 @@ static inline char *st_get(vs_store *s, const char *bucket, const char *key,
   return buf;
 }
 
+/* The filesystem store in dir, opened as the sink (or, read_only, as
+ * verify) opens it; cleaned may be NULL. VS_OK or the open's error. */
+static inline int st_open_dir(const char *dir, int read_only, int *cleaned,
+                              vs_store **s, vs_err *err)
+{
+  vs_store_fs_opts o = {0};
+  o.dir = dir;
+  o.read_only = read_only;
+  *s = NULL;
+  return vs_store_fs_open(s, &o, cleaned, err);
+}
+
 /* A filesystem store in a fresh temporary folder: what most store tests
  * start from. now may be NULL (the real clock). 0 or -1. */
 static inline int st_open_tmp(const char *tag, char *dir, size_t cap,
@@ -108,6 +120,35 @@ static inline void st_close_tmp(vs_store *s, const char *dir)
   vs_store_close(s);
   vst_rmrf(dir);
 }
+
+/* The fixture of most store tests: a store in a fresh folder per test,
+ * path a scratch buffer for names below dir. */
+typedef struct st_fx {
+  char dir[256];
+  char path[1024];
+  vs_store *s;
+} st_fx;
+
+static inline int st_fx_setup(void **state)
+{
+  st_fx *f = calloc(1, sizeof(*f));
+  if(!f)
+    return -1;
+  *state = f;
+  return st_open_tmp("store", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
+}
+
+static inline int st_fx_teardown(void **state)
+{
+  st_fx *f = *state;
+  st_close_tmp(f->s, f->dir);
+  free(f);
+  return 0;
+}
+
+/* A test run on its own st_fx. */
+#define ST_TEST(t) \
+  cmocka_unit_test_setup_teardown(t, st_fx_setup, st_fx_teardown)
 
 static inline void st_free_ids(char **ids, size_t n)
 {

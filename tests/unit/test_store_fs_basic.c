@@ -13,28 +13,7 @@
 #include "test_store_common.h"
 #include "util/fs.h"
 
-typedef struct fx {
-  char dir[256];
-  char path[1024];
-  vs_store *s;
-} fx;
-
-static int setup(void **state)
-{
-  fx *f = calloc(1, sizeof(*f));
-  if(!f)
-    return -1;
-  *state = f;
-  return st_open_tmp("storefs", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
-}
-
-static int teardown(void **state)
-{
-  fx *f = *state;
-  st_close_tmp(f->s, f->dir);
-  free(f);
-  return 0;
-}
+typedef st_fx fx;
 
 static const char *at(fx *f, const char *rel)
 {
@@ -363,16 +342,15 @@ static void test_damaged(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_md5_and_content_type, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_keys_coexist, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_bad_names_at_begin, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_bad_commit, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_metadata_file, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+    ST_TEST(test_round_trip),
+    ST_TEST(test_md5_and_content_type),
+    ST_TEST(test_keys_coexist),
+    ST_TEST(test_not_found),
+    ST_TEST(test_abort),
+    ST_TEST(test_bad_names_at_begin),
+    ST_TEST(test_bad_commit),
+    ST_TEST(test_metadata_file),
+    ST_TEST(test_damaged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

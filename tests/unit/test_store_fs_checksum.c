@@ -16,28 +16,7 @@
 #include "test_store_common.h"
 #include "util/fs.h"
 
-typedef struct fx {
-  char dir[256];
-  char path[1024];
-  vs_store *s;
-} fx;
-
-static int setup(void **state)
-{
-  fx *f = calloc(1, sizeof(*f));
-  if(!f)
-    return -1;
-  *state = f;
-  return st_open_tmp("storeck", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
-}
-
-static int teardown(void **state)
-{
-  fx *f = *state;
-  st_close_tmp(f->s, f->dir);
-  free(f);
-  return 0;
-}
+typedef st_fx fx;
 
 static const char *meta_path(fx *f, const char *key, const char *vid)
 {
@@ -177,9 +156,9 @@ static void test_event_fields(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_kept_and_returned, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_old_metadata_loads, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_damaged_field, setup, teardown),
+    ST_TEST(test_kept_and_returned),
+    ST_TEST(test_old_metadata_loads),
+    ST_TEST(test_damaged_field),
     cmocka_unit_test(test_event_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,27 +16,7 @@
 #include "helpers.h"
 #include "test_store_common.h"
 
-typedef struct fx {
-  char dir[256];
-  vs_store *s;
-} fx;
-
-static int setup(void **state)
-{
-  fx *f = calloc(1, sizeof(*f));
-  if(!f)
-    return -1;
-  *state = f;
-  return st_open_tmp("storehdr", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
-}
-
-static int teardown(void **state)
-{
-  fx *f = *state;
-  st_close_tmp(f->s, f->dir);
-  free(f);
-  return 0;
-}
+typedef st_fx fx;
 
 static int put(fx *f, const char *key, const char *headers,
                const char *if_match, vs_object_info *info, vs_err *err)
@@ -146,9 +126,9 @@ static void test_if_match(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_if_match, setup, teardown),
+    ST_TEST(test_round_trip),
+    ST_TEST(test_malformed),
+    ST_TEST(test_if_match),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,27 +17,7 @@
 #include "helpers.h"
 #include "test_store_common.h"
 
-typedef struct fx {
-  char dir[256];
-  vs_store *s;
-} fx;
-
-static int setup(void **state)
-{
-  fx *f = calloc(1, sizeof(*f));
-  if(!f)
-    return -1;
-  *state = f;
-  return st_open_tmp("intent", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
-}
-
-static int teardown(void **state)
-{
-  fx *f = *state;
-  st_close_tmp(f->s, f->dir);
-  free(f);
-  return 0;
-}
+typedef st_fx fx;
 
 static void put(vs_store *s, const char *key, const char *data,
                 vs_on_existing policy, vs_object_info *info)
@@ -132,11 +112,9 @@ static void test_refused_commit_leaves_none(void **state)
 
 static void reopen(fx *f, int *cleaned)
 {
-  vs_store_fs_opts o = {0};
   vs_err err = {0};
   vs_store_close(f->s);
-  o.dir = f->dir;
-  assert_int_equal(vs_store_fs_open(&f->s, &o, cleaned, &err), VS_OK);
+  assert_int_equal(st_open_dir(f->dir, 0, cleaned, &f->s, &err), VS_OK);
 }
 
 static void key_path(fx *f, const char *name, char *out, size_t cap)
@@ -219,16 +197,13 @@ static void test_foreign_entries_skipped(void **state)
 static void test_read_only_lists_but_never_settles(void **state)
 {
   fx *f = *state;
-  vs_store_fs_opts o = {0};
   vs_object_info a;
   vs_store_intent *l;
   vs_store *r = NULL;
   vs_err err = {0};
   size_t n = 0;
   put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
-  o.dir = f->dir;
-  o.read_only = 1;
-  assert_int_equal(vs_store_fs_open(&r, &o, NULL, &err), VS_OK);
+  assert_int_equal(st_open_dir(f->dir, 1, NULL, &r, &err), VS_OK);
   assert_int_equal(vs_store_intents(r, &l, &n, &err), VS_OK);
   assert_int_equal(n, 1);
   free(l);
@@ -305,20 +280,14 @@ static void test_deferred_overwrite(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_commit_leaves_intent_until_settled,
-                                    setup, teardown),
-    cmocka_unit_test_setup_teardown(test_remove_settles, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_refused_commit_leaves_none, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_unplaced_cleaned_at_open, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_landed_intent_survives_reopen, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_foreign_entries_skipped, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_read_only_lists_but_never_settles,
-                                    setup, teardown),
-    cmocka_unit_test_setup_teardown(test_deferred_overwrite, setup, teardown),
+    ST_TEST(test_commit_leaves_intent_until_settled),
+    ST_TEST(test_remove_settles),
+    ST_TEST(test_refused_commit_leaves_none),
+    ST_TEST(test_unplaced_cleaned_at_open),
+    ST_TEST(test_landed_intent_survives_reopen),
+    ST_TEST(test_foreign_entries_skipped),
+    ST_TEST(test_read_only_lists_but_never_settles),
+    ST_TEST(test_deferred_overwrite),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,6 @@ typedef struct fx {
 static int setup(void **state)
 {
   fx *f = calloc(1, sizeof(*f));
-  vs_store_fs_opts o = {0};
   vs_err err = {0};
   if(!f || vst_tmpdir("storefull", f->dir, sizeof(f->dir)))
     return -1;
@@ -36,8 +35,7 @@ static int setup(void **state)
     return 0;
   }
   f->mounted = 1;
-  o.dir = f->dir;
-  if(vs_store_fs_open(&f->s, &o, NULL, &err)) {
+  if(st_open_dir(f->dir, 0, NULL, &f->s, &err)) {
     fprintf(stderr, "open: %s\n", err.msg);
     return -1;
   }

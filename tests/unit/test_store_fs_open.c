@@ -14,11 +14,9 @@
 
 static vs_store *open_ok(const char *dir, int *cleaned)
 {
-  vs_store_fs_opts o = {0};
-  vs_store *s = NULL;
+  vs_store *s;
   vs_err err = {0};
-  o.dir = dir;
-  if(vs_store_fs_open(&s, &o, cleaned, &err))
+  if(st_open_dir(dir, 0, cleaned, &s, &err))
     fail_msg("open %s: %s", dir, err.msg);
   return s;
 }

@@ -15,11 +15,8 @@
 static vs_store *open_store(const char *dir, int read_only, int *rc,
                             vs_err *err)
 {
-  vs_store_fs_opts o = {0};
-  vs_store *s = NULL;
-  o.dir = dir;
-  o.read_only = read_only;
-  *rc = vs_store_fs_open(&s, &o, NULL, err);
+  vs_store *s;
+  *rc = st_open_dir(dir, read_only, NULL, &s, err);
   return s;
 }
 

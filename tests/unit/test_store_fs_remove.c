@@ -12,27 +12,7 @@
 #include "helpers.h"
 #include "test_store_common.h"
 
-typedef struct fx {
-  char dir[256];
-  vs_store *s;
-} fx;
-
-static int setup(void **state)
-{
-  fx *f = calloc(1, sizeof(*f));
-  if(!f)
-    return -1;
-  *state = f;
-  return st_open_tmp("storerm", f->dir, sizeof(f->dir), NULL, NULL, &f->s);
-}
-
-static int teardown(void **state)
-{
-  fx *f = *state;
-  st_close_tmp(f->s, f->dir);
-  free(f);
-  return 0;
-}
+typedef st_fx fx;
 
 static void put(fx *f, const char *data, vs_object_info *info)
 {
@@ -105,11 +85,9 @@ static void test_remove_unknown(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_remove_current_falls_back, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_remove_older_keeps_current, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_remove_unknown, setup, teardown),
+    ST_TEST(test_remove_current_falls_back),
+    ST_TEST(test_remove_older_keeps_current),
+    ST_TEST(test_remove_unknown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,14 +35,11 @@ typedef struct fx {
 static int setup(void **state)
 {
   fx *f = calloc(1, sizeof(*f));
-  vs_store_fs_opts o = {0};
-  vs_err err = {0};
   int i;
   size_t j;
-  if(!f || vst_tmpdir("storethr", f->dir, sizeof(f->dir)))
-    return -1;
-  o.dir = f->dir; /* the real clock: commits share milliseconds */
-  if(vs_store_fs_open(&f->s, &o, NULL, &err))
+  /* the real clock: commits share milliseconds */
+  if(!f || st_open_tmp("storethr", f->dir, sizeof(f->dir), NULL, NULL,
+                       &f->s))
     return -1;
   for(i = 0; i < NTHREADS; i++) {
     job *jb = &f->jobs[i];
@@ -61,8 +58,7 @@ static int teardown(void **state)
 {
   fx *f = *state;
   int i;
-  vs_store_close(f->s);
-  vst_rmrf(f->dir);
+  st_close_tmp(f->s, f->dir);
   for(i = 0; i < NTHREADS; i++)
     free(f->jobs[i].body);
   free(f);

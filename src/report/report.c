@@ -1194,6 +1194,24 @@ static int index_submissions(vs_report *r)
   return 0;
 }
 
+/* Deleted, then stored again: a version of a task's key stored after a
+ * marker deleted the task's previous version of it takes that version's
+ * place (the new stored wins, complete) instead of reading as one more
+ * output. Only a manifest with deletes has any. */
+static size_t fold_restored(const vs_report *r, uint32_t *a, size_t n)
+{
+  size_t i, m = 0;
+  for(i = 0; i < n; i++) {
+    const rsto *prev = m ? sto_at(r, a[m - 1]) : NULL, *cur = sto_at(r, a[i]);
+    if(prev && vs__del_key(&prev->obj) == vs__del_key(&cur->obj) &&
+       vs__dels_marked_between(&r->dels, &cur->obj, prev->t, prev->vdt,
+                               cur->t, cur->vdt))
+      m--;
+    a[m++] = a[i];
+  }
+  return m;
+}
+
 static int join_per_task(vs_report *r)
 {
   size_t t, ntask = r->keys.n;
@@ -1213,6 +1231,9 @@ static int join_per_task(vs_report *r)
                                           r->rstart[t + 1] - r->rstart[t]);
     r->slen[t] = (uint32_t)dedupe_stored(r, r->sord + r->sstart[t],
                                          r->sstart[t + 1] - r->sstart[t]);
+    if(r->dels.nmarks)
+      r->slen[t] = (uint32_t)fold_restored(r, r->sord + r->sstart[t],
+                                           r->slen[t]);
     sort_idx(r->ford + r->fstart[t], r->fstart[t + 1] - r->fstart[t],
              fail_by_time, r);
   }
@@ -1358,14 +1379,14 @@ int vs_report_finish(vs_report *r, int64_t now_ms, int64_t grace_ms,
   r->scap = 0;
   if(!rc)
     rc = index_submissions(r);
+  if(!rc) /* before the per-task join: it folds re-stored outputs */
+    rc = vs__dels_join(&r->dels, r->core[K_STO].n, sto_view, r);
   if(!rc)
     rc = join_per_task(r);
   if(!rc)
     rc = join_orphans(r);
   if(!rc)
     rc = join_verified(r);
-  if(!rc)
-    rc = vs__dels_join(&r->dels, r->core[K_STO].n, sto_view, r);
   if(!rc)
     rc = order_units(r);
   if(rc)

@@ -89,6 +89,7 @@ void vs__dels_free(vs__dels *d)
 {
   free(d->v);
   free(d->fate);
+  free(d->marks);
   memset(d, 0, sizeof(*d));
 }
 
@@ -251,6 +252,48 @@ static int deleted_keys(join *j)
   return 0;
 }
 
+/* The surviving markers, kept for vs__dels_marked_between. */
+static int keep_marks(join *j)
+{
+  size_t i, n = 0;
+  vs__dels *d = j->d;
+  d->marks = malloc((j->ne ? j->ne : 1) * sizeof(*d->marks));
+  if(!d->marks)
+    return VS_ERR_NOMEM;
+  for(i = 0; i < j->ne; i++)
+    if(j->ev[i].marker) {
+      d->marks[n].key = j->ev[i].key;
+      d->marks[n].t = j->ev[i].t;
+      d->marks[n++].vdt = j->ev[i].vdt;
+    }
+  d->nmarks = n;
+  return 0;
+}
+
+/* -1, 0, 1 as (t1, v1) is before, the same as, after (t2, v2). */
+static int order(int64_t t1, int32_t v1, int64_t t2, int32_t v2)
+{
+  return t1 != t2 ? CMP(t1, t2) : CMP(v1, v2);
+}
+
+int vs__dels_marked_between(const vs__dels *d, const key16 *obj, int64_t t1,
+                            int32_t v1, int64_t t2, int32_t v2)
+{
+  uint64_t k = vs__del_key(obj);
+  size_t lo = 0, hi = d->nmarks;
+  while(lo < hi) { /* the first of k's markers not before (t1, v1) */
+    size_t mid = lo + (hi - lo) / 2;
+    const vs__mark *m = &d->marks[mid];
+    if(m->key < k || (m->key == k && order(m->t, m->vdt, t1, v1) < 0))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  /* on a full tie a marker counts as the later (kev_cmp) */
+  return lo < d->nmarks && d->marks[lo].key == k &&
+         order(d->marks[lo].t, d->marks[lo].vdt, t2, v2) < 0;
+}
+
 static void join_free(join *j)
 {
   free(j->purged);
@@ -281,6 +324,8 @@ int vs__dels_join(vs__dels *d, size_t ns, vs__sto_fn sto, const void *ctx)
   }
   if(!rc)
     rc = deleted_keys(&j);
+  if(!rc)
+    rc = keep_marks(&j);
   if(!rc && !(d->fate = malloc((ns ? ns : 1) * sizeof(*d->fate))))
     rc = VS_ERR_NOMEM;
   for(i = 0; !rc && i < ns; i++) {

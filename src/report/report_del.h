@@ -30,10 +30,18 @@ typedef struct vs__rdel {
   const char *ver; /* the versionId (the report's arena) */
 } vs__rdel;
 
+typedef struct vs__mark {
+  uint64_t key;
+  int64_t t;
+  int32_t vdt;
+} vs__mark;
+
 typedef struct vs__dels {
   vs__rdel *v;
   size_t n, cap;
   uint32_t *fate; /* per stored record: a record of v, or UINT32_MAX */
+  vs__mark *marks; /* the markers no purge removed, in key then version order */
+  size_t nmarks;
 } vs__dels;
 
 /* The 64 bits of an object identity that name its key. */
@@ -61,5 +69,10 @@ int vs__dels_join(vs__dels *d, size_t ns, vs__sto_fn sto, const void *ctx);
 
 /* The record deciding stored record i's fate, or NULL. */
 const vs__rdel *vs__dels_fate(const vs__dels *d, size_t i);
+
+/* 1 when a surviving marker of obj's key came after version (t1, v1) and
+ * before version (t2, v2) of it (after vs__dels_join). */
+int vs__dels_marked_between(const vs__dels *d, const key16 *obj, int64_t t1,
+                            int32_t v1, int64_t t2, int32_t v2);
 
 #endif

@@ -328,6 +328,53 @@ static void test_stored_again_and_strays(void **state)
   vs_report_free(r);
 }
 
+/* Deleted, then the task's output stored again (the same key, a new
+ * version naming the task): the new stored takes the deleted one's place,
+ * one complete row, not a second output waiting for a result; deleted
+ * again, it reads deleted. A second version with no delete between stays
+ * a row of its own, as before deletes existed. */
+static void test_restored_output(void **state)
+{
+  const char *l[16];
+  const vs_report_row *w[4];
+  size_t n = 0, base;
+  vs_report *r;
+  rowset s;
+  (void)state;
+  complete(l, &n, 10);
+  l[n++] = keep(del_line(at(30, 0), 10, 0));
+  l[n++] = keep(sto_line(at(45, 0), 10, 1, 100));
+  base = n;
+  r = fold(l, n, ms("2026-11-24T23:00:00Z"), GRACE);
+  s = collect(r, NULL);
+  assert_int_equal(rows_of(&s, 10, w, 4), 1);
+  assert_int_equal(w[0]->status, VS_REPORT_COMPLETE);
+  assert_string_equal(w[0]->version_id, "v10-1");
+  assert_string_equal(w[0]->video_uuid, vid(10, 0));
+  assert_int_equal(w[0]->deleted_ms, -1);
+  free(s.v);
+  vs_report_free(r);
+  l[n++] = keep(del_line(at(50, 0), 10, 1));
+  r = fold(l, n, ms("2026-11-24T23:00:00Z"), GRACE);
+  s = collect(r, NULL);
+  assert_int_equal(rows_of(&s, 10, w, 4), 1);
+  assert_int_equal(w[0]->status, VS_REPORT_DELETED);
+  assert_string_equal(w[0]->version_id, "v10-1");
+  assert_string_equal(w[0]->delete_marker, "m10-1");
+  free(s.v);
+  vs_report_free(r);
+  n = base - 2; /* no delete: a second version is a second row */
+  l[n++] = keep(sto_line(at(45, 0), 10, 1, 100));
+  l[n++] = keep(del_line(at(30, 0), 99, 0)); /* a delete elsewhere */
+  r = fold(l, n, ms("2026-11-24T23:00:00Z"), GRACE);
+  s = collect(r, NULL);
+  assert_int_equal(rows_of(&s, 10, w, 4), 2);
+  assert_int_equal(w[0]->status, VS_REPORT_COMPLETE);
+  assert_int_equal(w[1]->status, VS_REPORT_MISSING_RESULT);
+  free(s.v);
+  vs_report_free(r);
+}
+
 /* Several outputs of one task share its key (one version each): a marker
  * deletes them all; a purge takes only its own version. */
 static void test_outputs_sharing_a_key(void **state)
@@ -473,6 +520,7 @@ int main(void)
     cmocka_unit_test(test_totals_and_groups),
     cmocka_unit_test(test_same_millisecond),
     cmocka_unit_test(test_stored_again_and_strays),
+    cmocka_unit_test(test_restored_output),
     cmocka_unit_test(test_outputs_sharing_a_key),
     cmocka_unit_test(test_malformed),
     cmocka_unit_test(test_formats),

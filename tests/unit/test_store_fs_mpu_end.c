@@ -2,6 +2,7 @@
  * UploadPartCopy (a hard link of a whole version, a copy of a range), the
  * clean-up at open of what a crash leaves, and a read-only store. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -357,6 +358,60 @@ static void read_only_refuses(void **state)
   vs_store_close(ro);
 }
 
+typedef struct racer {
+  vs_store *s;
+  const char *id;
+  unsigned seed;
+  int failures;
+} racer;
+
+/* every thread uploads parts 1..4, each twice, with different bytes */
+static void *race(void *arg)
+{
+  racer *r = arg;
+  char body[64];
+  vs_part_info p;
+  unsigned n, k;
+  for(k = 0; k < 2; k++)
+    for(n = 1; n <= 4; n++) {
+      snprintf(body, sizeof(body), "thread %u round %u part %u", r->seed, k,
+               n);
+      if(put_part(r->s, "race", r->id, n, body, strlen(body), &p))
+        r->failures++;
+    }
+  return NULL;
+}
+
+/* Parts of one number committed at once: each commit replaces the one
+ * before whole, and no replaced file is left behind. */
+static void concurrent_parts(void **state)
+{
+  fx *f = *state;
+  pthread_t t[4];
+  racer r[4];
+  vs_part_info *parts = NULL;
+  vs_err err = {0};
+  char rel[128];
+  size_t n = 0, i;
+  vs_mpu m;
+  create(f, "race", NULL, &m);
+  for(i = 0; i < 4; i++) {
+    r[i] = (racer){f->s, m.upload_id, (unsigned)i, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+  }
+  for(i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(r[i].failures, 0);
+  }
+  assert_int_equal(vs_store_mpu_parts(f->s, "bkt", "race", m.upload_id,
+                                      &parts, &n, &err), VS_OK);
+  assert_int_equal(n, 4);
+  free(parts);
+  /* upload.json, and a json and a data file per part */
+  snprintf(rel, sizeof(rel), ".multipart/bkt/%s", m.upload_id);
+  assert_int_equal(vst_count_files(at(f, rel)), 9);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -367,6 +422,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(full_object_crc, setup, teardown),
     cmocka_unit_test_setup_teardown(open_cleans, setup, teardown),
     cmocka_unit_test_setup_teardown(read_only_refuses, setup, teardown),
+    cmocka_unit_test_setup_teardown(concurrent_parts, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
  *        @<vid>               the bytes of a version, never modified
  *        @<vid>.json          its metadata
  *        @current -> @<vid>   the current version, swapped by rename
+ *   DIR/.multipart/<bucket>/<uploadId>/      multipart uploads in progress
+ *                             (store_fs_mpu.c)
  *
  * A key segment starting with '@' is stored with one more '@' in front, so a
  * name starting with a single '@' is always ours and keys "a", "a/b" and

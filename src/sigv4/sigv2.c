@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/enc.h"
+#include "sigv4/sigv4_int.h"
 
 #define MAX_SKEW 900       /* seconds: S3 accepts 15 minutes either way */
 #define MAX_AMZ 256        /* x-amz-* headers we are willing to sort */
@@ -406,30 +407,6 @@ typedef struct v2ctx {
   const char *alt_date;  /* x-amz-date's value, header form only */
 } v2ctx;
 
-static vs_sigv4_status refuse(vs_err *err, vs_sigv4_status st,
-                              const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
-static vs_sigv4_status refuse(vs_err *err, vs_sigv4_status st,
-                              const char *fmt, ...)
-{
-  va_list ap;
-  if(!err)
-    return st;
-  err->code = VS_ERR_AUTH;
-  err->sys_errno = 0;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-  va_end(ap);
-  return st;
-}
-
-static vs_sigv4_status out_of_memory(vs_err *err)
-{
-  refuse(err, VS_SIGV4_BAD_SIGNATURE, "out of memory checking a signature");
-  if(err)
-    err->code = VS_ERR_NOMEM;
-  return VS_SIGV4_BAD_SIGNATURE;
-}
 
 /* An HTTP-date, zone GMT, UTC, +0000 or -0000 ("Tue, 27 Mar 2007 19:36:42
  * +0000" in AWS's examples), or SigV4's basic ISO 8601 form, which some
@@ -445,8 +422,8 @@ static vs_sigv4_status take_signature(v2ctx *v, const char *sig)
   size_t n = strlen(sig);
   if(n != VS_SIGV2_SIG_B64 - 1 ||
      vs_unb64(sig, n, v->sig, sizeof(v->sig)) != SIG_LEN)
-    return refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature is not "
-                  "the base64 of an HMAC-SHA1 (28 characters)");
+    return vs__refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature is not "
+                      "the base64 of an HMAC-SHA1 (28 characters)");
   return VS_SIGV4_OK;
 }
 
@@ -454,8 +431,8 @@ static vs_sigv4_status find_key(v2ctx *v)
 {
   v->secret = v->keys ? vs_keyring_secret(v->keys, v->key_id) : NULL;
   if(!v->secret)
-    return refuse(v->err, VS_SIGV4_UNKNOWN_KEY,
-                  "access key id '%s' is not known here", v->key_id);
+    return vs__refuse(v->err, VS_SIGV4_UNKNOWN_KEY,
+                      "access key id '%s' is not known here", v->key_id);
   snprintf(v->out->key_id, sizeof(v->out->key_id), "%s", v->key_id);
   return VS_SIGV4_OK;
 }
@@ -520,13 +497,13 @@ static vs_sigv4_status check_signature(v2ctx *v)
   free(enc);
   if(same < 0)
     return too_many
-             ? refuse(v->err, VS_SIGV4_BAD_PARAMS, "more than %d x-amz-* "
-                      "headers", MAX_AMZ)
-             : out_of_memory(v->err);
+             ? vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "more than %d x-amz-* "
+                          "headers", MAX_AMZ)
+             : vs__refuse_oom(v->err);
   if(!same)
-    return refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature does not "
-                  "match: check the secret key and that the request was "
-                  "sent as signed");
+    return vs__refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature does not "
+                      "match: check the secret key and that the request was "
+                      "sent as signed");
   return VS_SIGV4_OK;
 }
 
@@ -535,15 +512,15 @@ static vs_sigv4_status need(v2ctx *v, const char *name, const char **val)
   int dups;
   const v2param *p = query_get(&v->q, name, &dups);
   if(!p || !p->value || !*p->value)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "Query-string authentication "
-                  "requires the Signature, Expires and AWSAccessKeyId "
-                  "parameters (%s is missing)", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "Query-string "
+                      "authentication requires the Signature, Expires and "
+                      "AWSAccessKeyId parameters (%s is missing)", name);
   if(dups)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "query parameter %s is "
-                  "given more than once", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "query parameter %s is "
+                      "given more than once", name);
   if(strlen(p->value) != p->value_len)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "query parameter %s "
-                  "contains a NUL byte", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "query parameter %s "
+                      "contains a NUL byte", name);
   *val = p->value;
   return VS_SIGV4_OK;
 }
@@ -555,9 +532,9 @@ static vs_sigv4_status parse_expires(v2ctx *v, const char *s, int64_t *t)
   for(i = 0; i < n && i < 12 && s[i] >= '0' && s[i] <= '9'; i++)
     *t = *t * 10 + (s[i] - '0');
   if(i != n)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "Expires must be the Unix "
-                  "time (seconds since the epoch, up to 12 digits) at which "
-                  "the URL stops working");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "Expires must be the "
+                      "Unix time (seconds since the epoch, up to 12 digits) "
+                      "at which the URL stops working");
   return VS_SIGV4_OK;
 }
 
@@ -573,16 +550,16 @@ static vs_sigv4_status verify_query(v2ctx *v)
      (st = parse_expires(v, exp, &t)))
     return st;
   if(strlen(key) >= sizeof(v->key_id))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "AWSAccessKeyId must be 1 "
-                  "to 128 characters");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "AWSAccessKeyId must be 1 "
+                      "to 128 characters");
   strcpy(v->key_id, key);
   if((st = take_signature(v, sig)) || (st = find_key(v)))
     return st;
   if(v->now > t) {
     vs_time_amz(t, when);
     vs_time_amz(v->now, now);
-    return refuse(v->err, VS_SIGV4_EXPIRED, "Request has expired: Expires "
-                  "%s (%s) is before the server time %s", exp, when, now);
+    return vs__refuse(v->err, VS_SIGV4_EXPIRED, "Request has expired: Expires "
+                      "%s (%s) is before the server time %s", exp, when, now);
   }
   v->out->expires_at = t;
   v->date = exp;
@@ -598,17 +575,17 @@ static vs_sigv4_status parse_authorization(v2ctx *v, const char *auth)
   while(is_ws(*p))
     p++;
   if(strncmp(p, "AWS ", 4))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "a Signature Version 2 "
-                  "Authorization header is 'AWS KEYID:SIGNATURE'");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "a Signature Version 2 "
+                      "Authorization header is 'AWS KEYID:SIGNATURE'");
   p += 4;
   while(*p == ' ')
     p++;
   colon = strchr(p, ':');
   klen = colon ? (size_t)(colon - p) : 0;
   if(!colon || !klen || klen >= sizeof(v->key_id) || memchr(p, ' ', klen))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "the Authorization header "
-                  "must be 'AWS KEYID:SIGNATURE' with a key id of 1 to 128 "
-                  "characters");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "the Authorization header "
+                      "must be 'AWS KEYID:SIGNATURE' with a key id of 1 to 128 "
+                      "characters");
   memcpy(v->key_id, p, klen);
   v->key_id[klen] = 0;
   slen = strlen(colon + 1);
@@ -633,23 +610,23 @@ static vs_sigv4_status verify_header(v2ctx *v, const char *auth)
      query_get(&v->q, "AWSAccessKeyId", &dups) ||
      query_get(&v->q, "X-Amz-Signature", &dups) ||
      query_get(&v->q, "X-Amz-Credential", &dups))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "use either the "
-                  "Authorization header or signature query parameters, "
-                  "not both");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "use either the "
+                      "Authorization header or signature query parameters, "
+                      "not both");
   if((st = parse_authorization(v, auth)))
     return st;
   if(!used || parse_date(used, &t))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "AWS authentication "
-                  "requires a valid Date or x-amz-date header%s",
-                  used ? " (RFC 1123, e.g. 'Tue, 27 Mar 2007 19:36:42 "
-                         "+0000')" : "");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "AWS authentication "
+                      "requires a valid Date or x-amz-date header%s",
+                      used ? " (RFC 1123, e.g. 'Tue, 27 Mar 2007 19:36:42 "
+                             "+0000')" : "");
   if((st = find_key(v)))
     return st;
   skew = (long long)(t - v->now);
   if(skew > MAX_SKEW || skew < -MAX_SKEW)
-    return refuse(v->err, VS_SIGV4_SKEWED, "the request time '%.40s' is "
-                  "%lld s from the server's clock; at most %d s allowed",
-                  used, skew, MAX_SKEW);
+    return vs__refuse(v->err, VS_SIGV4_SKEWED, "the request time '%.40s' is "
+                      "%lld s from the server's clock; at most %d s allowed",
+                      used, skew, MAX_SKEW);
   /* x-amz-date is signed among the x-amz-* headers; the Date line is then
    * empty (S3 ignores Date when x-amz-date is present) */
   v->date = amz ? "" : date;
@@ -700,22 +677,22 @@ vs_sigv4_status vs_sigv2_verify(const vs_sigv2_request *req,
   memset(v.out, 0, sizeof(*v.out));
   strcpy(v.out->payload_sha256, VS_SIGV4_UNSIGNED); /* SigV2 signs none */
   if(!req || !req->method || !req->raw_uri || req->raw_uri[0] != '/')
-    return refuse(err, VS_SIGV4_BAD_PARAMS,
-                  "the request target must start with '/'");
+    return vs__refuse(err, VS_SIGV4_BAD_PARAMS,
+                      "the request target must start with '/'");
   qm = strchr(req->raw_uri, '?');
   rc = qm ? query_parse(&v.q, qm + 1) : 0;
   auth = hdr(req, "Authorization");
   if(rc)
-    st = rc == -2 ? out_of_memory(err)
-                  : refuse(err, VS_SIGV4_BAD_PARAMS, "malformed %%-escape in "
-                           "the query string");
+    st = rc == -2 ? vs__refuse_oom(err)
+                  : vs__refuse(err, VS_SIGV4_BAD_PARAMS, "malformed "
+                               "%%-escape in the query string");
   else if(auth)
     st = verify_header(&v, auth);
   else if(vs_sigv2_present(req->raw_uri, NULL))
     st = verify_query(&v);
   else
-    st = refuse(err, VS_SIGV4_MISSING, "the request is not signed: no "
-                "Authorization header and no Signature parameter");
+    st = vs__refuse(err, VS_SIGV4_MISSING, "the request is not signed: no "
+                    "Authorization header and no Signature parameter");
   query_free(&v.q);
   return st;
 }

@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/enc.h"
+#include "sigv4/sigv4_int.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define TERMINAL "aws4_request"
@@ -751,31 +752,6 @@ typedef struct vctx {
   hdrs h;
 } vctx;
 
-static vs_sigv4_status refuse(vs_err *err, vs_sigv4_status st,
-                              const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
-static vs_sigv4_status refuse(vs_err *err, vs_sigv4_status st,
-                              const char *fmt, ...)
-{
-  va_list ap;
-  if(!err)
-    return st;
-  err->code = VS_ERR_AUTH;
-  err->sys_errno = 0;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-  va_end(ap);
-  return st;
-}
-
-/* Refusing is the only safe answer when we cannot finish the check. */
-static vs_sigv4_status out_of_memory(vs_err *err)
-{
-  refuse(err, VS_SIGV4_BAD_SIGNATURE, "out of memory checking a signature");
-  if(err)
-    err->code = VS_ERR_NOMEM;
-  return VS_SIGV4_BAD_SIGNATURE;
-}
 
 static const char *hdr(const vctx *v, const char *name)
 {
@@ -787,14 +763,14 @@ static vs_sigv4_status need_param(vctx *v, const char *name, const char **val)
   int dups;
   const qparam *p = qlist_get(&v->q, name, &dups);
   if(!p)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "query parameter %s is missing", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "query parameter %s is missing", name);
   if(dups)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "query parameter %s is given more than once", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "query parameter %s is given more than once", name);
   if(strlen(p->value) != p->value_len)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "query parameter %s contains a NUL byte", name);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "query parameter %s contains a NUL byte", name);
   *val = p->value;
   return VS_SIGV4_OK;
 }
@@ -818,30 +794,32 @@ static vs_sigv4_status parse_scope(vctx *v, const char *cred, const char *what)
     part[i] = c;
     len[i] = sl ? (size_t)(sl - c) : strlen(c);
     if((i < 4 && !sl) || (i == 4 && sl))
-      return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must be "
-                    "KEYID/YYYYMMDD/REGION/s3/aws4_request", what);
+      return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must be "
+                        "KEYID/YYYYMMDD/REGION/s3/aws4_request", what);
     if(sl) /* NULL after the last part: NULL + 1 is undefined */
       c = sl + 1;
   }
   if(!copy_part(v->s.key_id, sizeof(v->s.key_id), part[0], len[0]))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "%s: the access key id must be 1 to 128 characters", what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "%s: the access key id must be 1 to 128 characters",
+                      what);
   if(len[1] != 8 || strspn(part[1], "0123456789") < 8)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "%s: the date must be YYYYMMDD", what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "%s: the date must be YYYYMMDD", what);
   copy_part(v->s.date, sizeof(v->s.date), part[1], 8);
   if(len[3] != 2 || memcmp(part[3], "s3", 2))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "%s: the service is '%.*s'; it must be s3", what,
-                  (int)(len[3] > 32 ? 32 : len[3]), part[3]);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "%s: the service is '%.*s'; it must be s3", what,
+                      (int)(len[3] > 32 ? 32 : len[3]), part[3]);
   if(strcmp(part[4], TERMINAL))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must end with /"
-                  TERMINAL, what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must end with /"
+                      TERMINAL, what);
   if(!copy_part(v->s.region, sizeof(v->s.region), part[2], len[2]) ||
      strcmp(v->s.region, v->region))
-    return refuse(v->err, VS_SIGV4_WRONG_REGION,
-                  "%s is for region '%.*s'; this server's region is '%s'",
-                  what, (int)(len[2] > 63 ? 63 : len[2]), part[2], v->region);
+    return vs__refuse(v->err, VS_SIGV4_WRONG_REGION,
+                      "%s is for region '%.*s'; this server's region is '%s'",
+                      what, (int)(len[2] > 63 ? 63 : len[2]), part[2],
+                      v->region);
   strcpy(v->s.service, "s3");
   return VS_SIGV4_OK;
 }
@@ -850,8 +828,8 @@ static vs_sigv4_status check_sig_syntax(vctx *v, const char *sig,
                                         const char *what)
 {
   if(strlen(sig) != 64 || !is_lower_hex64(sig))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "%s must be 64 lowercase hex digits", what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "%s must be 64 lowercase hex digits", what);
   memcpy(v->sig, sig, 65);
   return VS_SIGV4_OK;
 }
@@ -863,26 +841,27 @@ static vs_sigv4_status parse_signed(vctx *v, const char *list,
   char *p = v->signed_list, *semi;
   size_t i, have_host = 0;
   if(!copy_part(v->signed_list, sizeof(v->signed_list), list, strlen(list)))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s is empty or too long",
-                  what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s is empty or too long",
+                      what);
   for(v->h.n = 0; p; p = semi ? semi + 1 : NULL) {
     semi = strchr(p, ';');
     if(semi)
       *semi = 0;
     if(!*p || strspn(p, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
        != strlen(p) || v->h.n == MAX_HEADERS)
-      return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must be up to %d "
-                    "lowercase header names separated by ';'", what,
-                    MAX_HEADERS);
+      return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must be up to %d "
+                        "lowercase header names separated by ';'", what,
+                        MAX_HEADERS);
     for(i = 0; i < v->h.n; i++)
       if(!strcmp(v->h.name[i], p))
-        return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s lists %.64s twice",
-                      what, p);
+        return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s lists %.64s twice",
+                          what, p);
     have_host |= !strcmp(p, "host");
     v->h.name[v->h.n++] = p;
   }
   if(!have_host)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must include host", what);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s must include host",
+                      what);
   return VS_SIGV4_OK;
 }
 
@@ -899,8 +878,8 @@ static vs_sigv4_status date_matches_scope(vctx *v, const char *what)
 {
   vs_time_amz(v->t, v->amzdate);
   if(memcmp(v->amzdate, v->s.date, 8))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "the credential date %s is "
-                  "not the day of %s %s", v->s.date, what, v->amzdate);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "the credential date %s is "
+                      "not the day of %s %s", v->s.date, what, v->amzdate);
   return VS_SIGV4_OK;
 }
 
@@ -908,8 +887,8 @@ static vs_sigv4_status find_key(vctx *v)
 {
   v->secret = v->keys ? vs_keyring_secret(v->keys, v->s.key_id) : NULL;
   if(!v->secret)
-    return refuse(v->err, VS_SIGV4_UNKNOWN_KEY,
-                  "access key id '%s' is not known here", v->s.key_id);
+    return vs__refuse(v->err, VS_SIGV4_UNKNOWN_KEY,
+                      "access key id '%s' is not known here", v->s.key_id);
   snprintf(v->out->key_id, sizeof(v->out->key_id), "%s", v->s.key_id);
   return VS_SIGV4_OK;
 }
@@ -923,8 +902,8 @@ static vs_sigv4_status check_signature(vctx *v, const char *payload,
   int rc, same;
   for(i = 0; i < v->h.n; i++)
     if(!(v->h.value[i] = hdr(v, v->h.name[i])))
-      return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                    "signed header %s is not in the request", v->h.name[i]);
+      return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                        "signed header %s is not in the request", v->h.name[i]);
   rc = qlist_canon(&v->q, presigned, &cq);
   if(!rc)
     rc = canon_request(&canon, v->req->method, vs_buf_str(&v->curi),
@@ -934,13 +913,13 @@ static vs_sigv4_status check_signature(vctx *v, const char *payload,
   vs_buf_free(&cq);
   vs_buf_free(&canon);
   if(rc)
-    return out_of_memory(v->err);
+    return vs__refuse_oom(v->err);
   same = !CRYPTO_memcmp(mine, v->sig, 64);
   OPENSSL_cleanse(mine, sizeof(mine));
   if(!same)
-    return refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature does not "
-                  "match: check the secret key and that the request was "
-                  "sent as signed");
+    return vs__refuse(v->err, VS_SIGV4_BAD_SIGNATURE, "the signature does not "
+                      "match: check the secret key and that the request was "
+                      "sent as signed");
   return VS_SIGV4_OK;
 }
 
@@ -954,8 +933,8 @@ static vs_sigv4_status parse_expires(vctx *v, const char *s, int64_t *out)
     *out = *out * 10 + (s[i] - '0');
   }
   if(!n || i != n || *out < 1 || *out > VS_SIGV4_MAX_EXPIRES)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "X-Amz-Expires must be an "
-                  "integer from 1 to %d (seconds)", VS_SIGV4_MAX_EXPIRES);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "X-Amz-Expires must be an "
+                      "integer from 1 to %d (seconds)", VS_SIGV4_MAX_EXPIRES);
   return VS_SIGV4_OK;
 }
 
@@ -964,13 +943,13 @@ static vs_sigv4_status query_time(vctx *v, int64_t expires)
   char end[17];
   if(v->now >= v->t + expires) {
     vs_time_amz(v->t + expires, end);
-    return refuse(v->err, VS_SIGV4_EXPIRED, "Request has expired: "
-                  "X-Amz-Date %s + X-Amz-Expires %lld s ended at %s",
-                  v->amzdate, (long long)expires, end);
+    return vs__refuse(v->err, VS_SIGV4_EXPIRED, "Request has expired: "
+                      "X-Amz-Date %s + X-Amz-Expires %lld s ended at %s",
+                      v->amzdate, (long long)expires, end);
   }
   if(v->t > v->now + MAX_SKEW)
-    return refuse(v->err, VS_SIGV4_NOT_YET_VALID, "X-Amz-Date %s is more "
-                  "than 15 minutes in the future", v->amzdate);
+    return vs__refuse(v->err, VS_SIGV4_NOT_YET_VALID, "X-Amz-Date %s is more "
+                      "than 15 minutes in the future", v->amzdate);
   v->out->expires_at = v->t + expires;
   return VS_SIGV4_OK;
 }
@@ -984,8 +963,8 @@ static vs_sigv4_status verify_query(vctx *v)
   if((st = need_param(v, "X-Amz-Algorithm", &alg)))
     return st;
   if(strcmp(alg, ALGORITHM))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "X-Amz-Algorithm must be " ALGORITHM);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "X-Amz-Algorithm must be " ALGORITHM);
   if((st = need_param(v, "X-Amz-Credential", &cred)) ||
      (st = need_param(v, "X-Amz-Date", &date)) ||
      (st = need_param(v, "X-Amz-Expires", &exp)) ||
@@ -995,8 +974,8 @@ static vs_sigv4_status verify_query(vctx *v)
      (st = parse_scope(v, cred, "X-Amz-Credential")))
     return st;
   if(vs_time_parse_amz(date, &v->t))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "X-Amz-Date must be YYYYMMDDTHHMMSSZ");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "X-Amz-Date must be YYYYMMDDTHHMMSSZ");
   if((st = date_matches_scope(v, "X-Amz-Date")) ||
      (st = parse_expires(v, exp, &expires)) ||
      (st = parse_signed(v, sh, "X-Amz-SignedHeaders")) ||
@@ -1020,13 +999,13 @@ static vs_sigv4_status auth_component(vctx *v, char *key, char *val,
     if(strcmp(key, names[i]))
       continue;
     if(*slot[i])
-      return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                    "the Authorization header gives %s twice", names[i]);
+      return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                        "the Authorization header gives %s twice", names[i]);
     *slot[i] = val;
     return VS_SIGV4_OK;
   }
-  return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                "unknown Authorization header component '%.32s'", key);
+  return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                    "unknown Authorization header component '%.32s'", key);
 }
 
 /* Cuts "Key=value" components separated by commas (spaces optional). */
@@ -1044,9 +1023,9 @@ static vs_sigv4_status auth_components(vctx *v, char *p, const char **cred,
     eq = strchr(p, '=');
     end = strchr(p, ',');
     if(!eq || (end && end < eq))
-      return refuse(v->err, VS_SIGV4_BAD_PARAMS, "malformed Authorization "
-                    "header: expected Credential=..., SignedHeaders=..., "
-                    "Signature=...");
+      return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "malformed Authorization "
+                        "header: expected Credential=..., SignedHeaders=..., "
+                        "Signature=...");
     next = end ? end + 1 : eq + strlen(eq);
     end = end ? end : next;
     while(end > eq + 1 && is_ws(end[-1]))
@@ -1071,19 +1050,19 @@ static vs_sigv4_status parse_authorization(vctx *v, const char *auth,
   while(is_ws(*auth))
     auth++;
   if(strncmp(auth, alg, n) || !is_ws(auth[n]))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, !strncmp(auth, "AWS ", 4)
-                  ? "Signature Version 2 is not supported; sign with "
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, !strncmp(auth, "AWS ", 4)
+                      ? "Signature Version 2 is not supported; sign with "
                     ALGORITHM
-                  : "the Authorization header must start with " ALGORITHM);
+                      : "the Authorization header must start with " ALGORITHM);
   if(!(p = v->auth = strdup(auth + n)))
-    return out_of_memory(v->err);
+    return vs__refuse_oom(v->err);
   *cred = *sh = *sig = NULL;
   if((st = auth_components(v, p, cred, sh, sig)))
     return st;
   if(!*cred || !*sh || !*sig)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "the Authorization header "
-                  "has no %s=", !*cred ? "Credential" : !*sh ? "SignedHeaders"
-                  : "Signature");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "the Authorization header "
+                      "has no %s=", !*cred ? "Credential"
+                      : !*sh ? "SignedHeaders" : "Signature");
   return VS_SIGV4_OK;
 }
 
@@ -1095,13 +1074,13 @@ static vs_sigv4_status header_date(vctx *v)
     what = "Date";
   }
   if(!d)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "the request has neither an x-amz-date nor a Date header");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "the request has neither "
+                      "an x-amz-date nor a Date header");
   /* an HTTP-date's zone as botocore writes it too: -0000 */
   if(vs_time_parse_amz(d, &v->t) &&
      (*what == 'x' || vs_time_parse_http(d, 1, &v->t)))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "the %s header '%.40s' is not a valid date", what, d);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "the %s header '%.40s' is not a valid date", what, d);
   return date_matches_scope(v, what);
 }
 
@@ -1109,24 +1088,24 @@ static vs_sigv4_status content_sha256(vctx *v)
 {
   const char *p = hdr(v, "x-amz-content-sha256");
   if(!p)
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "the x-amz-content-sha256 header is missing");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "the x-amz-content-sha256 header is missing");
   /* aws-chunked: the value is signed as is; the body's chunks carry the
    * rest (src/sigv4/sigv4.chunk.c, the server's decoder) */
   if(!strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)) &&
      strcmp(p, VS_SIGV4_STREAMING) && strcmp(p, VS_SIGV4_STREAMING_TRAILER) &&
      strcmp(p, VS_SIGV4_STREAMING_UNSIGNED))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 "
-                  "%.48s: only the aws-chunked forms %s[-TRAILER] and %s "
-                  "are supported", p, VS_SIGV4_STREAMING,
-                  VS_SIGV4_STREAMING_UNSIGNED);
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 "
+                      "%.48s: only the aws-chunked forms %s[-TRAILER] and %s "
+                      "are supported", p, VS_SIGV4_STREAMING,
+                      VS_SIGV4_STREAMING_UNSIGNED);
   if(strcmp(p, VS_SIGV4_UNSIGNED) && !is_lower_hex64(p) &&
      strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 must "
-                  "be UNSIGNED-PAYLOAD or 64 lowercase hex digits");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 must "
+                      "be UNSIGNED-PAYLOAD or 64 lowercase hex digits");
   if(!is_signed(v, "x-amz-content-sha256"))
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "x-amz-content-sha256 must be among the SignedHeaders");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "x-amz-content-sha256 must be among the SignedHeaders");
   snprintf(v->out->payload_sha256, sizeof(v->out->payload_sha256), "%s", p);
   return VS_SIGV4_OK;
 }
@@ -1144,9 +1123,9 @@ static vs_sigv4_status verify_header(vctx *v, const char *auth)
     return st;
   skew = (long long)(v->t - v->now);
   if(skew > MAX_SKEW || skew < -MAX_SKEW)
-    return refuse(v->err, VS_SIGV4_SKEWED, "the request time %s is %lld s "
-                  "from the server's clock; at most %d s allowed", v->amzdate,
-                  skew, MAX_SKEW);
+    return vs__refuse(v->err, VS_SIGV4_SKEWED, "the request time %s is %lld s "
+                      "from the server's clock; at most %d s allowed",
+                      v->amzdate, skew, MAX_SKEW);
   if((st = check_signature(v, v->out->payload_sha256, 0)))
     return st;
   /* a signed aws-chunked body: its chain starts from this signature */
@@ -1154,7 +1133,7 @@ static vs_sigv4_status verify_header(vctx *v, const char *auth)
               strlen(VS_SIGV4_STREAMING)) &&
      vs_sigv4_chain_init(&v->out->chain, v->secret, v->amzdate, v->s.region,
                          v->s.service, v->sig))
-    return out_of_memory(v->err);
+    return vs__refuse_oom(v->err);
   return VS_SIGV4_OK;
 }
 
@@ -1178,17 +1157,17 @@ static vs_sigv4_status parse_uri(vctx *v)
   const char *uri = v->req->raw_uri, *qm;
   vs_err e = {0};
   if(!uri || uri[0] != '/')
-    return refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                  "the request target must start with '/'");
+    return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                      "the request target must start with '/'");
   qm = strchr(uri, '?');
   if(canon_path(&v->curi, uri, qm ? (size_t)(qm - uri) : strlen(uri)))
-    return v->curi.failed ? out_of_memory(v->err)
-                          : refuse(v->err, VS_SIGV4_BAD_PARAMS,
-                                   "malformed %%-escape in the path");
+    return v->curi.failed ? vs__refuse_oom(v->err)
+                          : vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
+                                       "malformed %%-escape in the path");
   if(qm && qlist_parse(&v->q, qm + 1, strlen(qm + 1), &e))
-    return e.code == VS_ERR_NOMEM ? out_of_memory(v->err)
-                                  : refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s",
-                                           e.msg);
+    return e.code == VS_ERR_NOMEM
+             ? vs__refuse_oom(v->err)
+             : vs__refuse(v->err, VS_SIGV4_BAD_PARAMS, "%s", e.msg);
   return VS_SIGV4_OK;
 }
 
@@ -1214,15 +1193,15 @@ vs_sigv4_status vs_sigv4_verify(const vs_sigv4_request *req,
   if(!st) {
     auth = hdr(&v, "authorization");
     if(auth && has_query_auth(&v.q))
-      st = refuse(err, VS_SIGV4_BAD_PARAMS, "use either the Authorization "
-                  "header or X-Amz-* query parameters, not both");
+      st = vs__refuse(err, VS_SIGV4_BAD_PARAMS, "use either the Authorization "
+                      "header or X-Amz-* query parameters, not both");
     else if(auth)
       st = verify_header(&v, auth);
     else if(has_query_auth(&v.q))
       st = verify_query(&v);
     else
-      st = refuse(err, VS_SIGV4_MISSING, "the request is not signed: no "
-                  "Authorization header and no X-Amz-Signature parameters");
+      st = vs__refuse(err, VS_SIGV4_MISSING, "the request is not signed: no "
+                      "Authorization header and no X-Amz-Signature parameters");
   }
   qlist_free(&v.q);
   vs_buf_free(&v.curi);

@@ -466,6 +466,54 @@ static void abort_then_part_commit(void **state)
                    VS_ERR_NOTFOUND);
 }
 
+/* 10,000 parts of different sizes (the metadata's longest run list, ~150
+ * KB): a version whose metadata says so, over a sparse file of its size,
+ * is read back whole and serves its last part. */
+static void many_part_sizes(void **state)
+{
+  fx *f = *state;
+  const unsigned parts = VS_PART_NUMBER_MAX;
+  vs_object_info info, got;
+  vs_err err = {0};
+  uint64_t total = 0, off = 0, len = 0;
+  char rel[256], *meta;
+  size_t used = 0, cap = 1 << 20;
+  unsigned i;
+  FILE *fp;
+  assert_int_equal(st_put(f->s, "bkt", "m", "x", 1, VS_ON_EXISTING_VERSION,
+                          0, &info, &err), VS_OK);
+  meta = malloc(cap);
+  assert_non_null(meta);
+  used += (size_t)snprintf(meta + used, cap - used, "[");
+  for(i = 0; i < parts; i++) {
+    used += (size_t)snprintf(meta + used, cap - used, "%s[%u,1]",
+                             i ? "," : "", (unsigned)(5U << 20) + i);
+    total += (5U << 20) + i;
+  }
+  snprintf(rel, sizeof(rel), "buckets/bkt/m/@%s.json", info.version_id);
+  fp = fopen(at(f, rel), "w");
+  assert_non_null(fp);
+  fprintf(fp, "{\"bytes\":%llu,\"sha256\":\"%s\",\"md5\":\"\","
+          "\"etag\":\"0123456789abcdef0123456789abcdef-%u\","
+          "\"contentType\":\"video/mp4\",\"parts\":%s],\"mtime\":%lld,"
+          "\"versionId\":\"%s\"}\n", (unsigned long long)total, info.sha256,
+          parts, meta, (long long)info.mtime_ms, info.version_id);
+  assert_int_equal(fclose(fp), 0);
+  free(meta);
+  assert_true(used > 100000);
+  snprintf(rel, sizeof(rel), "buckets/bkt/m/@%s", info.version_id);
+  assert_int_equal(truncate(at(f, rel), (off_t)total), 0);
+  assert_int_equal(vs_store_stat(f->s, "bkt", "m", NULL, &got, &err), VS_OK);
+  assert_int_equal(got.parts_count, parts);
+  assert_int_equal(got.bytes, total);
+  assert_int_equal(vs_store_part_range(f->s, "bkt", "m", NULL, parts, &off,
+                                       &len, &err), VS_OK);
+  assert_int_equal(len, (5U << 20) + parts - 1);
+  assert_int_equal(off + len, total);
+  assert_int_equal(vs_store_part_range(f->s, "bkt", "m", NULL, parts + 1,
+                                       &off, &len, &err), VS_ERR_NOTFOUND);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -478,6 +526,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(faults, setup, teardown),
     cmocka_unit_test_setup_teardown(complete_under_policy, setup, teardown),
     cmocka_unit_test_setup_teardown(abort_then_part_commit, setup, teardown),
+    cmocka_unit_test_setup_teardown(many_part_sizes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,9 @@
 #include "store_fs_int.h"
 #include "vsink/store.h"
 
-#define META_MAX 65536 /* headers: 8 KiB, escaped */
+/* Headers: 8 KiB, up to 6 times that escaped; a multipart object's part
+ * sizes: up to 10,000 runs of ~16 bytes. As store_fs_list.c reads it. */
+#define META_MAX (1 << 20)
 
 /* ,"headers":{"name":"value",...} from the "name:value\n" lines */
 static void meta_json_headers(vs_buf *b, const char *h)

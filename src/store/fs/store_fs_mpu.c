@@ -486,8 +486,10 @@ static int check_part(const vs_upload *u, vs_part_info *p, vs_err *err)
 }
 
 /* Under the upload's lock: the part's json names u's file, durably; the
- * file an earlier upload of that number had is removed after. */
-static int part_place(vs_upload *u, const vs_part_info *p, vs_err *err)
+ * file an earlier upload of that number had is removed after. *placed once
+ * the json names it (the file must stay then, whatever fails after). */
+static int part_place(vs_upload *u, const vs_part_info *p, int *placed,
+                      vs_err *err)
 {
   vs__mpu_part old;
   char name[16], path[PATH_MAX];
@@ -498,6 +500,7 @@ static int part_place(vs_upload *u, const vs_part_info *p, vs_err *err)
   snprintf(name, sizeof(name), "%05u.json", u->part_number);
   rc = vs__mpu_write_file(u->updir, name, &b, err);
   vs_buf_free(&b);
+  *placed = !rc;
   if(!rc)
     rc = vs_fsync_dir(u->updir, err);
   if(!rc && had && strcmp(old.file, file) &&
@@ -509,7 +512,7 @@ static int part_place(vs_upload *u, const vs_part_info *p, vs_err *err)
 int vs_store_part_commit(vs_upload *u, vs_part_info *p, vs_err *err)
 {
   vs_mpu *m = malloc(sizeof(*m));
-  int lock = -1, rc = m ? check_part(u, p, err)
+  int lock = -1, placed = 0, rc = m ? check_part(u, p, err)
                         : vs_fail(err, VS_ERR_NOMEM, "out of memory");
   if(!rc && u->wb_errno)
     rc = vs_fail_errno(err, u->wb_errno, "write-back of %s", u->part);
@@ -524,10 +527,10 @@ int vs_store_part_commit(vs_upload *u, vs_part_info *p, vs_err *err)
   if(!rc) {
     p->number = u->part_number;
     p->mtime_ms = vs_now_ms(u->s->now, u->s->now_ctx);
-    rc = part_place(u, p, err);
+    rc = part_place(u, p, &placed, err);
     close(lock);
   }
-  if(rc)
+  if(rc && !placed)
     unlink(u->part);
   free(m);
   free(u);

@@ -223,6 +223,38 @@ static int build_object(vs_store *s, const char *bucket, const char *key,
   return rc;
 }
 
+/* The refusal the commit would make, before gigabytes are copied to be
+ * refused. publish decides again under the key's lock (store_fs.c), so a
+ * race with another commit only moves the refusal there. */
+static int precheck(vs_store *s, const char *bucket, const char *key,
+                    const vs_commit *c, vs_err *err)
+{
+  vs_object_info *cur;
+  int rc, live;
+  if(!c || !(c->if_none_match || c->if_match ||
+             c->policy == VS_ON_EXISTING_REJECT))
+    return VS_OK;
+  if(!(cur = malloc(sizeof(*cur))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  rc = vs_store_stat(s, bucket, key, NULL, cur, NULL);
+  live = !rc && !cur->delete_marker; /* a marker: the key holds nothing */
+  if(rc && rc != VS_ERR_NOTFOUND)
+    rc = VS_OK; /* publish will say */
+  else if(live && (c->if_none_match || c->policy == VS_ON_EXISTING_REJECT))
+    rc = vs_fail(err, VS_ERR_EXISTS, "the key already holds an object "
+                 "(version %s)", cur->version_id);
+  else if(c->if_match && !live)
+    rc = vs_fail(err, VS_ERR_NOTFOUND, "If-Match: the key holds no object");
+  else if(c->if_match && strcmp(c->if_match, "*") &&
+          strcmp(c->if_match, cur->etag))
+    rc = vs_fail(err, VS_ERR_EXISTS, "If-Match: the current ETag is \"%s\"",
+                 cur->etag);
+  else
+    rc = VS_OK;
+  free(cur);
+  return rc;
+}
+
 int vs_store_mpu_complete(vs_store *base, const char *bucket, const char *key,
                           const char *upload_id, const vs_part_ref *refs,
                           size_t n, const vs_commit *c, vs_object_info *info,
@@ -251,6 +283,8 @@ int vs_store_mpu_complete(vs_store *base, const char *bucket, const char *key,
   if(!rc) {
     /* the parts cannot change until the object is committed */
     rc = check_refs(updir, refs, n, parts, fault, err);
+    if(!rc)
+      rc = precheck(base, bucket, key, c, err);
     if(!rc)
       rc = build_object(base, bucket, key, updir, m, parts, n, c, info, err);
     close(lock);

@@ -75,6 +75,10 @@ typedef struct vs_server_config {
    * (--etag sha256): MD5 is computed only when Content-MD5 is sent, and the
    * ETag is the SHA-256 otherwise, which saves hashing time. */
   int etag_sha256;
+  /* Multipart uploads neither completed nor aborted are aborted this long
+   * after they were created (a sweeper looks every min(expiry / 2, 60 s),
+   * and once at start). 0: 24 hours. */
+  uint64_t mpu_expiry_ms;
   vs_now_fn now;                 /* NULL: the real clock */
   void *now_ctx;
 } vs_server_config;

@@ -36,6 +36,7 @@ typedef struct serve_opts {
   int etag_sha256;      /* --etag sha256 */
   int allow_purge;      /* --allow-purge */
   unsigned retention_days; /* --retention DAYS */
+  int64_t mpu_expiry_s;    /* --multipart-expiry */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -51,6 +52,9 @@ static void usage(FILE *f)
     "                             for good [refused: 403]\n"
     "  --retention DAYS           with --allow-purge: no version younger\n"
     "                             than DAYS is purged [0]\n"
+    "  --multipart-expiry DUR     abort multipart uploads not completed\n"
+    "                             within DUR of their start (90s, 2h, 7d)\n"
+    "                             [24h]\n"
     "  --region R                 SigV4 region [us-east-1]\n"
     "  --manifest DIR             [DATA/manifest]\n"
     "  --node NAME                this writer's name in the manifest [host]\n"
@@ -91,6 +95,7 @@ static int bad(const char *opt, const char *val, const char *allowed)
 enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
 enum { OPT_ETAG = 1201 };
 enum { OPT_ALLOW_PURGE = 1301, OPT_RETENTION };
+enum { OPT_MPU_EXPIRY = 1401 };
 
 static int domain_ok(const char *d)
 {
@@ -122,6 +127,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"etag", 1, 0, OPT_ETAG},
     {"allow-purge", 0, 0, OPT_ALLOW_PURGE},
     {"retention", 1, 0, OPT_RETENTION},
+    {"multipart-expiry", 1, 0, OPT_MPU_EXPIRY},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -220,6 +226,12 @@ static int parse(int argc, char **argv, serve_opts *o)
       if(vs_cli_parse_uint(optarg, 0, 36500, &v))
         return bad("--retention", optarg, "0..36500 days");
       o->retention_days = (unsigned)v;
+      break;
+    case OPT_MPU_EXPIRY:
+      if(vs_cli_parse_duration(optarg, &o->mpu_expiry_s) ||
+         o->mpu_expiry_s < 1 || o->mpu_expiry_s > 3650LL * 86400)
+        return bad("--multipart-expiry", optarg, "a duration of 1s to "
+                   "3650d, e.g. 90s, 2h, 7d");
       break;
     case 'h':
       usage(stdout);
@@ -425,6 +437,7 @@ int vs_cli_serve(int argc, char **argv)
   cfg.no_sigv2 = o.no_sigv2;
   cfg.domain = o.domain;
   cfg.etag_sha256 = o.etag_sha256;
+  cfg.mpu_expiry_ms = (uint64_t)o.mpu_expiry_s * 1000;
   if(vs_server_start(&srv, &cfg, &err)) {
     fprintf(stderr, "vsink serve: %s\n", err.msg);
     vs_keyring_free(kr);

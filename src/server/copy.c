@@ -30,14 +30,6 @@
 #include "vsink/manifest.h"
 #include "vsink/sigv4.h"
 
-/* The source, decoded and checked, kept with the request (r->copy). */
-struct vs__copy {
-  char bucket[64];
-  char vid[48];       /* the real id of the version copied */
-  int replace;        /* x-amz-metadata-directive: REPLACE */
-  char key[];         /* NUL-terminated; checked by vs_store_check_key */
-};
-
 typedef struct fail {
   vs__s3code code;
   char msg[sizeof(((vs_err *)0)->msg)];
@@ -204,6 +196,22 @@ static int source_version(vs__req *r, const char *vid, vs_object_info *src,
     return bad(f, code_of_store(rc), err.msg);
   snprintf(r->copy->vid, sizeof(r->copy->vid), "%s", src->version_id);
   return 0;
+}
+
+int vs__copy_source(vs__req *r, vs_object_info *src, vs__s3code *code,
+                    char *msg, size_t cap)
+{
+  const char *v = vs__header(r->conn, "x-amz-copy-source");
+  fail f = {VS__S3_NONE, ""};
+  char vid[48];
+  int rc = no_body(r, &f) || parse_source(r, v ? v : "", vid, sizeof(vid),
+                                          &f) ||
+           source_version(r, vid, src, &f) || source_conditions(r, src, &f);
+  if(rc) {
+    *code = f.code;
+    snprintf(msg, cap, "%s", f.msg);
+  }
+  return rc ? -1 : 0;
 }
 
 /* Onto itself: only to change its metadata (S3's words), unless the source

@@ -371,6 +371,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   free(r->content_type);
   free(r->body);
   free(r->copy);
+  free(r->mpu);
+  free(r->parts);
   free(r);
   *req_cls = NULL;
   atomic_fetch_sub(&s->m.in_flight, 1);
@@ -628,7 +630,9 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
    * workers keep the disk busy without a thread per upload */
   if(s->mhd && (vs__commits_start(s, 2 * s->cfg.threads, NULL) ||
                 vs__conns_start(&s->conns) ||
+                vs__mpu_sweeper_start(s, NULL) ||
                 pthread_create(&s->acceptor, NULL, acceptor, s))) {
+    vs__mpu_sweeper_stop(s);
     vs__commits_stop(s);
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
@@ -687,6 +691,7 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
   MHD_stop_daemon(s->mhd); /* whatever is still open is aborted */
   s->mhd = NULL;
   vs__commits_stop(s);
+  vs__mpu_sweeper_stop(s);
   /* counted as they end, so the figure is what really was cut short */
   return (unsigned)atomic_load(&s->m.aborted_at_stop);
 }

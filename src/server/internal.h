@@ -67,6 +67,8 @@ typedef struct vs__metrics {
   atomic_ullong hist_sum_ms;
   atomic_ullong hooks_ok, hooks_rejected, hooks_duplicate;
   atomic_ullong aborted_at_stop; /* requests a shutdown cut short */
+  atomic_ullong mpu_created, mpu_completed, mpu_aborted, mpu_expired;
+  atomic_ullong parts_ok;
 } vs__metrics;
 
 /* bucket_list.c: the buckets served, configured or created at run time. */
@@ -110,6 +112,12 @@ struct vs_server {
                                  * answered */
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
+  /* the multipart sweeper (mpu.c) */
+  pthread_t mpu_sweeper;
+  int mpu_sweeper_running;
+  pthread_mutex_t mpu_lock;
+  pthread_cond_t mpu_wake;
+  int mpu_stop;
   vs__metrics m;
   uint16_t port;
 };
@@ -202,7 +210,7 @@ typedef struct vs__req {
   vs__s3code pending;       /* an error found mid-body, answered at the end */
   char pending_msg[200];
   const char *extra_header;  /* one more header for the answer (416's */
-  char extra_value[40];      /* Content-Range), set before it is sent */
+  char extra_value[64];      /* Content-Range), set before it is sent */
   uint64_t discarded;
   int counted_upload;
   /* blocking work done on a commit thread (phase 3), the connection
@@ -215,6 +223,12 @@ typedef struct vs__req {
   vs__s3code done_code;     /* VS__S3_NONE: stored */
   vs_object_info done_info;
   struct vs__copy *copy;     /* copy.c: the source (one allocation) */
+  /* multipart (mpu.c): the upload named by uploadId, and the part */
+  struct vs_mpu *mpu;
+  unsigned part_number;
+  struct vs__mpu_part *parts; /* Complete's list (mpu_xml.h) */
+  size_t n_parts;
+  uint64_t copy_off, copy_len; /* UploadPartCopy's source range */
   /* hooks: the body, bounded */
   char *body;
   size_t body_len;
@@ -255,6 +269,11 @@ int vs__headers_check(struct MHD_Connection *conn, char *msg, size_t cap);
 
 /* query.c: the decoded value of a query parameter of the raw URI. */
 char *vs__query_get(const char *raw_uri, const char *name);
+/* A count parameter (max-uploads, part-number-marker, ...): 0 absent (out
+ * untouched), 1 its value (at most max) in *out, -1 not a number of 0 to
+ * 2^31 - 1. */
+int vs__query_count(const char *raw_uri, const char *name, long max,
+                    long *out);
 
 /* s3api.c: every S3 request (everything but health, metrics and hooks):
  * authentication, the route table's refusals, bucket and key checks, then
@@ -309,8 +328,21 @@ enum MHD_Result vs__delete_objects(vs__req *r, const char *data,
 enum MHD_Result vs__delete_marker_read(vs__req *r, vs_object_info *info,
                                        int fd, int by_version);
 enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
-/* copy.c: CopyObject */
+/* copy.c: CopyObject. A copy's source, decoded and checked, kept with the
+ * request (r->copy; UploadPartCopy's too). */
+struct vs__copy {
+  char bucket[64];
+  char vid[48];       /* the real id of the version copied */
+  int replace;        /* x-amz-metadata-directive: REPLACE */
+  char key[];         /* NUL-terminated; checked by vs_store_check_key */
+};
 enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size);
+/* x-amz-copy-source of a copy or an UploadPartCopy, decoded and checked:
+ * no body, a served bucket, a valid key, the version there (src), the
+ * x-amz-copy-source-if-* conditions holding; r->copy holds it. 0, or -1
+ * with the S3 error in *code and why in msg ("": its stock message). */
+int vs__copy_source(vs__req *r, vs_object_info *src, vs__s3code *code,
+                    char *msg, size_t cap);
 /* objects.c: a PUT's end, for the metrics and clean-up */
 void vs__object_done(vs__req *r, enum MHD_RequestTerminationCode toe);
 
@@ -373,6 +405,43 @@ int vs__awsc_begin(vs__req *r, vs__awsc_data_fn data, vs__s3code *code,
                    char *msg, size_t cap);
 /* Frees the decoder and forgets the chain (the request's end). */
 void vs__awsc_done(vs__req *r);
+
+/* body.c: small request bodies read whole. piece: 0; -1 past max bytes
+ * (EntityTooLarge); -2 out of memory. digests: Content-MD5 and any
+ * x-amz-checksum-* into r (required: one of them must come, as
+ * DeleteObjects requires). matches: the whole body against them and
+ * x-amz-content-sha256. Both VS__S3_NONE or the code, why in msg. */
+int vs__body_piece(vs__req *r, const char *data, size_t n, size_t max);
+vs__s3code vs__body_digests(vs__req *r, int required, char *msg,
+                            size_t cap);
+vs__s3code vs__body_matches(vs__req *r, char *msg, size_t cap);
+
+/* mpu.c: multipart uploads. An UploadPart streams through objects.c's PUT
+ * path; mpu.c checks it first (part_begin: the part number, the upload,
+ * the part's checksum; 0 or -1 with the code and why) and ends it
+ * (part_commit on a commit thread, part_ok the answer). */
+enum MHD_Result vs__mpu_create(vs__req *r, const char *data, size_t *size);
+enum MHD_Result vs__mpu_complete(vs__req *r, const char *data,
+                                 size_t *size);
+enum MHD_Result vs__mpu_abort(vs__req *r, const char *data, size_t *size);
+int vs__part_begin(vs__req *r, vs__s3code *code, char *msg, size_t cap);
+/* partNumber: 1 .. 10,000 into *out, else -1. */
+int vs__part_number(vs__req *r, unsigned *out);
+void vs__part_commit(vs__req *r);
+enum MHD_Result vs__part_ok(vs__req *r);
+/* mpu_list.c: ListParts, ListMultipartUploads */
+enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
+                                   size_t *size);
+enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size);
+/* mpu_copy.c: UploadPartCopy */
+enum MHD_Result vs__mpu_part_copy(vs__req *r, const char *data,
+                                  size_t *size);
+/* The upload named by the request's uploadId, for its bucket and key, into
+ * r->mpu: 0, or -1 with NoSuchUpload (or the store's error) answered. */
+int vs__mpu_lookup(vs__req *r, vs__s3code *code, char *msg, size_t cap);
+/* The sweeper: uploads older than cfg.mpu_expiry_ms are aborted. */
+int vs__mpu_sweeper_start(vs_server *s, vs_err *err);
+void vs__mpu_sweeper_stop(vs_server *s);
 
 /* ops.c */
 enum MHD_Result vs__health(vs__req *r);

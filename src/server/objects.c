@@ -132,24 +132,41 @@ static int put_check_key(vs__req *r, vs__s3code *code, char *msg,
 
 static int awsc_data(void *arg, const char *p, size_t n);
 
+/* An UploadPart (mpu.c) is a PUT of a part: the same body checks, then
+ * its upload and part number instead of the key's conditions. */
+static int is_part(const vs__req *r)
+{
+  return r->rt.op == VS__OP_UPLOAD_PART;
+}
+
+static int put_checks(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  if(vs__put_length(r, code, msg, cap) || vs__put_md5(r, code, msg, cap) ||
+     vs__put_checksum(r, code, msg, cap) ||
+     vs__awsc_begin(r, awsc_data, code, msg, cap))
+    return -1;
+  if(is_part(r))
+    return vs__part_begin(r, code, msg, cap);
+  return vs__put_preconditions(r, code, msg, cap) ||
+         vs__put_content_type(r, code, msg, cap) ||
+         put_check_key(r, code, msg, cap);
+}
+
 static enum MHD_Result put_begin(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
   char msg[200] = "";
   vs_err err = {0};
-  if(vs__put_length(r, &code, msg, sizeof(msg)) ||
-     vs__put_md5(r, &code, msg, sizeof(msg)) ||
-     vs__put_checksum(r, &code, msg, sizeof(msg)) ||
-     vs__awsc_begin(r, awsc_data, &code, msg, sizeof(msg)) ||
-     vs__put_preconditions(r, &code, msg, sizeof(msg)) ||
-     vs__put_content_type(r, &code, msg, sizeof(msg)) ||
-     put_check_key(r, &code, msg, sizeof(msg)))
+  int want_md5;
+  if(put_checks(r, &code, msg, sizeof(msg)))
     return reject(r, code, msg);
+  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time; a
+   * part's always is (the object's ETag is made of them) */
+  want_md5 = r->has_md5 || !r->srv->cfg.etag_sha256 || is_part(r);
   r->sha = EVP_MD_CTX_new();
-  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time */
-  if(r->has_md5 || !r->srv->cfg.etag_sha256)
+  if(want_md5)
     r->md5 = EVP_MD_CTX_new();
-  if(!r->sha || ((r->has_md5 || !r->srv->cfg.etag_sha256) && !r->md5) ||
+  if(!r->sha || (want_md5 && !r->md5) ||
      !EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) ||
      (r->md5 && !EVP_DigestInit_ex(r->md5, EVP_md5(), NULL)))
     return reject(r, VS__S3_INTERNAL, "out of memory");
@@ -157,7 +174,8 @@ static enum MHD_Result put_begin(vs__req *r)
   if(r->cksum_alg && r->cksum_alg != VS_CKSUM_SHA256 &&
      vs_cksum_init(&r->cksum, r->cksum_alg))
     return reject(r, VS__S3_INTERNAL, "out of memory");
-  if(vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
+  if(!r->up &&
+     vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
     return reject(r, code_of_store(err.code), err.msg);
   atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
   r->counted_upload = 1;
@@ -346,6 +364,10 @@ static void put_commit(vs__req *r)
                  vs_cksum_name(r->cksum_alg), r->cksum_b64};
   vs_err err = {0};
   int rc;
+  if(is_part(r)) {
+    vs__part_commit(r);
+    return;
+  }
   c.headers = r->obj_headers;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
   rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
@@ -386,6 +408,12 @@ static enum MHD_Result put_finish(vs__req *r)
 static enum MHD_Result put_answer(vs__req *r)
 {
   r->phase = 2;
+  if(is_part(r)) {
+    if(r->done_code)
+      return reject(r, r->done_code, NULL);
+    drop_upload(r);
+    return vs__part_ok(r);
+  }
   if(r->done_code == VS__S3_PRECONDITION && r->if_match[0])
     return reject(r, r->done_code, "If-Match: the object changed during "
                   "the upload");
@@ -484,14 +512,20 @@ static int parse_part_number(vs__req *r, unsigned *part, vs__s3code *code,
 
 /* The bytes of part `part` of the object, and how many parts it has (0:
  * none to announce). An object stored by one PUT is its own part 1, the
- * whole object, and S3 announces no x-amz-mp-parts-count for it; any
- * other part number is 416 InvalidPartNumber (-1).
- * HOOK (multipart): an object completed from parts (ETag "<md5>-<N>")
- * answers here with its part's offset and length and N. */
-static int part_range(const vs_object_info *info, unsigned part,
+ * whole object, and S3 announces no x-amz-mp-parts-count for it; an
+ * object completed from parts answers with its part's range (the store
+ * keeps the parts' sizes) and their count. Any other part number is 416
+ * InvalidPartNumber (-1). */
+static int part_range(vs__req *r, const vs_object_info *info, unsigned part,
                       uint64_t *off, uint64_t *len, unsigned *count)
 {
   *count = 0;
+  if(info->parts_count) {
+    *count = info->parts_count;
+    return vs_store_part_range(r->srv->cfg.store, r->bucket, r->key,
+                               info->version_id, part, off, len, NULL)
+             ? -1 : 0;
+  }
   if(part != 1)
     return -1;
   *off = 0;
@@ -531,7 +565,7 @@ static int choose_bytes(vs__req *r, const vs_object_info *info,
   *len = info->bytes;
   *parts = 0;
   if(part) {
-    if(part_range(info, part, off, len, parts)) {
+    if(part_range(r, info, part, off, len, parts)) {
       reject(r, VS__S3_INVALID_PART_NUMBER, NULL);
       return -1;
     }

@@ -112,6 +112,18 @@ enum MHD_Result vs__metrics_page(vs__req *r)
               "vsink_hooks_total{status=\"rejected\"} %llu\n",
               atomic_load(&m->hooks_ok), atomic_load(&m->hooks_duplicate),
               atomic_load(&m->hooks_rejected));
+  counter(&b, "vsink_multipart_uploads_total", "Multipart uploads by "
+          "event.", "counter");
+  vs_buf_addf(&b, "vsink_multipart_uploads_total{event=\"created\"} %llu\n"
+              "vsink_multipart_uploads_total{event=\"completed\"} %llu\n"
+              "vsink_multipart_uploads_total{event=\"aborted\"} %llu\n"
+              "vsink_multipart_uploads_total{event=\"expired\"} %llu\n",
+              atomic_load(&m->mpu_created), atomic_load(&m->mpu_completed),
+              atomic_load(&m->mpu_aborted), atomic_load(&m->mpu_expired));
+  counter(&b, "vsink_multipart_parts_total", "Parts stored (UploadPart, "
+          "UploadPartCopy).", "counter");
+  vs_buf_addf(&b, "vsink_multipart_parts_total %llu\n",
+              atomic_load(&m->parts_ok));
   connections(&b, &r->srv->conns);
   histogram(&b, m);
   return vs__send_buf(r, MHD_HTTP_OK, &b,

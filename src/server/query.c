@@ -24,3 +24,19 @@ char *vs__query_get(const char *raw_uri, const char *name)
   }
   return NULL;
 }
+
+int vs__query_count(const char *raw_uri, const char *name, long max,
+                    long *out)
+{
+  char *v = vs__query_get(raw_uri, name);
+  size_t n = v ? strlen(v) : 0;
+  int ok = n > 0 && n <= 10 && strspn(v, "0123456789") == n;
+  long x = ok ? strtol(v, NULL, 10) : 0;
+  if(!v)
+    return 0;
+  free(v);
+  if(!ok || x > 2147483647L)
+    return -1;
+  *out = x < max ? x : max;
+  return 1;
+}

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "server/router.h"
+#include "server/router_rules.h"
 
 enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
 
@@ -38,9 +39,6 @@ enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
                            the row's header rules applied to the value */
 #define Q_ANY 0x80u     /* anything: unauthenticated pages a query string
                            cannot change (load balancers add cache busters) */
-
-/* Header rule sets. */
-enum { H_NONE, H_PUT, H_CREATE_BUCKET, H_COPY, H_DELETE };
 
 typedef struct route_row {
   const char *method;
@@ -98,6 +96,22 @@ static const route_row ROUTES[] = {
    VS__OP_DELETE_OBJECT, "DeleteObject"},
   {"POST", P_BUCKET,  "delete", Q_SIGV4 | Q_XID,            H_DELETE,
    VS__OP_DELETE_OBJECTS, "DeleteObjects"},
+  /* multipart uploads: mpu.c, mpu_list.c, mpu_copy.c; an UploadPart
+   * streams through objects.c's PUT path into the upload's part */
+  {"POST", P_OBJECT,  "uploads", Q_SIGV4 | Q_XID,           H_MPU_CREATE,
+   VS__OP_CREATE_MPU, "CreateMultipartUpload"},
+  {"PUT",  P_OBJECT,  "uploadId", Q_SIGV4 | Q_XID | Q_AMZ,  H_PART,
+   VS__OP_UPLOAD_PART, "UploadPart"},
+  {"PUT",  P_OBJECT,  "uploadId", Q_SIGV4 | Q_XID,          H_PART_COPY,
+   VS__OP_UPLOAD_PART_COPY, "UploadPartCopy"},
+  {"POST", P_OBJECT,  "uploadId", Q_SIGV4 | Q_XID,          H_COMPLETE,
+   VS__OP_COMPLETE_MPU, "CompleteMultipartUpload"},
+  {"DELETE", P_OBJECT, "uploadId", Q_SIGV4 | Q_XID,         H_ABORT,
+   VS__OP_ABORT_MPU, "AbortMultipartUpload"},
+  {"GET",  P_OBJECT,  "uploadId", Q_SIGV4 | Q_XID,          H_NONE,
+   VS__OP_LIST_PARTS, "ListParts"},
+  {"GET",  P_BUCKET,  "uploads", Q_SIGV4 | Q_XID,           H_NONE,
+   VS__OP_LIST_MPUS, "ListMultipartUploads"},
 };
 
 /* Parameters an operation takes besides its row's groups: what the
@@ -134,194 +148,13 @@ static const struct {
   {VS__OP_HEAD_OBJECT, "response-cache-control"},
   {VS__OP_HEAD_OBJECT, "response-content-disposition"},
   {VS__OP_HEAD_OBJECT, "response-content-encoding"},
-};
-
-enum match {
-  M_PRESENT, /* refused whenever present */
-  M_PREFIX,  /* refused when the value starts with arg */
-  M_TOKEN,   /* refused when the comma-separated value lists arg */
-  M_NOT_IN,  /* refused unless the value is one of arg ("a|b") */
-  M_ABSENT   /* refused when absent: the header selects the row */
-};
-
-typedef struct header_rule {
-  const char *name;
-  enum match when;
-  const char *arg;
-  int early;          /* refused before authentication (see the top) */
-  const char *why;    /* follows "<name>: " in the answer; never the value */
-} header_rule;
-
-/* Headers that change what a PUT means. S3 implements every one of them;
- * ignoring one would store something other than what the client asked
- * for (or store it less safely than promised), so each is refused with
- * 501 NotImplemented until the sink implements it. Headers that only
- * describe the object (x-amz-meta-*, Cache-Control, Content-Disposition,
- * ...) pass. The header lookup returns the first of repeated headers. */
-static const header_rule PUT_RULES[] = {
-/* header                              refused when                 early */
-  {"x-amz-copy-source",                M_PRESENT, NULL,             0,
-   "a copy is CopyObject (its own row)"},
-  /* aws-chunked bodies (x-amz-content-sha256 STREAMING-*, Content-
-   * Encoding: aws-chunked, x-amz-decoded-content-length, x-amz-trailer)
-   * are decoded and every signature and trailer verified: chunked_put.c */
-  /* x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} are verified while
-   * the body streams (objects.c, which refuses any other x-amz-checksum-*
-   * before the body); the SDK's announcement must name one of them */
-  {"x-amz-sdk-checksum-algorithm",     M_NOT_IN,
-   "CRC32|CRC32C|CRC64NVME|SHA1|SHA256",                           0,
-   "only CRC32, CRC32C, CRC64NVME, SHA1 and SHA256 are verified by vsink"},
-  {"x-amz-tagging",                    M_PRESENT, NULL,             0,
-   "object tagging is not implemented by vsink"},
-  {"x-amz-object-lock-mode",           M_PRESENT, NULL,             0,
-   "Object Lock is not implemented by vsink"},
-  {"x-amz-object-lock-retain-until-date", M_PRESENT, NULL,          0,
-   "Object Lock is not implemented by vsink"},
-  {"x-amz-object-lock-legal-hold",     M_PRESENT, NULL,             0,
-   "Object Lock is not implemented by vsink"},
-  /* SSE-S3, SSE-KMS and SSE-C: vsink stores bytes as they come */
-  {"x-amz-server-side-encryption",     M_PRESENT, NULL,             0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-aws-kms-key-id", M_PRESENT, NULL,  0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-context", M_PRESENT, NULL,         0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-bucket-key-enabled", M_PRESENT, NULL, 0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-algorithm", M_PRESENT, NULL, 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-key", M_PRESENT, NULL,    0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-key-MD5", M_PRESENT, NULL, 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-website-redirect-location",  M_PRESENT, NULL,             0,
-   "website redirects are not implemented by vsink"},
-  /* vsink's objects have no ACLs, like an S3 bucket with ACLs disabled
-   * (which answers 400 AccessControlListNotSupported); private and
-   * bucket-owner-full-control say what vsink does (rclone sends private) */
-  {"x-amz-acl",                M_NOT_IN, "private|bucket-owner-full-control",
-   0, "ACLs other than private are not implemented by vsink"},
-  {"x-amz-grant-full-control",         M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read",                 M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read-acp",             M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-write-acp",            M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  /* S3 answers 400 InvalidStorageClass for a name it does not know */
-  {"x-amz-storage-class",              M_NOT_IN, "STANDARD",        0,
-   "storage classes other than STANDARD are not implemented by vsink"},
-  /* S3 Express appends: the body would be taken for the whole object */
-  {"x-amz-write-offset-bytes",         M_PRESENT, NULL,             0,
-   "appends are not implemented by vsink"},
-};
-
-/* Headers that change what a CreateBucket means. The sink's buckets keep
- * every object as its owner's, with no ACLs and no Object Lock: a request
- * for anything else is refused, not answered with a bucket unlike it. */
-static const header_rule CREATE_BUCKET_RULES[] = {
-  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
-   "aws-chunked bodies are not implemented by vsink for CreateBucket"},
-  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
-   "aws-chunked bodies are not implemented by vsink for CreateBucket"},
-  {"x-amz-acl",                        M_NOT_IN, "private",         0,
-   "bucket ACLs other than private are not implemented by vsink"},
-  {"x-amz-grant-full-control",         M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read",                 M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read-acp",             M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-write",                M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-write-acp",            M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-bucket-object-lock-enabled", M_NOT_IN, "false",           0,
-   "Object Lock is not implemented by vsink"},
-  /* what vsink does: no ACLs, every object the bucket owner's */
-  {"x-amz-object-ownership",           M_NOT_IN, "BucketOwnerEnforced", 0,
-   "object ownership other than BucketOwnerEnforced is not implemented "
-   "by vsink"},
-};
-
-/* CopyObject: selected by x-amz-copy-source; the copy conditions
- * (x-amz-copy-source-if-*) and x-amz-metadata-directive are copy.c's.
- * Refused, as for a PUT: what would make the copy other than the bytes
- * and metadata asked for. */
-static const header_rule COPY_RULES[] = {
-  {"x-amz-copy-source",                M_ABSENT, NULL,              0,
-   "CopyObject needs it"},
-  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
-   "aws-chunked bodies are not implemented by vsink (and a copy has no "
-   "body)"},
-  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
-   "aws-chunked bodies are not implemented by vsink"},
-  {"x-amz-decoded-content-length",     M_PRESENT, NULL,             0,
-   "aws-chunked bodies are not implemented by vsink"},
-  {"x-amz-trailer",                    M_PRESENT, NULL,             0,
-   "trailing checksums are not implemented by vsink"},
-  {"x-amz-checksum-algorithm",         M_PRESENT, NULL,             0,
-   "a new checksum for a copy is not implemented by vsink; the source's "
-   "is kept"},
-  {"x-amz-tagging",                    M_PRESENT, NULL,             0,
-   "object tagging is not implemented by vsink"},
-  {"x-amz-tagging-directive",          M_NOT_IN, "COPY",            0,
-   "object tagging is not implemented by vsink"},
-  {"x-amz-object-lock-mode",           M_PRESENT, NULL,             0,
-   "Object Lock is not implemented by vsink"},
-  {"x-amz-object-lock-retain-until-date", M_PRESENT, NULL,          0,
-   "Object Lock is not implemented by vsink"},
-  {"x-amz-object-lock-legal-hold",     M_PRESENT, NULL,             0,
-   "Object Lock is not implemented by vsink"},
-  {"x-amz-server-side-encryption",     M_PRESENT, NULL,             0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-aws-kms-key-id", M_PRESENT, NULL,  0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-context", M_PRESENT, NULL,         0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-bucket-key-enabled", M_PRESENT, NULL, 0,
-   "server-side encryption is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-algorithm", M_PRESENT, NULL, 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-key", M_PRESENT, NULL,    0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-server-side-encryption-customer-key-MD5", M_PRESENT, NULL, 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-copy-source-server-side-encryption-customer-algorithm",
-   M_PRESENT, NULL,                                                 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-copy-source-server-side-encryption-customer-key",
-   M_PRESENT, NULL,                                                 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-copy-source-server-side-encryption-customer-key-MD5",
-   M_PRESENT, NULL,                                                 0,
-   "SSE-C is not implemented by vsink"},
-  {"x-amz-website-redirect-location",  M_PRESENT, NULL,             0,
-   "website redirects are not implemented by vsink"},
-  {"x-amz-acl",                M_NOT_IN, "private|bucket-owner-full-control",
-   0, "ACLs other than private are not implemented by vsink"},
-  {"x-amz-grant-full-control",         M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read",                 M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-read-acp",             M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-grant-write-acp",            M_PRESENT, NULL,             0,
-   "ACL grants are not implemented by vsink"},
-  {"x-amz-storage-class",              M_NOT_IN, "STANDARD",        0,
-   "storage classes other than STANDARD are not implemented by vsink"},
-};
-
-/* Headers that change what a delete means: vsink has no Object Lock and
- * no MFA delete, and reads a DeleteObjects body whole. */
-static const header_rule DELETE_RULES[] = {
-  {"x-amz-content-sha256",             M_PREFIX, "STREAMING-",      1,
-   "aws-chunked bodies are not implemented by vsink for deletes"},
-  {"Content-Encoding",                 M_TOKEN, "aws-chunked",      0,
-   "aws-chunked bodies are not implemented by vsink for deletes"},
-  {"x-amz-mfa",                        M_PRESENT, NULL,             0,
-   "MFA delete is not implemented by vsink"},
+  /* mpu.c, mpu_list.c */
+  {VS__OP_UPLOAD_PART, "partNumber"}, {VS__OP_UPLOAD_PART_COPY, "partNumber"},
+  {VS__OP_LIST_PARTS, "max-parts"}, {VS__OP_LIST_PARTS, "part-number-marker"},
+  {VS__OP_LIST_PARTS, "encoding-type"},
+  {VS__OP_LIST_MPUS, "prefix"}, {VS__OP_LIST_MPUS, "delimiter"},
+  {VS__OP_LIST_MPUS, "key-marker"}, {VS__OP_LIST_MPUS, "upload-id-marker"},
+  {VS__OP_LIST_MPUS, "max-uploads"}, {VS__OP_LIST_MPUS, "encoding-type"},
 };
 
 static const char *const SIGV4_PARAMS[] = {
@@ -386,10 +219,9 @@ static const struct {
 } MISSING[] = {
   {"DELETE", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "DeleteBucket is not "
    "implemented by vsink"},
-  {"POST", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "POST on a bucket "
-   "(DeleteObjects, form uploads) is not implemented by vsink"},
-  {"DELETE", P_OBJECT, VS__S3_NOT_IMPLEMENTED, "DeleteObject is not "
-   "implemented by vsink"},
+  {"POST", P_BUCKET, VS__S3_NOT_IMPLEMENTED, "POST on a bucket is "
+   "DeleteObjects (?delete) or a browser form upload, which vsink does not "
+   "implement"},
   {"POST", P_OBJECT, VS__S3_METHOD, "POST on an object takes a "
    "sub-resource (uploads, uploadId, restore, select)"},
 };
@@ -532,34 +364,17 @@ static int rule_refuses(const header_rule *h, const char *v)
   return 1;
 }
 
-static const header_rule *rules_of(int set, size_t *n)
-{
-  switch(set) {
-  case H_PUT:
-    *n = NELEM(PUT_RULES);
-    return PUT_RULES;
-  case H_CREATE_BUCKET:
-    *n = NELEM(CREATE_BUCKET_RULES);
-    return CREATE_BUCKET_RULES;
-  case H_DELETE:
-    *n = NELEM(DELETE_RULES);
-    return DELETE_RULES;
-  case H_COPY:
-    *n = NELEM(COPY_RULES);
-    return COPY_RULES;
-  default:
-    *n = 0;
-    return NULL;
-  }
-}
+/* Every rule of set h, in order (router_rules.c's groups). */
+#define FOR_RULES(set, h)                                                  \
+  for(const header_rule *const *g_ = vs__rule_set(set); *g_; g_++)        \
+    for(h = *g_; h->name; h++)
 
 static const header_rule *rule_named(int set, const char *name)
 {
-  size_t i, n;
-  const header_rule *rules = rules_of(set, &n);
-  for(i = 0; i < n; i++)
-    if(!strcasecmp(rules[i].name, name))
-      return &rules[i];
+  const header_rule *h;
+  FOR_RULES(set, h)
+    if(!strcasecmp(h->name, name))
+      return h;
   return NULL;
 }
 
@@ -749,28 +564,33 @@ static int has_param(const char *query, const char *name)
  * a refusal: a copy's, not the PUT's. */
 static int selected(const route_row *row, vs_header_fn header, void *ctx)
 {
-  size_t i, n;
+  const header_rule *h;
   int sel = 1;
-  const header_rule *rules = rules_of(row->headers, &n);
-  for(i = 0; i < n; i++)
-    if(rules[i].when == M_ABSENT) {
-      if(!(header && header(ctx, rules[i].name)))
+  FOR_RULES(row->headers, h)
+    if(h->when == M_ABSENT) {
+      if(!(header && header(ctx, h->name)))
         return 0;
       sel = 2;
     }
   return sel;
 }
 
+/* Which row explains a refusal: the one the headers select, then one whose
+ * sub-resource the request names (UploadPart's, not PutObject's). */
+static int closeness(const route_row *row, vs_header_fn header, void *ctx)
+{
+  return 2 * selected(row, header, ctx) + (row->sub != NULL);
+}
+
 static int headers_ok(const route_row *row, vs_header_fn header, void *ctx,
                       vs__route_result *out)
 {
-  size_t i, n;
-  const header_rule *rules = rules_of(row->headers, &n);
-  for(i = 0; i < n; i++) {
-    const char *v = header ? header(ctx, rules[i].name) : NULL;
-    if(v ? rule_refuses(&rules[i], v) : rules[i].when == M_ABSENT) {
-      refuse(out, VS__S3_NOT_IMPLEMENTED, rules[i].early, "%s: %s",
-             rules[i].name, rules[i].why);
+  const header_rule *h;
+  FOR_RULES(row->headers, h) {
+    const char *v = header ? header(ctx, h->name) : NULL;
+    if(v ? rule_refuses(h, v) : h->when == M_ABSENT) {
+      refuse(out, VS__S3_NOT_IMPLEMENTED, h->early, "%s: %s", h->name,
+             h->why);
       return 0;
     }
   }
@@ -891,7 +711,7 @@ vs__op vs__route_classify(const char *method, const char *raw_uri,
       continue;
     if(row->sub && !(query && has_param(query, row->sub)))
       continue;
-    if(!cand || selected(row, header, ctx) > selected(cand, header, ctx))
+    if(!cand || closeness(row, header, ctx) > closeness(cand, header, ctx))
       cand = row;
     if((!query || query_ok(row, query, out)) &&
        headers_ok(row, header, ctx, out)) {
@@ -936,6 +756,13 @@ const char *vs__op_name(vs__op op)
     [VS__OP_DELETE_OBJECT] = "DeleteObject",
     [VS__OP_DELETE_OBJECTS] = "DeleteObjects",
     [VS__OP_COPY_OBJECT] = "CopyObject",
+    [VS__OP_CREATE_MPU] = "CreateMultipartUpload",
+    [VS__OP_UPLOAD_PART] = "UploadPart",
+    [VS__OP_UPLOAD_PART_COPY] = "UploadPartCopy",
+    [VS__OP_COMPLETE_MPU] = "CompleteMultipartUpload",
+    [VS__OP_ABORT_MPU] = "AbortMultipartUpload",
+    [VS__OP_LIST_PARTS] = "ListParts",
+    [VS__OP_LIST_MPUS] = "ListMultipartUploads",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";
 }

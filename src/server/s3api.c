@@ -39,6 +39,13 @@ static const struct {
   {VS__OP_LIST_VERSIONS, NEED_BUCKET, vs__list_objects},
   {VS__OP_DELETE_OBJECT, NEED_KEY | WRITES, vs__delete_object},
   {VS__OP_DELETE_OBJECTS, NEED_BUCKET | WRITES, vs__delete_objects},
+  {VS__OP_CREATE_MPU, NEED_KEY | WRITES, vs__mpu_create},
+  {VS__OP_UPLOAD_PART, NEED_KEY | WRITES, vs__put_object},
+  {VS__OP_UPLOAD_PART_COPY, NEED_KEY | WRITES, vs__mpu_part_copy},
+  {VS__OP_COMPLETE_MPU, NEED_KEY | WRITES, vs__mpu_complete},
+  {VS__OP_ABORT_MPU, NEED_KEY | WRITES, vs__mpu_abort},
+  {VS__OP_LIST_PARTS, NEED_KEY, vs__mpu_list_parts},
+  {VS__OP_LIST_MPUS, NEED_BUCKET, vs__mpu_list},
 };
 
 enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg)

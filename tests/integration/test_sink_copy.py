@@ -244,7 +244,7 @@ SIGV4 = ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
 for name, want, args in [
         ("a body", (b"400", "InvalidRequest"),
          ["--data-binary", "abc", sink.endpoint + "/videos/dst/body.mp4"]),
-        ("UploadPartCopy", (b"501", "NotImplemented"),
+        ("UploadPartCopy to no upload", (b"404", "NoSuchUpload"),
          [sink.endpoint + "/videos/dst/part.mp4?partNumber=1&uploadId=x"])]:
     before_files, before_events = sink.object_files(), \
         sink.manifest_events()

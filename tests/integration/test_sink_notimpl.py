@@ -72,17 +72,19 @@ boto("put_object_tagging", NI, 501, "put_object_tagging",
 # it is S3's InvalidRequest, and still never a PUT of its empty body
 boto("copy_object onto itself", "InvalidRequest", 400, "copy_object",
      CopySource={"Bucket": "videos", "Key": KEY}, **K)
-boto("create_multipart_upload", NI, 501, "create_multipart_upload", **K)
-boto("upload_part", NI, 501, "upload_part", UploadId="x", PartNumber=2,
-     Body=OTHER, **K)
-boto("upload_part_copy", NI, 501, "upload_part_copy", UploadId="x",
-     PartNumber=1, CopySource="videos/" + KEY, **K)
-boto("complete_multipart_upload", NI, 501, "complete_multipart_upload",
-     UploadId="x", MultipartUpload={"Parts": [{"PartNumber": 1,
-                                               "ETag": '"e"'}]}, **K)
-boto("abort_multipart_upload", NI, 501, "abort_multipart_upload",
+# multipart uploads are implemented (test_sink_multipart): on an upload
+# that does not exist each is NoSuchUpload, and never a PUT of its body
+NSU = "NoSuchUpload"
+boto("upload_part to no upload", NSU, 404, "upload_part", UploadId="x",
+     PartNumber=2, Body=OTHER, **K)
+boto("upload_part_copy to no upload", NSU, 404, "upload_part_copy",
+     UploadId="x", PartNumber=1, CopySource="videos/" + KEY, **K)
+boto("complete_multipart_upload of none", NSU, 404,
+     "complete_multipart_upload", UploadId="x",
+     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"e"'}]}, **K)
+boto("abort_multipart_upload of none", NSU, 404, "abort_multipart_upload",
      UploadId="x", **K)
-boto("list_parts", NI, 501, "list_parts", UploadId="x", **K)
+boto("list_parts of none", NSU, 404, "list_parts", UploadId="x", **K)
 boto("get_object_acl", NI, 501, "get_object_acl", **K)
 boto("get_object_tagging", NI, 501, "get_object_tagging", **K)
 boto("get_object_attributes", NI, 501, "get_object_attributes",
@@ -99,7 +101,8 @@ boto("restore_object", NI, 501, "restore_object",
 # purge (versionId) is refused unless vsink serve --allow-purge
 boto("delete_object versionId", "AccessDenied", 403, "delete_object",
      VersionId="20000101T000000000Z-000000", **K)
-boto("list_multipart_uploads", NI, 501, "list_multipart_uploads", **V)
+boto("create_multipart_upload Tagging", NI, 501, "create_multipart_upload",
+     Tagging="a=b", **K)
 # ListBuckets, GetBucketLocation, GetBucketVersioning and CreateBucket:
 # test_sink_buckets
 boto("get_bucket_acl", NI, 501, "get_bucket_acl", **V)
@@ -187,8 +190,10 @@ for sub in ("acl", "tagging", "attributes", "uploads", "restore", "select",
     raw("GET ?%s" % sub, 501, NI, "GET", presign("GET", OBJ, [(sub, "")]))
     raw("PUT ?%s" % sub, 501, NI, "PUT", presign("PUT", OBJ, [(sub, "")]),
         OTHER)
-raw("PUT ?partNumber=2&uploadId=x", 501, NI, "PUT",
+raw("PUT ?partNumber=2&uploadId=x", 404, "NoSuchUpload", "PUT",
     presign("PUT", OBJ, [("partNumber", "2"), ("uploadId", "x")]), OTHER)
+raw("PUT ?partNumber=2", 501, NI, "PUT",
+    presign("PUT", OBJ, [("partNumber", "2")]), OTHER)
 # partNumber and the six response-* overrides are GetObject/HeadObject's
 # (test_sink_objects); an unknown response-* and any on PUT are not
 raw("GET ?response-foo", 501, NI, "GET",
@@ -208,8 +213,9 @@ raw("PUT ?x-amz-checksum-sha256 (hoisted)", 501, NI, "PUT",
 raw("PUT ?x-amz-checksum-crc32 (hoisted)", 501, NI, "PUT",
     presign("PUT", OBJ, [("x-amz-checksum-crc32", "AAAAAA==")]), OTHER)
 raw("HEAD ?acl", 501, None, "HEAD", presign("HEAD", OBJ, [("acl", "")]))
-raw("POST ?uploads", 501, NI, "POST", presign("POST", OBJ, [("uploads", "")]),
-    b"")
+raw("POST ?uploads with SSE", 501, NI, "POST",
+    presign("POST", OBJ, [("uploads", "")]), b"",
+    {"x-amz-server-side-encryption": "AES256"})
 raw("POST ?select", 501, NI, "POST",
     presign("POST", OBJ, [("select", ""), ("select-type", "2")]), OTHER)
 raw("POST to an object", 405, "MethodNotAllowed", "POST",
@@ -300,7 +306,6 @@ if aws_bin:
     cli("put-object-tagging", "put-object-tagging", "--tagging",
         "TagSet=[{Key=a,Value=b}]", *B, *KK)
     cli("get-object-acl", "get-object-acl", *B, *KK)
-    cli("list-multipart-uploads", "list-multipart-uploads", *B)
     cli("get-bucket-policy", "get-bucket-policy", *B)
 else:
     print("note: no aws command line, its rows skipped")

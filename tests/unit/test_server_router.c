@@ -177,7 +177,10 @@ static void operation_changing_parameters_are_refused(void **state)
                  "'ACL'");
   expect_refused("GET", "/videos/k?foo=bar&" SIG, NULL,
                  VS__S3_NOT_IMPLEMENTED, 0, "'foo'");
-  expect_refused("PUT", "/videos/k?" SIG "&partNumber=2&uploadId=x", NULL,
+  /* a part is UploadPart's (its own row), never a PUT of the object */
+  expect_op("PUT", "/videos/k?" SIG "&partNumber=2&uploadId=x", NULL,
+            VS__OP_UPLOAD_PART);
+  expect_refused("PUT", "/videos/k?" SIG "&partNumber=2", NULL,
                  VS__S3_NOT_IMPLEMENTED, 0, "'partNumber'");
   /* a header moved into the query is held to the header's rule, and a
    * checksum there would not be verified at all */
@@ -248,6 +251,16 @@ static int accepted_alone(const char *method, const char *path,
   /* DeleteObjects */
   if(!(slash && slash[1]) && !strcmp(method, "POST") &&
      !strcmp(sub, "delete"))
+    return 1;
+  /* multipart: ListMultipartUploads on a bucket; on an object Create
+   * (POST ?uploads), UploadPart (PUT ?uploadId, its partNumber checked
+   * by the handler), Complete, Abort and ListParts (?uploadId) */
+  if(!(slash && slash[1]) && !strcmp(method, "GET") &&
+     !strcmp(sub, "uploads"))
+    return 1;
+  if(slash && slash[1] && !strcmp(method, "POST") && !strcmp(sub, "uploads"))
+    return 1;
+  if(slash && slash[1] && !strcmp(sub, "uploadId") && strcmp(method, "HEAD"))
     return 1;
   /* versionId: GetObject/HeadObject, and DeleteObject's purge */
   return !strcmp(sub, "versionId") && slash && slash[1] &&
@@ -394,8 +407,8 @@ static void methods_without_a_row(void **state)
   }
   expect_refused("POST", "/videos/k", NULL, VS__S3_METHOD, 0,
                  "POST on an object");
-  expect_refused("POST", "/videos/k?uploads", NULL, VS__S3_NOT_IMPLEMENTED,
-                 0, "'uploads' (multipart uploads)");
+  expect_refused("HEAD", "/videos/k?uploadId=x", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'uploadId' (multipart uploads)");
   expect_refused("DELETE", "/videos", NULL, VS__S3_NOT_IMPLEMENTED, 0,
                  "DeleteBucket");
   expect_refused("PUT", "/", NULL, VS__S3_METHOD, 0, "PUT");
@@ -571,9 +584,9 @@ static void copy_rows(void **state)
   expect_op("PUT", "/videos/k", NULL, VS__OP_PUT_OBJECT);
   expect_refused("PUT", "/videos/k?x-id=PutObject", &plain,
                  VS__S3_NOT_IMPLEMENTED, 0, NULL);
-  /* UploadPartCopy has no row */
-  expect_refused("PUT", "/videos/k?partNumber=1&uploadId=x", &plain,
-                 VS__S3_NOT_IMPLEMENTED, 0, NULL);
+  /* with a part, it is UploadPartCopy's */
+  expect_op("PUT", "/videos/k?partNumber=1&uploadId=x", &plain,
+            VS__OP_UPLOAD_PART_COPY);
   /* not a copy on another method, nor on a bucket */
   expect_op("GET", "/videos/k", &plain, VS__OP_GET_OBJECT);
   for(i = 0; i < sizeof(COPY_HEADERS) / sizeof(COPY_HEADERS[0]); i++) {
@@ -595,6 +608,70 @@ static void copy_rows(void **state)
     if(strstr(rt.msg, "SECRET") || strstr(rt.msg, "/videos/other"))
       fail_msg("%s: message '%s' echoes the value", c->name, rt.msg);
   }
+}
+
+/* Multipart uploads: a row per operation, each with its parameters and
+ * its header rules. */
+static void mpu_rows(void **state)
+{
+  hdrs crc = {{"x-amz-checksum-algorithm", "CRC32", "x-amz-checksum-type",
+               "FULL_OBJECT", NULL}};
+  hdrs xxh = {{"x-amz-checksum-algorithm", "XXHASH64", NULL}};
+  hdrs sse = {{"x-amz-server-side-encryption", "AES256", NULL}};
+  hdrs ssec = {{"x-amz-server-side-encryption-customer-key", "SECRET",
+                NULL}};
+  hdrs stream = {{"x-amz-content-sha256",
+                  "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "x-amz-trailer",
+                  "x-amz-checksum-crc32", NULL}};
+  hdrs copy = {{"x-amz-copy-source", "/videos/src",
+                "x-amz-copy-source-range", "bytes=0-9", NULL}};
+  hdrs initiated = {{"x-amz-if-match-initiated-time",
+                     "Thu, 01 Jan 2037 00:00:00 GMT", NULL}};
+  (void)state;
+  expect_op("POST", "/videos/k?uploads", NULL, VS__OP_CREATE_MPU);
+  expect_op("POST", "/videos/k?uploads=&x-id=CreateMultipartUpload", &crc,
+            VS__OP_CREATE_MPU);
+  expect_refused("POST", "/videos/k?uploads", &xxh, VS__S3_NOT_IMPLEMENTED, 0,
+                 "x-amz-checksum-algorithm");
+  expect_refused("POST", "/videos/k?uploads", &sse, VS__S3_NOT_IMPLEMENTED, 0,
+                 "x-amz-server-side-encryption");
+  expect_refused("POST", "/videos/k?uploads", &stream,
+                 VS__S3_NOT_IMPLEMENTED, 1, "x-amz-content-sha256");
+  /* a part's body may be aws-chunked, as a PUT's */
+  expect_op("PUT", "/videos/k?partNumber=1&uploadId=u", &stream,
+            VS__OP_UPLOAD_PART);
+  expect_op("PUT", "/videos/k?partNumber=1&uploadId=u&x-id=UploadPart", NULL,
+            VS__OP_UPLOAD_PART);
+  expect_refused("PUT", "/videos/k?partNumber=1&uploadId=u", &ssec,
+                 VS__S3_NOT_IMPLEMENTED, 0, "SSE-C");
+  expect_refused("PUT", "/videos/k?partNumber=1&uploadId=u&versionId=v",
+                 NULL, VS__S3_NOT_IMPLEMENTED, 0, "'versionId'");
+  expect_op("PUT", "/videos/k?partNumber=1&uploadId=u", &copy,
+            VS__OP_UPLOAD_PART_COPY);
+  expect_refused("PUT", "/videos/k?partNumber=1&uploadId=u&x-id=UploadPart",
+                 &copy, VS__S3_NOT_IMPLEMENTED, 0, "x-id");
+  expect_op("POST", "/videos/k?uploadId=u", NULL, VS__OP_COMPLETE_MPU);
+  expect_refused("POST", "/videos/k?uploadId=u", &stream,
+                 VS__S3_NOT_IMPLEMENTED, 1, "x-amz-content-sha256");
+  expect_refused("POST", "/videos/k?uploadId=u&partNumber=1", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'partNumber'");
+  expect_op("DELETE", "/videos/k?uploadId=u", NULL, VS__OP_ABORT_MPU);
+  expect_refused("DELETE", "/videos/k?uploadId=u", &initiated,
+                 VS__S3_NOT_IMPLEMENTED, 0, "x-amz-if-match-initiated-time");
+  expect_op("GET", "/videos/k?uploadId=u&max-parts=2&part-number-marker=1"
+            "&encoding-type=url", NULL, VS__OP_LIST_PARTS);
+  expect_refused("GET", "/videos/k?uploadId=u&max-uploads=2", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'max-uploads'");
+  expect_op("GET", "/videos?uploads&prefix=a&delimiter=%2F&key-marker=a"
+            "&upload-id-marker=u&max-uploads=5&encoding-type=url", NULL,
+            VS__OP_LIST_MPUS);
+  expect_refused("GET", "/videos?uploads&max-parts=2", NULL,
+                 VS__S3_NOT_IMPLEMENTED, 0, "'max-parts'");
+  /* not on the other kind of path */
+  expect_refused("POST", "/videos?uploads", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "'uploads'");
+  expect_refused("GET", "/videos?uploadId=u", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'uploadId'");
 }
 
 /* Any bytes are safe input, and the answer is always a refusal or a row:
@@ -636,6 +713,7 @@ int main(void)
     cmocka_unit_test(put_headers),
     cmocka_unit_test(put_rules_are_per_row),
     cmocka_unit_test(copy_rows),
+    cmocka_unit_test(mpu_rows),
     cmocka_unit_test(random_input_is_safe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,8 +64,17 @@ static void sigv2_query_changes_nothing_else(void **state)
   /* a sub-resource is still refused, and still named first */
   expect_refused("PUT", "/videos/clip.mp4?" V2 "&acl", "acl");
   expect_refused("GET", "/videos/clip.mp4?" V2 "&tagging", "tagging");
-  expect_refused("PUT", "/videos/clip.mp4?AWSAccessKeyId=A&uploadId=u&"
-                 "partNumber=2&Signature=s&Expires=1", NULL);
+  expect_refused("PUT", "/videos/clip.mp4?AWSAccessKeyId=A&partNumber=2&"
+                 "Signature=s&Expires=1", "partNumber");
+  /* and an UploadPart is one with SigV2 too, never a PUT of the object */
+  {
+    vs__route_result rt;
+    assert_int_equal(vs__route_classify("PUT", "/videos/clip.mp4?"
+                                        "AWSAccessKeyId=A&uploadId=u&"
+                                        "partNumber=2&Signature=s&Expires=1",
+                                        NULL, NULL, &rt),
+                     VS__OP_UPLOAD_PART);
+  }
   expect_refused("POST", "/videos/clip.mp4?" V2 "&restore", "restore");
   expect_refused("DELETE", "/videos?" V2 "&policy", "policy");
   /* the names are exact: near misses are unknown parameters */

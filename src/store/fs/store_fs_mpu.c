@@ -137,7 +137,7 @@ int vs__mpu_write_file(const char *dir, const char *name, const vs_buf *b,
   return rc;
 }
 
-/* ---- upload.json ------------------------------------------------------- */
+/* ---- upload.json -------------------------------------------------------- */
 
 static void json_member(vs_buf *b, const char *name, const char *value)
 {
@@ -243,7 +243,7 @@ int vs__mpu_lock(const char *updir, const char *id, const char *bucket,
   return VS_OK;
 }
 
-/* ---- create, get --------------------------------------------------------- */
+/* ---- create, get -------------------------------------------------------- */
 
 static int check_mpu(vs__fs_store *s, const vs_mpu *m, vs_err *err)
 {
@@ -347,7 +347,7 @@ int vs_store_mpu_get(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
-/* ---- parts ------------------------------------------------------------- */
+/* ---- parts -------------------------------------------------------------- */
 
 int vs_store_part_begin(vs_store *base, const char *bucket, const char *key,
                         const char *upload_id, unsigned number,

@@ -27,7 +27,7 @@
 
 #define COPY_BUF (1U << 20)
 
-/* ---- the checks ----------------------------------------------------------- */
+/* ---- the checks --------------------------------------------------------- */
 
 /* S3's order of checks: the numbers' order, then each part, then sizes;
  * *fault says which failed. */
@@ -73,7 +73,7 @@ static int check_refs(const char *updir, const vs_part_ref *refs, size_t n,
   return VS_OK;
 }
 
-/* ---- the object ------------------------------------------------------------ */
+/* ---- the object --------------------------------------------------------- */
 
 typedef struct build {
   EVP_MD_CTX *sha;
@@ -112,6 +112,8 @@ static int copy_part(vs_store *s, vs_upload *u, const char *updir,
     rc = vs_store_write(s, u, b->buf, (size_t)got, err);
     left -= (uint64_t)got;
   }
+  /* read once: keep the page cache for what is read again */
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   close(fd);
   return rc;
 }
@@ -294,7 +296,7 @@ int vs_store_mpu_complete(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
-/* ---- GetObject ?partNumber ----------------------------------------------- */
+/* ---- GetObject ?partNumber ---------------------------------------------- */
 
 static int range_of(vs__fs_store *s, const char *bucket, const char *key,
                     const vs_object_info *info, unsigned n, uint64_t *off,
@@ -346,7 +348,7 @@ int vs_store_part_range(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
-/* ---- UploadPartCopy -------------------------------------------------------- */
+/* ---- UploadPartCopy ----------------------------------------------------- */
 
 typedef struct part_src {
   int fd;

@@ -81,7 +81,7 @@ int vs_store_mpu_abort(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
-/* ---- list ---------------------------------------------------------------- */
+/* ---- list --------------------------------------------------------------- */
 
 static int cmp_mpu(const void *a, const void *b)
 {
@@ -145,7 +145,7 @@ int vs_store_mpu_list(vs_store *base, const char *bucket, vs_mpu **list,
   return rc;
 }
 
-/* ---- expiry ---------------------------------------------------------------- */
+/* ---- expiry ------------------------------------------------------------- */
 
 static int64_t id_ms(const char *id)
 {
@@ -206,7 +206,7 @@ int vs_store_mpu_expire(vs_store *base, int64_t before_ms, size_t *removed,
   return rc;
 }
 
-/* ---- clean-up at open -------------------------------------------------- */
+/* ---- clean-up at open --------------------------------------------------- */
 
 static int is_part_file(const char *name)
 {

@@ -1194,18 +1194,28 @@ static int index_submissions(vs_report *r)
   return 0;
 }
 
-/* Deleted, then stored again: a version of a task's key stored after a
- * marker deleted the task's previous version of it takes that version's
- * place (the new stored wins, complete) instead of reading as one more
- * output. Only a manifest with deletes has any. */
-static size_t fold_restored(const vs_report *r, uint32_t *a, size_t n)
+/* Deleted (or purged), then stored again: a version of a task's key
+ * stored after a marker deleted the task's previous version of it, or
+ * after that version was purged, takes its place (the new stored wins,
+ * complete) instead of reading as one more output. Only versions beyond
+ * what the task explains (its numberResults, its results) are folded, so
+ * the outputs of a several-result task arriving around a delete stay
+ * outputs. Only a manifest with deletes has any. */
+static size_t fold_restored(const vs_report *r, uint32_t t, uint32_t *a,
+                            size_t n)
 {
-  size_t i, m = 0;
+  size_t i, m = 0, explained = r->rlen[t];
+  if(r->tsub[t] != NONE &&
+     ((const rsub *)cv_at(&r->core[K_SUB], r->tsub[t]))->nres > explained)
+    explained = ((const rsub *)cv_at(&r->core[K_SUB], r->tsub[t]))->nres;
   for(i = 0; i < n; i++) {
     const rsto *prev = m ? sto_at(r, a[m - 1]) : NULL, *cur = sto_at(r, a[i]);
-    if(prev && vs__del_key(&prev->obj) == vs__del_key(&cur->obj) &&
-       vs__dels_marked_between(&r->dels, &cur->obj, prev->t, prev->vdt,
-                               cur->t, cur->vdt))
+    const vs__rdel *gone = m ? vs__dels_fate(&r->dels, a[m - 1]) : NULL;
+    if(prev && n - (i - m) > explained &&
+       vs__del_key(&prev->obj) == vs__del_key(&cur->obj) &&
+       ((gone && gone->what != VS__DEL_MARKER && gone->t <= cur->t) ||
+        vs__dels_marked_between(&r->dels, &cur->obj, prev->t, prev->vdt,
+                                cur->t, cur->vdt)))
       m--;
     a[m++] = a[i];
   }
@@ -1231,9 +1241,9 @@ static int join_per_task(vs_report *r)
                                           r->rstart[t + 1] - r->rstart[t]);
     r->slen[t] = (uint32_t)dedupe_stored(r, r->sord + r->sstart[t],
                                          r->sstart[t + 1] - r->sstart[t]);
-    if(r->dels.nmarks)
-      r->slen[t] = (uint32_t)fold_restored(r, r->sord + r->sstart[t],
-                                           r->slen[t]);
+    if(r->dels.n)
+      r->slen[t] = (uint32_t)fold_restored(r, (uint32_t)t,
+                                           r->sord + r->sstart[t], r->slen[t]);
     sort_idx(r->ford + r->fstart[t], r->fstart[t + 1] - r->fstart[t],
              fail_by_time, r);
   }

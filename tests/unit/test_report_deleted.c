@@ -373,6 +373,43 @@ static void test_restored_output(void **state)
   assert_int_equal(w[1]->status, VS_REPORT_MISSING_RESULT);
   free(s.v);
   vs_report_free(r);
+  n = base - 2; /* purged, then stored again: the new one wins too */
+  l[n++] = keep(purge_line(at(30, 0), 10, 0, 0));
+  l[n++] = keep(sto_line(at(45, 0), 10, 1, 100));
+  r = fold(l, n, ms("2026-11-24T23:00:00Z"), GRACE);
+  s = collect(r, NULL);
+  assert_int_equal(rows_of(&s, 10, w, 4), 1);
+  assert_int_equal(w[0]->status, VS_REPORT_COMPLETE);
+  assert_string_equal(w[0]->version_id, "v10-1");
+  free(s.v);
+  vs_report_free(r);
+}
+
+/* A two-result task whose key is deleted between its two uploads: the
+ * second upload is its second output, not a re-upload of the first. */
+static void test_delete_between_outputs(void **state)
+{
+  const char *l[16];
+  const vs_report_row *w[4];
+  size_t n = 0;
+  vs_report *r;
+  rowset s;
+  (void)state;
+  l[n++] = keep(sub_line(at(0, 0), 11, 2, "0.1336", "two"));
+  l[n++] = keep(sto_line(at(1, 0), 11, 0, 100));
+  l[n++] = keep(del_line(at(1, 30), 11, 0));
+  l[n++] = keep(sto_line(at(2, 0), 11, 1, 100));
+  l[n++] = keep(res_line(at(2, 1), 11, 0, "0.0668", "poll"));
+  l[n++] = keep(res_line(at(2, 2), 11, 1, "0.0668", "poll"));
+  r = fold(l, n, ms("2026-11-24T23:00:00Z"), GRACE);
+  s = collect(r, NULL);
+  assert_int_equal(rows_of(&s, 11, w, 4), 2);
+  assert_int_equal(w[0]->status, VS_REPORT_COMPLETE); /* the key reads */
+  assert_string_equal(w[0]->version_id, "v11-0");
+  assert_int_equal(w[1]->status, VS_REPORT_COMPLETE);
+  assert_string_equal(w[1]->version_id, "v11-1");
+  free(s.v);
+  vs_report_free(r);
 }
 
 /* Several outputs of one task share its key (one version each): a marker
@@ -521,6 +558,7 @@ int main(void)
     cmocka_unit_test(test_same_millisecond),
     cmocka_unit_test(test_stored_again_and_strays),
     cmocka_unit_test(test_restored_output),
+    cmocka_unit_test(test_delete_between_outputs),
     cmocka_unit_test(test_outputs_sharing_a_key),
     cmocka_unit_test(test_malformed),
     cmocka_unit_test(test_formats),

@@ -35,17 +35,6 @@ static int unreserved(unsigned char c)
          c == '~';
 }
 
-static int hexval(unsigned char c)
-{
-  if(c >= '0' && c <= '9')
-    return c - '0';
-  if(c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  if(c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
 static int buf_encode(vs_buf *b, const char *s, size_t n, int keep_slash)
 {
   static const char digits[] = "0123456789ABCDEF";
@@ -85,8 +74,8 @@ char *vs_sigv4_uri_decode(const char *s, size_t n, size_t *out_len)
       out[o++] = s[i];
       continue;
     }
-    if(n - i < 3 || (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-       (lo = hexval((unsigned char)s[i + 2])) < 0) {
+    if(n - i < 3 || (hi = vs_hexval((unsigned char)s[i + 1])) < 0 ||
+       (lo = vs_hexval((unsigned char)s[i + 2])) < 0) {
       free(out);
       return NULL;
     }

@@ -16,7 +16,7 @@ void vs_hex(const uint8_t *in, size_t n, char *out)
   out[2 * n] = 0;
 }
 
-static int hexval(char c)
+int vs_hexval(int c)
 {
   if(c >= '0' && c <= '9')
     return c - '0';
@@ -31,7 +31,7 @@ int vs_unhex(const char *in, size_t n, uint8_t *out)
 {
   size_t i;
   for(i = 0; i < n; i++) {
-    int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+    int hi = vs_hexval(in[2 * i]), lo = vs_hexval(in[2 * i + 1]);
     if(hi < 0 || lo < 0)
       return -1;
     out[i] = (uint8_t)(hi << 4 | lo);

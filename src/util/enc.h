@@ -7,6 +7,8 @@
 
 /* Writes 2n lowercase hex digits and a NUL: out needs 2n+1 bytes. */
 void vs_hex(const uint8_t *in, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int vs_hexval(int c);
 /* Decodes exactly 2n hex digits (either case) into out[n]; -1 if bad. */
 int vs_unhex(const char *in, size_t n, uint8_t *out);
 /* Standard base64 with padding; out needs 4*((n+2)/3)+1 bytes. */

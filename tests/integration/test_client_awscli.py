@@ -14,7 +14,9 @@ one complete workflow (issue 8, Proof):
 - multipart, above the CLI's 8 MiB threshold: `s3 cp --recursive` of
   1 KiB / 20 MiB / 200 MiB up and down (SHA-256 compared, one `stored`
   event each with the whole object's SHA-256, the ETag S3's "-N" one),
-  and `s3 cp` s3->s3 of the 20 MiB object (UploadPartCopy).
+  and `s3 cp` s3->s3 of the 20 MiB object (UploadPartCopy), with
+  `--copy-props none` and with the default (which copies the tags too:
+  GetObjectTagging).
 Every command runs to a timeout; everything happens on 127.0.0.1."""
 import base64
 import hashlib
@@ -215,15 +217,20 @@ for n in src.names():
           "s3 cp down: %s differs" % n)
 sw.step("s3 cp --recursive down, SHA-256 compared")
 
-# s3 -> s3 above 8 MiB: CreateMultipartUpload + UploadPartCopy + Complete
-aws("s3", "cp", "s3://videos/aws/up/20m.bin", "s3://videos/aws/copy/20m.bin")
-ev = check_stored_once(sink, "aws/copy/20m.bin", src.sha["20m.bin"],
-                       src.size["20m.bin"], "s3 cp s3->s3")
-h = s3.head_object(Bucket="videos", Key="aws/copy/20m.bin")
-check(h["ETag"].endswith('-3"'), "multipart copy ETag %s" % h["ETag"])
-got = hashlib.sha256(get("aws/copy/20m.bin")).hexdigest()
-check(got == src.sha["20m.bin"], "s3 cp s3->s3 of 20 MiB: bytes differ")
-sw.step("s3 cp s3->s3 20 MiB (UploadPartCopy)")
+# s3 -> s3 above 8 MiB: CreateMultipartUpload + UploadPartCopy + Complete;
+# first without the tags (--copy-props none), then as a user runs it: the
+# CLI then reads the source's tags (GetObjectTagging) to copy them too
+for props, key in ((["--copy-props", "none"], "aws/copy/20m-none.bin"),
+                   ([], "aws/copy/20m.bin")):
+    aws("s3", "cp", *props, "s3://videos/aws/up/20m.bin", "s3://videos/" + key)
+    ev = check_stored_once(sink, key, src.sha["20m.bin"],
+                           src.size["20m.bin"], "s3 cp s3->s3")
+    h = s3.head_object(Bucket="videos", Key=key)
+    check(h["ETag"] == multipart_etag(src.path["20m.bin"], PART),
+          "multipart copy ETag %s" % h["ETag"])
+    got = hashlib.sha256(get(key)).hexdigest()
+    check(got == src.sha["20m.bin"], "s3 cp s3->s3 of 20 MiB: bytes differ")
+    sw.step("s3 cp %s s3->s3 20 MiB (UploadPartCopy)" % " ".join(props))
 
 check(not sink.temp_files(), "temporary files left: %s" % sink.temp_files())
 check(sink.stop() == 0, "sink exit status")

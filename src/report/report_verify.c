@@ -128,7 +128,7 @@ static int on_line(void *ctx, const char *line, size_t len)
      vs_json_int64(cJSON_GetObjectItemCaseSensitive(j, "bytes"), 0,
                    INT64_MAX, &bytes))
     l->st->malformed++;
-  else if((src && strcmp(src, "put")) || !is_sha(sha))
+  else if((src && !strcmp(src, "head")) || !is_sha(sha))
     l->st->skipped++; /* a HEAD of a bucket: no bytes of ours to read */
   else if(push(l, b, k, v ? v : "", sha, (uint64_t)bytes)) {
     l->nomem = 1;

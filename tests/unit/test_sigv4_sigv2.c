@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <cmocka.h>
 
+#include "test_sigv4_hdrs.h"
 #include "vsink/sigv4.h"
 
 /* The guide's (non-working) example credentials. */
@@ -23,64 +24,12 @@
 
 /* ---- a request as the server sees it ---------------------------------------- */
 
-typedef struct fake {
-  const char *name[24];
-  const char *value[24];
-  size_t n;
-  char auth[160];
-} fake;
-
-static const char *lookup(void *ctx, const char *name)
-{
-  const fake *f = ctx;
-  size_t i;
-  for(i = 0; i < f->n; i++)
-    if(!strcasecmp(f->name[i], name))
-      return f->value[i];
-  return NULL;
-}
-
-static void each(void *ctx, vs_header_visit_fn visit, void *arg)
-{
-  const fake *f = ctx;
-  size_t i;
-  for(i = 0; i < f->n; i++)
-    visit(arg, f->name[i], f->value[i]);
-}
-
-static void add(fake *f, const char *name, const char *value)
-{
-  assert_true(f->n < 24);
-  f->name[f->n] = name;
-  f->value[f->n++] = value;
-}
-
-static void set(fake *f, const char *name, const char *value)
-{
-  size_t i;
-  for(i = 0; i < f->n; i++)
-    if(!strcasecmp(f->name[i], name)) {
-      f->value[i] = value;
-      return;
-    }
-  add(f, name, value);
-}
-
-static void del(fake *f, const char *name)
-{
-  size_t i, o = 0;
-  for(i = 0; i < f->n; i++)
-    if(strcasecmp(f->name[i], name)) {
-      f->name[o] = f->name[i];
-      f->value[o++] = f->value[i];
-    }
-  f->n = o;
-}
+typedef hd_set fake;
 
 static void authorize(fake *f, const char *key, const char *sig)
 {
-  snprintf(f->auth, sizeof(f->auth), "AWS %s:%s", key, sig);
-  set(f, "Authorization", f->auth);
+  snprintf(f->buf, sizeof(f->buf), "AWS %s:%s", key, sig);
+  hd_set_to(f, "Authorization", f->buf);
 }
 
 static vs_keyring *keys(void)
@@ -96,7 +45,7 @@ static vs_sigv4_status verify(const char *method, const char *uri, fake *f,
                               const char *host_bucket, int64_t now,
                               vs_err *err)
 {
-  vs_sigv2_request r = {method, uri, lookup, each, f, host_bucket};
+  vs_sigv2_request r = {method, uri, hd_get, hd_each, f, host_bucket};
   vs_keyring *kr = keys();
   vs_sigv4_result res;
   vs_sigv4_status st;
@@ -112,7 +61,7 @@ static void sts_is(const char *method, const char *uri, fake *f,
                    const char *host_bucket, const char *date,
                    const char *want)
 {
-  vs_sigv2_request r = {method, uri, lookup, each, f, host_bucket};
+  vs_sigv2_request r = {method, uri, hd_get, hd_each, f, host_bucket};
   char *sts = NULL;
   assert_int_equal(vs_sigv2_string_to_sign(&r, date, &sts, NULL), 0);
   assert_string_equal(sts, want);
@@ -139,8 +88,8 @@ static void doc_object_get(void **state)
   const char *sts = "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n"
                     "/awsexamplebucket1/photos/puppy.jpg";
   (void)state;
-  add(&f, "Host", "awsexamplebucket1.us-west-1.s3.amazonaws.com");
-  add(&f, "Date", "Tue, 27 Mar 2007 19:36:42 +0000");
+  hd_add(&f, "Host", "awsexamplebucket1.us-west-1.s3.amazonaws.com");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 19:36:42 +0000");
   sts_is("GET", "/photos/puppy.jpg", &f, "awsexamplebucket1",
          "Tue, 27 Mar 2007 19:36:42 +0000", sts);
   sig_is(DOC_SECRET, sts, "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
@@ -162,17 +111,17 @@ static void doc_object_put(void **state)
   const char *sts = "PUT\n\nimage/jpeg\nTue, 27 Mar 2007 21:15:45 +0000\n"
                     "/awsexamplebucket1/photos/puppy.jpg";
   (void)state;
-  add(&f, "Content-Type", "image/jpeg");
-  add(&f, "Content-Length", "94328");
-  add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
-  add(&f, "Date", "Tue, 27 Mar 2007 21:15:45 +0000");
+  hd_add(&f, "Content-Type", "image/jpeg");
+  hd_add(&f, "Content-Length", "94328");
+  hd_add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 21:15:45 +0000");
   sts_is("PUT", "/photos/puppy.jpg", &f, "awsexamplebucket1",
          "Tue, 27 Mar 2007 21:15:45 +0000", sts);
   sig_is(DOC_SECRET, sts, "iqRzw+ileNPu1fhspnRs8nOjjIA=");
   authorize(&f, DOC_KEY, "iqRzw+ileNPu1fhspnRs8nOjjIA=");
   assert_int_equal(verify("PUT", "/photos/puppy.jpg", &f, "awsexamplebucket1",
                           1175030145, &err), VS_SIGV4_OK);
-  set(&f, "Content-Type", "video/mp4"); /* the type is signed */
+  hd_set_to(&f, "Content-Type", "video/mp4"); /* the type is signed */
   assert_int_equal(verify("PUT", "/photos/puppy.jpg", &f, "awsexamplebucket1",
                           1175030145, &err), VS_SIGV4_BAD_SIGNATURE);
 }
@@ -185,9 +134,9 @@ static void doc_list(void **state)
                     "/awsexamplebucket1/";
   const char *uri = "/?prefix=photos&max-keys=50&marker=puppy";
   (void)state;
-  add(&f, "User-Agent", "Mozilla/5.0");
-  add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
-  add(&f, "Date", "Tue, 27 Mar 2007 19:42:41 +0000");
+  hd_add(&f, "User-Agent", "Mozilla/5.0");
+  hd_add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 19:42:41 +0000");
   sts_is("GET", uri, &f, "awsexamplebucket1",
          "Tue, 27 Mar 2007 19:42:41 +0000", sts);
   sig_is(DOC_SECRET, sts, "m0WP8eCtspQl5Ahe6L1SozdX9YA=");
@@ -203,8 +152,8 @@ static void doc_fetch_acl(void **state)
   const char *sts = "GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n"
                     "/awsexamplebucket1/?acl";
   (void)state;
-  add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
-  add(&f, "Date", "Tue, 27 Mar 2007 19:44:46 +0000");
+  hd_add(&f, "Host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 19:44:46 +0000");
   sts_is("GET", "/?acl", &f, "awsexamplebucket1",
          "Tue, 27 Mar 2007 19:44:46 +0000", sts);
   sig_is(DOC_SECRET, sts, "82ZHiFIjc+WbcwFKGUVEQspPn+0=");
@@ -232,10 +181,10 @@ static void doc_delete_amz_date(void **state)
                         "/awsexamplebucket1/photos/puppy.jpg";
   char sig[VS_SIGV2_SIG_B64];
   (void)state;
-  add(&f, "User-Agent", "dotnet");
-  add(&f, "Host", "s3.us-west-1.amazonaws.com");
-  add(&f, "Date", "Tue, 27 Mar 2007 21:20:27 +0000");
-  add(&f, "x-amz-date", "Tue, 27 Mar 2007 21:20:26 +0000");
+  hd_add(&f, "User-Agent", "dotnet");
+  hd_add(&f, "Host", "s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 21:20:27 +0000");
+  hd_add(&f, "x-amz-date", "Tue, 27 Mar 2007 21:20:26 +0000");
   sig_is(DOC_SECRET, doc, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=");
   sts_is("DELETE", uri, &f, NULL, "", rule);
   authorize(&f, DOC_KEY, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=");
@@ -268,19 +217,19 @@ static void doc_upload(void **state)
     "jane@awsexamplebucket1.net\n/static.awsexamplebucket1.net/"
     "db-backup.dat.gz";
   (void)state;
-  add(&f, "User-Agent", "curl/7.15.5");
-  add(&f, "Host", "static.awsexamplebucket1.net:8080");
-  add(&f, "Date", "Tue, 27 Mar 2007 21:06:08 +0000");
-  add(&f, "x-amz-acl", "public-read");
-  add(&f, "content-type", "application/x-download");
-  add(&f, "Content-MD5", "4gJE4saaMU4BqNR0kLY+lw==");
-  add(&f, "X-Amz-Meta-ReviewedBy", "joe@awsexamplebucket1.net");
-  add(&f, "X-Amz-Meta-ReviewedBy", " jane@awsexamplebucket1.net ");
-  add(&f, "X-Amz-Meta-FileChecksum", "0x02661779");
-  add(&f, "X-Amz-Meta-ChecksumAlgorithm", "crc32");
-  add(&f, "Content-Disposition", "attachment; filename=database.dat");
-  add(&f, "Content-Encoding", "gzip");
-  add(&f, "Content-Length", "5913339");
+  hd_add(&f, "User-Agent", "curl/7.15.5");
+  hd_add(&f, "Host", "static.awsexamplebucket1.net:8080");
+  hd_add(&f, "Date", "Tue, 27 Mar 2007 21:06:08 +0000");
+  hd_add(&f, "x-amz-acl", "public-read");
+  hd_add(&f, "content-type", "application/x-download");
+  hd_add(&f, "Content-MD5", "4gJE4saaMU4BqNR0kLY+lw==");
+  hd_add(&f, "X-Amz-Meta-ReviewedBy", "joe@awsexamplebucket1.net");
+  hd_add(&f, "X-Amz-Meta-ReviewedBy", " jane@awsexamplebucket1.net ");
+  hd_add(&f, "X-Amz-Meta-FileChecksum", "0x02661779");
+  hd_add(&f, "X-Amz-Meta-ChecksumAlgorithm", "crc32");
+  hd_add(&f, "Content-Disposition", "attachment; filename=database.dat");
+  hd_add(&f, "Content-Encoding", "gzip");
+  hd_add(&f, "Content-Length", "5913339");
   sts_is("PUT", "/db-backup.dat.gz", &f, "static.awsexamplebucket1.net",
          "Tue, 27 Mar 2007 21:06:08 +0000", sts);
   sig_is(DOC_SECRET, sts, "dKZcB+bz2EPXgSdXZp9ozGeOM4I=");
@@ -288,7 +237,8 @@ static void doc_upload(void **state)
   assert_int_equal(verify("PUT", "/db-backup.dat.gz", &f,
                           "static.awsexamplebucket1.net", 1175029568, &err),
                    VS_SIGV4_OK);
-  set(&f, "X-Amz-Meta-FileChecksum", "0x02661778"); /* metadata is signed */
+  /* metadata is signed */
+  hd_set_to(&f, "X-Amz-Meta-FileChecksum", "0x02661778");
   assert_int_equal(verify("PUT", "/db-backup.dat.gz", &f,
                           "static.awsexamplebucket1.net", 1175029568, &err),
                    VS_SIGV4_BAD_SIGNATURE);
@@ -300,16 +250,16 @@ static void doc_list_buckets_and_unicode(void **state)
   vs_err err;
   const char *uni = "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re";
   (void)state;
-  add(&f, "Host", "s3.us-west-1.amazonaws.com");
-  add(&f, "Date", "Wed, 28 Mar 2007 01:29:59 +0000");
+  hd_add(&f, "Host", "s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Date", "Wed, 28 Mar 2007 01:29:59 +0000");
   sts_is("GET", "/", &f, NULL, "Wed, 28 Mar 2007 01:29:59 +0000",
          "GET\n\n\nWed, 28 Mar 2007 01:29:59 +0000\n/");
   authorize(&f, DOC_KEY, "qGdzdERIC03wnaRNKh6OqZehG9s=");
   assert_int_equal(verify("GET", "/", &f, NULL, 1175045399, &err),
                    VS_SIGV4_OK);
   /* elements from the Request-URI are taken literally, escapes' case too */
-  add(&g, "Host", "s3.us-west-1.amazonaws.com");
-  add(&g, "Date", "Wed, 28 Mar 2007 01:49:49 +0000");
+  hd_add(&g, "Host", "s3.us-west-1.amazonaws.com");
+  hd_add(&g, "Date", "Wed, 28 Mar 2007 01:49:49 +0000");
   sts_is("GET", uni, &g, NULL, "Wed, 28 Mar 2007 01:49:49 +0000",
          "GET\n\n\nWed, 28 Mar 2007 01:49:49 +0000\n"
          "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re");
@@ -339,7 +289,7 @@ static void doc_query_string(void **state)
                     "Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&"
                     "Expires=1175139620";
   (void)state;
-  add(&f, "Host", "johnsmith.s3.us-west-1.amazonaws.com");
+  hd_add(&f, "Host", "johnsmith.s3.us-west-1.amazonaws.com");
   sts_is("GET", uri, &f, "johnsmith", "1175139620",
          "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg");
   sig_is(DOC_SECRET, "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg",
@@ -352,7 +302,7 @@ static void doc_query_string(void **state)
   assert_non_null(strstr(err.msg, "Request has expired"));
   assert_non_null(strstr(err.msg, "1175139620"));
   /* the Date header plays no part in the query form */
-  add(&f, "Date", "Mon, 26 Mar 2007 19:37:58 +0000");
+  hd_add(&f, "Date", "Mon, 26 Mar 2007 19:37:58 +0000");
   assert_int_equal(verify("GET", uri, &f, "johnsmith", 1175139000, &err),
                    VS_SIGV4_OK);
 }
@@ -428,7 +378,7 @@ static void subresources(void **state)
    * name in both is signed with both values, headers first */
   sts_is("PUT", "/b/k?x-amz-meta-Who=me&Expires=9&AWSAccessKeyId=K", &f,
          NULL, "9", "PUT\n\n\n9\nx-amz-meta-who:me\n/b/k");
-  add(&f, "x-amz-meta-who", "you");
+  hd_add(&f, "x-amz-meta-who", "you");
   sts_is("PUT", "/b/k?x-amz-meta-who=me&Expires=9&AWSAccessKeyId=K", &f,
          NULL, "9", "PUT\n\n\n9\nx-amz-meta-who:you,me\n/b/k");
   sts_is("PUT", "/b/k?x-amz-meta-who=me", &f, NULL, "D",
@@ -440,10 +390,10 @@ static void subresources(void **state)
 static void sign_header(fake *f, const char *method, const char *uri,
                         const char *secret, const char *key)
 {
-  vs_sigv2_request r = {method, uri, lookup, each, f, NULL};
-  const char *amz = lookup(f, "x-amz-date"), *date = lookup(f, "Date");
+  vs_sigv2_request r = {method, uri, hd_get, hd_each, f, NULL};
+  const char *amz = hd_get(f, "x-amz-date"), *date = hd_get(f, "Date");
   char *sts = NULL, sig[VS_SIGV2_SIG_B64];
-  del(f, "Authorization");
+  hd_set_to(f, "Authorization", NULL);
   assert_int_equal(vs_sigv2_string_to_sign(&r, amz ? "" : date, &sts,
                                            NULL), 0);
   assert_int_equal(vs_sigv2_sign(secret, sts, strlen(sts), sig), 0);
@@ -458,8 +408,8 @@ static void query_metadata_is_signed(void **state)
   fake f = {0};
   vs_err err;
   (void)state;
-  add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
-  add(&f, "x-amz-meta-take", "1");
+  hd_add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  hd_add(&f, "x-amz-meta-take", "1");
   sign_header(&f, "PUT", "/videos/k", SECRET, KEY_ID);
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_OK);
@@ -478,9 +428,9 @@ static void header_refusals(void **state)
   fake f = {0};
   vs_err err;
   (void)state;
-  add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
-  add(&f, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
-  add(&f, "x-amz-meta-a", "1");
+  hd_add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  hd_add(&f, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+  hd_add(&f, "x-amz-meta-a", "1");
   sign_header(&f, "PUT", "/videos/k", SECRET, KEY_ID);
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_OK);
@@ -498,11 +448,11 @@ static void header_refusals(void **state)
                    VS_SIGV4_BAD_SIGNATURE);
   assert_int_equal(verify("GET", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_SIGNATURE);
-  set(&f, "Content-MD5", "XrY7u+Ae7tCTyyK7j1rNww==");
+  hd_set_to(&f, "Content-MD5", "XrY7u+Ae7tCTyyK7j1rNww==");
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_SIGNATURE);
-  set(&f, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
-  add(&f, "x-amz-meta-b", "2");
+  hd_set_to(&f, "Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+  hd_add(&f, "x-amz-meta-b", "2");
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_SIGNATURE);
   /* wrong secret for a known key; an unknown key */
@@ -515,11 +465,11 @@ static void header_refusals(void **state)
                    VS_SIGV4_UNKNOWN_KEY);
   assert_non_null(strstr(err.msg, "NOSUCHKEY"));
   /* x-amz-date instead of Date */
-  add(&f, "x-amz-date", "Thu, 01 Jan 2026 00:05:00 +0000");
+  hd_add(&f, "x-amz-date", "Thu, 01 Jan 2026 00:05:00 +0000");
   sign_header(&f, "PUT", "/videos/k", SECRET, KEY_ID);
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0 + 300, &err),
                    VS_SIGV4_OK);
-  set(&f, "x-amz-date", "Thu, 01 Jan 2026 00:05:01 +0000");
+  hd_set_to(&f, "x-amz-date", "Thu, 01 Jan 2026 00:05:01 +0000");
   assert_int_equal(verify("PUT", "/videos/k", &f, NULL, T0 + 300, &err),
                    VS_SIGV4_BAD_SIGNATURE);
 }
@@ -534,22 +484,22 @@ static void malformed(void **state)
   vs_err err;
   size_t i;
   (void)state;
-  add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  hd_add(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
   for(i = 0; i < sizeof(bad_auth) / sizeof(bad_auth[0]); i++) {
     vs_sigv4_status st;
-    set(&f, "Authorization", bad_auth[i]);
+    hd_set_to(&f, "Authorization", bad_auth[i]);
     st = verify("GET", "/videos/k", &f, NULL, T0, &err);
     assert_true(st == VS_SIGV4_BAD_PARAMS || st == VS_SIGV4_BAD_SIGNATURE);
     assert_true(err.msg[0]);
   }
   /* no date at all; a date that is not one */
-  set(&f, "Authorization", "AWS " KEY_ID ":AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
-  set(&f, "Date", "yesterday");
+  hd_set_to(&f, "Authorization", "AWS " KEY_ID ":AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  hd_set_to(&f, "Date", "yesterday");
   assert_int_equal(verify("GET", "/videos/k", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_PARAMS);
   assert_non_null(strstr(err.msg, "Date"));
   /* both forms at once */
-  set(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  hd_set_to(&f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
   assert_int_equal(verify("GET", "/videos/k?Signature=x", &f, NULL, T0, &err),
                    VS_SIGV4_BAD_PARAMS);
   assert_non_null(strstr(err.msg, "not both"));

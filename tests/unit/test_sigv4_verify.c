@@ -12,6 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "test_sigv4_hdrs.h"
 #include "vsink/sigv4.h"
 
 #define KEY_ID "VSTESTKEY0000000001"
@@ -27,45 +28,7 @@
 
 /* ---- a request as the server sees it ------------------------------------- */
 
-typedef struct fake {
-  const char *name[16];
-  const char *value[16];
-  size_t n;
-} fake;
-
-static const char *lookup(void *ctx, const char *name)
-{
-  const fake *f = ctx;
-  size_t i;
-  for(i = 0; i < f->n; i++)
-    if(!strcasecmp(f->name[i], name))
-      return f->value[i];
-  return NULL;
-}
-
-static void set_hdr(fake *f, const char *name, const char *value)
-{
-  size_t i;
-  for(i = 0; i < f->n; i++)
-    if(!strcasecmp(f->name[i], name))
-      break;
-  if(i == f->n && value) {
-    f->name[f->n++] = name;
-    f->value[i] = value;
-    return;
-  }
-  if(i == f->n)
-    return;
-  if(value) {
-    f->value[i] = value;
-    return;
-  }
-  for(; i + 1 < f->n; i++) { /* delete */
-    f->name[i] = f->name[i + 1];
-    f->value[i] = f->value[i + 1];
-  }
-  f->n--;
-}
+typedef hd_set fake;
 
 static vs_keyring *keys(void)
 {
@@ -102,7 +65,7 @@ static vs_sigv4_status check(const char *method, const char *uri, fake *f,
                              const vs_keyring *kr, const char *region,
                              int64_t now, vs_err *err)
 {
-  vs_sigv4_request req = {method, uri, lookup, f};
+  vs_sigv4_request req = {method, uri, hd_get, f};
   vs_sigv4_result res;
   vs_err local = {0};
   vs_sigv4_status st;
@@ -135,7 +98,7 @@ static void test_presigned_round_trip(void **state)
   vs_keyring *kr = keys();
   fake f = {{"Host"}, {HOST}, 1};
   const char *methods[] = {"PUT", "GET", "HEAD", "POST"};
-  vs_sigv4_request req = {NULL, NULL, lookup, &f};
+  vs_sigv4_request req = {NULL, NULL, hd_get, &f};
   vs_sigv4_result res;
   vs_err err = {0};
   size_t i;
@@ -337,12 +300,12 @@ static void test_presigned_refusals(void **state)
   f.n = 0;
   refused(VS_SIGV4_BAD_PARAMS, "signed header host is not in the request",
           "PUT", t, &f, kr, T0);
-  set_hdr(&f, "Host", HOST);
-  set_hdr(&f, "Authorization", "AWS4-HMAC-SHA256 Credential=x");
+  hd_set_to(&f, "Host", HOST);
+  hd_set_to(&f, "Authorization", "AWS4-HMAC-SHA256 Credential=x");
   refused(VS_SIGV4_BAD_PARAMS, "not both", "PUT", t, &f, kr, T0);
   /* A NUL smuggled into a parameter. */
   u = with_param(t, "X-Amz-Expires", "60%00");
-  set_hdr(&f, "Authorization", NULL);
+  hd_set_to(&f, "Authorization", NULL);
   refused(VS_SIGV4_BAD_PARAMS, "X-Amz-Expires contains a NUL byte", "PUT", u,
           &f, kr, T0);
   free(u);
@@ -450,11 +413,11 @@ static void header_signed(hreq *h, const char *method, const char *uri,
     fail_msg("sign_headers: %s", err.msg);
   memset(&h->f, 0, sizeof(h->f));
   strcpy(h->range, "bytes=0-9");
-  set_hdr(&h->f, "Host", HOST);
-  set_hdr(&h->f, "Range", h->range);
-  set_hdr(&h->f, "Authorization", h->sh.authorization + 15);
-  set_hdr(&h->f, "X-Amz-Date", h->sh.amz_date + 12);
-  set_hdr(&h->f, "X-Amz-Content-SHA256", h->sh.content_sha256 + 22);
+  hd_set_to(&h->f, "Host", HOST);
+  hd_set_to(&h->f, "Range", h->range);
+  hd_set_to(&h->f, "Authorization", h->sh.authorization + 15);
+  hd_set_to(&h->f, "X-Amz-Date", h->sh.amz_date + 12);
+  hd_set_to(&h->f, "X-Amz-Content-SHA256", h->sh.content_sha256 + 22);
 }
 
 static void test_header_round_trip(void **state)
@@ -462,7 +425,7 @@ static void test_header_round_trip(void **state)
   vs_keyring *kr = keys();
   hreq h;
   vs_sigv4_request req = {"PUT", "/bucket/a%20b?uploads&partNumber=1",
-                          lookup, &h.f};
+                          hd_get, &h.f};
   vs_sigv4_result res;
   vs_err err = {0};
   (void)state;
@@ -503,7 +466,7 @@ static void test_header_tampering(void **state)
   strcpy(h.range, "bytes=0-10");
   refused(VS_SIGV4_BAD_SIGNATURE, "does not match", "GET", uri, &h.f, kr, T0);
   strcpy(h.range, "bytes=0-9");
-  set_hdr(&h.f, "X-Amz-Content-SHA256", SHA_A);
+  hd_set_to(&h.f, "X-Amz-Content-SHA256", SHA_A);
   refused(VS_SIGV4_BAD_SIGNATURE, "does not match", "GET", uri, &h.f, kr, T0);
   vs_keyring_free(kr);
 }
@@ -511,7 +474,7 @@ static void test_header_tampering(void **state)
 static void with_auth(hreq *h, char *buf, const char *auth)
 {
   strcpy(buf, auth);
-  set_hdr(&h->f, "Authorization", buf);
+  hd_set_to(&h->f, "Authorization", buf);
 }
 
 static void test_header_refusals(void **state)
@@ -530,17 +493,17 @@ static void test_header_refusals(void **state)
           kr, T0 + 901);
   refused(VS_SIGV4_SKEWED, "901 s from", "PUT", uri, &h.f, kr, T0 - 901);
   /* The payload hash. */
-  /* aws-chunked: the three forms vsink decodes pass (src/sigv4/sigv4.chunk.c);
+  /* aws-chunked: the three forms vsink decodes pass (src/sigv4/sigv4_chunk.c);
    * any other STREAMING- form is refused */
-  set_hdr(&h.f, "X-Amz-Content-SHA256",
-          "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
+  hd_set_to(&h.f, "X-Amz-Content-SHA256",
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD");
   refused(VS_SIGV4_BAD_PARAMS, "only the aws-chunked forms", "PUT",
           uri, &h.f, kr, T0);
-  set_hdr(&h.f, "X-Amz-Content-SHA256", "2C26B46B68FFC68FF99B453C1D3041341342"
-          "2D706483BFA0F98A5E886266E7AE");
+  hd_set_to(&h.f, "X-Amz-Content-SHA256",
+            "2C26B46B68FFC68FF99B453C1D30413413422D706483BFA0F98A5E886266E7AE");
   refused(VS_SIGV4_BAD_PARAMS, "UNSIGNED-PAYLOAD or 64 lowercase hex", "PUT",
           uri, &h.f, kr, T0);
-  set_hdr(&h.f, "X-Amz-Content-SHA256", NULL);
+  hd_set_to(&h.f, "X-Amz-Content-SHA256", NULL);
   refused(VS_SIGV4_BAD_PARAMS, "x-amz-content-sha256 header is missing",
           "PUT", uri, &h.f, kr, T0);
   header_signed(&h, "PUT", uri, SHA_A, T0);
@@ -551,19 +514,19 @@ static void test_header_refusals(void **state)
           "SignedHeaders", "PUT", uri, &h.f, kr, T0);
   /* The date. */
   header_signed(&h, "PUT", uri, SHA_A, T0);
-  set_hdr(&h.f, "X-Amz-Date", NULL);
+  hd_set_to(&h.f, "X-Amz-Date", NULL);
   refused(VS_SIGV4_BAD_PARAMS, "neither an x-amz-date nor a Date header",
           "PUT", uri, &h.f, kr, T0);
-  set_hdr(&h.f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+  hd_set_to(&h.f, "Date", "Thu, 01 Jan 2026 00:00:00 GMT");
   refused(VS_SIGV4_BAD_PARAMS, "signed header x-amz-date is not in the "
           "request", "PUT", uri, &h.f, kr, T0);
-  set_hdr(&h.f, "Date", "Thu, 31 Dec 2025 23:59:59 GMT");
+  hd_set_to(&h.f, "Date", "Thu, 31 Dec 2025 23:59:59 GMT");
   refused(VS_SIGV4_BAD_PARAMS, "credential date 20260101 is not the day of "
           "Date 20251231T235959Z", "PUT", uri, &h.f, kr, T0);
-  set_hdr(&h.f, "Date", "Thu, 32 Dec 2025 00:00:00 GMT");
+  hd_set_to(&h.f, "Date", "Thu, 32 Dec 2025 00:00:00 GMT");
   refused(VS_SIGV4_BAD_PARAMS, "the Date header 'Thu, 32 Dec 2025 00:00:00 "
           "GMT' is not a valid date", "PUT", uri, &h.f, kr, T0);
-  set_hdr(&h.f, "X-Amz-Date", "2026-01-01T00:00:00Z");
+  hd_set_to(&h.f, "X-Amz-Date", "2026-01-01T00:00:00Z");
   refused(VS_SIGV4_BAD_PARAMS, "the x-amz-date header", "PUT", uri, &h.f, kr,
           T0);
   /* The Authorization header itself. */
@@ -576,7 +539,7 @@ static void test_header_refusals(void **state)
           &h.f, kr, T0);
   snprintf(auth, sizeof(auth), "%.*s", (int)(strstr(orig, ", Signature") -
            orig), orig);
-  set_hdr(&h.f, "Authorization", auth);
+  hd_set_to(&h.f, "Authorization", auth);
   refused(VS_SIGV4_BAD_PARAMS, "has no Signature=", "PUT", uri, &h.f, kr, T0);
   snprintf(auth, sizeof(auth), "%s, Signature=%s", orig, SHA_A);
   refused(VS_SIGV4_BAD_PARAMS, "gives Signature twice", "PUT", uri, &h.f, kr,
@@ -596,14 +559,14 @@ static void test_header_refusals(void **state)
   assert_int_equal(check("PUT", uri, &h.f, kr, REGION, T0, NULL), 0);
   /* A signed header that is not there. */
   with_auth(&h, auth, orig);
-  set_hdr(&h.f, "Range", NULL);
+  hd_set_to(&h.f, "Range", NULL);
   refused(VS_SIGV4_BAD_PARAMS, "signed header range is not in the request",
           "PUT", uri, &h.f, kr, T0);
   /* Scope problems are reported as for the query form. */
   header_signed(&h, "PUT", uri, SHA_A, T0);
   strcpy(auth, orig);
   memcpy(strstr(auth, "us-east-1"), "eu-east-1", 9);
-  set_hdr(&h.f, "Authorization", auth);
+  hd_set_to(&h.f, "Authorization", auth);
   refused(VS_SIGV4_WRONG_REGION, "Credential is for region 'eu-east-1'", "PUT",
           uri, &h.f, kr, T0);
   strcpy(auth, orig);

@@ -31,7 +31,10 @@
  * outranks deleted (a deleted output's version is still meant to be
  * intact); deleted outranks complete, waiting and missing-result. A PUT of
  * the key after its marker, or a purge of the marker, makes the key read
- * again: its outputs are then what they were before the delete. Rows that
+ * again: its outputs are then what they were before the delete; a version
+ * of a task's key stored after its previous one was deleted or purged takes
+ * that one's place when the task explains no more versions (numberResults,
+ * results): the new stored wins, one complete row. Rows that
  * no submission explains stay unexpected-upload, their deleted/purged
  * fields filled. Costs are never touched: the video was paid for.
  * Grace deadlines run from the event that makes the row wait: the result for

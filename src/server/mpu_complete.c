@@ -172,6 +172,10 @@ static void complete_work(vs__req *r)
   free(refs);
   if(rc) {
     r->done_code = fault ? code_of_fault(fault) : code_of_store(rc);
+    /* If-Match on a key that holds nothing: S3's 404 NoSuchKey (the
+     * upload was there a moment ago) */
+    if(rc == VS_ERR_NOTFOUND && r->if_match[0])
+      r->done_code = VS__S3_NO_SUCH_KEY;
     snprintf(r->done_msg, sizeof(r->done_msg), "%s",
              fault || rc == VS_ERR_EXISTS ? err.msg : "");
     if(!fault && rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)

@@ -43,6 +43,7 @@ class Round:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.done = []     # (key, upload id, sha256) answered 200
+        self.completing = threading.Event()  # a Complete was sent
         self.pending = []  # (key, upload id, parts, sha256) not answered
 
     def one(self, crng, c, n):
@@ -59,6 +60,7 @@ class Round:
             parts.append({"PartNumber": num, "ETag": md5q(b)})
         with self.lock:
             self.pending.append((key, uid, parts, sha))
+        self.completing.set()
         self.s3.complete_multipart_upload(Bucket="videos", Key=key,
                                           UploadId=uid,
                                           MultipartUpload={"Parts": parts})
@@ -85,7 +87,12 @@ class Round:
                    for c in range(CLIENTS)]
         for t in threads:
             t.start()
-        time.sleep(rng.uniform(0.5, 2.5))
+        # a kill is aimed at a Complete in flight (building an object of
+        # 5 MiB and more takes tens of milliseconds), else at anything
+        time.sleep(rng.uniform(0.3, 1.5))
+        self.completing.clear()
+        self.completing.wait(10)
+        time.sleep(rng.uniform(0.0, 0.03))
         self.sink.kill9()
         self.stop.set()
         for t in threads:

@@ -35,14 +35,15 @@ static enum MHD_Result send_empty(vs__req *r, unsigned status,
   return vs__send(r, status, resp);
 }
 
+/* Sends b's XML, or 500 if b could not be built; frees b. */
 static enum MHD_Result send_xml(vs__req *r, vs_buf *b)
 {
+  enum MHD_Result ret;
   r->phase = 2;
-  if(b->failed) {
-    vs_buf_free(b);
-    return vs__reject(r, VS__S3_INTERNAL, "out of memory");
-  }
-  return vs__send_buf(r, MHD_HTTP_OK, b, "application/xml");
+  ret = b->failed ? vs__reject(r, VS__S3_INTERNAL, "out of memory")
+                  : vs__send_buf(r, MHD_HTTP_OK, b, "application/xml");
+  vs_buf_free(b);
+  return ret;
 }
 
 enum MHD_Result vs__head_bucket(vs__req *r, const char *data, size_t *size)
@@ -60,14 +61,12 @@ enum MHD_Result vs__list_buckets(vs__req *r, const char *data, size_t *size)
   vs__bucket *v;
   size_t i, n;
   char when[25];
-  enum MHD_Result ret;
   (void)data;
   *size = 0;
   if(vs__buckets_served(r->srv, &v, &n))
     return vs__reject(r, VS__S3_INTERNAL, "out of memory");
   vs_buf_adds(&b, VS_XML_HEAD "<ListAllMyBucketsResult xmlns=\"" VS_XML_NS
-              "\">"
-              "<Owner><ID>" VS__OWNER_ID "</ID><DisplayName>"
+              "\"><Owner><ID>" VS__OWNER_ID "</ID><DisplayName>"
               VS__OWNER_NAME "</DisplayName></Owner><Buckets>");
   for(i = 0; i < n; i++) { /* names are [a-z0-9.-]: nothing to escape */
     vs_time_rfc3339(v[i].created_ms, when);
@@ -77,9 +76,7 @@ enum MHD_Result vs__list_buckets(vs__req *r, const char *data, size_t *size)
   }
   vs_buf_adds(&b, "</Buckets></ListAllMyBucketsResult>");
   vs__buckets_served_free(v, n);
-  ret = send_xml(r, &b);
-  vs_buf_free(&b);
-  return ret;
+  return send_xml(r, &b);
 }
 
 /* ---- GetBucketLocation, GetBucketVersioning -------------------------------- */
@@ -88,18 +85,14 @@ enum MHD_Result vs__get_bucket_location(vs__req *r, const char *data,
                                         size_t *size)
 {
   vs_buf b = VS_BUF_INIT;
-  enum MHD_Result ret;
   /* S3 names us-east-1 by an empty constraint (it predates regions) */
   const char *loc = strcmp(r->srv->region, "us-east-1") ? r->srv->region
                                                          : "";
   (void)data;
   *size = 0;
   vs_buf_addf(&b, VS_XML_HEAD "<LocationConstraint xmlns=\"" VS_XML_NS
-              "\">%s"
-              "</LocationConstraint>", loc);
-  ret = send_xml(r, &b);
-  vs_buf_free(&b);
-  return ret;
+              "\">%s</LocationConstraint>", loc);
+  return send_xml(r, &b);
 }
 
 /* Versioning is the sink's --on-existing policy: "version" keeps every
@@ -109,7 +102,6 @@ enum MHD_Result vs__get_bucket_versioning(vs__req *r, const char *data,
                                           size_t *size)
 {
   vs_buf b = VS_BUF_INIT;
-  enum MHD_Result ret;
   (void)data;
   *size = 0;
   vs_buf_adds(&b, VS_XML_HEAD "<VersioningConfiguration xmlns=\"" VS_XML_NS
@@ -117,9 +109,7 @@ enum MHD_Result vs__get_bucket_versioning(vs__req *r, const char *data,
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION)
     vs_buf_adds(&b, "<Status>Enabled</Status>");
   vs_buf_adds(&b, "</VersioningConfiguration>");
-  ret = send_xml(r, &b);
-  vs_buf_free(&b);
-  return ret;
+  return send_xml(r, &b);
 }
 
 /* ---- the CreateBucketConfiguration body ------------------------------------ */

@@ -27,6 +27,16 @@ static void put(vs_store *s, const char *key, const char *data,
                           info, &err), VS_OK);
 }
 
+/* A version of videos/k.mp4 whose intent is settled, as the sink leaves
+ * it once the manifest names it. */
+static void put_settled(vs_store *s, const char *data, vs_object_info *info)
+{
+  vs_err err = {0};
+  put(s, "k.mp4", data, VS_ON_EXISTING_VERSION, info);
+  assert_int_equal(vs_store_settle(s, "videos", "k.mp4", info->version_id,
+                                   &err), VS_OK);
+}
+
 static size_t intents(vs_store *s, vs_store_intent **l)
 {
   vs_err err = {0};
@@ -80,9 +90,7 @@ static void test_remove_settles(void **state)
   vs_object_info a, b, cur;
   vs_store_intent *l;
   vs_err err = {0};
-  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
-  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
-                                   &err), VS_OK);
+  put_settled(f->s, "first", &a);
   put(f->s, "k.mp4", "second", VS_ON_EXISTING_VERSION, &b);
   assert_int_equal(intents(f->s, &l), 1);
   free(l);
@@ -101,9 +109,7 @@ static void test_refused_commit_leaves_none(void **state)
   vs_object_info a;
   vs_store_intent *l;
   vs_err err = {0};
-  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
-  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
-                                   &err), VS_OK);
+  put_settled(f->s, "first", &a);
   assert_int_equal(st_put(f->s, "videos", "k.mp4", "x", 1,
                           VS_ON_EXISTING_REJECT, 0, &a, &err),
                    VS_ERR_EXISTS);
@@ -133,9 +139,7 @@ static void test_unplaced_cleaned_at_open(void **state)
   char p[600], q[64];
   struct stat st;
   int cleaned = -1;
-  put(f->s, "k.mp4", "first", VS_ON_EXISTING_VERSION, &a);
-  assert_int_equal(vs_store_settle(f->s, "videos", "k.mp4", a.version_id,
-                                   &err), VS_OK);
+  put_settled(f->s, "first", &a);
   put(f->s, "k.mp4", "second", VS_ON_EXISTING_VERSION, &b);
   snprintf(q, sizeof(q), "@%s", b.version_id);
   key_path(f, q, p, sizeof(p));

@@ -153,6 +153,7 @@ typedef enum vs__op {
   VS__OP_ABORT_MPU,
   VS__OP_LIST_PARTS,
   VS__OP_LIST_MPUS,
+  VS__OP_GET_OBJECT_TAGGING,
   VS__OP_COUNT
 } vs__op;
 
@@ -429,6 +430,9 @@ int vs__part_begin(vs__req *r, vs__s3code *code, char *msg, size_t cap);
 int vs__part_number(vs__req *r, unsigned *out);
 void vs__part_commit(vs__req *r);
 enum MHD_Result vs__part_ok(vs__req *r);
+/* tagging.c: GetObjectTagging (always an empty tag set) */
+enum MHD_Result vs__get_object_tagging(vs__req *r, const char *data,
+                                       size_t *size);
 /* mpu_list.c: ListParts, ListMultipartUploads */
 enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
                                    size_t *size);

@@ -112,6 +112,9 @@ static const route_row ROUTES[] = {
    VS__OP_LIST_PARTS, "ListParts"},
   {"GET",  P_BUCKET,  "uploads", Q_SIGV4 | Q_XID,           H_NONE,
    VS__OP_LIST_MPUS, "ListMultipartUploads"},
+  /* tagging.c: objects have no tags (PUT refuses them), so an empty set */
+  {"GET",  P_OBJECT,  "tagging", Q_SIGV4 | Q_XID | Q_VERSION, H_NONE,
+   VS__OP_GET_OBJECT_TAGGING, "GetObjectTagging"},
 };
 
 /* Parameters an operation takes besides its row's groups: what the
@@ -763,6 +766,7 @@ const char *vs__op_name(vs__op op)
     [VS__OP_ABORT_MPU] = "AbortMultipartUpload",
     [VS__OP_LIST_PARTS] = "ListParts",
     [VS__OP_LIST_MPUS] = "ListMultipartUploads",
+    [VS__OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
   };
   return (unsigned)op < VS__OP_COUNT && names[op] ? names[op] : "unknown";
 }

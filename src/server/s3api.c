@@ -46,6 +46,7 @@ static const struct {
   {VS__OP_ABORT_MPU, NEED_KEY | WRITES, vs__mpu_abort},
   {VS__OP_LIST_PARTS, NEED_KEY, vs__mpu_list_parts},
   {VS__OP_LIST_MPUS, NEED_BUCKET, vs__mpu_list},
+  {VS__OP_GET_OBJECT_TAGGING, NEED_KEY, vs__get_object_tagging},
 };
 
 enum MHD_Result vs__reject(vs__req *r, vs__s3code code, const char *msg)

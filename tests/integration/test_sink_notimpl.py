@@ -86,7 +86,9 @@ boto("abort_multipart_upload of none", NSU, 404, "abort_multipart_upload",
      UploadId="x", **K)
 boto("list_parts of none", NSU, 404, "list_parts", UploadId="x", **K)
 boto("get_object_acl", NI, 501, "get_object_acl", **K)
-boto("get_object_tagging", NI, 501, "get_object_tagging", **K)
+# GetObjectTagging answers the empty set vsink's objects have
+# (test_sink_objects); writing tags stays refused
+boto("delete_object_tagging", NI, 501, "delete_object_tagging", **K)
 boto("get_object_attributes", NI, 501, "get_object_attributes",
      ObjectAttributes=["ETag", "ObjectSize"], **K)
 boto("get_object_retention", NI, 501, "get_object_retention", **K)
@@ -187,7 +189,9 @@ def raw(name, status, code, method, url, body=None, headers=None):
 OBJ = "/videos/gen/clip.mp4"
 for sub in ("acl", "tagging", "attributes", "uploads", "restore", "select",
             "legal-hold", "retention", "torrent", "versions", "location"):
-    raw("GET ?%s" % sub, 501, NI, "GET", presign("GET", OBJ, [(sub, "")]))
+    if sub != "tagging":  # GetObjectTagging: test_sink_objects
+        raw("GET ?%s" % sub, 501, NI, "GET", presign("GET", OBJ,
+                                                     [(sub, "")]))
     raw("PUT ?%s" % sub, 501, NI, "PUT", presign("PUT", OBJ, [(sub, "")]),
         OTHER)
 raw("PUT ?partNumber=2&uploadId=x", 404, "NoSuchUpload", "PUT",

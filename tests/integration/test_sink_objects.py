@@ -487,6 +487,28 @@ def s3cmd_put_get(sink):
         shutil.rmtree(work, True)
 
 
+def tags_empty(sink, s3):
+    """GetObjectTagging: vsink stores no tags (writing them is refused), so
+    every version's set is empty; aws s3 cp between buckets reads it."""
+    put = s3.put_object(Bucket=BUCKET, Key="tags/o", Body=b"t1")
+    s3.put_object(Bucket=BUCKET, Key="tags/o", Body=b"t2")
+    t = s3.get_object_tagging(Bucket=BUCKET, Key="tags/o")
+    check(t["TagSet"] == [] and t["VersionId"] != put["VersionId"],
+          "tags of the current version: %s" % t)
+    t = s3.get_object_tagging(Bucket=BUCKET, Key="tags/o",
+                              VersionId=put["VersionId"])
+    check(t["TagSet"] == [] and t["VersionId"] == put["VersionId"],
+          "tags of an older version: %s" % t)
+    check(client_error(s3.get_object_tagging, Bucket=BUCKET,
+                       Key="tags/none")[1] == "NoSuchKey", "no such key")
+    check(client_error(s3.get_object_tagging, Bucket=BUCKET, Key="tags/o",
+                       VersionId="20000101T000000000Z-000000")[1] ==
+          "NoSuchVersion", "no such version")
+    s3.delete_object(Bucket=BUCKET, Key="tags/o")
+    check(client_error(s3.get_object_tagging, Bucket=BUCKET,
+                       Key="tags/o")[1] == "NoSuchKey", "a deleted key")
+
+
 def main():
     sink = Sink(tag="objects")
     sink.start()
@@ -501,6 +523,7 @@ def main():
     put_if_match(sink, s3)
     old_layout(sink, s3)
     s3cmd_put_get(sink)
+    tags_empty(sink, s3)
     check(sink.stop() == 0, "sink exit status")
     etag_sha256_mode()
     print("ok: objects (%d conditional requests)" % n)

@@ -262,6 +262,9 @@ static int accepted_alone(const char *method, const char *path,
     return 1;
   if(slash && slash[1] && !strcmp(sub, "uploadId") && strcmp(method, "HEAD"))
     return 1;
+  /* GetObjectTagging (an empty set: vsink stores no tags) */
+  if(slash && slash[1] && !strcmp(method, "GET") && !strcmp(sub, "tagging"))
+    return 1;
   /* versionId: GetObject/HeadObject, and DeleteObject's purge */
   return !strcmp(sub, "versionId") && slash && slash[1] &&
          (!strcmp(method, "GET") || !strcmp(method, "HEAD") ||
@@ -674,6 +677,21 @@ static void mpu_rows(void **state)
                  0, "'uploadId'");
 }
 
+/* Tags are read (always none), never written. */
+static void tagging_rows(void **state)
+{
+  (void)state;
+  expect_op("GET", "/videos/k?tagging", NULL, VS__OP_GET_OBJECT_TAGGING);
+  expect_op("GET", "/videos/k?tagging&versionId=v&x-id=GetObjectTagging",
+            NULL, VS__OP_GET_OBJECT_TAGGING);
+  expect_refused("PUT", "/videos/k?tagging", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "'tagging'");
+  expect_refused("DELETE", "/videos/k?tagging", NULL, VS__S3_NOT_IMPLEMENTED,
+                 0, "'tagging'");
+  expect_refused("GET", "/videos?tagging", NULL, VS__S3_NOT_IMPLEMENTED, 0,
+                 "'tagging'");
+}
+
 /* Any bytes are safe input, and the answer is always a refusal or a row:
  * a cheap stand-in for the fuzz target. */
 static void random_input_is_safe(void **state)
@@ -714,6 +732,7 @@ int main(void)
     cmocka_unit_test(put_rules_are_per_row),
     cmocka_unit_test(copy_rows),
     cmocka_unit_test(mpu_rows),
+    cmocka_unit_test(tagging_rows),
     cmocka_unit_test(random_input_is_safe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

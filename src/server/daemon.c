@@ -66,6 +66,8 @@ enum MHD_Result vs__send(vs__req *r, unsigned status,
   MHD_add_response_header(resp, "Server", "vsink");
   if(r->extra_header)
     MHD_add_response_header(resp, r->extra_header, r->extra_value);
+  if(r->marker_answer) /* a delete marker's 404/405 (delete.c) */
+    MHD_add_response_header(resp, "x-amz-delete-marker", "true");
   if(atomic_load(&r->srv->stopping))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   r->status = status;

@@ -43,9 +43,13 @@ enum MHD_Result vs__delete_marker_read(vs__req *r, vs_object_info *info,
 {
   if(fd >= 0)
     close(fd);
+  /* S3 names the marker: a client learns which version to read or purge */
+  r->marker_answer = 1;
+  if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION) {
+    r->extra_header = "x-amz-version-id";
+    snprintf(r->extra_value, sizeof(r->extra_value), "%s", info->version_id);
+  }
   free(info);
-  r->extra_header = "x-amz-delete-marker";
-  snprintf(r->extra_value, sizeof(r->extra_value), "true");
   return vs__reject(r, by_version ? VS__S3_METHOD : VS__S3_NO_SUCH_KEY,
                     by_version ? "The specified method is not allowed "
                     "against this resource (a delete marker)." : NULL);

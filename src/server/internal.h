@@ -212,6 +212,7 @@ typedef struct vs__req {
   char pending_msg[200];
   const char *extra_header;  /* one more header for the answer (416's */
   char extra_value[64];      /* Content-Range), set before it is sent */
+  int marker_answer;         /* x-amz-delete-marker: true (delete.c) */
   uint64_t discarded;
   int counted_upload;
   /* blocking work done on a commit thread (phase 3), the connection

@@ -87,13 +87,16 @@ check(e and e[:2] == ("NoSuchKey", 404) and
 e = err_of(lambda: s3.head_object(Bucket="videos", Key="a/clip.mp4"))
 check(e and e[1] == 404 and e[2].get("x-amz-delete-marker") == "true",
       "head after delete: %s" % (e,))
+check(e[2].get("x-amz-version-id") == marker,
+      "the 404 names the marker, as S3's: %s" % (e,))
 for v, body in ((v1, b"one"), (v2, b"two")):
     got = s3.get_object(Bucket="videos", Key="a/clip.mp4", VersionId=v)
     check(got["Body"].read() == body, "older version %s after delete" % v)
 e = err_of(lambda: s3.get_object(Bucket="videos", Key="a/clip.mp4",
                                  VersionId=marker))
 check(e and e[:2] == ("MethodNotAllowed", 405) and
-      e[2].get("x-amz-delete-marker") == "true", "get the marker: %s" % (e,))
+      e[2].get("x-amz-delete-marker") == "true" and
+      e[2].get("x-amz-version-id") == marker, "get the marker: %s" % (e,))
 e = err_of(lambda: s3.head_object(Bucket="videos", Key="a/clip.mp4",
                                   VersionId=marker))
 check(e and e[1] == 405, "head the marker: %s" % (e,))

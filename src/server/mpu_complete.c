@@ -87,7 +87,10 @@ static int parse_parts(vs__req *r, vs__mpu_part **parts, size_t *n, fail *f)
     if(p->ref.number < 1 || p->ref.number > VS_PART_NUMBER_MAX)
       return bad(f, VS__S3_INVALID_ARGUMENT, "Part number must be an "
                  "integer between 1 and 10000, inclusive");
-    if(p->checksum_alg[0] && strcmp(p->checksum_alg, r->mpu->checksum_alg))
+    /* a part's checksum must be of the upload's algorithm, when it named
+     * one; else the store compares it with what the part was sent with */
+    if(p->checksum_alg[0] && r->mpu->checksum_alg[0] &&
+       strcmp(p->checksum_alg, r->mpu->checksum_alg))
       return bad(f, VS__S3_INVALID_PART, NULL);
   }
   return 0;

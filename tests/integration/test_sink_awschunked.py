@@ -9,9 +9,12 @@
   stored, no event.
 - restic (minio-go: STREAMING-AWS4-HMAC-SHA256-PAYLOAD over plain HTTP):
   init, backup, check, restore, files compared.
-- boto3 >= 1.36 (the pyenv python3, when present) through a local TLS
-  terminator (nginx, throwaway certificate): put_object and upload_file
-  send STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32.
+- through a local TLS terminator (Debian's nginx, throwaway certificate):
+  the requests aws cli >= 2.23 sends by default (neither it nor boto3 >=
+  1.36 is in Debian 12, so the wire form is built here): a PUT and
+  multipart parts as STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32
+  trailer; and boto3 >= 1.36 itself (the pyenv python3, when present):
+  put_object and upload_file.
 """
 import base64
 import datetime
@@ -39,19 +42,20 @@ def signing_key(day):
     return k
 
 
-def sign_request(path, content_sha, headers):
+def sign_request(path, content_sha, headers, host=None, method="PUT",
+                 query=""):
     """SigV4 header form; returns (headers with Authorization, key, amz,
-    scope, seed signature)."""
+    scope, seed signature). query: canonical (sorted, encoded)."""
     now = datetime.datetime.utcnow()
     amz = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz[:8]
     h = dict(headers)
-    h["host"] = "%s:%d" % (sink.host, sink.port)
+    h["host"] = host or "%s:%d" % (sink.host, sink.port)
     h["x-amz-date"] = amz
     h["x-amz-content-sha256"] = content_sha
     names = sorted(k.lower() for k in h)
     lower = dict((k.lower(), str(v).strip()) for k, v in h.items())
-    creq = "\n".join(["PUT", path, ""] +
+    creq = "\n".join([method, path, query] +
                      ["%s:%s" % (n, lower[n]) for n in names] +
                      ["", ";".join(names), content_sha])
     scope = "%s/us-east-1/s3/aws4_request" % day
@@ -393,28 +397,54 @@ print("seen", sorted(seen))
 '''
 
 
-def boto3_tls_row():
-    py = shutil.which("python3")
-    if not py or os.path.realpath(py) == os.path.realpath("/usr/bin/python3"):
-        print("skip: no python3 besides Debian's (boto3 >= 1.36 needed)")
-        return
-    v = subprocess.run([py, "-c", "import boto3; print(boto3.__version__)"],
-                       capture_output=True)
-    ver = tuple(int(x) for x in v.stdout.decode().strip().split(".")[:2]) \
-        if v.returncode == 0 else (0, 0)
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if ver < (1, 36) or not os.path.exists(nginx):
-        print("skip: boto3 %s / nginx absent" % (ver,))
-        return
-    d = tmpdir("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
-                   check=True, capture_output=True, timeout=60)
-    port = free_port()
-    conf = d + "/nginx.conf"
-    with open(conf, "w") as f:
-        f.write("""
+class TLS:
+    """nginx (Debian's nginx-light) terminating TLS with a throwaway
+    certificate in front of the sink, as a user deploys it."""
+
+    def __init__(self):
+        self.d = d = tmpdir("tls")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-keyout", d + "/key.pem", "-out", d + "/cert.pem"],
+                       check=True, capture_output=True, timeout=60)
+        self.port = free_port()
+        conf = d + "/nginx.conf"
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF % {"d": d, "port": self.port,
+                                  "sink": sink.port})
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = subprocess.Popen([nginx, "-c", conf, "-p", d],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.host = "127.0.0.1:%d" % self.port
+
+    def request(self, method, path, body, headers):
+        import http.client
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.d + "/cert.pem")
+        ctx.check_hostname = False
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx,
+                                        timeout=60)
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), \
+            data
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+NGINX_CONF = """
 pid %(d)s/nginx.pid; daemon off; error_log %(d)s/error.log;
 events { worker_connections 64; }
 http {
@@ -433,42 +463,114 @@ http {
     }
   }
 }
-""" % {"d": d, "port": port, "sink": sink.port})
-    ng = subprocess.Popen([nginx, "-c", conf, "-p", d],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        data_path = d + "/clip.bin"
-        data = pattern(3 * 1024 * 1024 + 17, seed=7)
-        with open(data_path, "wb") as f:
-            f.write(data)
-        out = subprocess.run([py, "-W", "ignore", "-c", BOTO_SCRIPT,
-                              "https://127.0.0.1:%d" % port, KEY_ID, SECRET,
-                              data_path], capture_output=True, timeout=120)
-        check(out.returncode == 0, "boto3 over TLS: %s %s\n%s" %
-              (out.stdout, out.stderr[-3000:], sink.log()[-2000:]))
-        check(b"put " + crc32_b64(data).encode() in out.stdout,
-              "boto3: put_object's CRC32 echoed: %s" % out.stdout)
-        check(b"STREAMING-UNSIGNED-PAYLOAD-TRAILER" in out.stdout,
-              "boto3 sent no aws-chunked body: %s" % out.stdout)
-        for key in ("boto/put.bin", "boto/upload.bin"):
-            ev = stored(key)
-            check(len(ev) == 1 and ev[0]["sha256"] == sha256(data),
-                  "boto3 %s: stored event %s" % (key, ev))
-        print("ok: boto3 %s put_object/upload_file over TLS (aws-chunked, "
-              "CRC32 trailer)" % (ver,))
-    finally:
-        ng.terminate()
-        ng.wait(timeout=30)
+"""
+
+UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+
+
+def cli223_put(tls, path, data, query="", method="PUT"):
+    """What aws cli >= 2.23 and boto3 >= 1.36 send over HTTPS by default
+    (neither is in Debian 12, so the wire form is built here): an
+    unsigned aws-chunked body in 64 KiB chunks with a CRC32 trailer."""
+    hdrs = {"Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(len(data)),
+            "x-amz-trailer": "x-amz-checksum-crc32",
+            "x-amz-sdk-checksum-algorithm": "CRC32"}
+    h, _, _, _, _ = sign_request(path, UNSIGNED_TRAILER, hdrs, tls.host,
+                                 method, query)
+    body = unsigned_body(data, 65536, "x-amz-checksum-crc32:" +
+                         crc32_b64(data))
+    h["Content-Length"] = str(len(body))
+    return tls.request(method, path + ("?" + query if query else ""), body,
+                       h)
+
+
+def tls_signed(tls, method, path, query="", body=b"", headers=None):
+    h, _, _, _, _ = sign_request(path, hashlib.sha256(body).hexdigest(),
+                                 headers or {}, tls.host, method, query)
+    return tls.request(method, path + ("?" + query if query else ""), body,
+                       h)
+
+
+def cli223_tls_rows(tls):
+    """A PUT and a multipart upload whose parts are aws-chunked with CRC32
+    trailers, through the TLS terminator: stored, echoed, recorded."""
+    import re
+    data = pattern(3 * 1024 * 1024 + 17, seed=21)
+    st, hd, body = cli223_put(tls, "/videos/tls/put.bin", data)
+    check(st == 200 and hd.get("x-amz-checksum-crc32") == crc32_b64(data),
+          "aws-chunked PUT over TLS: %d %s %s" % (st, hd, body[:300]))
+    st, _, body = tls_signed(tls, "POST", "/videos/tls/mpu.bin", "uploads=",
+                             headers={"x-amz-checksum-algorithm": "CRC32"})
+    uid = re.search(rb"<UploadId>([0-9a-f]+)</UploadId>", body)
+    check(st == 200 and uid, "CreateMultipartUpload over TLS: %s" % body)
+    uid = uid.group(1).decode()
+    parts = [pattern(5 * 1024 * 1024, 22), pattern(70001, 23)]
+    xml = "<CompleteMultipartUpload>"
+    for n, p in enumerate(parts, 1):
+        st, hd, body = cli223_put(tls, "/videos/tls/mpu.bin", p,
+                                  "partNumber=%d&uploadId=%s" % (n, uid))
+        check(st == 200 and hd.get("etag") == '"%s"' %
+              hashlib.md5(p).hexdigest() and
+              hd.get("x-amz-checksum-crc32") == crc32_b64(p),
+              "aws-chunked UploadPart over TLS: %d %s %s" % (st, hd,
+                                                             body[:300]))
+        xml += ("<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
+                "<ChecksumCRC32>%s</ChecksumCRC32></Part>" %
+                (n, hd["etag"], crc32_b64(p)))
+    xml = (xml + "</CompleteMultipartUpload>").encode()
+    st, _, body = tls_signed(tls, "POST", "/videos/tls/mpu.bin",
+                             "uploadId=" + uid, xml)
+    check(st == 200 and b"<ETag>" in body, "Complete over TLS: %s" % body)
+    for key, whole in (("tls/put.bin", data), ("tls/mpu.bin",
+                                               b"".join(parts))):
+        ev = stored(key)
+        check(len(ev) == 1 and ev[0]["sha256"] == sha256(whole),
+              "%s: stored event %s" % (key, ev))
+    print("ok: aws cli 2.23's aws-chunked CRC32-trailer PUT and multipart "
+          "parts over TLS (nginx)")
+
+
+def boto3_tls_row(tls):
+    py = shutil.which("python3")
+    if not py or os.path.realpath(py) == os.path.realpath("/usr/bin/python3"):
+        print("skip: no python3 besides Debian's (boto3 >= 1.36 needed)")
+        return
+    v = subprocess.run([py, "-c", "import boto3; print(boto3.__version__)"],
+                       capture_output=True)
+    ver = tuple(int(x) for x in v.stdout.decode().strip().split(".")[:2]) \
+        if v.returncode == 0 else (0, 0)
+    if ver < (1, 36):
+        print("skip: boto3 %s" % (ver,))
+        return
+    data_path = tls.d + "/clip.bin"
+    data = pattern(3 * 1024 * 1024 + 17, seed=7)
+    with open(data_path, "wb") as f:
+        f.write(data)
+    out = subprocess.run([py, "-W", "ignore", "-c", BOTO_SCRIPT,
+                          "https://127.0.0.1:%d" % tls.port, KEY_ID, SECRET,
+                          data_path], capture_output=True, timeout=120)
+    check(out.returncode == 0, "boto3 over TLS: %s %s\n%s" %
+          (out.stdout, out.stderr[-3000:], sink.log()[-2000:]))
+    check(b"put " + crc32_b64(data).encode() in out.stdout,
+          "boto3: put_object's CRC32 echoed: %s" % out.stdout)
+    check(b"STREAMING-UNSIGNED-PAYLOAD-TRAILER" in out.stdout,
+          "boto3 sent no aws-chunked body: %s" % out.stdout)
+    for key in ("boto/put.bin", "boto/upload.bin"):
+        ev = stored(key)
+        check(len(ev) == 1 and ev[0]["sha256"] == sha256(data),
+              "boto3 %s: stored event %s" % (key, ev))
+    print("ok: boto3 %s put_object/upload_file over TLS (aws-chunked, "
+          "CRC32 trailer)" % (ver,))
 
 
 raw_rows()
 restic_row()
-boto3_tls_row()
+tls = TLS()
+try:
+    cli223_tls_rows(tls)
+    boto3_tls_row(tls)
+finally:
+    tls.stop()
 sink.stop()
 print("all ok")

@@ -150,6 +150,31 @@ static void forget_upload(vs__req *r)
            "%s", r->mpu->upload_id, r->bucket, r->key, err.msg);
 }
 
+/* The object the listed parts make may not pass --max-object-size, as a
+ * PUT may not (each part was held to it alone). 0, or -1 with the code. */
+static int within_limit(vs__req *r, const vs_part_ref *refs)
+{
+  vs_part_info *parts = NULL;
+  size_t n = 0, i, j = 0;
+  uint64_t total = 0;
+  if(vs_store_mpu_parts(r->srv->cfg.store, r->bucket, r->key,
+                        r->mpu->upload_id, &parts, &n, NULL))
+    return 0; /* the store's Complete says what is wrong */
+  for(i = 0; i < r->n_parts; i++) {
+    while(j < n && parts[j].number < refs[i].number)
+      j++;
+    if(j < n && parts[j].number == refs[i].number)
+      total += parts[j].bytes;
+  }
+  free(parts);
+  if(total <= r->srv->cfg.max_object_size)
+    return 0;
+  r->done_code = VS__S3_TOO_LARGE;
+  snprintf(r->done_msg, sizeof(r->done_msg), "the parts make %llu bytes, "
+           "over the size limit", (unsigned long long)total);
+  return -1;
+}
+
 static void complete_work(vs__req *r)
 {
   vs_server *s = r->srv;
@@ -165,6 +190,10 @@ static void complete_work(vs__req *r)
   }
   for(i = 0; i < r->n_parts; i++)
     refs[i] = r->parts[i].ref;
+  if(within_limit(r, refs)) {
+    free(refs);
+    return;
+  }
   c.policy = s->cfg.on_existing;
   c.if_none_match = r->if_none_match;
   c.defer_overwrite = 1;

@@ -15,6 +15,13 @@ BODY = b"x" * 1000
 ok_url = sink.presign("PUT", "videos/exists.mp4")
 st, _, _ = sink.request("PUT", ok_url, BODY)
 check(st == 200, "setup PUT %d" % st)
+# a multipart upload (CRC32 parts) with two small parts, for its rows
+_s3 = boto3_client(sink)
+UID = _s3.create_multipart_upload(Bucket="videos", Key="mpu.mp4",
+                                  ChecksumAlgorithm="CRC32")["UploadId"]
+PART_ETAGS = [_s3.upload_part(Bucket="videos", Key="mpu.mp4", UploadId=UID,
+                              PartNumber=n, Body=b)["ETag"]
+              for n, b in ((1, BODY), (2, b"y" * 1000))]
 baseline_files = sink.object_files()
 baseline_events = len(sink.manifest_events())
 
@@ -115,6 +122,13 @@ expect("invalid UTF-8 key", 400, "InvalidArgument", "PUT",
 st, _, _ = sink.request("PUT", sink.presign_raw("PUT", "/videos/raw%20ok.mp4"),
                         BODY)
 check(st == 200, "raw-signed valid path: %d" % st)
+# a multipart upload (CRC32 parts) with two small parts, for its rows
+_s3 = boto3_client(sink)
+UID = _s3.create_multipart_upload(Bucket="videos", Key="mpu.mp4",
+                                  ChecksumAlgorithm="CRC32")["UploadId"]
+PART_ETAGS = [_s3.upload_part(Bucket="videos", Key="mpu.mp4", UploadId=UID,
+                              PartNumber=n, Body=b)["ETag"]
+              for n, b in ((1, BODY), (2, b"y" * 1000))]
 baseline_files = sink.object_files()
 baseline_events = len(sink.manifest_events())
 expect("If-None-Match: * on an existing key", 412, "PreconditionFailed",
@@ -158,6 +172,92 @@ hdrs = dict(areq.headers.items())
 hdrs["X-Amz-Date"] = amz(now - 3600)
 expect("header-signed, clock skewed", 403, "RequestTimeTooSkewed", "PUT",
        areq.url, BODY, hdrs)
+
+# ---- multipart uploads ------------------------------------------------------
+
+
+def mpu_url(op, key="mpu.mp4", **params):
+    p = dict({"Bucket": "videos", "Key": key}, **params)
+    return s3.generate_presigned_url(op, Params=p, ExpiresIn=600)
+
+
+def complete_xml(parts):
+    return ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (n, e)
+        for n, e in parts)).encode()
+
+
+NOUP = "0" * 32
+expect("UploadPart to no upload", 404, "NoSuchUpload", "PUT",
+       mpu_url("upload_part", UploadId=NOUP, PartNumber=1), BODY)
+expect("UploadPart for another key", 404, "NoSuchUpload", "PUT",
+       mpu_url("upload_part", key="other.mp4", UploadId=UID, PartNumber=1),
+       BODY)
+expect("UploadPart partNumber 0", 400, "InvalidArgument", "PUT",
+       mpu_url("upload_part", UploadId=UID, PartNumber=0), BODY)
+expect("UploadPart partNumber 10001", 400, "InvalidArgument", "PUT",
+       mpu_url("upload_part", UploadId=UID, PartNumber=10001), BODY)
+expect("UploadPart over the size limit", 400, "EntityTooLarge", "PUT",
+       mpu_url("upload_part", UploadId=UID, PartNumber=3), b"z" * (2 << 20))
+expect("UploadPart bad Content-MD5", 400, "BadDigest", "PUT",
+       mpu_url("upload_part", UploadId=UID, PartNumber=3), BODY,
+       {"Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg=="})
+expect("UploadPart another checksum than the upload's", 400,
+       "InvalidRequest", "PUT", mpu_url("upload_part", UploadId=UID,
+                                        PartNumber=3), BODY,
+       {"x-amz-checksum-sha256": base64.b64encode(
+           hashlib.sha256(BODY).digest()).decode()})
+expect("UploadPart wrong CRC32", 400, "BadDigest", "PUT",
+       mpu_url("upload_part", UploadId=UID, PartNumber=3), BODY,
+       {"x-amz-checksum-crc32": "AAAAAA=="})
+C = mpu_url("complete_multipart_upload", UploadId=UID)
+expect("Complete of no upload", 404, "NoSuchUpload", "POST",
+       mpu_url("complete_multipart_upload", UploadId=NOUP),
+       complete_xml([(1, PART_ETAGS[0])]))
+expect("Complete malformed XML", 400, "MalformedXML", "POST", C,
+       b"<CompleteMultipartUpload><Part>")
+expect("Complete of no parts", 400, "MalformedXML", "POST", C,
+       b"<CompleteMultipartUpload></CompleteMultipartUpload>")
+expect("Complete naming a part not sent", 400, "InvalidPart", "POST", C,
+       complete_xml([(1, PART_ETAGS[0]), (7, PART_ETAGS[1])]))
+expect("Complete with a wrong ETag", 400, "InvalidPart", "POST", C,
+       complete_xml([(1, PART_ETAGS[1])]))
+expect("Complete out of order", 400, "InvalidPartOrder", "POST", C,
+       complete_xml([(2, PART_ETAGS[1]), (1, PART_ETAGS[0])]))
+expect("Complete with a small part not last", 400, "EntityTooSmall", "POST",
+       C, complete_xml([(1, PART_ETAGS[0]), (2, PART_ETAGS[1])]))
+expect("Complete part number 0", 400, "InvalidArgument", "POST", C,
+       complete_xml([(0, PART_ETAGS[0])]))
+expect("Complete body over 4 MiB", 400, "EntityTooLarge", "POST", C,
+       b" " * (4 << 20 | 1))
+expect("Complete with a whole-object checksum", 501, "NotImplemented",
+       "POST", C, complete_xml([(1, PART_ETAGS[0])]),
+       {"x-amz-checksum-crc32": "AAAAAA=="})
+expect("Abort of no upload", 404, "NoSuchUpload", "DELETE",
+       mpu_url("abort_multipart_upload", UploadId=NOUP))
+expect("ListParts of no upload", 404, "NoSuchUpload", "GET",
+       mpu_url("list_parts", UploadId=NOUP))
+expect("ListParts max-parts negative", 400, "InvalidArgument", "GET",
+       mpu_url("list_parts", UploadId=UID, MaxParts=-1))
+expect("ListMultipartUploads bad encoding-type", 400, "InvalidArgument",
+       "GET", s3.generate_presigned_url("list_multipart_uploads", Params={
+           "Bucket": "videos", "EncodingType": "xml"}))
+expect("CreateMultipartUpload FULL_OBJECT SHA256", 400, "InvalidRequest",
+       "POST", mpu_url("create_multipart_upload"), b"",
+       {"x-amz-checksum-algorithm": "SHA256",
+        "x-amz-checksum-type": "FULL_OBJECT"})
+expect("CreateMultipartUpload a type without an algorithm", 400,
+       "InvalidRequest", "POST", mpu_url("create_multipart_upload"), b"",
+       {"x-amz-checksum-type": "COMPOSITE"})
+expect("UploadPartCopy of no key", 404, "NoSuchKey", "PUT",
+       mpu_url("upload_part_copy", UploadId=UID, PartNumber=3,
+               CopySource="videos/none.mp4"), None,
+       {"x-amz-copy-source": "videos/none.mp4"})
+expect("UploadPartCopy range past the end", 400, "InvalidArgument", "PUT",
+       mpu_url("upload_part_copy", UploadId=UID, PartNumber=3,
+               CopySource="videos/exists.mp4"), None,
+       {"x-amz-copy-source": "videos/exists.mp4",
+        "x-amz-copy-source-range": "bytes=0-1000"})
 
 # A truncated upload: libmicrohttpd closes the connection when the client
 # closes before Content-Length bytes, so no status can reach that client;

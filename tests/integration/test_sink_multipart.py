@@ -21,7 +21,8 @@
 - the sweeper: --multipart-expiry 2s aborts a forgotten upload, counted
   in /metrics;
 - --on-existing reject and If-None-Match: * on Complete: 412, nothing
-  committed."""
+  committed; parts that make an object over --max-object-size: 400
+  EntityTooLarge."""
 import hashlib
 import os
 import time
@@ -315,8 +316,23 @@ sink.stop()
 
 # ---- the sweeper and --on-existing reject -------------------------------------------------
 sink = Sink(tag="mpu-sweep", args=["--multipart-expiry", "2s",
-                                   "--on-existing", "reject"]).start()
+                                   "--on-existing", "reject",
+                                   "--max-object-size", "6MiB"]).start()
 s3 = boto3_client(sink)
+# parts within the limit may not make an object over it
+uid8 = s3.create_multipart_upload(Bucket="videos", Key="huge")["UploadId"]
+big = [s3.upload_part(Bucket="videos", Key="huge", UploadId=uid8,
+                      PartNumber=n, Body=pattern(sz, n))["ETag"]
+       for n, sz in ((1, 5 * MiB), (2, 2 * MiB))]
+code = err_code(s3.complete_multipart_upload, Bucket="videos", Key="huge",
+                UploadId=uid8, MultipartUpload={"Parts": [
+                    {"PartNumber": n, "ETag": e} for n, e in
+                    enumerate(big, 1)]})
+check(code == ("EntityTooLarge", 400), "7 MiB over a 6 MiB limit: %s"
+      % (code,))
+check(not stored("huge") and err_code(s3.head_object, Bucket="videos",
+                                      Key="huge")[1] == 404,
+      "nothing stored over the limit")
 uid6 = s3.create_multipart_upload(Bucket="videos", Key="forgotten")["UploadId"]
 s3.upload_part(Bucket="videos", Key="forgotten", UploadId=uid6, PartNumber=1,
                Body=b"abc")
@@ -338,7 +354,7 @@ check(s3.list_multipart_uploads(Bucket="videos").get("Uploads", []) == [],
       "none listed after the sweep")
 metrics = urllib.request.urlopen(sink.endpoint + "/metrics",
                                  timeout=10).read().decode()
-check('vsink_multipart_uploads_total{event="expired"} 2' in metrics,
+check('vsink_multipart_uploads_total{event="expired"} 3' in metrics,
       "expired uploads counted: %s" % [l for l in metrics.splitlines()
                                        if "multipart" in l])
 sink.stop()

@@ -8,19 +8,20 @@
 #include "server/internal.h"
 #include "util/enc.h"
 
-int vs__body_piece(vs__req *r, const char *data, size_t n, size_t max)
+enum MHD_Result vs__body_piece(vs__req *r, const char *data, size_t n,
+                               size_t max, const char *too_large)
 {
   char *p;
   if(r->body_len + n > max)
-    return -1;
+    return vs__reject(r, VS__S3_TOO_LARGE, too_large);
   if(!(p = realloc(r->body, r->body_len + n + 1)))
-    return -2;
+    return MHD_NO;
   memcpy(p + r->body_len, data, n);
   r->body = p;
   r->body_len += n;
   r->body[r->body_len] = 0;
   r->bytes_in += n;
-  return 0;
+  return MHD_YES;
 }
 
 static vs__s3code checksum_header(vs__req *r, char *msg, size_t cap)

@@ -288,35 +288,6 @@ int vs__create_bucket_parse(const char *body, size_t n, char *loc,
 
 /* ---- CreateBucket ---------------------------------------------------------- */
 
-/* The body is held whole (64 KiB at most) and checked at its end against
- * the signed SHA-256 and any Content-MD5. */
-static int body_ok(vs__req *r, vs__s3code *code, char *msg, size_t cap)
-{
-  unsigned char md[32], want[16];
-  unsigned len;
-  char hex[65];
-  const char *md5 = vs__header(r->conn, "Content-MD5");
-  const char *p = r->body ? r->body : "";
-  if(r->payload_sha256[0]) {
-    if(!EVP_Digest(p, r->body_len, md, &len, EVP_sha256(), NULL))
-      return *code = VS__S3_INTERNAL, 0;
-    vs_hex(md, 32, hex);
-    if(strcmp(hex, r->payload_sha256)) {
-      snprintf(msg, cap, "x-amz-content-sha256 is %s but the body "
-               "received hashes to %s", r->payload_sha256, hex);
-      return *code = VS__S3_SHA256_MISMATCH, 0;
-    }
-  }
-  if(md5) {
-    if(vs_unb64(md5, strlen(md5), want, sizeof(want)) != 16)
-      return *code = VS__S3_INVALID_DIGEST, 0;
-    if(!EVP_Digest(p, r->body_len, md, &len, EVP_md5(), NULL) ||
-       memcmp(md, want, 16))
-      return *code = VS__S3_BAD_DIGEST, 0;
-  }
-  return 1;
-}
-
 /* The body's LocationConstraint must name the sink's region, or none. */
 static int location_ok(vs__req *r, vs__s3code *code, char *msg, size_t cap)
 {
@@ -358,6 +329,8 @@ static enum MHD_Result create_first(vs__req *r)
 {
   const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
   vs_err err = {0};
+  char msg[200] = "";
+  vs__s3code code;
   if(!vs__bucket_known(r->srv, r->bucket)) {
     if(!r->srv->cfg.allow_bucket_create)
       return vs__reject(r, VS__S3_ACCESS_DENIED, "this sink serves its "
@@ -369,24 +342,11 @@ static enum MHD_Result create_first(vs__req *r)
   if(cl && strtoull(cl, NULL, 10) > CONFIG_MAX)
     return vs__reject(r, VS__S3_TOO_LARGE, "a CreateBucketConfiguration "
                       "is at most 64 KiB");
+  /* the body is held whole and checked at its end against the signed
+   * SHA-256 and any Content-MD5 (body.c) */
+  if((code = vs__body_digests(r, 0, msg, sizeof(msg))))
+    return vs__reject(r, code, msg[0] ? msg : NULL);
   r->phase = 1;
-  return MHD_YES;
-}
-
-static enum MHD_Result body_piece(vs__req *r, const char *data, size_t n)
-{
-  char *p;
-  if(r->body_len + n > CONFIG_MAX)
-    return vs__reject(r, VS__S3_TOO_LARGE, "a CreateBucketConfiguration "
-                      "is at most 64 KiB");
-  p = realloc(r->body, r->body_len + n + 1);
-  if(!p)
-    return MHD_NO;
-  memcpy(p + r->body_len, data, n);
-  r->body = p;
-  r->body_len += n;
-  r->body[r->body_len] = 0;
-  r->bytes_in += n;
   return MHD_YES;
 }
 
@@ -414,9 +374,10 @@ enum MHD_Result vs__create_bucket(vs__req *r, const char *data, size_t *size)
   if(*size) {
     size_t n = *size;
     *size = 0;
-    return body_piece(r, data, n);
+    return vs__body_piece(r, data, n, CONFIG_MAX,
+                          "a CreateBucketConfiguration is at most 64 KiB");
   }
-  if(!body_ok(r, &code, msg, sizeof(msg)) ||
+  if((code = vs__body_matches(r, msg, sizeof(msg))) ||
      !location_ok(r, &code, msg, sizeof(msg)))
     return vs__reject(r, code, msg[0] ? msg : NULL);
   if(vs__bucket_known(r->srv, r->bucket)) /* as S3 answers its owner */

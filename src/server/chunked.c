@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "server/internal.h"
+#include "util/enc.h"
 
 #define LINE_CAP 256
 #define SIG_ATTR ";chunk-signature="
@@ -107,17 +108,6 @@ const char *vs__awsc_msg(const vs__awsc *d)
   return d->msg;
 }
 
-static int hexval(char c)
-{
-  if(c >= '0' && c <= '9')
-    return c - '0';
-  if(c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if(c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static int sha_start(vs__awsc *d)
 {
   return EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL) ? 0 : -1;
@@ -142,11 +132,11 @@ static int chunk_header(vs__awsc *d, const char *l, size_t n)
 {
   uint64_t size = 0;
   size_t i = 0;
-  for(; i < n && hexval(l[i]) >= 0; i++) {
+  for(; i < n && vs_hexval(l[i]) >= 0; i++) {
     if(i >= 16)
       return fail(d, VS__S3_INCOMPLETE_BODY, "an aws-chunked chunk size "
                   "has more than 16 hex digits");
-    size = size << 4 | (uint64_t)hexval(l[i]);
+    size = size << 4 | (uint64_t)vs_hexval(l[i]);
   }
   if(!i)
     return fail(d, VS__S3_INCOMPLETE_BODY, "an aws-chunked chunk does not "
@@ -157,7 +147,7 @@ static int chunk_header(vs__awsc *d, const char *l, size_t n)
       return fail(d, VS__S3_INCOMPLETE_BODY, "an aws-chunked chunk header "
                   "must be HEXSIZE;chunk-signature=<64 hex digits>");
     for(k = 0; k < 64; k++)
-      if(hexval(l[i + a + k]) < 0)
+      if(vs_hexval(l[i + a + k]) < 0)
         return fail(d, VS__S3_INCOMPLETE_BODY, "a chunk-signature is not "
                     "64 hex digits");
     memcpy(d->sig, l + i + a, 64);

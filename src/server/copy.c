@@ -27,6 +27,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/uuid.h"
+#include "util/xml.h"
 #include "vsink/manifest.h"
 #include "vsink/sigv4.h"
 
@@ -373,9 +374,8 @@ static enum MHD_Result copy_ok(vs__req *r)
   vs_buf b = VS_BUF_INIT;
   char when[25];
   vs_time_rfc3339(i->mtime_ms, when);
-  vs_buf_addf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-              "<CopyObjectResult xmlns=\"http://s3.amazonaws.com/doc/"
-              "2006-03-01/\"><LastModified>%s</LastModified>"
+  vs_buf_addf(&b, VS_XML_HEAD "<CopyObjectResult xmlns=\"" VS_XML_NS
+              "\"><LastModified>%s</LastModified>"
               "<ETag>&quot;%s&quot;</ETag></CopyObjectResult>", when,
               i->etag);
   if(b.failed || !b.data || !(resp = MHD_create_response_from_buffer(

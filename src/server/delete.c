@@ -299,84 +299,6 @@ static void objects_work(vs__req *r)
   r->done_code = r->body ? VS__S3_NONE : VS__S3_INTERNAL;
 }
 
-/* S3 requires Content-MD5 or an x-amz-checksum-* for DeleteObjects. */
-static int integrity_header(vs__req *r, char *msg, size_t cap)
-{
-  const char *md5 = vs__header(r->conn, "Content-MD5");
-  int a;
-  r->has_md5 = 0;
-  r->cksum_alg = VS_CKSUM_NONE;
-  if(md5) {
-    if(vs_unb64(md5, strlen(md5), r->want_md5, sizeof(r->want_md5)) != 16) {
-      snprintf(msg, cap, "The Content-MD5 you specified was invalid.");
-      return VS__S3_INVALID_DIGEST;
-    }
-    r->has_md5 = 1;
-  }
-  for(a = VS_CKSUM_NONE + 1; a < VS_CKSUM__COUNT; a++) {
-    char name[40];
-    const char *v;
-    snprintf(name, sizeof(name), "x-amz-checksum-%s",
-             vs_cksum_name((vs_cksum_alg)a));
-    if(!(v = vs__header(r->conn, name)))
-      continue;
-    if(r->cksum_alg) {
-      snprintf(msg, cap, "Expecting a single x-amz-checksum- header. "
-               "Multiple checksum Types are not allowed.");
-      return VS__S3_INVALID_REQUEST;
-    }
-    r->cksum_alg = (vs_cksum_alg)a;
-    if(vs_unb64(v, strlen(v), r->want_cksum, sizeof(r->want_cksum)) !=
-       (long)vs_cksum_len(r->cksum_alg)) {
-      snprintf(msg, cap, "Value for x-amz-checksum-%s header is invalid.",
-               vs_cksum_name(r->cksum_alg));
-      return VS__S3_INVALID_REQUEST;
-    }
-  }
-  if(!r->has_md5 && !r->cksum_alg) {
-    snprintf(msg, cap, "Missing required header for this request: "
-             "Content-MD5");
-    return VS__S3_INVALID_REQUEST;
-  }
-  return VS__S3_NONE;
-}
-
-/* The body against what the headers promised. */
-static vs__s3code body_matches(vs__req *r, char *msg, size_t cap)
-{
-  const char *p = r->body ? r->body : "";
-  unsigned char md[VS_CKSUM_MAX];
-  unsigned len;
-  char hex[65];
-  if(r->payload_sha256[0]) {
-    if(!EVP_Digest(p, r->body_len, md, &len, EVP_sha256(), NULL))
-      return VS__S3_INTERNAL;
-    vs_hex(md, 32, hex);
-    if(strcmp(hex, r->payload_sha256)) {
-      snprintf(msg, cap, "x-amz-content-sha256 is %s but the body "
-               "received hashes to %s", r->payload_sha256, hex);
-      return VS__S3_SHA256_MISMATCH;
-    }
-  }
-  if(r->has_md5 && (!EVP_Digest(p, r->body_len, md, &len, EVP_md5(), NULL)
-                    || memcmp(md, r->want_md5, 16)))
-    return VS__S3_BAD_DIGEST;
-  if(r->cksum_alg) {
-    vs_cksum c;
-    size_t n;
-    if(vs_cksum_init(&c, r->cksum_alg))
-      return VS__S3_INTERNAL;
-    vs_cksum_update(&c, p, r->body_len);
-    n = vs_cksum_final(&c, md);
-    if(!n || memcmp(md, r->want_cksum, n)) {
-      snprintf(msg, cap, "The %s you specified did not match the "
-               "calculated checksum.", vs_cksum_label(r->cksum_alg));
-      return VS__S3_BAD_DIGEST;
-    }
-  }
-  return VS__S3_NONE;
-}
-
 static enum MHD_Result objects_first(vs__req *r)
 {
   const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -385,25 +307,10 @@ static enum MHD_Result objects_first(vs__req *r)
   if(cl && strtoull(cl, NULL, 10) > BODY_MAX)
     return vs__reject(r, VS__S3_TOO_LARGE, "a DeleteObjects body is at "
                       "most 2 MiB");
-  if((code = integrity_header(r, msg, sizeof(msg))))
+  /* S3 requires Content-MD5 or an x-amz-checksum-* for DeleteObjects */
+  if((code = vs__body_digests(r, 1, msg, sizeof(msg))))
     return vs__reject(r, code, msg);
   r->phase = 1;
-  return MHD_YES;
-}
-
-static enum MHD_Result body_piece(vs__req *r, const char *data, size_t n)
-{
-  char *p;
-  if(r->body_len + n > BODY_MAX)
-    return vs__reject(r, VS__S3_TOO_LARGE, "a DeleteObjects body is at "
-                      "most 2 MiB");
-  if(!(p = realloc(r->body, r->body_len + n + 1)))
-    return MHD_NO;
-  memcpy(p + r->body_len, data, n);
-  r->body = p;
-  r->body_len += n;
-  r->body[r->body_len] = 0;
-  r->bytes_in += n;
   return MHD_YES;
 }
 
@@ -436,9 +343,10 @@ enum MHD_Result vs__delete_objects(vs__req *r, const char *data,
   if(*size) {
     size_t n = *size;
     *size = 0;
-    return body_piece(r, data, n);
+    return vs__body_piece(r, data, n, BODY_MAX,
+                          "a DeleteObjects body is at most 2 MiB");
   }
-  if((code = body_matches(r, msg, sizeof(msg))))
+  if((code = vs__body_matches(r, msg, sizeof(msg))))
     return vs__reject(r, code, msg[0] ? msg : NULL);
   r->done_msg[0] = 0;
   r->phase = 3;

@@ -408,12 +408,13 @@ int vs__awsc_begin(vs__req *r, vs__awsc_data_fn data, vs__s3code *code,
 /* Frees the decoder and forgets the chain (the request's end). */
 void vs__awsc_done(vs__req *r);
 
-/* body.c: small request bodies read whole. piece: 0; -1 past max bytes
- * (EntityTooLarge); -2 out of memory. digests: Content-MD5 and any
- * x-amz-checksum-* into r (required: one of them must come, as
- * DeleteObjects requires). matches: the whole body against them and
- * x-amz-content-sha256. Both VS__S3_NONE or the code, why in msg. */
-int vs__body_piece(vs__req *r, const char *data, size_t n, size_t max);
+/* body.c: small request bodies read whole. piece: appends n bytes, or
+ * past max answers 400 EntityTooLarge saying too_large. digests:
+ * Content-MD5 and any x-amz-checksum-* into r (required: one of them must
+ * come, as DeleteObjects requires). matches: the whole body against them
+ * and x-amz-content-sha256. Both VS__S3_NONE or the code, why in msg. */
+enum MHD_Result vs__body_piece(vs__req *r, const char *data, size_t n,
+                               size_t max, const char *too_large);
 vs__s3code vs__body_digests(vs__req *r, int required, char *msg,
                             size_t cap);
 vs__s3code vs__body_matches(vs__req *r, char *msg, size_t cap);

@@ -299,13 +299,6 @@ enum MHD_Result vs__mpu_complete(vs__req *r, const char *data, size_t *size)
   }
   if(!n)
     return body_done(r);
-  switch(vs__body_piece(r, data, n, VS__MPU_BODY_MAX)) {
-  case 0:
-    return MHD_YES;
-  case -1:
-    return vs__reject(r, VS__S3_TOO_LARGE, "a CompleteMultipartUpload body "
-                      "is at most 4 MiB");
-  default:
-    return MHD_NO;
-  }
+  return vs__body_piece(r, data, n, VS__MPU_BODY_MAX,
+                        "a CompleteMultipartUpload body is at most 4 MiB");
 }

@@ -26,6 +26,7 @@
 
 #include "server/router.h"
 #include "server/router_rules.h"
+#include "util/enc.h"
 
 enum path_kind { P_HEALTH, P_METRICS, P_HOOK, P_ROOT, P_BUCKET, P_OBJECT };
 
@@ -246,17 +247,6 @@ typedef struct qparam {
   int malformed;          /* a bad %-escape */
 } qparam;
 
-static int hexval(char c)
-{
-  if(c >= '0' && c <= '9')
-    return c - '0';
-  if(c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if(c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decodes s[0..n) into out (cap bytes and a NUL; bytes past cap are only
  * counted). Returns the decoded length; a bad escape sets *malformed. */
 static size_t decode(const char *s, size_t n, char *out, size_t cap,
@@ -266,11 +256,11 @@ static size_t decode(const char *s, size_t n, char *out, size_t cap,
   for(i = 0; i < n; i++) {
     char c = s[i];
     if(c == '%') {
-      if(n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+      if(n - i < 3 || vs_hexval(s[i + 1]) < 0 || vs_hexval(s[i + 2]) < 0) {
         *malformed = 1;
         break;
       }
-      c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      c = (char)(vs_hexval(s[i + 1]) * 16 + vs_hexval(s[i + 2]));
       i += 2;
     }
     if(len < cap)

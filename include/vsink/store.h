@@ -355,9 +355,10 @@ struct cJSON *vs_store_event_fields(const char *bucket, const char *key,
                                     const char *task_uuid,
                                     const char *source);
 
-/* Checks a key the way every store needs: VS_ERR_TOOLARGE over 1024 bytes;
- * VS_ERR_INVALID for empty, invalid UTF-8, NUL or control bytes, a leading
- * '/', empty segments ("a//b", trailing '/') and "." or ".." segments. */
+/* Checks a key the way S3 does: VS_ERR_TOOLARGE over 1024 bytes;
+ * VS_ERR_INVALID for empty, invalid UTF-8 or a NUL byte. Everything else
+ * is a key (control bytes, "a//b", "a/", "/a", "a/../b"): the filesystem
+ * store's names escape what a path could not hold (store_fs_key.c). */
 int vs_store_check_key(const char *key, size_t len, vs_err *err);
 /* S3 bucket naming rules: 3..63 of a-z 0-9 . -, starting and ending with a
  * letter or digit. */

@@ -102,16 +102,18 @@ static int bad(vs__req *r, const char *msg)
   return -1;
 }
 
-/* A parameter as text S3 can echo: UTF-8, no control bytes. */
+/* A parameter as text S3 can echo: UTF-8, no control bytes but in what
+ * names keys (prefix, markers, start-after), as keys may hold them. */
 static int text_param(vs__req *r, const char *name, char **out)
 {
+  int keyish = strcmp(name, "delimiter") && strcmp(name, "version-id-marker");
   char msg[120];
   const char *s;
   *out = vs__query_get(r->raw_uri, name);
   if(!*out)
     return 0;
   for(s = *out; *s; s++)
-    if((unsigned char)*s < 0x20 || *s == 0x7f)
+    if(!keyish && ((unsigned char)*s < 0x20 || *s == 0x7f))
       break;
   if(*s || !vs_utf8_valid(*out, strlen(*out))) {
     snprintf(msg, sizeof(msg), "%s must be UTF-8 text without control "

@@ -172,8 +172,11 @@ static int uparams_read(vs__req *r, uparams *p)
                "integer of 0 to 2147483647");
     return -1;
   }
-  if(!text_ok(p->prefix) || !text_ok(p->delim) || !text_ok(p->key_marker) ||
-     !text_ok(p->id_marker)) {
+  /* prefix and key-marker name keys, which may hold control bytes */
+  if(!vs_utf8_valid(p->prefix ? p->prefix : "", p->prefix ?
+                    strlen(p->prefix) : 0) || !text_ok(p->delim) ||
+     !vs_utf8_valid(p->key_marker ? p->key_marker : "", p->key_marker ?
+                    strlen(p->key_marker) : 0) || !text_ok(p->id_marker)) {
     vs__reject(r, VS__S3_INVALID_ARGUMENT, "prefix, delimiter and markers "
                "must be UTF-8 text without control characters");
     return -1;

@@ -31,40 +31,27 @@ const char *vs_on_existing_name(vs_on_existing p)
   return policy_names[p];
 }
 
-static int check_segment(const char *seg, size_t n, size_t at, vs_err *err)
-{
-  if(n == 0)
-    return vs_fail(err, VS_ERR_INVALID,
-                   "key has an empty segment at byte %zu "
-                   "('//' or a trailing '/')", at);
-  if((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-    return vs_fail(err, VS_ERR_INVALID,
-                   "key has a '%.*s' segment at byte %zu", (int)n, seg, at);
-  return VS_OK;
-}
-
+/* Any key S3 takes: 1 to VS_KEY_MAX bytes of UTF-8, control characters,
+ * empty, "." and ".." segments and a leading or trailing '/' included (the
+ * filesystem store escapes them: store_fs_key.c). Only NUL cannot be held,
+ * neither in a C string nor in a file name. */
 int vs_store_check_key(const char *key, size_t len, vs_err *err)
 {
   const unsigned char *k = (const unsigned char *)key;
-  size_t i = 0, seg = 0;
-  int rc;
+  size_t i = 0;
   if(!key || len == 0)
     return vs_fail(err, VS_ERR_INVALID, "key is empty");
   if(len > VS_KEY_MAX)
     return vs_fail(err, VS_ERR_TOOLARGE,
                    "key is %zu bytes, the limit is %d", len, VS_KEY_MAX);
-  if(k[0] == '/')
-    return vs_fail(err, VS_ERR_INVALID, "key starts with '/'");
   while(i < len) {
     size_t n;
-    if(k[i] < 0x20 || k[i] == 0x7f)
+    if(k[i] == 0)
       return vs_fail(err, VS_ERR_INVALID,
-                     "key has control byte 0x%02x at byte %zu", k[i], i);
-    if(k[i] == '/') {
-      rc = check_segment(key + seg, i - seg, seg, err);
-      if(rc)
-        return rc;
-      seg = ++i;
+                     "key has a NUL byte at byte %zu: a key cannot hold "
+                     "NUL", i);
+    if(k[i] < 0x80) {
+      i++;
       continue;
     }
     n = vs_utf8_seq(k + i, len - i);
@@ -73,7 +60,7 @@ int vs_store_check_key(const char *key, size_t len, vs_err *err)
                      "key is not valid UTF-8 at byte %zu", i);
     i += n;
   }
-  return check_segment(key + seg, len - seg, seg, err);
+  return VS_OK;
 }
 
 static int is_ipv4_form(const char *b, size_t n)

@@ -58,6 +58,29 @@ struct vs_upload {
 
 extern const vs_store_ops vs__fs_ops;
 
+/* ---- store_fs_key.c: a key's names on disk */
+#define VS__NAME_MAX 255 /* bytes in a file name (NAME_MAX) */
+/* The most an encoded segment or key takes ("@>" and '/' per 253 bytes,
+ * "@=" or '@' at the end): a buffer for a whole key's relative path. */
+#define VS__SEG_PATH_MAX (VS_KEY_MAX + 3 * (VS_KEY_MAX / 253 + 1) + 3)
+#define VS__KEY_PATH_MAX (3 * VS_KEY_MAX + 4)
+enum { VS__NAME_NONE, VS__NAME_WHOLE, VS__NAME_PIECE };
+/* Segment s (n bytes, no '/') as a relative path of one or more names,
+ * NUL-terminated in out: its length, or (size_t)-1 when cap is too small. */
+size_t vs__fs_seg_encode(const char *s, size_t n, char *out, size_t cap);
+/* One directory entry: VS__NAME_WHOLE for a whole segment, VS__NAME_PIECE
+ * for the first bytes of one continued in the entry's own directory, both
+ * with *seg,*n (pointing into name); VS__NAME_NONE for the store's own
+ * files and for what the encoding never makes. */
+int vs__fs_name_decode(const char *name, const char **seg, size_t *n);
+/* A whole key (len bytes, its segments between '/') as the relative path
+ * of its directory; (size_t)-1 when cap is too small. */
+size_t vs__fs_key_encode(const char *key, size_t len, char *out, size_t cap);
+/* The inverse: the key a relative path stands for, NUL-terminated; its
+ * length, or (size_t)-1 when the path is not one vs__fs_key_encode makes
+ * or cap is too small. */
+size_t vs__fs_key_decode(const char *path, char *out, size_t cap);
+
 /* ---- store_fs_name.c */
 /* snprintf into out; VS_ERR_TOOLARGE when it does not fit. */
 int vs__fs_path(char *out, size_t cap, vs_err *err, const char *fmt, ...)

@@ -19,6 +19,12 @@
  * during the pass, so neither costs memory or a descent into a directory
  * that cannot hold a wanted key.
  *
+ * Names are compared decoded (store_fs_key.c): a segment is any bytes but
+ * '/', the empty one included ("" and "/" sort first, as "a/" and "a//b"
+ * do after "a"), and a segment too long for one file name, stored as a
+ * chain of "@>" pieces, is read whole while its level is read: a piece's
+ * bytes alone would not order it among its siblings.
+ *
  * Every level keeps its directory open, and what is below it is reached
  * relative to it (openat, readlinkat, fstatat): a walk of short names,
  * not of the whole path for every key. A directory whose link count says
@@ -68,18 +74,6 @@ struct vs_store_list {
 };
 
 /* ---- names -------------------------------------------------------------- */
-
-/* The key segment a directory entry stands for, or NULL for the store's
- * own files (@current, @<vid>, @<vid>.json): a segment starting with '@'
- * is stored as "@@...". */
-static const char *segment_of(const char *name)
-{
-  if(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
-    return NULL;
-  if(name[0] == '@')
-    return name[1] == '@' ? name + 1 : NULL;
-  return name;
-}
 
 /* Whether key[0..plen) followed by name can lead to a key past the bound:
  * 1 for a key above it, or a directory whose keys may be. */
@@ -136,13 +130,13 @@ static void heap_up(char **h, size_t i)
 static int consider(vs_store_list *l, level *L, int top, const char *name,
                     size_t nlen, vs_err *err)
 {
-  int dir = name[nlen - 1] == '/';
+  int dir = nlen && name[nlen - 1] == '/';
   char *copy;
   if(L->lo && strcmp(name, L->lo) <= 0)
     return VS_OK;
   if(top && l->filter && strncmp(name, l->filter, l->filter_len))
     return VS_OK;
-  if(L->plen + nlen + dir > VS_KEY_MAX) /* no key that long can exist */
+  if(L->plen + nlen > VS_KEY_MAX) /* no key that long can exist */
     return VS_OK;
   if(!admit(l, L->plen, name, nlen, dir))
     return VS_OK;
@@ -186,10 +180,65 @@ static void drop_names(level *L)
   L->n = L->pos = 0;
 }
 
+/* A segment of the level: its names "seg" (the key) and "seg/" (below). */
+static int add_segment(vs_store_list *l, level *L, int top, char *seg,
+                       size_t n, vs_err *err)
+{
+  int rc = consider(l, L, top, seg, n, err);
+  seg[n] = '/';
+  seg[n + 1] = 0;
+  if(!rc)
+    rc = consider(l, L, top, seg, n + 1, err);
+  seg[n] = 0;
+  return rc;
+}
+
+/* The segments whose first n bytes are in seg, stored under the piece
+ * directory rel (relative to the level's): read whole, each checked to be
+ * stored where the encoding puts it. */
+static int read_pieces(vs_store_list *l, level *L, int top, char *rel,
+                       char *seg, size_t n, vs_err *err)
+{
+  char again[VS__SEG_PATH_MAX + 1];
+  size_t rlen = strlen(rel);
+  struct dirent *e;
+  DIR *d;
+  int rc = VS_OK, fd;
+  if(L->plen + n > VS_KEY_MAX)
+    return VS_OK; /* no key that long */
+  fd = openat(L->fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if(fd < 0 || !(d = fdopendir(fd))) {
+    if(fd >= 0)
+      close(fd);
+    return VS_OK; /* gone since, or not ours */
+  }
+  while(!rc && (e = readdir(d))) {
+    const char *p;
+    size_t pn;
+    int kind = vs__fs_name_decode(e->d_name, &p, &pn);
+    if(kind == VS__NAME_NONE || L->plen + n + pn > VS_KEY_MAX ||
+       (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) ||
+       rlen + 1 + strlen(e->d_name) > VS__SEG_PATH_MAX)
+      continue;
+    memcpy(seg + n, p, pn);
+    seg[n + pn] = 0;
+    rel[rlen] = '/';
+    strcpy(rel + rlen + 1, e->d_name);
+    if(kind == VS__NAME_PIECE)
+      rc = read_pieces(l, L, top, rel, seg, n + pn, err);
+    else if(vs__fs_seg_encode(seg, n + pn, again, sizeof(again)) !=
+              (size_t)-1 && !strcmp(again, rel))
+      rc = add_segment(l, L, top, seg, n + pn, err);
+    rel[rlen] = 0;
+  }
+  closedir(d);
+  return rc;
+}
+
 /* One readdir pass: the next BATCH names after L->lo, sorted. */
 static int read_level(vs_store_list *l, level *L, int top, vs_err *err)
 {
-  char name[NAME_MAX + 2];
+  char seg[VS_KEY_MAX + 2], rel[VS__SEG_PATH_MAX + 1];
   struct dirent *e;
   DIR *d;
   int rc = VS_OK;
@@ -208,17 +257,20 @@ static int read_level(vs_store_list *l, level *L, int top, vs_err *err)
     return rc;
   }
   while(!rc && (e = readdir(d))) {
-    const char *seg = segment_of(e->d_name);
+    const char *p;
     size_t n;
-    if(!seg || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+    int kind = vs__fs_name_decode(e->d_name, &p, &n);
+    if(kind == VS__NAME_NONE ||
+       (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
       continue;
-    n = strlen(seg);
-    memcpy(name, seg, n + 1);
-    rc = consider(l, L, top, name, n, err);
-    name[n] = '/';
-    name[n + 1] = 0;
-    if(!rc)
-      rc = consider(l, L, top, name, n + 1, err);
+    memcpy(seg, p, n);
+    seg[n] = 0;
+    if(kind == VS__NAME_WHOLE)
+      rc = add_segment(l, L, top, seg, n, err);
+    else {
+      strcpy(rel, e->d_name);
+      rc = read_pieces(l, L, top, rel, seg, n, err);
+    }
   }
   closedir(d);
   if(rc)
@@ -268,39 +320,37 @@ static void pop(vs_store_list *l)
   free_level(&l->lv[--l->depth]);
 }
 
+/* The stored form of a name ("c" or "c/") of a level, relative to it:
+ * enc(c) (store_fs_key.c), then tail. out holds VS__SEG_PATH_MAX + 1
+ * bytes and the tail. */
+static void stored_name(const char *name, const char *tail, char *out)
+{
+  size_t n = vs__fs_seg_encode(name, strcspn(name, "/"), out,
+                               VS__SEG_PATH_MAX + 1);
+  strcpy(out + n, tail);
+}
+
 /* parent/<segment as stored>, from a name "seg/". */
 static char *child_dir(const char *parent, const char *name, vs_err *err)
 {
-  size_t plen = strlen(parent), n = strlen(name) - 1;
-  int esc = name[0] == '@';
+  char stored[VS__SEG_PATH_MAX + 1];
+  size_t plen = strlen(parent), n;
   char *out;
-  if(plen + 2 + esc + n >= PATH_MAX) {
+  stored_name(name, "", stored);
+  n = strlen(stored);
+  if(plen + 2 + n >= PATH_MAX) {
     vs_fail(err, VS_ERR_TOOLARGE, "directory path too long under %s",
             parent);
     return NULL;
   }
-  if(!(out = malloc(plen + 2 + esc + n + 1))) {
+  if(!(out = malloc(plen + 2 + n))) {
     vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
     return NULL;
   }
   memcpy(out, parent, plen);
   out[plen] = '/';
-  if(esc)
-    out[plen + 1] = '@';
-  memcpy(out + plen + 1 + esc, name, n);
-  out[plen + 1 + esc + n] = 0;
+  memcpy(out + plen + 1, stored, n + 1);
   return out;
-}
-
-/* The stored form of a name ("c" or "c/") of a level: "@" before a
- * segment starting with '@', without the slash, then tail. */
-static void stored_name(const char *name, const char *tail, char *out)
-{
-  size_t n = strcspn(name, "/");
-  int esc = name[0] == '@';
-  out[0] = '@';
-  memcpy(out + esc, name, n);
-  strcpy(out + esc + n, tail);
 }
 
 /* ---- the iterator --------------------------------------------------------- */
@@ -310,7 +360,7 @@ static void stored_name(const char *name, const char *tail, char *out)
  * version between readlinkat and openat: then @current is read again. */
 static int read_current(const level *L, const char *name, vs_list_item *item)
 {
-  char path[NAME_MAX + 48], target[64], *text;
+  char path[VS__SEG_PATH_MAX + 48], target[64], *text;
   struct stat st;
   ssize_t n;
   int tries, fd, rc = -1;
@@ -392,7 +442,7 @@ static int take_key(vs_store_list *l, const level *L, const char *name,
 static int descend(vs_store_list *l, const level *L, const char *name,
                    size_t plen, vs_err *err)
 {
-  char stored[NAME_MAX + 2], *dir;
+  char stored[VS__SEG_PATH_MAX + 1], *dir;
   struct stat st;
   int fd;
   stored_name(name, "", stored);
@@ -447,10 +497,10 @@ int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
     free(L->lo);
     L->lo = name;
     nlen = strlen(name);
-    if(!admit(l, L->plen, name, nlen, name[nlen - 1] == '/'))
+    if(!admit(l, L->plen, name, nlen, nlen && name[nlen - 1] == '/'))
       continue; /* the bound moved since the pass */
     memcpy(l->key + L->plen, name, nlen);
-    if(name[nlen - 1] == '/') {
+    if(nlen && name[nlen - 1] == '/') {
       if((rc = descend(l, L, name, L->plen + nlen, err)))
         return rc;
       continue;
@@ -494,26 +544,20 @@ static int prefix_dir(const char *buckets, const char *bucket,
                       const char *prefix, size_t whole, char **out,
                       int *none, vs_err *err)
 {
-  size_t i, o, cap = strlen(buckets) + strlen(bucket) + 2 * whole + 4;
-  vs_err ignored = {0};
-  *none = whole && vs_store_check_key(prefix, whole - 1, &ignored);
-  if(*none || cap >= PATH_MAX) {
-    *none = 1;
-    return VS_OK;
-  }
+  size_t o, cap = strlen(buckets) + strlen(bucket) + VS__KEY_PATH_MAX + 4;
+  *none = 0;
   if(!(*out = malloc(cap)))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
   o = (size_t)snprintf(*out, cap, "%s/%s", buckets, bucket);
-  for(i = 0; i < whole; i++) {
-    if(i == 0 || prefix[i - 1] == '/') {
-      (*out)[o++] = '/';
-      if(prefix[i] == '@')
-        (*out)[o++] = '@';
+  if(whole) {
+    (*out)[o++] = '/';
+    if(vs__fs_key_encode(prefix, whole - 1, *out + o, cap - o) ==
+       (size_t)-1) {
+      free(*out);
+      *out = NULL;
+      *none = 1;
     }
-    if(prefix[i] != '/')
-      (*out)[o++] = prefix[i];
   }
-  (*out)[o] = 0;
   return VS_OK;
 }
 

@@ -33,43 +33,29 @@ int vs__fs_path(char *out, size_t cap, vs_err *err, const char *fmt, ...)
   return VS_OK;
 }
 
-/* DIR/buckets/<bucket>/<escaped segments>, after checking both names. */
+/* DIR/buckets/<bucket>/<encoded segments> (store_fs_key.c), after checking
+ * both names. */
 int vs__fs_key_dir(const vs__fs_store *s, const char *bucket, const char *key,
                    char *out, size_t cap, vs_err *err)
 {
   /* Room for "/@<vid>.json" after the directory. */
   const size_t tail = 2 + VS__VID_LEN + 5;
-  const char *p = key;
-  size_t o;
+  size_t o, n;
   int rc = vs_store_check_bucket(bucket, err);
   if(!rc)
     rc = vs_store_check_key(key, key ? strlen(key) : 0, err);
   if(!rc)
-    rc = vs__fs_path(out, cap, err, "%s/%s", s->buckets, bucket);
+    rc = vs__fs_path(out, cap, err, "%s/%s/", s->buckets, bucket);
   if(rc)
     return rc;
   o = strlen(out);
-  while(*p) {
-    size_t n = strcspn(p, "/"), esc = p[0] == '@';
-    if(n + esc > NAME_MAX)
-      return vs_fail(err, VS_ERR_TOOLARGE,
-                     "key segment at byte %zu is %zu bytes, the filesystem "
-                     "store allows %zu", (size_t)(p - key), n,
-                     (size_t)NAME_MAX - esc);
-    if(o + 1 + esc + n + tail >= cap)
-      return vs_fail(err, VS_ERR_TOOLARGE,
-                     "path under the data directory would exceed %zu bytes",
-                     cap - 1);
-    out[o++] = '/';
-    if(esc)
-      out[o++] = '@';
-    memcpy(out + o, p, n);
-    o += n;
-    p += n;
-    if(*p == '/')
-      p++;
-  }
-  out[o] = 0;
+  n = o + tail < cap ? vs__fs_key_encode(key, strlen(key), out + o,
+                                         cap - o - tail)
+                     : (size_t)-1;
+  if(n == (size_t)-1)
+    return vs_fail(err, VS_ERR_TOOLARGE,
+                   "path under the data directory would exceed %zu bytes",
+                   cap - 1);
   return VS_OK;
 }
 

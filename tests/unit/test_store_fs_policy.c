@@ -134,8 +134,10 @@ static void test_list_empty(void **state)
   assert_int_equal(vs_store_fs_list_versions(f->s, "bkt", "x", &ids, &n,
                                              &err), VS_OK);
   assert_int_equal(n, 0);
+  /* "x/../y" is a key of its own (issue 11), not "y" */
   assert_int_equal(vs_store_fs_list_versions(f->s, "bkt", "x/../y", &ids, &n,
-                                             &err), VS_ERR_INVALID);
+                                             &err), VS_OK);
+  assert_int_equal(n, 0);
 }
 
 static void test_reject(void **state)

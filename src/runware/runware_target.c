@@ -8,6 +8,31 @@
 #include "vsink/runware.h"
 #include "vsink/store.h"
 
+/* The prefix goes into URLs, where HTTP clients (libcurl among them)
+ * squash "." and ".." segments and empty ones read as a mistake: keys S3
+ * takes (issue 11), but not a prefix to hand to a generation API. */
+static int url_safe_prefix(const char *prefix, vs_err *err)
+{
+  const char *s = prefix;
+  for(;;) {
+    size_t n = strcspn(s, "/");
+    size_t i;
+    if(n == 0)
+      return vs_fail(err, VS_ERR_INVALID, "--target prefix '%s' has an "
+                     "empty segment", prefix);
+    if((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+      return vs_fail(err, VS_ERR_INVALID, "--target prefix '%s' has a "
+                     "'%.*s' segment", prefix, (int)n, s);
+    for(i = 0; i < n; i++)
+      if((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+        return vs_fail(err, VS_ERR_INVALID, "--target prefix has control "
+                       "byte 0x%02x", (unsigned char)s[i]);
+    if(!s[n])
+      return VS_OK;
+    s += n + 1;
+  }
+}
+
 static int scheme_len(const char *s)
 {
   if(!strncasecmp(s, "http://", 7))
@@ -65,7 +90,7 @@ static int bucket_prefix(const char *s, vs_target *t, vs_err *err)
   if(p && vs_store_check_key(t->prefix, p, &kerr))
     return vs_fail(err, VS_ERR_INVALID, "--target prefix '%s': %s",
                    t->prefix, kerr.msg);
-  return VS_OK;
+  return p ? url_safe_prefix(t->prefix, err) : VS_OK;
 }
 
 int vs_target_parse(const char *text, vs_target *t, vs_err *err)

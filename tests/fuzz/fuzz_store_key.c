@@ -7,8 +7,7 @@
  * temporary directory (nothing may stay behind), and with bit 0 set it is
  * committed, and then the data directory is walked: everything under
  * buckets/ must be on the path to, or inside, the one directory the escaping
- * rule of src/store/fs/store_fs.c names (each segment as is, one more '@' in front
- * of a segment starting with '@'), the object must read back whole, and
+ * rule of src/store/fs/store_fs_key.c names (expected_dir), the object must read back whole, and
  * after remove nothing of it may be visible. fsync is a no-op here: this
  * tests paths, not durability, and a real fsync per input would cut the
  * fuzzer's speed a hundredfold. */
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "fuzz_input.h"
+#include "util/utf8.h"
 #include "vsink/store.h"
 
 int fsync(int fd)
@@ -85,23 +85,14 @@ static fixture *fz_fixture(void)
   return f;
 }
 
-/* What vs_store_check_key promises, checked from the bytes. */
+/* What vs_store_check_key promises, checked from the bytes: 1..1024
+ * bytes, no NUL, UTF-8 (anything else, '/' runs, dots and control bytes
+ * included, is a key S3 takes). */
 static void check_accepted_key(const char *k, size_t n)
 {
-  size_t i, seg = 0;
   FZ_ASSERT(n >= 1 && n <= VS_KEY_MAX, "accepted a key of %zu bytes", n);
-  FZ_ASSERT(k[0] != '/', "accepted a key starting with '/'");
-  for(i = 0; i <= n; i++) {
-    unsigned char c = i < n ? (unsigned char)k[i] : '/';
-    FZ_ASSERT(c >= 0x20 && c != 0x7f, "accepted control byte 0x%02x", c);
-    if(c != '/')
-      continue;
-    FZ_ASSERT(i > seg, "accepted an empty segment at %zu", seg);
-    FZ_ASSERT(!(i - seg == 1 && k[seg] == '.') &&
-                !(i - seg == 2 && k[seg] == '.' && k[seg + 1] == '.'),
-              "accepted a '.' or '..' segment at %zu", seg);
-    seg = i + 1;
-  }
+  FZ_ASSERT(!memchr(k, 0, n), "accepted a NUL byte");
+  FZ_ASSERT(vs_utf8_valid(k, n), "accepted invalid UTF-8");
 }
 
 static void check_accepted_bucket(const char *b)
@@ -112,23 +103,45 @@ static void check_accepted_bucket(const char *b)
             "accepted bucket '%s'", b);
 }
 
-/* buckets/<bucket>/<segments, '@'-escaped>: the key's one directory. */
+/* buckets/<bucket>/<segments escaped>: the key's one directory, by the
+ * rule of src/store/fs/store_fs_key.c written out again here: each
+ * segment (empty ones too) as is, "@" before one starting with '@', "@="
+ * before "", "." and ".."; while that is over 255 bytes, "@>" and its
+ * first 253 bytes make a directory of their own and the rest follows. */
 static char *expected_dir(const char *bucket, const char *key)
 {
-  size_t cap = strlen(bucket) + 2 * strlen(key) + 8, o;
+  size_t cap = strlen(bucket) + 3 * strlen(key) + 16, o;
   char *out = malloc(cap);
   const char *p = key;
   if(!out)
     abort();
   o = (size_t)snprintf(out, cap, "%s", bucket);
-  while(*p) {
+  for(;;) {
     size_t n = strcspn(p, "/");
+    int dots = n == 0 || (n == 1 && p[0] == '.') ||
+               (n == 2 && p[0] == '.' && p[1] == '.');
+    while(n + (dots ? 2 : p[0] == '@') > 255) {
+      memcpy(out + o, "/@>", 3);
+      memcpy(out + o + 3, p, 253);
+      o += 256;
+      p += 253;
+      n -= 253;
+      dots = n == 0 || (n == 1 && p[0] == '.') ||
+             (n == 2 && p[0] == '.' && p[1] == '.');
+    }
     out[o++] = '/';
-    if(*p == '@')
+    if(dots) {
+      out[o++] = '@';
+      out[o++] = '=';
+    }
+    else if(*p == '@')
       out[o++] = '@';
     memcpy(out + o, p, n);
     o += n;
-    p += n + (p[n] == '/');
+    p += n;
+    if(!*p)
+      break;
+    p++;
   }
   out[o] = 0;
   return out;
@@ -252,14 +265,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if(size < 1 || fz_split(&l, data + 1, size - 1))
     return 0;
   /* The key as given, NUL bytes and all, for the check; an accepted one
-   * holds no control byte, so it is also the first line, a C string. */
+   * holds no NUL, so a copy of it is a C string ('\n' and all). */
   key = (const char *)data + 1;
   klen = size - 1;
   if(!(data[0] & 2) && !vs_store_check_key(key, klen, &err)) {
+    char *k = strndup(key, klen);
     check_accepted_key(key, klen);
-    begin_abort(f, bucket, l.line[0]);
+    if(!k)
+      abort();
+    begin_abort(f, bucket, k);
     if(data[0] & 1)
-      commit_and_walk(f, bucket, l.line[0]);
+      commit_and_walk(f, bucket, k);
+    free(k);
   }
   else if(data[0] & 2) {
     bucket = fz_line(&l, 0);

@@ -109,8 +109,9 @@ expect("bad x-amz-checksum-sha256", 400, "BadDigest", "PUT",
 expect("key over 1024 bytes", 400, "KeyTooLongError", "PUT",
        s3.generate_presigned_url("put_object", Params={
            "Bucket": "videos", "Key": "k" * 1025}), BODY)
-for bad_key in ["a/../b.mp4", "a/./b.mp4", "a//b.mp4", "a/b/", "..",
-                "nul\x00byte.mp4", "ctl\x01byte.mp4", "del\x7f.mp4"]:
+# "a/../b.mp4", "a//b", "a/b/", control bytes are keys S3 takes, stored
+# inside the bucket (test_sink_keys); a NUL byte cannot be held
+for bad_key in ["nul\x00byte.mp4", "\x00"]:
     # boto3 presigns these (argv cannot carry a NUL byte)
     expect("unsafe key %r" % bad_key, 400, "InvalidArgument", "PUT",
            s3.generate_presigned_url("put_object", Params={

@@ -13,9 +13,11 @@
  *   DIR/.multipart/<bucket>/<uploadId>/      multipart uploads in progress
  *                             (store_fs_mpu.c)
  *
- * A key segment starting with '@' is stored with one more '@' in front, so a
- * name starting with a single '@' is always ours and keys "a", "a/b" and
- * "a/@current" never collide with each other or with our files. Everything
+ * A key's segments are escaped (store_fs_key.c): one starting with '@' gets
+ * one more '@' in front, and the other names starting with '@' that are no
+ * file of ours are "@=" (empty, "." and "..") and "@>" (a piece of a
+ * segment over 255 bytes), so keys "a", "a/b", "a/", "a/@current" never
+ * collide with each other or with our files. Everything
  * lands in .tmp first (same filesystem) and is renamed into place after an
  * fsync, so a reader never sees half a file. */
 #define _GNU_SOURCE

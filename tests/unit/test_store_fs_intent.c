@@ -84,6 +84,29 @@ static void test_commit_leaves_intent_until_settled(void **state)
                    VS_OK);
 }
 
+/* Keys the layout escapes (issue 11) name their intents exactly, and a
+ * removal through the intent's key finds the version. */
+static void test_escaped_keys(void **state)
+{
+  fx *f = *state;
+  static char key[400];
+  vs_object_info a, cur;
+  vs_store_intent *l;
+  vs_err err = {0};
+  memcpy(key, "a//../\n:@/", 11);
+  memset(key + 11, 'z', 300);
+  strcpy(key + 311, "/");
+  put(f->s, key, "first", VS_ON_EXISTING_VERSION, &a);
+  assert_int_equal(intents(f->s, &l), 1);
+  assert_string_equal(l[0].key, key);
+  assert_int_equal(vs_store_remove(f->s, l[0].bucket, l[0].key,
+                                   l[0].version_id, &err), VS_OK);
+  free(l);
+  assert_int_equal(intents(f->s, &l), 0);
+  assert_int_equal(vs_store_stat(f->s, "videos", key, NULL, &cur, &err),
+                   VS_ERR_NOTFOUND);
+}
+
 static void test_remove_settles(void **state)
 {
   fx *f = *state;
@@ -286,6 +309,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     ST_TEST(test_commit_leaves_intent_until_settled),
     ST_TEST(test_remove_settles),
+    ST_TEST(test_escaped_keys),
     ST_TEST(test_refused_commit_leaves_none),
     ST_TEST(test_unplaced_cleaned_at_open),
     ST_TEST(test_landed_intent_survives_reopen),

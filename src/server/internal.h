@@ -410,12 +410,15 @@ void vs__awsc_done(vs__req *r);
 
 /* body.c: small request bodies read whole. piece: appends n bytes, or
  * past max answers 400 EntityTooLarge saying too_large. digests:
- * Content-MD5 and any x-amz-checksum-* into r (required: one of them must
- * come, as DeleteObjects requires). matches: the whole body against them
- * and x-amz-content-sha256. Both VS__S3_NONE or the code, why in msg. */
+ * Content-MD5 and any x-amz-checksum-* into r (REQUIRED: one of them must
+ * come, as DeleteObjects requires; MD5_ONLY: x-amz-checksum-* is not the
+ * body's, as Complete's is the object's). matches: the whole body against
+ * them and x-amz-content-sha256. Both VS__S3_NONE or the code, why in
+ * msg. */
+enum { VS__BODY_REQUIRED = 1, VS__BODY_MD5_ONLY = 2 };
 enum MHD_Result vs__body_piece(vs__req *r, const char *data, size_t n,
                                size_t max, const char *too_large);
-vs__s3code vs__body_digests(vs__req *r, int required, char *msg,
+vs__s3code vs__body_digests(vs__req *r, unsigned flags, char *msg,
                             size_t cap);
 vs__s3code vs__body_matches(vs__req *r, char *msg, size_t cap);
 

@@ -30,25 +30,48 @@ static int bad(fail *f, vs__s3code code, const char *msg)
   return -1;
 }
 
-/* A whole-object checksum sent with Complete would have to be checked
- * before the object is committed; vsink does not compute one yet, so it is
- * refused rather than ignored. */
-static int no_object_checksum(vs__req *r, fail *f)
+/* x-amz-checksum-<alg> on Complete is the whole object's: a FULL_OBJECT
+ * upload's CRC, computed while the parts are joined, is checked against it
+ * before the commit (r->cksum_b64 keeps it). A COMPOSITE checksum (of the
+ * parts' checksums) is not computed by vsink: refused, not ignored. */
+static int object_checksum(vs__req *r, fail *f)
 {
   static const char *const algs[] = {"crc32", "crc32c", "crc64nvme", "sha1",
                                      "sha256"};
+  const char *v = NULL, *alg = NULL;
   size_t i;
   for(i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
     char name[40];
+    const char *h;
     snprintf(name, sizeof(name), "x-amz-checksum-%s", algs[i]);
-    if(vs__header(r->conn, name)) {
-      snprintf(f->msg, sizeof(f->msg), "%s: a whole-object checksum on "
-               "CompleteMultipartUpload is not verified by vsink (each "
-               "part's is)", name);
-      f->code = VS__S3_NOT_IMPLEMENTED;
-      return -1;
-    }
+    if(!(h = vs__header(r->conn, name)))
+      continue;
+    if(v)
+      return bad(f, VS__S3_INVALID_REQUEST, "Expecting a single "
+                 "x-amz-checksum- header. Multiple checksum Types are not "
+                 "allowed.");
+    v = h;
+    alg = algs[i];
   }
+  if(!v)
+    return 0;
+  if(strcmp(r->mpu->checksum_type, "FULL_OBJECT")) {
+    snprintf(f->msg, sizeof(f->msg), "x-amz-checksum-%s: a whole-object "
+             "checksum on CompleteMultipartUpload is verified by vsink only "
+             "for a FULL_OBJECT upload (each part's is verified)", alg);
+    f->code = VS__S3_NOT_IMPLEMENTED;
+    return -1;
+  }
+  if(strcmp(alg, r->mpu->checksum_alg)) {
+    snprintf(f->msg, sizeof(f->msg), "Checksum Type mismatch occurred, "
+             "expected checksum Type: %s, actual checksum Type: %s",
+             r->mpu->checksum_alg, alg);
+    f->code = VS__S3_INVALID_REQUEST;
+    return -1;
+  }
+  if(strlen(v) >= sizeof(r->cksum_b64))
+    return bad(f, VS__S3_INVALID_REQUEST, "the checksum is too long");
+  snprintf(r->cksum_b64, sizeof(r->cksum_b64), "%s", v);
   return 0;
 }
 
@@ -58,14 +81,13 @@ static int first_check(vs__req *r, fail *f)
   if(cl && strtoull(cl, NULL, 10) > VS__MPU_BODY_MAX)
     return bad(f, VS__S3_TOO_LARGE, "a CompleteMultipartUpload body is at "
                "most 4 MiB");
-  if(no_object_checksum(r, f))
-    return -1;
-  if((f->code = vs__body_digests(r, 0, f->msg, sizeof(f->msg))))
+  if((f->code = vs__body_digests(r, VS__BODY_MD5_ONLY, f->msg,
+                                 sizeof(f->msg))))
     return -1;
   if(vs__put_preconditions(r, &f->code, f->msg, sizeof(f->msg)) ||
      vs__mpu_lookup(r, &f->code, f->msg, sizeof(f->msg)))
     return -1;
-  return 0;
+  return object_checksum(r, f);
 }
 
 /* The parts the body lists, into r->body's place: checked for what the
@@ -113,6 +135,8 @@ static vs__s3code code_of_fault(vs_mpu_fault fault)
 static vs__s3code code_of_store(int rc)
 {
   switch(rc) {
+  case VS_ERR_DIGEST:
+    return VS__S3_BAD_DIGEST;
   case VS_ERR_NOSPACE:
     return VS__S3_STORAGE;
   case VS_ERR_EXISTS:
@@ -198,6 +222,7 @@ static void complete_work(vs__req *r)
   c.if_none_match = r->if_none_match;
   c.defer_overwrite = 1;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
+  c.checksum = r->cksum_b64[0] ? r->cksum_b64 : NULL;
   rc = vs_store_mpu_complete(s->cfg.store, r->bucket, r->key,
                              r->mpu->upload_id, refs, r->n_parts, &c,
                              &r->done_info, &fault, &err);
@@ -209,8 +234,10 @@ static void complete_work(vs__req *r)
     if(rc == VS_ERR_NOTFOUND && r->if_match[0])
       r->done_code = VS__S3_NO_SUCH_KEY;
     snprintf(r->done_msg, sizeof(r->done_msg), "%s",
-             fault || rc == VS_ERR_EXISTS ? err.msg : "");
-    if(!fault && rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
+             fault || rc == VS_ERR_EXISTS || rc == VS_ERR_DIGEST ? err.msg
+                                                                : "");
+    if(!fault && rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND &&
+       rc != VS_ERR_DIGEST)
       vs_log("error", "complete %s/%s: %s", r->bucket, r->key, err.msg);
     return;
   }

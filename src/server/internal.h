@@ -253,6 +253,18 @@ enum MHD_Result vs__send_buf(vs__req *r, unsigned status, struct vs_buf *b,
 
 /* s3err.c */
 enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail);
+/* A store's error as S3's: NOSPACE 507 InsufficientStorage, EXISTS 412
+ * (a policy or a precondition), NOTFOUND the caller's code (NoSuchKey,
+ * NoSuchUpload, ...), TOOLARGE KeyTooLongError, INVALID InvalidArgument,
+ * DIGEST BadDigest, anything else 500. */
+vs__s3code vs__s3_of_store(int rc, vs__s3code notfound);
+/* A refusal on its way to the answer: S3's code and why ("" for the
+ * code's stock message). vs__failed fills it and returns -1. */
+typedef struct vs__fail {
+  vs__s3code code;
+  char msg[256];
+} vs__fail;
+int vs__failed(vs__fail *f, vs__s3code code, const char *msg);
 unsigned vs__s3_status(vs__s3code code);
 const char *vs__s3_name(vs__s3code code);
 

@@ -25,22 +25,6 @@
 #include "util/uuid.h"
 #include "util/xml.h"
 
-static vs__s3code code_of_store(int rc)
-{
-  switch(rc) {
-  case VS_ERR_NOSPACE:
-    return VS__S3_STORAGE;
-  case VS_ERR_EXISTS:
-    return VS__S3_PRECONDITION;
-  case VS_ERR_NOTFOUND:
-    return VS__S3_NO_SUCH_UPLOAD;
-  case VS_ERR_INVALID:
-    return VS__S3_INVALID_ARGUMENT;
-  default:
-    return VS__S3_INTERNAL;
-  }
-}
-
 static int fail(vs__s3code *code, char *msg, size_t cap, vs__s3code c,
                 const char *text)
 {
@@ -66,7 +50,7 @@ int vs__mpu_lookup(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   if(rc != VS_ERR_NOTFOUND)
     vs_log("error", "multipart upload of %s/%s: %s", r->bucket, r->key,
            err.msg);
-  return fail(code, msg, cap, code_of_store(rc), NULL);
+  return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD), NULL);
 }
 
 /* An XML answer (b's contents taken) with the version header when kept. */
@@ -89,7 +73,7 @@ static int no_body(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   return 0;
 }
 
-/* ---- CreateMultipartUpload ------------------------------------------------ */
+/* ---- CreateMultipartUpload ---------------------------------------------- */
 
 static void lower(char *out, size_t cap, const char *in)
 {
@@ -147,7 +131,7 @@ static void create_work(vs__req *r)
 {
   vs_err err = {0};
   int rc = vs_store_mpu_create(r->srv->cfg.store, r->mpu, &err);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(rc)
     vs_log("error", "create multipart upload of %s/%s: %s", r->bucket,
            r->key, err.msg);
@@ -245,7 +229,7 @@ int vs__part_begin(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   rc = vs_store_part_begin(r->srv->cfg.store, r->bucket, r->key,
                            r->mpu->upload_id, r->part_number, &r->up, &err);
   if(rc)
-    return fail(code, msg, cap, code_of_store(rc),
+    return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD),
                 rc == VS_ERR_NOTFOUND ? NULL : err.msg);
   return 0;
 }
@@ -267,7 +251,7 @@ void vs__part_commit(vs__req *r)
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "part %u of %s/%s: %s", r->part_number, r->bucket,
            r->key, err.msg);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(!rc)
     atomic_fetch_add(&r->srv->m.parts_ok, 1);
 }
@@ -297,7 +281,7 @@ static void abort_work(vs__req *r)
   vs_err err = {0};
   int rc = vs_store_mpu_abort(r->srv->cfg.store, r->bucket, r->key,
                               r->mpu->upload_id, &err);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "abort multipart upload of %s/%s: %s", r->bucket,
            r->key, err.msg);

@@ -54,7 +54,7 @@ static int url_encoding(vs__req *r, int *url)
   return bad ? -1 : 0;
 }
 
-/* ---- ListParts ------------------------------------------------------------ */
+/* ---- ListParts ---------------------------------------------------------- */
 
 static void part_entry(vs_buf *b, const vs_part_info *p)
 {
@@ -135,7 +135,7 @@ enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
   return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
 }
 
-/* ---- ListMultipartUploads ---------------------------------------------------- */
+/* ---- ListMultipartUploads ----------------------------------------------- */
 
 typedef struct uparams {
   char *prefix, *delim, *key_marker, *id_marker;

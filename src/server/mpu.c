@@ -22,6 +22,7 @@
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include "util/uuid.h"
 #include "util/xml.h"
 
@@ -50,10 +51,11 @@ int vs__mpu_lookup(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   if(rc != VS_ERR_NOTFOUND)
     vs_log("error", "multipart upload of %s/%s: %s", r->bucket, r->key,
            err.msg);
-  return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD), NULL);
+  return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD),
+              NULL);
 }
 
-/* An XML answer (b's contents taken) with the version header when kept. */
+/* An XML answer (b's contents taken). */
 static enum MHD_Result send_xml(vs__req *r, vs_buf *b)
 {
   if(b->failed)
@@ -75,15 +77,6 @@ static int no_body(vs__req *r, vs__s3code *code, char *msg, size_t cap)
 
 /* ---- CreateMultipartUpload ---------------------------------------------- */
 
-static void lower(char *out, size_t cap, const char *in)
-{
-  size_t i;
-  for(i = 0; in[i] && i + 1 < cap; i++)
-    out[i] = in[i] >= 'A' && in[i] <= 'Z' ? (char)(in[i] - 'A' + 'a')
-                                          : in[i];
-  out[i] = 0;
-}
-
 /* x-amz-checksum-algorithm and -type (the route table allowed only the
  * values S3 has): FULL_OBJECT exists for the CRCs only, as in S3. */
 static int create_checksum(vs__req *r, vs_mpu *m, vs__s3code *code,
@@ -97,12 +90,9 @@ static int create_checksum(vs__req *r, vs_mpu *m, vs__s3code *code,
                 "x-amz-checksum-algorithm header.");
   if(!alg)
     return 0;
-  lower(m->checksum_alg, sizeof(m->checksum_alg), alg);
-  snprintf(m->checksum_type, sizeof(m->checksum_type), "%s",
-           type ? type : "COMPOSITE");
-  for(char *p = m->checksum_type; *p; p++)
-    if(*p >= 'a' && *p <= 'z')
-      *p = (char)(*p - 'a' + 'A');
+  vs_ascii_lower(m->checksum_alg, sizeof(m->checksum_alg), alg);
+  vs_ascii_upper(m->checksum_type, sizeof(m->checksum_type),
+                 type ? type : "COMPOSITE");
   if(!strcmp(m->checksum_type, "FULL_OBJECT") &&
      (!strcmp(m->checksum_alg, "sha1") || !strcmp(m->checksum_alg, "sha256")))
     return fail(code, msg, cap, VS__S3_INVALID_REQUEST, "The FULL_OBJECT "
@@ -153,16 +143,9 @@ static enum MHD_Result create_answer(vs__req *r)
   vs_xml_elem(&b, "UploadId", r->mpu->upload_id, 0);
   vs_buf_adds(&b, "</InitiateMultipartUploadResult>");
   if(r->mpu->checksum_alg[0]) {
-    char alg[12];
-    size_t i;
-    for(i = 0; r->mpu->checksum_alg[i] && i + 1 < sizeof(alg); i++)
-      alg[i] = (char)(r->mpu->checksum_alg[i] >= 'a' &&
-                      r->mpu->checksum_alg[i] <= 'z'
-                      ? r->mpu->checksum_alg[i] - 'a' + 'A'
-                      : r->mpu->checksum_alg[i]);
-    alg[i] = 0;
     r->extra_header = "x-amz-checksum-algorithm";
-    snprintf(r->extra_value, sizeof(r->extra_value), "%s", alg);
+    vs_ascii_upper(r->extra_value, sizeof(r->extra_value),
+                   r->mpu->checksum_alg);
   }
   return send_xml(r, &b);
 }

@@ -3,7 +3,7 @@
 # every test under ctest in both; the plain build also runs each unit test
 # under valgrind (ctest label 'valgrind'). Then builds the libFuzzer targets
 # with clang (tests/fuzz), runs the unit tests of what they found under
-# clang's sanitizers, and runs each target for VSINK_FUZZ_SECONDS (30) s,
+# clang's sanitizers, and runs each target for VSINK_FUZZ_SECONDS (20) s,
 # two at a time; any crash fails. Warnings are errors in every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ run_fuzz() { # build-dir
   cmake --build "$dir" -j"$jobs" --target vsink_fuzzers $found \
     >"$dir/build.log" 2>&1 || { tail -n 80 "$dir/build.log"; return 1; }
   (cd "$dir" && ctest --output-on-failure -R '^unit/test_.*_fuzzfound$')
-  tests/fuzz/run.sh "$dir" --time "${VSINK_FUZZ_SECONDS:-30}" --jobs 2
+  tests/fuzz/run.sh "$dir" --time "${VSINK_FUZZ_SECONDS:-20}" --jobs 2
 }
 
 echo "== plain build"

@@ -113,7 +113,7 @@ typedef struct vs_sigv4_request {
   void *header_ctx;
 } vs_sigv4_request;
 
-/* ---- aws-chunked signatures (src/sigv4/sigv4.chunk.c) ------------------------
+/* ---- aws-chunked signatures (src/sigv4/sigv4_chunk.c) ------------------------
  * A STREAMING-AWS4-HMAC-SHA256-PAYLOAD body signs each chunk with a
  * signature chained from the previous one, starting from the seed: the
  * request's own (header-form) signature. The chain keeps what the next
@@ -221,7 +221,7 @@ char *vs_sigv4_uri_encode(const char *s, size_t n, int keep_slash);
  * when an escape is malformed. '+' is kept as '+' (S3 rule). */
 char *vs_sigv4_uri_decode(const char *s, size_t n, size_t *out_len);
 
-/* ---- aws-chunked chains (src/sigv4/sigv4.chunk.c) ---------------------------- */
+/* ---- aws-chunked chains (src/sigv4/sigv4_chunk.c) ---------------------------- */
 /* A chain from its parts: the secret, the request's x-amz-date
  * (YYYYMMDDTHHMMSSZ), region, service ("s3" when NULL) and the seed
  * signature (64 hex digits). 0, or VS_ERR_INVALID / VS_ERR_NOMEM. */

@@ -317,7 +317,10 @@ int vs_store_mpu_parts(vs_store *s, const char *bucket, const char *key,
  * hashing it (SHA-256; the ETag is the MD5 of the parts' MD5s, "-N"), and
  * commits it as vs_commit c says (policy, if_none_match, if_match,
  * defer_overwrite; content type and headers are the upload's, c's bytes,
- * sha256, md5 and checksum are ignored). The upload stays until
+ * sha256, md5 and checksum_alg are ignored). c->checksum, when set, is the
+ * whole object's checksum the client expects (base64): a FULL_OBJECT
+ * upload's CRC must equal it (else VS_ERR_DIGEST), and any other upload,
+ * which computes none, refuses it (VS_ERR_INVALID), before the commit. The upload stays until
  * vs_store_mpu_abort removes it: the caller does once the version is
  * recorded, so a crash before then leaves the client free to retry. */
 int vs_store_mpu_complete(vs_store *s, const char *bucket, const char *key,

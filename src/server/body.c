@@ -27,7 +27,6 @@ enum MHD_Result vs__body_piece(vs__req *r, const char *data, size_t n,
 static vs__s3code checksum_header(vs__req *r, char *msg, size_t cap)
 {
   int a;
-  r->cksum_alg = VS_CKSUM_NONE;
   for(a = VS_CKSUM_NONE + 1; a < VS_CKSUM__COUNT; a++) {
     char name[40];
     const char *v;
@@ -51,9 +50,11 @@ static vs__s3code checksum_header(vs__req *r, char *msg, size_t cap)
   return VS__S3_NONE;
 }
 
-vs__s3code vs__body_digests(vs__req *r, int required, char *msg, size_t cap)
+vs__s3code vs__body_digests(vs__req *r, unsigned flags, char *msg,
+                            size_t cap)
 {
   const char *md5 = vs__header(r->conn, "Content-MD5");
+  int required = !!(flags & VS__BODY_REQUIRED);
   vs__s3code code;
   r->has_md5 = 0;
   if(md5) {
@@ -63,7 +64,8 @@ vs__s3code vs__body_digests(vs__req *r, int required, char *msg, size_t cap)
     }
     r->has_md5 = 1;
   }
-  if((code = checksum_header(r, msg, cap)))
+  r->cksum_alg = VS_CKSUM_NONE;
+  if(!(flags & VS__BODY_MD5_ONLY) && (code = checksum_header(r, msg, cap)))
     return code;
   if(required && !r->has_md5 && !r->cksum_alg) {
     snprintf(msg, cap, "Missing required header for this request: "

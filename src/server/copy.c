@@ -31,42 +31,12 @@
 #include "vsink/manifest.h"
 #include "vsink/sigv4.h"
 
-typedef struct fail {
-  vs__s3code code;
-  char msg[sizeof(((vs_err *)0)->msg)];
-} fail;
-
-static int bad(fail *f, vs__s3code code, const char *msg)
-{
-  f->code = code;
-  snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : "");
-  return -1;
-}
-
-static vs__s3code code_of_store(int rc)
-{
-  switch(rc) {
-  case VS_ERR_NOSPACE:
-    return VS__S3_STORAGE;
-  case VS_ERR_EXISTS:
-    return VS__S3_PRECONDITION;
-  case VS_ERR_NOTFOUND:
-    return VS__S3_NO_SUCH_KEY;
-  case VS_ERR_TOOLARGE:
-    return VS__S3_KEY_TOO_LONG;
-  case VS_ERR_INVALID:
-    return VS__S3_INVALID_ARGUMENT;
-  default:
-    return VS__S3_INTERNAL;
-  }
-}
-
 /* ---- the request --------------------------------------------------------- */
 
 /* "[/]bucket/key[?versionId=id]", the path part URL-encoded as S3 says
  * (a '?' of the key is %3F, so the first literal '?' starts the query). */
 static int parse_source(vs__req *r, const char *v, char *vid, size_t vcap,
-                        fail *f)
+                        vs__fail *f)
 {
   const char *q = strchr(v, '?');
   size_t plen, n, blen;
@@ -80,25 +50,25 @@ static int parse_source(vs__req *r, const char *v, char *vid, size_t vcap,
   if(q) {
     if(strncmp(q + 1, "versionId=", 10) || !q[11] ||
        strlen(q + 11) >= vcap || strpbrk(q + 11, "&=%"))
-      return bad(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: the only "
-                 "parameter it takes is versionId");
+      return vs__failed(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: the "
+                        "only parameter it takes is versionId");
     snprintf(vid, vcap, "%s", q + 11);
   }
   path = vs_sigv4_uri_decode(v, plen, &n);
   if(!path)
-    return bad(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: malformed "
-               "%-escape");
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, "x-amz-copy-source: "
+                      "malformed %-escape");
   slash = memchr(path, '/', n);
   blen = slash ? (size_t)(slash - path) : n;
   if(!slash || !blen || slash + 1 == path + n) {
     free(path);
-    return bad(f, VS__S3_INVALID_ARGUMENT, "Copy Source must mention the "
-               "source bucket and key: sourcebucket/sourcekey");
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Copy Source must mention "
+                      "the source bucket and key: sourcebucket/sourcekey");
   }
   *slash = 0;
   if(blen >= sizeof(r->copy->bucket) || !vs__bucket_known(r->srv, path)) {
     free(path);
-    return bad(f, VS__S3_NO_SUCH_BUCKET, NULL);
+    return vs__failed(f, VS__S3_NO_SUCH_BUCKET, NULL);
   }
   rc = vs_store_check_key(slash + 1, n - blen - 1, &err);
   if(!rc) {
@@ -109,27 +79,27 @@ static int parse_source(vs__req *r, const char *v, char *vid, size_t vcap,
       r->copy = c;
     }
     else
-      rc = bad(f, VS__S3_INTERNAL, "out of memory");
+      rc = vs__failed(f, VS__S3_INTERNAL, "out of memory");
   }
   else
-    bad(f, rc == VS_ERR_TOOLARGE ? VS__S3_KEY_TOO_LONG
-                                 : VS__S3_INVALID_ARGUMENT, err.msg);
+    vs__failed(f, rc == VS_ERR_TOOLARGE ? VS__S3_KEY_TOO_LONG
+                                        : VS__S3_INVALID_ARGUMENT, err.msg);
   free(path);
   return rc ? -1 : 0;
 }
 
 /* A copy has no body: one announced is refused before it is read. */
-static int no_body(vs__req *r, fail *f)
+static int no_body(vs__req *r, vs__fail *f)
 {
   const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
   if(vs__header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
      (cl && strcmp(cl, "0")))
-    return bad(f, VS__S3_INVALID_REQUEST, "CopyObject takes no request "
-               "body");
+    return vs__failed(f, VS__S3_INVALID_REQUEST, "CopyObject takes no request "
+                      "body");
   return 0;
 }
 
-static int parse_directive(vs__req *r, fail *f)
+static int parse_directive(vs__req *r, vs__fail *f)
 {
   const char *d = vs__header(r->conn, "x-amz-metadata-directive");
   if(!d || !strcmp(d, "COPY"))
@@ -138,19 +108,19 @@ static int parse_directive(vs__req *r, fail *f)
     r->copy->replace = 1;
     return 0;
   }
-  return bad(f, VS__S3_INVALID_ARGUMENT, "Unknown metadata directive.");
+  return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Unknown metadata directive.");
 }
 
 /* If-None-Match: * and If-Match: <etag> on the destination, as on a PUT
  * (the store checks them again under the key's lock). */
-static int parse_dest_conditions(vs__req *r, fail *f)
+static int parse_dest_conditions(vs__req *r, vs__fail *f)
 {
   const char *inm = vs__header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
   const char *im = vs__header(r->conn, MHD_HTTP_HEADER_IF_MATCH);
   if(inm) {
     if(strcmp(inm, "*"))
-      return bad(f, VS__S3_NOT_IMPLEMENTED, "only If-None-Match: * is "
-                 "supported on a copy");
+      return vs__failed(f, VS__S3_NOT_IMPLEMENTED, "only If-None-Match: * is "
+                        "supported on a copy");
     r->if_none_match = 1;
   }
   if(im) {
@@ -159,8 +129,8 @@ static int parse_dest_conditions(vs__req *r, fail *f)
       im++, n -= 2;
     if(!n || n >= sizeof(r->if_match) || memchr(im, ',', n) ||
        memchr(im, '"', n))
-      return bad(f, VS__S3_NOT_IMPLEMENTED, "If-Match on a copy takes one "
-                 "ETag (or *)");
+      return vs__failed(f, VS__S3_NOT_IMPLEMENTED, "If-Match on a copy takes "
+                        "one ETag (or *)");
     memcpy(r->if_match, im, n);
     r->if_match[n] = 0;
   }
@@ -170,7 +140,7 @@ static int parse_dest_conditions(vs__req *r, fail *f)
 /* x-amz-copy-source-if-*: RFC 9110's order (If-Match true decides over a
  * false If-Unmodified-Since; If-None-Match false over If-Modified-Since),
  * every failure 412, as S3 answers a copy. */
-static int source_conditions(vs__req *r, const vs_object_info *src, fail *f)
+static int source_conditions(vs__req *r, const vs_object_info *src, vs__fail *f)
 {
   vs__conds c = {
     vs__header(r->conn, "x-amz-copy-source-if-match"),
@@ -180,21 +150,21 @@ static int source_conditions(vs__req *r, const vs_object_info *src, fail *f)
   };
   if(vs__precond_eval(&c, src->etag, src->mtime_ms / 1000) == 200)
     return 0;
-  return bad(f, VS__S3_PRECONDITION, "a copy source condition "
-             "(x-amz-copy-source-if-*) did not hold");
+  return vs__failed(f, VS__S3_PRECONDITION, "a copy source condition "
+                    "(x-amz-copy-source-if-*) did not hold");
 }
 
 static int source_version(vs__req *r, const char *vid, vs_object_info *src,
-                          fail *f)
+                          vs__fail *f)
 {
   vs_err err = {0};
   int rc = vs_store_stat(r->srv->cfg.store, r->copy->bucket, r->copy->key,
                          vid[0] ? vid : NULL, src, &err);
   if(rc == VS_ERR_NOTFOUND)
-    return bad(f, vid[0] ? VS__S3_NO_SUCH_VERSION : VS__S3_NO_SUCH_KEY,
-               NULL);
+    return vs__failed(f, vid[0] ? VS__S3_NO_SUCH_VERSION : VS__S3_NO_SUCH_KEY,
+                      NULL);
   if(rc)
-    return bad(f, code_of_store(rc), err.msg);
+    return vs__failed(f, vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY), err.msg);
   snprintf(r->copy->vid, sizeof(r->copy->vid), "%s", src->version_id);
   return 0;
 }
@@ -203,7 +173,7 @@ int vs__copy_source(vs__req *r, vs_object_info *src, vs__s3code *code,
                     char *msg, size_t cap)
 {
   const char *v = vs__header(r->conn, "x-amz-copy-source");
-  fail f = {VS__S3_NONE, ""};
+  vs__fail f = {VS__S3_NONE, ""};
   char vid[48];
   int rc = no_body(r, &f) || parse_source(r, v ? v : "", vid, sizeof(vid),
                                           &f) ||
@@ -217,7 +187,7 @@ int vs__copy_source(vs__req *r, vs_object_info *src, vs__s3code *code,
 
 /* Onto itself: only to change its metadata (S3's words), unless the source
  * is an older version (restoring it is a copy like any other). */
-static int self_copy_ok(vs__req *r, fail *f)
+static int self_copy_ok(vs__req *r, vs__fail *f)
 {
   vs_object_info *cur;
   int current;
@@ -225,78 +195,78 @@ static int self_copy_ok(vs__req *r, fail *f)
      strcmp(r->copy->key, r->key))
     return 0;
   if(!(cur = malloc(sizeof(*cur))))
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   current = vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, cur,
                           NULL) == VS_OK &&
             !strcmp(cur->version_id, r->copy->vid);
   free(cur);
   if(!current)
     return 0;
-  return bad(f, VS__S3_INVALID_REQUEST, "This copy request is illegal "
-             "because it is trying to copy an object to itself without "
-             "changing the object's metadata, storage class, website "
-             "redirect location or encryption attributes.");
+  return vs__failed(f, VS__S3_INVALID_REQUEST, "This copy request is illegal "
+                    "because it is trying to copy an object to itself without "
+                    "changing the object's metadata, storage class, website "
+                    "redirect location or encryption attributes.");
 }
 
 /* A field value (RFC 9110 §5.5) the store keeps: at most 255 bytes. */
-static int replaced_type(vs__req *r, fail *f)
+static int replaced_type(vs__req *r, vs__fail *f)
 {
   const char *ct = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
   const unsigned char *p;
   if(!ct || !*ct)
     ct = "binary/octet-stream";
   if(strlen(ct) >= sizeof(((vs_object_info *)0)->content_type))
-    return bad(f, VS__S3_INVALID_ARGUMENT, "Content-Type is longer than "
-               "the 255 bytes kept");
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Content-Type is longer than "
+                      "the 255 bytes kept");
   for(p = (const unsigned char *)ct; *p; p++)
     if((*p < 0x20 && *p != '\t') || *p == 0x7f)
-      return bad(f, VS__S3_INVALID_ARGUMENT, "Content-Type has a control "
-                 "byte");
+      return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Content-Type has a "
+                        "control byte");
   r->content_type = strdup(ct);
-  return r->content_type ? 0 : bad(f, VS__S3_INTERNAL, "out of memory");
+  return r->content_type ? 0 : vs__failed(f, VS__S3_INTERNAL, "out of memory");
 }
 
 /* What the new version keeps: the source's (COPY) or the request's. */
-static int choose_metadata(vs__req *r, const vs_object_info *src, fail *f)
+static int choose_metadata(vs__req *r, const vs_object_info *src, vs__fail *f)
 {
   r->obj_headers = malloc(VS_OBJ_HEADERS_MAX);
   if(!r->obj_headers)
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   if(r->copy->replace)
     return vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, &f->code,
                             f->msg, sizeof(f->msg)) ||
            replaced_type(r, f);
   snprintf(r->obj_headers, VS_OBJ_HEADERS_MAX, "%s", src->headers);
   r->content_type = strdup(src->content_type);
-  return r->content_type ? 0 : bad(f, VS__S3_INTERNAL, "out of memory");
+  return r->content_type ? 0 : vs__failed(f, VS__S3_INTERNAL, "out of memory");
 }
 
 /* The destination's policy and conditions now, for an early answer. */
-static int dest_ok(vs__req *r, fail *f)
+static int dest_ok(vs__req *r, vs__fail *f)
 {
   vs_object_info *cur = malloc(sizeof(*cur));
   int exists, rc = 0;
   if(!cur)
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   exists = vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, cur,
                          NULL) == VS_OK;
   if(exists && (r->if_none_match ||
                 r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT))
-    rc = bad(f, VS__S3_PRECONDITION, "an object already exists under this "
-             "key");
+    rc = vs__failed(f, VS__S3_PRECONDITION, "an object already exists under "
+                    "this key");
   else if(r->if_match[0] && !exists)
-    rc = bad(f, VS__S3_NO_SUCH_KEY, NULL);
+    rc = vs__failed(f, VS__S3_NO_SUCH_KEY, NULL);
   else if(r->if_match[0] && strcmp(r->if_match, "*") &&
           strcmp(r->if_match, cur->etag))
-    rc = bad(f, VS__S3_PRECONDITION, "If-Match: the destination's ETag "
-             "differs");
+    rc = vs__failed(f, VS__S3_PRECONDITION, "If-Match: the destination's ETag "
+                    "differs");
   free(cur);
   return rc;
 }
 
 /* Everything that can be refused, before the commit: 0 or the answer in
  * f. */
-static int copy_check(vs__req *r, fail *f)
+static int copy_check(vs__req *r, vs__fail *f)
 {
   const char *src = vs__header(r->conn, "x-amz-copy-source");
   char vid[48];
@@ -307,7 +277,7 @@ static int copy_check(vs__req *r, fail *f)
      parse_directive(r, f) || parse_dest_conditions(r, f))
     return -1;
   if(!(info = malloc(sizeof(*info))))
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   rc = source_version(r, vid, info, f) || source_conditions(r, info, f) ||
        self_copy_ok(r, f) || choose_metadata(r, info, f) || dest_ok(r, f);
   free(info);
@@ -355,7 +325,7 @@ static void copy_commit(vs__req *r)
   if(rc) {
     if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
       vs_log("error", "copy to %s/%s: %s", r->bucket, r->key, err.msg);
-    r->done_code = code_of_store(rc);
+    r->done_code = vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY);
     snprintf(r->done_msg, sizeof(r->done_msg), "%s",
              rc == VS_ERR_NOTFOUND && !r->if_match[0]
              ? "the copy source is gone" : "");
@@ -365,7 +335,7 @@ static void copy_commit(vs__req *r)
                                     "stored", copy_event(r, &r->done_info));
 }
 
-/* ---- the answer ------------------------------------------------------------ */
+/* ---- the answer --------------------------------------------------------- */
 
 static enum MHD_Result copy_ok(vs__req *r)
 {
@@ -412,7 +382,7 @@ static enum MHD_Result copy_answer(vs__req *r)
  * answered when resumed. */
 enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size)
 {
-  fail f = {VS__S3_NONE, ""};
+  vs__fail f = {VS__S3_NONE, ""};
   (void)data;
   *size = 0;
   if(r->phase == 3)

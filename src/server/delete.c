@@ -308,7 +308,7 @@ static enum MHD_Result objects_first(vs__req *r)
     return vs__reject(r, VS__S3_TOO_LARGE, "a DeleteObjects body is at "
                       "most 2 MiB");
   /* S3 requires Content-MD5 or an x-amz-checksum-* for DeleteObjects */
-  if((code = vs__body_digests(r, 1, msg, sizeof(msg))))
+  if((code = vs__body_digests(r, VS__BODY_REQUIRED, msg, sizeof(msg))))
     return vs__reject(r, code, msg);
   r->phase = 1;
   return MHD_YES;

@@ -253,6 +253,18 @@ enum MHD_Result vs__send_buf(vs__req *r, unsigned status, struct vs_buf *b,
 
 /* s3err.c */
 enum MHD_Result vs__s3_error(vs__req *r, vs__s3code code, const char *detail);
+/* A store's error as S3's: NOSPACE 507 InsufficientStorage, EXISTS 412
+ * (a policy or a precondition), NOTFOUND the caller's code (NoSuchKey,
+ * NoSuchUpload, ...), TOOLARGE KeyTooLongError, INVALID InvalidArgument,
+ * DIGEST BadDigest, anything else 500. */
+vs__s3code vs__s3_of_store(int rc, vs__s3code notfound);
+/* A refusal on its way to the answer: S3's code and why ("" for the
+ * code's stock message). vs__failed fills it and returns -1. */
+typedef struct vs__fail {
+  vs__s3code code;
+  char msg[256];
+} vs__fail;
+int vs__failed(vs__fail *f, vs__s3code code, const char *msg);
 unsigned vs__s3_status(vs__s3code code);
 const char *vs__s3_name(vs__s3code code);
 
@@ -410,12 +422,15 @@ void vs__awsc_done(vs__req *r);
 
 /* body.c: small request bodies read whole. piece: appends n bytes, or
  * past max answers 400 EntityTooLarge saying too_large. digests:
- * Content-MD5 and any x-amz-checksum-* into r (required: one of them must
- * come, as DeleteObjects requires). matches: the whole body against them
- * and x-amz-content-sha256. Both VS__S3_NONE or the code, why in msg. */
+ * Content-MD5 and any x-amz-checksum-* into r (REQUIRED: one of them must
+ * come, as DeleteObjects requires; MD5_ONLY: x-amz-checksum-* is not the
+ * body's, as Complete's is the object's). matches: the whole body against
+ * them and x-amz-content-sha256. Both VS__S3_NONE or the code, why in
+ * msg. */
+enum { VS__BODY_REQUIRED = 1, VS__BODY_MD5_ONLY = 2 };
 enum MHD_Result vs__body_piece(vs__req *r, const char *data, size_t n,
                                size_t max, const char *too_large);
-vs__s3code vs__body_digests(vs__req *r, int required, char *msg,
+vs__s3code vs__body_digests(vs__req *r, unsigned flags, char *msg,
                             size_t cap);
 vs__s3code vs__body_matches(vs__req *r, char *msg, size_t cap);
 

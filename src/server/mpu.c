@@ -22,24 +22,9 @@
 #include "util/buf.h"
 #include "util/enc.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include "util/uuid.h"
 #include "util/xml.h"
-
-static vs__s3code code_of_store(int rc)
-{
-  switch(rc) {
-  case VS_ERR_NOSPACE:
-    return VS__S3_STORAGE;
-  case VS_ERR_EXISTS:
-    return VS__S3_PRECONDITION;
-  case VS_ERR_NOTFOUND:
-    return VS__S3_NO_SUCH_UPLOAD;
-  case VS_ERR_INVALID:
-    return VS__S3_INVALID_ARGUMENT;
-  default:
-    return VS__S3_INTERNAL;
-  }
-}
 
 static int fail(vs__s3code *code, char *msg, size_t cap, vs__s3code c,
                 const char *text)
@@ -66,10 +51,11 @@ int vs__mpu_lookup(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   if(rc != VS_ERR_NOTFOUND)
     vs_log("error", "multipart upload of %s/%s: %s", r->bucket, r->key,
            err.msg);
-  return fail(code, msg, cap, code_of_store(rc), NULL);
+  return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD),
+              NULL);
 }
 
-/* An XML answer (b's contents taken) with the version header when kept. */
+/* An XML answer (b's contents taken). */
 static enum MHD_Result send_xml(vs__req *r, vs_buf *b)
 {
   if(b->failed)
@@ -89,16 +75,7 @@ static int no_body(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   return 0;
 }
 
-/* ---- CreateMultipartUpload ------------------------------------------------ */
-
-static void lower(char *out, size_t cap, const char *in)
-{
-  size_t i;
-  for(i = 0; in[i] && i + 1 < cap; i++)
-    out[i] = in[i] >= 'A' && in[i] <= 'Z' ? (char)(in[i] - 'A' + 'a')
-                                          : in[i];
-  out[i] = 0;
-}
+/* ---- CreateMultipartUpload ---------------------------------------------- */
 
 /* x-amz-checksum-algorithm and -type (the route table allowed only the
  * values S3 has): FULL_OBJECT exists for the CRCs only, as in S3. */
@@ -113,12 +90,9 @@ static int create_checksum(vs__req *r, vs_mpu *m, vs__s3code *code,
                 "x-amz-checksum-algorithm header.");
   if(!alg)
     return 0;
-  lower(m->checksum_alg, sizeof(m->checksum_alg), alg);
-  snprintf(m->checksum_type, sizeof(m->checksum_type), "%s",
-           type ? type : "COMPOSITE");
-  for(char *p = m->checksum_type; *p; p++)
-    if(*p >= 'a' && *p <= 'z')
-      *p = (char)(*p - 'a' + 'A');
+  vs_ascii_lower(m->checksum_alg, sizeof(m->checksum_alg), alg);
+  vs_ascii_upper(m->checksum_type, sizeof(m->checksum_type),
+                 type ? type : "COMPOSITE");
   if(!strcmp(m->checksum_type, "FULL_OBJECT") &&
      (!strcmp(m->checksum_alg, "sha1") || !strcmp(m->checksum_alg, "sha256")))
     return fail(code, msg, cap, VS__S3_INVALID_REQUEST, "The FULL_OBJECT "
@@ -147,7 +121,7 @@ static void create_work(vs__req *r)
 {
   vs_err err = {0};
   int rc = vs_store_mpu_create(r->srv->cfg.store, r->mpu, &err);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(rc)
     vs_log("error", "create multipart upload of %s/%s: %s", r->bucket,
            r->key, err.msg);
@@ -169,16 +143,9 @@ static enum MHD_Result create_answer(vs__req *r)
   vs_xml_elem(&b, "UploadId", r->mpu->upload_id, 0);
   vs_buf_adds(&b, "</InitiateMultipartUploadResult>");
   if(r->mpu->checksum_alg[0]) {
-    char alg[12];
-    size_t i;
-    for(i = 0; r->mpu->checksum_alg[i] && i + 1 < sizeof(alg); i++)
-      alg[i] = (char)(r->mpu->checksum_alg[i] >= 'a' &&
-                      r->mpu->checksum_alg[i] <= 'z'
-                      ? r->mpu->checksum_alg[i] - 'a' + 'A'
-                      : r->mpu->checksum_alg[i]);
-    alg[i] = 0;
     r->extra_header = "x-amz-checksum-algorithm";
-    snprintf(r->extra_value, sizeof(r->extra_value), "%s", alg);
+    vs_ascii_upper(r->extra_value, sizeof(r->extra_value),
+                   r->mpu->checksum_alg);
   }
   return send_xml(r, &b);
 }
@@ -245,7 +212,7 @@ int vs__part_begin(vs__req *r, vs__s3code *code, char *msg, size_t cap)
   rc = vs_store_part_begin(r->srv->cfg.store, r->bucket, r->key,
                            r->mpu->upload_id, r->part_number, &r->up, &err);
   if(rc)
-    return fail(code, msg, cap, code_of_store(rc),
+    return fail(code, msg, cap, vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD),
                 rc == VS_ERR_NOTFOUND ? NULL : err.msg);
   return 0;
 }
@@ -267,7 +234,7 @@ void vs__part_commit(vs__req *r)
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "part %u of %s/%s: %s", r->part_number, r->bucket,
            r->key, err.msg);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(!rc)
     atomic_fetch_add(&r->srv->m.parts_ok, 1);
 }
@@ -297,7 +264,7 @@ static void abort_work(vs__req *r)
   vs_err err = {0};
   int rc = vs_store_mpu_abort(r->srv->cfg.store, r->bucket, r->key,
                               r->mpu->upload_id, &err);
-  r->done_code = rc ? code_of_store(rc) : VS__S3_NONE;
+  r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "abort multipart upload of %s/%s: %s", r->bucket,
            r->key, err.msg);

@@ -18,66 +18,76 @@
 #include "util/uuid.h"
 #include "util/xml.h"
 
-typedef struct fail {
-  vs__s3code code;
-  char msg[200];
-} fail;
-
-static int bad(fail *f, vs__s3code code, const char *msg)
-{
-  f->code = code;
-  snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : "");
-  return -1;
-}
-
-/* A whole-object checksum sent with Complete would have to be checked
- * before the object is committed; vsink does not compute one yet, so it is
- * refused rather than ignored. */
-static int no_object_checksum(vs__req *r, fail *f)
+/* x-amz-checksum-<alg> on Complete is the whole object's: a FULL_OBJECT
+ * upload's CRC, computed while the parts are joined, is checked against it
+ * before the commit (r->cksum_b64 keeps it). A COMPOSITE checksum (of the
+ * parts' checksums) is not computed by vsink: refused, not ignored. */
+static int object_checksum(vs__req *r, vs__fail *f)
 {
   static const char *const algs[] = {"crc32", "crc32c", "crc64nvme", "sha1",
                                      "sha256"};
+  const char *v = NULL, *alg = NULL;
   size_t i;
   for(i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
     char name[40];
+    const char *h;
     snprintf(name, sizeof(name), "x-amz-checksum-%s", algs[i]);
-    if(vs__header(r->conn, name)) {
-      snprintf(f->msg, sizeof(f->msg), "%s: a whole-object checksum on "
-               "CompleteMultipartUpload is not verified by vsink (each "
-               "part's is)", name);
-      f->code = VS__S3_NOT_IMPLEMENTED;
-      return -1;
-    }
+    if(!(h = vs__header(r->conn, name)))
+      continue;
+    if(v)
+      return vs__failed(f, VS__S3_INVALID_REQUEST, "Expecting a single "
+                        "x-amz-checksum- header. Multiple checksum Types are "
+                            "not allowed.");
+    v = h;
+    alg = algs[i];
   }
+  if(!v)
+    return 0;
+  if(strcmp(r->mpu->checksum_type, "FULL_OBJECT")) {
+    snprintf(f->msg, sizeof(f->msg), "x-amz-checksum-%s: a whole-object "
+             "checksum on CompleteMultipartUpload is verified by vsink only "
+             "for a FULL_OBJECT upload (each part's is verified)", alg);
+    f->code = VS__S3_NOT_IMPLEMENTED;
+    return -1;
+  }
+  if(strcmp(alg, r->mpu->checksum_alg)) {
+    snprintf(f->msg, sizeof(f->msg), "Checksum Type mismatch occurred, "
+             "expected checksum Type: %s, actual checksum Type: %s",
+             r->mpu->checksum_alg, alg);
+    f->code = VS__S3_INVALID_REQUEST;
+    return -1;
+  }
+  if(strlen(v) >= sizeof(r->cksum_b64))
+    return vs__failed(f, VS__S3_INVALID_REQUEST, "the checksum is too long");
+  snprintf(r->cksum_b64, sizeof(r->cksum_b64), "%s", v);
   return 0;
 }
 
-static int first_check(vs__req *r, fail *f)
+static int first_check(vs__req *r, vs__fail *f)
 {
   const char *cl = vs__header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
   if(cl && strtoull(cl, NULL, 10) > VS__MPU_BODY_MAX)
-    return bad(f, VS__S3_TOO_LARGE, "a CompleteMultipartUpload body is at "
-               "most 4 MiB");
-  if(no_object_checksum(r, f))
-    return -1;
-  if((f->code = vs__body_digests(r, 0, f->msg, sizeof(f->msg))))
+    return vs__failed(f, VS__S3_TOO_LARGE, "a CompleteMultipartUpload body is "
+                      "at most 4 MiB");
+  if((f->code = vs__body_digests(r, VS__BODY_MD5_ONLY, f->msg,
+                                 sizeof(f->msg))))
     return -1;
   if(vs__put_preconditions(r, &f->code, f->msg, sizeof(f->msg)) ||
      vs__mpu_lookup(r, &f->code, f->msg, sizeof(f->msg)))
     return -1;
-  return 0;
+  return object_checksum(r, f);
 }
 
 /* The parts the body lists, into r->body's place: checked for what the
  * store does not know (ranges, the upload's checksum algorithm). */
-static int parse_parts(vs__req *r, vs__mpu_part **parts, size_t *n, fail *f)
+static int parse_parts(vs__req *r, vs__mpu_part **parts, size_t *n, vs__fail *f)
 {
   size_t i;
   int rc = vs__mpu_complete_parse(r->body ? r->body : "", r->body_len,
                                   VS_PART_NUMBER_MAX, parts, n, f->msg,
                                   sizeof(f->msg));
   if(rc == -3)
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   if(rc) { /* the parser's message stays */
     f->code = rc == -2 ? VS__S3_NOT_IMPLEMENTED : VS__S3_MALFORMED_XML;
     return -1;
@@ -85,18 +95,18 @@ static int parse_parts(vs__req *r, vs__mpu_part **parts, size_t *n, fail *f)
   for(i = 0; i < *n; i++) {
     const vs__mpu_part *p = &(*parts)[i];
     if(p->ref.number < 1 || p->ref.number > VS_PART_NUMBER_MAX)
-      return bad(f, VS__S3_INVALID_ARGUMENT, "Part number must be an "
-                 "integer between 1 and 10000, inclusive");
+      return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Part number must be an "
+                        "integer between 1 and 10000, inclusive");
     /* a part's checksum must be of the upload's algorithm, when it named
      * one; else the store compares it with what the part was sent with */
     if(p->checksum_alg[0] && r->mpu->checksum_alg[0] &&
        strcmp(p->checksum_alg, r->mpu->checksum_alg))
-      return bad(f, VS__S3_INVALID_PART, NULL);
+      return vs__failed(f, VS__S3_INVALID_PART, NULL);
   }
   return 0;
 }
 
-/* ---- the commit thread ----------------------------------------------------- */
+/* ---- the commit thread -------------------------------------------------- */
 
 static vs__s3code code_of_fault(vs_mpu_fault fault)
 {
@@ -107,20 +117,6 @@ static vs__s3code code_of_fault(vs_mpu_fault fault)
     return VS__S3_ENTITY_TOO_SMALL;
   default:
     return VS__S3_INVALID_PART;
-  }
-}
-
-static vs__s3code code_of_store(int rc)
-{
-  switch(rc) {
-  case VS_ERR_NOSPACE:
-    return VS__S3_STORAGE;
-  case VS_ERR_EXISTS:
-    return VS__S3_PRECONDITION;
-  case VS_ERR_NOTFOUND:
-    return VS__S3_NO_SUCH_UPLOAD;
-  default:
-    return VS__S3_INTERNAL;
   }
 }
 
@@ -198,19 +194,23 @@ static void complete_work(vs__req *r)
   c.if_none_match = r->if_none_match;
   c.defer_overwrite = 1;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
+  c.checksum = r->cksum_b64[0] ? r->cksum_b64 : NULL;
   rc = vs_store_mpu_complete(s->cfg.store, r->bucket, r->key,
                              r->mpu->upload_id, refs, r->n_parts, &c,
                              &r->done_info, &fault, &err);
   free(refs);
   if(rc) {
-    r->done_code = fault ? code_of_fault(fault) : code_of_store(rc);
+    r->done_code = fault ? code_of_fault(fault)
+                         : vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD);
     /* If-Match on a key that holds nothing: S3's 404 NoSuchKey (the
      * upload was there a moment ago) */
     if(rc == VS_ERR_NOTFOUND && r->if_match[0])
       r->done_code = VS__S3_NO_SUCH_KEY;
     snprintf(r->done_msg, sizeof(r->done_msg), "%s",
-             fault || rc == VS_ERR_EXISTS ? err.msg : "");
-    if(!fault && rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
+             fault || rc == VS_ERR_EXISTS || rc == VS_ERR_DIGEST ? err.msg
+                                                                : "");
+    if(!fault && rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND &&
+       rc != VS_ERR_DIGEST)
       vs_log("error", "complete %s/%s: %s", r->bucket, r->key, err.msg);
     return;
   }
@@ -223,7 +223,7 @@ static void complete_work(vs__req *r)
   }
 }
 
-/* ---- the answer -------------------------------------------------------------- */
+/* ---- the answer --------------------------------------------------------- */
 
 static enum MHD_Result complete_ok(vs__req *r)
 {
@@ -264,7 +264,7 @@ static enum MHD_Result complete_answer(vs__req *r)
 /* The body is in: verify, parse, hand to the pool. */
 static enum MHD_Result body_done(vs__req *r)
 {
-  fail f = {VS__S3_NONE, ""};
+  vs__fail f = {VS__S3_NONE, ""};
   vs__mpu_part *parts = NULL;
   size_t n = 0;
   if((f.code = vs__body_matches(r, f.msg, sizeof(f.msg))))
@@ -284,7 +284,7 @@ static enum MHD_Result body_done(vs__req *r)
 
 enum MHD_Result vs__mpu_complete(vs__req *r, const char *data, size_t *size)
 {
-  fail f = {VS__S3_NONE, ""};
+  vs__fail f = {VS__S3_NONE, ""};
   size_t n = *size;
   if(r->phase == 3)
     return complete_answer(r);

@@ -13,20 +13,8 @@
 #include "util/log.h"
 #include "util/xml.h"
 
-typedef struct fail {
-  vs__s3code code;
-  char msg[200];
-} fail;
-
-static int bad(fail *f, vs__s3code code, const char *msg)
-{
-  f->code = code;
-  snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : "");
-  return -1;
-}
-
 /* "bytes=first-last", both present, first <= last < size. */
-static int parse_range(vs__req *r, uint64_t size, fail *f)
+static int parse_range(vs__req *r, uint64_t size, vs__fail *f)
 {
   const char *v = vs__header(r->conn, "x-amz-copy-source-range");
   unsigned long long a, b;
@@ -39,40 +27,40 @@ static int parse_range(vs__req *r, uint64_t size, fail *f)
   }
   if(sscanf(v, "bytes=%llu-%llu%n", &a, &b, &used) != 2 ||
      (size_t)used != strlen(v) || strchr(v, '+') || strchr(v, ' '))
-    return bad(f, VS__S3_INVALID_ARGUMENT, "The x-amz-copy-source-range "
-               "value must be of the form bytes=first-last where first and "
-               "last are the zero-based offsets of the first and last bytes "
-               "to copy");
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, "The x-amz-copy-source-range "
+                      "value must be of the form bytes=first-last where first "
+                          "and last are the zero-based offsets of the first "
+                          "and last bytes to copy");
   if(a > b || b >= size) {
     snprintf(msg, sizeof(msg), "Range specified is not valid for source "
              "object of size: %" PRIu64, size);
-    return bad(f, VS__S3_INVALID_ARGUMENT, msg);
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, msg);
   }
   r->copy_off = a;
   r->copy_len = b - a + 1;
   return 0;
 }
 
-static int check(vs__req *r, fail *f)
+static int check(vs__req *r, vs__fail *f)
 {
   vs_object_info *src;
   int rc;
   if(vs__part_number(r, &r->part_number))
-    return bad(f, VS__S3_INVALID_ARGUMENT, "Part number must be an integer "
-               "between 1 and 10000, inclusive");
+    return vs__failed(f, VS__S3_INVALID_ARGUMENT, "Part number must be an "
+                      "integer between 1 and 10000, inclusive");
   if(vs__mpu_lookup(r, &f->code, f->msg, sizeof(f->msg)))
     return -1;
   if(!(src = malloc(sizeof(*src))))
-    return bad(f, VS__S3_INTERNAL, "out of memory");
+    return vs__failed(f, VS__S3_INTERNAL, "out of memory");
   rc = vs__copy_source(r, src, &f->code, f->msg, sizeof(f->msg));
   if(!rc && src->delete_marker)
-    rc = bad(f, VS__S3_NO_SUCH_KEY, NULL);
+    rc = vs__failed(f, VS__S3_NO_SUCH_KEY, NULL);
   if(!rc)
     rc = parse_range(r, src->bytes, f);
   if(!rc && r->copy_len > VS_PART_MAX_BYTES)
-    rc = bad(f, VS__S3_INVALID_REQUEST, "The specified copy source is "
-             "larger than the maximum allowable size for a copy source: "
-             "5368709120");
+    rc = vs__failed(f, VS__S3_INVALID_REQUEST, "The specified copy source is "
+                    "larger than the maximum allowable size for a copy source: "
+                    "5368709120");
   free(src);
   return rc ? -1 : 0;
 }
@@ -123,7 +111,7 @@ static enum MHD_Result answer(vs__req *r)
 
 enum MHD_Result vs__mpu_part_copy(vs__req *r, const char *data, size_t *size)
 {
-  fail f = {VS__S3_NONE, ""};
+  vs__fail f = {VS__S3_NONE, ""};
   (void)data;
   *size = 0;
   if(r->phase == 3)

@@ -21,22 +21,13 @@ static void owner(vs_buf *b, const char *tag)
               "</DisplayName></%s>", tag, tag);
 }
 
-static void upper(char *out, size_t cap, const char *in)
-{
-  size_t i;
-  for(i = 0; in[i] && i + 1 < cap; i++)
-    out[i] = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A')
-                                          : in[i];
-  out[i] = 0;
-}
-
 /* <ChecksumCRC32>...</ChecksumCRC32> and the like */
 static void checksum_elem(vs_buf *b, const char *alg, const char *value)
 {
   char name[16];
   if(!alg[0] || !value[0])
     return;
-  upper(name, sizeof(name), alg);
+  vs_ascii_upper(name, sizeof(name), alg);
   vs_buf_addf(b, "<Checksum%s>", name);
   vs_xml_text(b, value, strlen(value), 0);
   vs_buf_addf(b, "</Checksum%s>", name);
@@ -54,7 +45,7 @@ static int url_encoding(vs__req *r, int *url)
   return bad ? -1 : 0;
 }
 
-/* ---- ListParts ------------------------------------------------------------ */
+/* ---- ListParts ---------------------------------------------------------- */
 
 static void part_entry(vs_buf *b, const vs_part_info *p)
 {
@@ -83,7 +74,7 @@ static void parts_head(vs__req *r, vs_buf *b, int url, long marker,
     vs_buf_adds(b, "<EncodingType>url</EncodingType>");
   if(m->checksum_alg[0]) {
     char alg[16];
-    upper(alg, sizeof(alg), m->checksum_alg);
+    vs_ascii_upper(alg, sizeof(alg), m->checksum_alg);
     vs_buf_addf(b, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>"
                 "<ChecksumType>%s</ChecksumType>", alg, m->checksum_type);
   }
@@ -135,7 +126,7 @@ enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
   return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
 }
 
-/* ---- ListMultipartUploads ---------------------------------------------------- */
+/* ---- ListMultipartUploads ----------------------------------------------- */
 
 typedef struct uparams {
   char *prefix, *delim, *key_marker, *id_marker;
@@ -226,7 +217,7 @@ static void upload_entry(vs_buf *b, const vs_mpu *m, int url)
               "</Initiated>", when);
   if(m->checksum_alg[0]) {
     char alg[16];
-    upper(alg, sizeof(alg), m->checksum_alg);
+    vs_ascii_upper(alg, sizeof(alg), m->checksum_alg);
     vs_buf_addf(b, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>", alg);
   }
   vs_buf_adds(b, "</Upload>");

@@ -40,24 +40,6 @@
 #endif
 #define BG_BUF (128u << 10)
 
-static vs__s3code code_of_store(int rc)
-{
-  switch(rc) {
-  case VS_ERR_NOSPACE:
-    return VS__S3_STORAGE;
-  case VS_ERR_EXISTS:
-    return VS__S3_PRECONDITION;
-  case VS_ERR_NOTFOUND:
-    return VS__S3_NO_SUCH_KEY;
-  case VS_ERR_TOOLARGE:
-    return VS__S3_KEY_TOO_LONG;
-  case VS_ERR_INVALID:
-    return VS__S3_INVALID_ARGUMENT;
-  default:
-    return VS__S3_INTERNAL;
-  }
-}
-
 static void drop_upload(vs__req *r)
 {
   if(r->up) {
@@ -176,7 +158,7 @@ static enum MHD_Result put_begin(vs__req *r)
     return reject(r, VS__S3_INTERNAL, "out of memory");
   if(!r->up &&
      vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
-    return reject(r, code_of_store(err.code), err.msg);
+    return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
   atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
   r->counted_upload = 1;
   r->phase = 1;
@@ -221,9 +203,9 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
   vs_cksum_update(&r->cksum, data, n);
   if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
     vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
-    fail_mid_body(r, code_of_store(err.code),
-                  err.code == VS_ERR_NOSPACE ? NULL
-                                             : "the object could not be written");
+    fail_mid_body(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY),
+                  err.code == VS_ERR_NOSPACE
+                    ? NULL : "the object could not be written");
     return MHD_YES;
   }
   r->bytes_in += n;
@@ -375,7 +357,7 @@ static void put_commit(vs__req *r)
   if(rc) {
     if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND) /* preconditions */
       vs_log("error", "commit %s/%s: %s", r->bucket, r->key, err.msg);
-    r->done_code = code_of_store(rc);
+    r->done_code = vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY);
     return;
   }
   r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
@@ -610,8 +592,8 @@ static enum MHD_Result get_object(vs__req *r)
                      &err);
   if(rc) {
     free(info);
-    code = rc == VS_ERR_NOTFOUND && want ? VS__S3_NO_SUCH_VERSION
-                                         : code_of_store(rc);
+    code = vs__s3_of_store(rc, want ? VS__S3_NO_SUCH_VERSION
+                                    : VS__S3_NO_SUCH_KEY);
     free(vid);
     return reject(r, code, NULL);
   }

@@ -1,5 +1,6 @@
 /* S3-style XML error answers: S3's codes and statuses, so S3 clients report
  * them as they would a bucket's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,34 @@ static const struct {
     "Your proposed upload is smaller than the minimum allowed object "
     "size."},
 };
+
+vs__s3code vs__s3_of_store(int rc, vs__s3code notfound)
+{
+  switch(rc) {
+  case VS_ERR_NOSPACE:
+    return VS__S3_STORAGE;
+  case VS_ERR_EXISTS:
+    return VS__S3_PRECONDITION;
+  case VS_ERR_NOTFOUND:
+    return notfound;
+  case VS_ERR_TOOLARGE:
+    return VS__S3_KEY_TOO_LONG;
+  case VS_ERR_INVALID:
+    return VS__S3_INVALID_ARGUMENT;
+  case VS_ERR_DIGEST:
+    return VS__S3_BAD_DIGEST;
+  default:
+    return VS__S3_INTERNAL;
+  }
+}
+
+int vs__failed(vs__fail *f, vs__s3code code, const char *msg)
+{
+  f->code = code;
+  if(msg != f->msg)
+    snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : "");
+  return -1;
+}
 
 unsigned vs__s3_status(vs__s3code code)
 {

@@ -378,7 +378,7 @@ static vs_sigv4_status content_sha256(vctx *v)
     return vs__refuse(v->err, VS_SIGV4_BAD_PARAMS,
                       "the x-amz-content-sha256 header is missing");
   /* aws-chunked: the value is signed as is; the body's chunks carry the
-   * rest (src/sigv4/sigv4.chunk.c, the server's decoder) */
+   * rest (src/sigv4/sigv4_chunk.c, the server's decoder) */
   if(!strncmp(p, STREAMING_PREFIX, strlen(STREAMING_PREFIX)) &&
      strcmp(p, VS_SIGV4_STREAMING) && strcmp(p, VS_SIGV4_STREAMING_TRAILER) &&
      strcmp(p, VS_SIGV4_STREAMING_UNSIGNED))

@@ -49,3 +49,25 @@ int vs_utf8_valid(const char *s, size_t n)
 {
   return vs_utf8_count(s, n) >= 0;
 }
+
+static void ascii_case(char *out, size_t cap, const char *in, char from,
+                       char to)
+{
+  size_t i;
+  if(!cap)
+    return;
+  for(i = 0; in[i] && i + 1 < cap; i++)
+    out[i] = in[i] >= from && in[i] <= from + 25 ? (char)(in[i] - from + to)
+                                                 : in[i];
+  out[i] = 0;
+}
+
+void vs_ascii_upper(char *out, size_t cap, const char *in)
+{
+  ascii_case(out, cap, in, 'a', 'A');
+}
+
+void vs_ascii_lower(char *out, size_t cap, const char *in)
+{
+  ascii_case(out, cap, in, 'A', 'a');
+}

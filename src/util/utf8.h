@@ -12,5 +12,9 @@ size_t vs_utf8_seq(const unsigned char *p, size_t avail);
 int vs_utf8_valid(const char *s, size_t n);
 /* Code points in s, or -1 when it is not well-formed UTF-8. */
 long vs_utf8_count(const char *s, size_t n);
+/* in into out (cap bytes with the NUL, truncated), ASCII letters in upper
+ * (lower) case, every other byte as it is: S3's names such as CRC32. */
+void vs_ascii_upper(char *out, size_t cap, const char *in);
+void vs_ascii_lower(char *out, size_t cap, const char *in);
 
 #endif

@@ -1,5 +1,5 @@
 /* Fuzz target: the aws-chunked decoder (src/server/chunked.c) and the chunk
- * signature chain (src/sigv4/sigv4.chunk.c).
+ * signature chain (src/sigv4/sigv4_chunk.c).
  *
  * Input: a mode byte, a cut byte, two bytes of decoded length, then a body.
  * Invariants: (1) the body decodes the same (same answer, same payload

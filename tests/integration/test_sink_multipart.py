@@ -10,8 +10,11 @@
   x-amz-mp-parts-count;
 - Complete's refusals leave nothing (no object, no event) and the upload
   usable: InvalidPart (unknown part, wrong ETag), InvalidPartOrder,
-  EntityTooSmall, MalformedXML, a whole-object checksum header (501), and
-  a retry that fixes the list then succeeds;
+  EntityTooSmall, MalformedXML, a whole-object checksum header on a
+  COMPOSITE upload (501), and a retry that fixes the list then succeeds;
+- a FULL_OBJECT CRC32 upload: Complete's x-amz-checksum-crc32 is checked
+  against the whole object's (BadDigest, nothing stored; then 200) and
+  kept for GET/HEAD;
 - UploadPart to no upload or a wrong key: NoSuchUpload, nothing left;
   partNumber 0 / 10001: InvalidArgument; BadDigest for a wrong Content-MD5
   or CRC32 (the part stays as it was);
@@ -299,6 +302,42 @@ with open(back, "rb") as f:
 ev = stored("big.bin")
 check(len(ev) == 1 and ev[0]["sha256"] == sha256(data), "upload_file's "
       "event: %s" % ev)
+
+# ---- a FULL_OBJECT CRC32 upload: Complete's whole-object checksum checked -----------------
+import base64
+import re
+import struct
+import zlib
+
+
+def crc32_b64(b):
+    return base64.b64encode(struct.pack(">I", zlib.crc32(b))).decode()
+
+
+url = s3.generate_presigned_url("create_multipart_upload", ExpiresIn=600,
+                                Params={"Bucket": "videos", "Key": "full"})
+st, _, body = sink.request("POST", url, b"", {
+    "x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-type": "FULL_OBJECT"})
+uidf = re.search(rb"<UploadId>(\w+)</UploadId>", body).group(1).decode()
+fp = [pattern(5 * MiB, 31), pattern(777, 32)]
+fe = [s3.upload_part(Bucket="videos", Key="full", UploadId=uidf, PartNumber=n,
+                     Body=b, ChecksumCRC32=crc32_b64(b))["ETag"]
+      for n, b in enumerate(fp, 1)]
+xml = ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+    "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag><ChecksumCRC32>%s"
+    "</ChecksumCRC32></Part>" % (n, e, crc32_b64(b))
+    for n, (e, b) in enumerate(zip(fe, fp), 1))).encode()
+whole_crc = crc32_b64(b"".join(fp))
+st, _, body = sink.request("POST", complete_url("full", uidf), xml,
+                           {"x-amz-checksum-crc32": crc32_b64(b"other")})
+check(st == 400 and s3_error_code(body) == "BadDigest" and
+      not stored("full"), "a wrong whole-object CRC32: %s %s" % (st, body))
+st, _, body = sink.request("POST", complete_url("full", uidf), xml,
+                           {"x-amz-checksum-crc32": whole_crc})
+check(st == 200, "the right whole-object CRC32: %s %s" % (st, body))
+h = s3.head_object(Bucket="videos", Key="full", ChecksumMode="ENABLED")
+check(h.get("ChecksumCRC32") == whole_crc and len(stored("full")) == 1,
+      "the whole object's CRC32 kept: %s" % h)
 
 # ---- preconditions on Complete ---------------------------------------------------------
 uid5 = s3.create_multipart_upload(Bucket="videos", Key="big.bin")["UploadId"]

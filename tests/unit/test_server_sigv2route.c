@@ -63,7 +63,7 @@ static void sigv2_query_changes_nothing_else(void **state)
   (void)state;
   /* a sub-resource is still refused, and still named first */
   expect_refused("PUT", "/videos/clip.mp4?" V2 "&acl", "acl");
-  expect_refused("GET", "/videos/clip.mp4?" V2 "&tagging", "tagging");
+  expect_refused("GET", "/videos/clip.mp4?" V2 "&acl", "acl");
   expect_refused("PUT", "/videos/clip.mp4?AWSAccessKeyId=A&partNumber=2&"
                  "Signature=s&Expires=1", "partNumber");
   /* and an UploadPart is one with SigV2 too, never a PUT of the object */

@@ -255,13 +255,22 @@ static void full_object_crc(void **state)
   memset(&r, 0, sizeof(r));
   r.number = 1;
   strcpy(r.etag, p.md5);
-  assert_int_equal(vs_store_mpu_complete(f->s, "bkt", "crc", m.upload_id, &r,
-                                         1, &c, &obj, &fault, &err), VS_OK);
   assert_int_equal(vs_cksum_init(&ck, VS_CKSUM_CRC32C), 0);
   vs_cksum_update(&ck, a, 6);
   vs_cksum_update(&ck, b, 5);
   n = vs_cksum_final(&ck, dig);
   vs_b64(dig, n, want);
+  /* the whole-object checksum the client expects: a wrong one refuses the
+   * commit (nothing stored, the upload still there), the right one passes */
+  c.checksum = "AAAAAA==";
+  assert_int_equal(vs_store_mpu_complete(f->s, "bkt", "crc", m.upload_id, &r,
+                                         1, &c, &obj, &fault, &err),
+                   VS_ERR_DIGEST);
+  assert_int_equal(vs_store_stat(f->s, "bkt", "crc", NULL, &obj, &err),
+                   VS_ERR_NOTFOUND);
+  c.checksum = want;
+  assert_int_equal(vs_store_mpu_complete(f->s, "bkt", "crc", m.upload_id, &r,
+                                         1, &c, &obj, &fault, &err), VS_OK);
   assert_string_equal(obj.checksum_alg, "crc32c");
   assert_string_equal(obj.checksum, want);
   assert_int_equal(obj.parts_count, 1);

@@ -12,6 +12,7 @@
 #include "util/enc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include "util/uuid.h"
 
 static void test_hex_b64(void **state)
@@ -128,6 +129,24 @@ static void test_json_exact_numbers(void **state)
   assert_null(vs_json_parse("{\"a\":", 5));
 }
 
+/* ASCII letters change case; every other byte, UTF-8 included, stays; the
+ * output is cut to its buffer and always terminated. */
+static void test_ascii_case(void **state)
+{
+  char out[32];
+  (void)state;
+  vs_ascii_upper(out, sizeof(out), "crc64nvme");
+  assert_string_equal(out, "CRC64NVME");
+  vs_ascii_lower(out, sizeof(out), "Full_Object-@[`{");
+  assert_string_equal(out, "full_object-@[`{");
+  vs_ascii_upper(out, sizeof(out), "z\xc3\xa9" "a");
+  assert_string_equal(out, "Z\xc3\xa9" "A");
+  vs_ascii_upper(out, 4, "abcdef");
+  assert_string_equal(out, "ABC");
+  vs_ascii_upper(out, 1, "abc");
+  assert_string_equal(out, "");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -136,6 +155,7 @@ int main(void)
     cmocka_unit_test(test_decimals),
     cmocka_unit_test(test_uuid_and_json),
     cmocka_unit_test(test_json_exact_numbers),
+    cmocka_unit_test(test_ascii_case),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -186,6 +186,18 @@ static int commit_object(vs_store *s, vs_upload *u, const vs_mpu *m,
     cc.checksum_alg = m->checksum_alg;
     cc.checksum = ck64;
   }
+  /* the whole object's checksum the client sent with Complete: only a
+   * FULL_OBJECT one can be checked, and it must hold before the commit */
+  if(c && c->checksum && *c->checksum &&
+     (!cklen || strcmp(c->checksum, ck64))) {
+    free(extra);
+    vs_store_abort(s, u);
+    if(!cklen)
+      return vs_fail(err, VS_ERR_INVALID, "no whole-object checksum is "
+                     "computed for this upload (not FULL_OBJECT)");
+    return vs_fail(err, VS_ERR_DIGEST, "the object's %s is %s, not the "
+                   "%s sent", m->checksum_alg, ck64, c->checksum);
+  }
   u->etag = etag;
   u->parts_count = (unsigned)n;
   u->meta_extra = extra;

@@ -24,7 +24,10 @@
 # Environment: BENCH_SIZE_MB (1024), BENCH_RUNS (5), PHASES ("limits a d b
 # c"), BUILD (build-sinkbench, a Release build made here), TMPDIR (the data
 # disk: both servers and dd), THREADS (vsink --threads), KEEP=1 keeps the
-# work folder. Run as root (nginx's workers, drop_caches). Not in ctest.
+# work folder, BASE_ENV (say VSINK_NO_DIRECT=1: two more sinks, default and
+# sha256, started with that environment and measured beside the others in
+# (a): a before/after in one run). Run as root (nginx's workers,
+# drop_caches). Not in ctest.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -125,11 +128,13 @@ wait_http "http://127.0.0.1:$nport/"
 
 declare -A port pid
 start_vsink() { # NAME [ARGS...]: a fresh sink with its own data folder
-  local n=$1
+  local n=$1 e=
   shift
   port[$n]=$(free_port)
   rm -rf "$work/$n"
-  "$vsink" serve --listen "127.0.0.1:${port[$n]}" --data "$work/$n" \
+  case $n in vbase | vbsha) e=${BASE_ENV:-} ;; esac
+  # shellcheck disable=SC2086
+  env $e "$vsink" serve --listen "127.0.0.1:${port[$n]}" --data "$work/$n" \
     --bucket bench --max-connections-per-ip 1024 \
     ${THREADS:+--threads "$THREADS"} "$@" >"$work/$n.out" 2>"$work/$n.log" &
   pid[$n]=$!
@@ -142,6 +147,10 @@ stop_vsink() {
 }
 start_vsink vsink
 start_vsink vsha --etag sha256
+if [ -n "${BASE_ENV:-}" ]; then
+  start_vsink vbase
+  start_vsink vbsha --etag sha256
+fi
 
 cpu_s() { # SERVER: CPU seconds it has used so far
   local ps p t=0
@@ -162,6 +171,7 @@ url() { # SERVER KEY METHOD
 }
 clean_data() {
   rm -rf "$work/vsink/buckets/bench/"* "$work/vsha/buckets/bench/"* \
+    "$work/vbase/buckets/bench/"* "$work/vbsha/buckets/bench/"* \
     "$work/nginx/root/"* "$work/dd.bin"
 }
 
@@ -285,6 +295,7 @@ for r in $(seq "$runs"); do
   items=
   has limits && items+=" dd-direct dd-fdatasync sha256 md5"
   has a && items+=" nginx nginx+sync vsink vsha"
+  has a && [ -n "${BASE_ENV:-}" ] && items+=" vbase vbsha"
   # shellcheck disable=SC2086
   for it in $(rotate "$r" $items); do
     case $it in
@@ -392,6 +403,10 @@ if has limits || has a; then
     row "nginx PUT + fsync" a.nginx+sync acpu.nginx+sync accpu.nginx+sync
     row "vsink default (MD5 ETag)" a.vsink acpu.vsink accpu.vsink
     row "vsink --etag sha256" a.vsha acpu.vsha accpu.vsha
+    if [ -n "${BASE_ENV:-}" ]; then
+      row "vsink default, $BASE_ENV" a.vbase acpu.vbase accpu.vbase
+      row "vsink --etag sha256, $BASE_ENV" a.vbsha acpu.vbsha accpu.vbsha
+    fi
   fi
   echo
 fi

@@ -26,7 +26,7 @@
 # disk: both servers and dd), THREADS (vsink --threads), KEEP=1 keeps the
 # work folder, BASE_ENV (say VSINK_NO_DIRECT=1: two more sinks, default and
 # sha256, started with that environment and measured beside the others in
-# (a): a before/after in one run). Run as root (nginx's workers,
+# (a) and (b): a before/after in one run). Run as root (nginx's workers,
 # drop_caches). Not in ctest.
 set -euo pipefail
 
@@ -317,9 +317,12 @@ done
 
 if has b; then
   echo "== (b) 64 concurrent 16 MiB PUTs, $runs rounds"
-  for s in discard nginx vsink vsha; do mid_urls $s; done
+  bset="discard nginx nginx+sync vsink vsha"
+  [ -z "${BASE_ENV:-}" ] || bset+=" vbase vbsha"
+  for s in $bset; do [ $s = nginx+sync ] || mid_urls $s; done
   for r in $(seq "$runs"); do
-    for s in $(rotate "$r" discard nginx nginx+sync vsink vsha); do
+    # shellcheck disable=SC2086
+    for s in $(rotate "$r" $bset); do
       case $s in nginx+sync) put_mid nginx sync ;; *) put_mid "$s" ;; esac
     done
   done
@@ -440,7 +443,7 @@ fi
 if has b; then
   echo "| (b) 64 x 16 MiB | MiB/s median | range | server CPU s | client CPU s |"
   echo "|---|---|---|---|---|"
-  for s in discard nginx nginx+sync vsink vsha; do
+  for s in $bset; do
     printf '| %s | %.1f | %s | %s | %.2f |\n' "$s" "$(med b.$s)" \
       "$(rng b.$s %.0f)" \
       "$( [ $s = discard ] || printf '%.2f' "$(med bcpu.$s)")" \

@@ -39,7 +39,6 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "store_fs_direct.h"
 #include "store_fs_int.h"
 #include "store_intent.h"
 #include "vsink/store.h"
@@ -49,13 +48,6 @@
  * commit finds little left to write and the page cache does not fill with
  * dirty video (see write_behind). */
 #define WB_WINDOW (8ULL << 20)
-/* Past its first DIO_AFTER bytes an upload is written with O_DIRECT from two
- * aligned buffers of DIO_BUF on a thread of its own: no copy into the page
- * cache and no write-back left for the fsync. Small uploads never pay for
- * the buffers or the thread. */
-#define DIO_AFTER (8ULL << 20)
-#define DIO_BUF ((size_t)1 << 20)
-#define DIO_ALIGN 4096
 
 static int is_hex(const char *s, size_t n)
 {
@@ -388,7 +380,6 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
     return vs_fail(err, VS_ERR_NOMEM, "out of memory starting an upload");
   u->s = s;
   u->fd = -1;
-  u->may_direct = !getenv("VSINK_NO_DIRECT"); /* bench: before/after */
   rc = vs__fs_key_dir(s, bucket, key, u->keydir, sizeof(u->keydir), err);
   if(!rc) {
     snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
@@ -427,7 +418,7 @@ static void write_behind(vs_upload *u)
   }
 }
 
-static int buffered_write(vs_upload *u, const void *p, size_t n, vs_err *err)
+static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
 {
   int rc = vs_write_all(u->fd, p, n, err);
   if(rc) {
@@ -440,45 +431,16 @@ static int buffered_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return VS_OK;
 }
 
-static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
-{
-  const unsigned char *c = p;
-  int e;
-  if(u->may_direct && !u->direct && u->written + n >= DIO_AFTER) {
-    size_t pad = (size_t)((DIO_ALIGN - u->written % DIO_ALIGN) % DIO_ALIGN);
-    int rc;
-    if(pad > n)
-      pad = n;
-    if(pad && (rc = buffered_write(u, c, pad, err)))
-      return rc;
-    c += pad;
-    n -= pad;
-    if(u->written % DIO_ALIGN == 0 &&
-       vs__fs_direct_start(&u->direct, u->part, u->fd, u->written, DIO_BUF))
-      u->may_direct = 0; /* refused (tmpfs): buffered from here on */
-  }
-  if(!u->direct)
-    return n ? buffered_write(u, c, n, err) : VS_OK;
-  if((e = vs__fs_direct_write(u->direct, c, n)))
-    return vs_fail_errno(err, e, "write %s", u->part);
-  u->written += n;
-  return VS_OK;
-}
-
 static int fs_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
                      vs_err *err)
 {
   pthread_mutex_t *m = &u->s->stripe[vs__fs_stripe(u->keydir)];
   vs_object_info scratch;
-  int e, rc = check_commit(u, c, err);
+  int rc = check_commit(u, c, err);
   if(!info)
     info = &scratch;
   if(!rc && u->wb_errno)
     rc = vs_fail_errno(err, u->wb_errno, "write-back of %s", u->part);
-  e = u->direct ? vs__fs_direct_finish(u->direct) : 0;
-  if(e && !rc)
-    rc = vs_fail_errno(err, e, "write %s", u->part);
-  u->direct = NULL;
   if(!rc && fsync(u->fd))
     rc = vs_fail_errno(err, errno, "fsync %s", u->part);
   if(close(u->fd) && !rc)
@@ -499,7 +461,6 @@ static void fs_abort(vs_upload *u)
 {
   if(!u)
     return;
-  vs__fs_direct_free(u->direct);
   if(u->fd >= 0)
     close(u->fd);
   unlink(u->part);

@@ -54,10 +54,6 @@ struct vs_upload {
   const char *etag;
   unsigned parts_count;
   const char *meta_extra;
-  /* Past the first DIO_AFTER bytes of a plain upload (may_direct, set by
-   * fs_begin) its bytes go O_DIRECT through direct (store_fs_direct.h). */
-  int may_direct;
-  struct vs__fs_direct *direct;
 };
 
 extern const vs_store_ops vs__fs_ops;

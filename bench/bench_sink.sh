@@ -131,7 +131,7 @@ start_vsink() { # NAME [ARGS...]: a fresh sink with its own data folder
   local n=$1 e=
   shift
   port[$n]=$(free_port)
-  rm -rf "$work/$n"
+  rm -rf "${work:?}/${n:?}"
   case $n in vbase | vbsha) e=${BASE_ENV:-} ;; esac
   # shellcheck disable=SC2086
   env $e "$vsink" serve --listen "127.0.0.1:${port[$n]}" --data "$work/$n" \

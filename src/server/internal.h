@@ -112,6 +112,8 @@ struct vs_server {
                                  * answered */
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
+  atomic_uint md5_threads;      /* uploads hashing MD5 on a thread now
+                                 * (objects.c bounds them) */
   /* the multipart sweeper (mpu.c) */
   pthread_t mpu_sweeper;
   int mpu_sweeper_running;

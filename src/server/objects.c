@@ -40,14 +40,45 @@
 #endif
 #define BG_BUF (128u << 10)
 
+/* At most BG_MAX_PER_WORKER MD5 threads per libmicrohttpd worker at once:
+ * their buffers (2 x BG_BUF each) stay bounded however many uploads are in
+ * flight (256 uploads of 2 MiB cost 64 MiB before the bound). An upload
+ * past the bound hashes its MD5 inline, and asks again with its next
+ * piece. 1 when the thread took the context. */
+#define BG_MAX_PER_WORKER 2
+
+static int md5_thread(vs__req *r)
+{
+  vs_server *s = r->srv;
+  unsigned limit = BG_MAX_PER_WORKER * (s->cfg.threads ? s->cfg.threads : 1);
+  if(atomic_fetch_add(&s->md5_threads, 1) >= limit ||
+     vs_bghash_start(&r->md5_bg, r->md5, BG_BUF)) {
+    atomic_fetch_sub(&s->md5_threads, 1);
+    return 0;
+  }
+  return 1;
+}
+
+/* The MD5 thread's end, finished (ctx back in r->md5) or abandoned. */
+static void md5_thread_end(vs__req *r, int finish)
+{
+  if(!r->md5_bg)
+    return;
+  if(finish)
+    r->md5 = vs_bghash_finish(r->md5_bg);
+  else
+    vs_bghash_free(r->md5_bg);
+  r->md5_bg = NULL;
+  atomic_fetch_sub(&r->srv->md5_threads, 1);
+}
+
 static void drop_upload(vs__req *r)
 {
   if(r->up) {
     vs_store_abort(r->srv->cfg.store, r->up);
     r->up = NULL;
   }
-  vs_bghash_free(r->md5_bg);
-  r->md5_bg = NULL;
+  md5_thread_end(r, 0);
   EVP_MD_CTX_free(r->sha);
   EVP_MD_CTX_free(r->md5);
   r->sha = r->md5 = NULL;
@@ -192,8 +223,7 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
     return MHD_YES;
   }
   /* the MD5's thread gets its copy first, to hash while this one works */
-  if(r->md5 && r->bytes_in >= BG_AFTER &&
-     !vs_bghash_start(&r->md5_bg, r->md5, BG_BUF))
+  if(r->md5 && r->bytes_in >= BG_AFTER && md5_thread(r))
     r->md5 = NULL;
   if(r->md5_bg)
     vs_bghash_update(r->md5_bg, data, n);
@@ -268,10 +298,7 @@ static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
   unsigned len;
   EVP_DigestFinal_ex(r->sha, sha, &len);
   vs_hex(sha, 32, sha_hex);
-  if(r->md5_bg) {
-    r->md5 = vs_bghash_finish(r->md5_bg);
-    r->md5_bg = NULL;
-  }
+  md5_thread_end(r, 1);
   md5_hex[0] = msg[0] = 0;
   if(r->md5) {
     EVP_DigestFinal_ex(r->md5, md5, &len);

@@ -37,7 +37,7 @@ static int object_checksum(vs__req *r, vs__fail *f)
     if(v)
       return vs__failed(f, VS__S3_INVALID_REQUEST, "Expecting a single "
                         "x-amz-checksum- header. Multiple checksum Types are "
-                            "not allowed.");
+                        "not allowed.");
     v = h;
     alg = algs[i];
   }
@@ -78,8 +78,8 @@ static int first_check(vs__req *r, vs__fail *f)
   return object_checksum(r, f);
 }
 
-/* The parts the body lists, into r->body's place: checked for what the
- * store does not know (ranges, the upload's checksum algorithm). */
+/* The parts the body lists, checked for what the store does not know
+ * (ranges, the upload's checksum algorithm). */
 static int parse_parts(vs__req *r, vs__mpu_part **parts, size_t *n, vs__fail *f)
 {
   size_t i;

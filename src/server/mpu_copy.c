@@ -29,8 +29,8 @@ static int parse_range(vs__req *r, uint64_t size, vs__fail *f)
      (size_t)used != strlen(v) || strchr(v, '+') || strchr(v, ' '))
     return vs__failed(f, VS__S3_INVALID_ARGUMENT, "The x-amz-copy-source-range "
                       "value must be of the form bytes=first-last where first "
-                          "and last are the zero-based offsets of the first "
-                          "and last bytes to copy");
+                      "and last are the zero-based offsets of the first and "
+                      "last bytes to copy");
   if(a > b || b >= size) {
     snprintf(msg, sizeof(msg), "Range specified is not valid for source "
              "object of size: %" PRIu64, size);

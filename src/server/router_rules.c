@@ -177,6 +177,14 @@ static const header_rule MPU_CREATE[] = {
   END
 };
 
+/* Complete: a size the client asks the server to check is refused, not
+ * taken for checked */
+static const header_rule COMPLETE[] = {
+  {"x-amz-mp-object-size",             M_PRESENT, NULL,             0,
+   "checking the object's size on Complete" NI},
+  END
+};
+
 static const header_rule ABORT[] = {
   {"x-amz-if-match-initiated-time",    M_PRESENT, NULL,             0,
    "conditional aborts" NI},
@@ -193,7 +201,7 @@ static const header_rule *const SETS[H_COUNT][7] = {
   [H_MPU_CREATE] = {NO_STREAM, MPU_CREATE, OBJECT, SSE_C, NULL},
   [H_PART] = {BODY, SSE_C, NULL},
   [H_PART_COPY] = {COPY_SOURCE, NO_STREAM, SSE_C, SSE_C_SOURCE, NULL},
-  [H_COMPLETE] = {NO_STREAM, SSE_C, NULL},
+  [H_COMPLETE] = {NO_STREAM, COMPLETE, SSE_C, NULL},
   [H_ABORT] = {ABORT, NULL},
 };
 

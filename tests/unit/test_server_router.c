@@ -654,6 +654,11 @@ static void mpu_rows(void **state)
   expect_refused("PUT", "/videos/k?partNumber=1&uploadId=u&x-id=UploadPart",
                  &copy, VS__S3_NOT_IMPLEMENTED, 0, "x-id");
   expect_op("POST", "/videos/k?uploadId=u", NULL, VS__OP_COMPLETE_MPU);
+  {
+    hdrs size = {{"x-amz-mp-object-size", "10485760", NULL}};
+    expect_refused("POST", "/videos/k?uploadId=u", &size,
+                   VS__S3_NOT_IMPLEMENTED, 0, "x-amz-mp-object-size");
+  }
   expect_refused("POST", "/videos/k?uploadId=u", &stream,
                  VS__S3_NOT_IMPLEMENTED, 1, "x-amz-content-sha256");
   expect_refused("POST", "/videos/k?uploadId=u&partNumber=1", NULL,

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The price of the MD5 ETag: 1 GiB PUTs (curl -T, a presigned URL) taken in
 # turn by three sinks on 127.0.0.1, RUNS times each:
-#   thread  the default: MD5 past the first MiB on a second thread
-#   inline  the same code built with -DBG_AFTER=UINT64_MAX: MD5 inline
+#   thread  the default: past the first MiB through the pump (server/pump.h)
+#   inline  the same code built with -DPIPE_AFTER=UINT64_MAX: all inline
 #   sha256  --etag sha256: no MD5 at all
 # Prints each PUT's wall time and the sink's CPU seconds (user + system,
 # from /proc, every thread), then the medians and the extra over sha256.
@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 for v in thread inline; do
   flags=""
-  [ $v = inline ] && flags="-DBG_AFTER=UINT64_MAX"
+  [ $v = inline ] && flags="-DPIPE_AFTER=UINT64_MAX"
   cmake -S "$SRC" -B "$BUILD-$v" -DCMAKE_BUILD_TYPE=Release \
         -DVSINK_TESTS=OFF -DCMAKE_C_FLAGS="$flags" >/dev/null
   cmake --build "$BUILD-$v" -j2 --target vsink_cli >/dev/null

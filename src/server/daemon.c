@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/internal.h"
+#include "server/pump.h"
 #include "server/router.h"
 #include "util/buf.h"
 #include "util/enc.h"
@@ -29,6 +30,9 @@
  * 24 MiB target), 32 KiB at 20.6 MiB; per GiB received the server spends
  * 1.56, 1.63 and 1.70 CPU seconds (smaller pieces, more syscalls). */
 #define CONN_MEMORY (40 * 1024)
+/* Uploads that may go through the pump at once, per worker thread: each
+ * holds PUMP_DEPTH MiB while it does (pump.h) */
+#define PIPES_PER_WORKER 4
 /* At shutdown, how long answers to finished commits may take to leave. */
 #define ANSWER_GRACE_MS 3000
 
@@ -567,6 +571,7 @@ static void free_server(vs_server *s)
 {
   if(!s)
     return;
+  vs__pump_stop(s->pump); /* after libmicrohttpd: no upload is left */
   vs__buckets_free(s);
   free(s->region);
   vs_keyring_free(s->keys);
@@ -604,6 +609,11 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
   rc = copy_config(s, c, err);
   if(!rc && conns_init(s))
     rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  /* a pipe's lanes are three threads' work at most: twice the workers'
+   * threads keep every core busy while the writes wait on the disk */
+  if(!rc)
+    rc = vs__pump_start(&s->pump, 2 * s->cfg.threads + 2,
+                        PIPES_PER_WORKER * s->cfg.threads, err);
   if(!rc)
     rc = open_listener(s, &ss, c->listen ? c->listen : "127.0.0.1:9000",
                        err);

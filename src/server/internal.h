@@ -112,8 +112,7 @@ struct vs_server {
                                  * answered */
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
-  atomic_uint md5_threads;      /* uploads hashing MD5 on a thread now
-                                 * (objects.c bounds them) */
+  struct vs__pump *pump;        /* uploads' hashing and writing (pump.h) */
   /* the multipart sweeper (mpu.c) */
   pthread_t mpu_sweeper;
   int mpu_sweeper_running;
@@ -206,8 +205,7 @@ typedef struct vs__req {
   char *content_type;
   char *obj_headers;        /* objmeta.c: the headers kept with it */
   char if_match[70];        /* PUT If-Match, unquoted; "" when none */
-  struct vs_bghash *md5_bg; /* objects.c: the MD5 on its own thread (md5
-                             * is NULL meanwhile) */
+  struct vs__pipe *pipe;    /* objects.c: the body through the pump */
   struct vs__awsc *awsc;    /* chunked.c: an aws-chunked body's decoder */
   vs_sigv4_chain chain;     /* auth.c: a signed aws-chunked body's seed */
   vs__s3code pending;       /* an error found mid-body, answered at the end */

@@ -20,7 +20,7 @@
 #include "server/objmeta.h"
 #include "server/put_headers.h"
 #include "server/precond.h"
-#include "util/bghash.h"
+#include "server/pump.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/log.h"
@@ -31,54 +31,60 @@
  * instead (S3 does the same with a client that will not stop). */
 #define DRAIN_LIMIT (16ULL << 20)
 
-/* The MD5 of an upload past its first MiB is computed on a thread of its
- * own, beside the SHA-256 (util/bghash.h): hashing both then takes about
- * the time of one. Smaller bodies are hashed inline, where a thread would
- * cost more than it saves. Two buffers of BG_BUF per such upload. */
-#ifndef BG_AFTER /* -DBG_AFTER=UINT64_MAX: inline only (bench/etag.sh) */
-#define BG_AFTER (1ULL << 20)
+/* An upload that has sent its first MiB at PIPE_MIN_RATE or faster goes
+ * through the pump (pump.h): the SHA-256 (with any x-amz-checksum-*), the
+ * MD5 and the writes each on a thread of their own, so that it costs about
+ * the time of the slowest of them, and the writes go in aligned MiBs the
+ * store writes with O_DIRECT. Smaller or slower bodies are hashed and
+ * written inline: a pipe would cost them more than it saves, and a slow
+ * client would hold its buffers for long. An upload that finds no pipe
+ * free asks again with its next piece. */
+#ifndef PIPE_AFTER /* -DPIPE_AFTER=UINT64_MAX: inline only (bench_etag.sh) */
+#define PIPE_AFTER (1ULL << 20)
 #endif
-#define BG_BUF (128u << 10)
+#define PIPE_MIN_RATE (4ULL << 20) /* bytes per second */
 
-/* At most BG_MAX_PER_WORKER MD5 threads per libmicrohttpd worker at once:
- * their buffers (2 x BG_BUF each) stay bounded however many uploads are in
- * flight (256 uploads of 2 MiB cost 64 MiB before the bound). An upload
- * past the bound hashes its MD5 inline, and asks again with its next
- * piece. 1 when the thread took the context. */
-#define BG_MAX_PER_WORKER 2
-
-static int md5_thread(vs__req *r)
+static int sha_lane(void *ctx, const void *p, size_t n, vs_err *err)
 {
-  vs_server *s = r->srv;
-  unsigned limit = BG_MAX_PER_WORKER * (s->cfg.threads ? s->cfg.threads : 1);
-  if(atomic_fetch_add(&s->md5_threads, 1) >= limit ||
-     vs_bghash_start(&r->md5_bg, r->md5, BG_BUF)) {
-    atomic_fetch_sub(&s->md5_threads, 1);
-    return 0;
-  }
-  return 1;
+  vs__req *r = ctx;
+  (void)err;
+  EVP_DigestUpdate(r->sha, p, n);
+  vs_cksum_update(&r->cksum, p, n);
+  return 0;
 }
 
-/* The MD5 thread's end, finished (ctx back in r->md5) or abandoned. */
-static void md5_thread_end(vs__req *r, int finish)
+static int md5_lane(void *ctx, const void *p, size_t n, vs_err *err)
 {
-  if(!r->md5_bg)
+  vs__req *r = ctx;
+  (void)err;
+  EVP_DigestUpdate(r->md5, p, n);
+  return 0;
+}
+
+static int write_lane(void *ctx, const void *p, size_t n, vs_err *err)
+{
+  vs__req *r = ctx;
+  return vs_store_write(r->srv->cfg.store, r->up, p, n, err);
+}
+
+static void pipe_try(vs__req *r)
+{
+  vs__lane_def lanes[3] = {{sha_lane, r}, {write_lane, r}, {md5_lane, r}};
+  uint64_t ms = (uint64_t)(vs_now_ms(NULL, NULL) - r->start_ms);
+  if(r->bytes_in < PIPE_AFTER || !r->srv->pump ||
+     ms * PIPE_MIN_RATE > r->bytes_in * 1000)
     return;
-  if(finish)
-    r->md5 = vs_bghash_finish(r->md5_bg);
-  else
-    vs_bghash_free(r->md5_bg);
-  r->md5_bg = NULL;
-  atomic_fetch_sub(&r->srv->md5_threads, 1);
+  r->pipe = vs__pipe_open(r->srv->pump, lanes, r->md5 ? 3 : 2, r->bytes_in);
 }
 
 static void drop_upload(vs__req *r)
 {
+  vs__pipe_free(r->pipe); /* first: its lanes use what follows */
+  r->pipe = NULL;
   if(r->up) {
     vs_store_abort(r->srv->cfg.store, r->up);
     r->up = NULL;
   }
-  md5_thread_end(r, 0);
   EVP_MD_CTX_free(r->sha);
   EVP_MD_CTX_free(r->md5);
   r->sha = r->md5 = NULL;
@@ -206,6 +212,22 @@ static void fail_mid_body(vs__req *r, vs__s3code code, const char *msg)
   snprintf(r->pending_msg, sizeof(r->pending_msg), "%s", msg ? msg : "");
 }
 
+static void write_failed(vs__req *r, const vs_err *err)
+{
+  vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err->msg);
+  fail_mid_body(r, vs__s3_of_store(err->code, VS__S3_NO_SUCH_KEY),
+                err->code == VS_ERR_NOSPACE ? NULL
+                                            : "the object could not be written");
+}
+
+static int put_inline(vs__req *r, const char *data, size_t n, vs_err *err)
+{
+  if(r->md5)
+    EVP_DigestUpdate(r->md5, data, n);
+  sha_lane(r, data, n, err);
+  return vs_store_write(r->srv->cfg.store, r->up, data, n, err);
+}
+
 static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
 {
   size_t n = *size;
@@ -222,20 +244,11 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
     r->discarded = n;
     return MHD_YES;
   }
-  /* the MD5's thread gets its copy first, to hash while this one works */
-  if(r->md5 && r->bytes_in >= BG_AFTER && md5_thread(r))
-    r->md5 = NULL;
-  if(r->md5_bg)
-    vs_bghash_update(r->md5_bg, data, n);
-  else if(r->md5)
-    EVP_DigestUpdate(r->md5, data, n);
-  EVP_DigestUpdate(r->sha, data, n);
-  vs_cksum_update(&r->cksum, data, n);
-  if(vs_store_write(r->srv->cfg.store, r->up, data, n, &err)) {
-    vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err.msg);
-    fail_mid_body(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY),
-                  err.code == VS_ERR_NOSPACE
-                    ? NULL : "the object could not be written");
+  if(!r->pipe)
+    pipe_try(r);
+  if(r->pipe ? vs__pipe_put(r->pipe, data, n, &err)
+             : put_inline(r, data, n, &err)) {
+    write_failed(r, &err);
     return MHD_YES;
   }
   r->bytes_in += n;
@@ -298,7 +311,6 @@ static int digests_match(vs__req *r, char sha_hex[65], char md5_hex[33],
   unsigned len;
   EVP_DigestFinal_ex(r->sha, sha, &len);
   vs_hex(sha, 32, sha_hex);
-  md5_thread_end(r, 1);
   md5_hex[0] = msg[0] = 0;
   if(r->md5) {
     EVP_DigestFinal_ex(r->md5, md5, &len);
@@ -392,6 +404,18 @@ static void put_commit(vs__req *r)
                                     stored_event(r, &r->done_info));
 }
 
+/* The pipe's last buffer hashed and written: 0, or r->pending says why not */
+static int pipe_end(vs__req *r)
+{
+  vs_err err = {0};
+  int rc = vs__pipe_end(r->pipe, &err);
+  vs__pipe_free(r->pipe);
+  r->pipe = NULL;
+  if(rc)
+    write_failed(r, &err);
+  return rc;
+}
+
 /* The body is complete: check what the client promised, then hand the
  * commit to the pool (commit.c). */
 static enum MHD_Result put_finish(vs__req *r)
@@ -405,6 +429,8 @@ static enum MHD_Result put_finish(vs__req *r)
     return reject(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
   if(r->content_length >= 0 && r->bytes_in != (uint64_t)r->content_length)
     return reject(r, VS__S3_INCOMPLETE_BODY, NULL);
+  if(r->pipe && pipe_end(r))
+    return reject(r, r->pending, r->pending_msg);
   if(!digests_match(r, r->sha_hex, r->md5_hex, &code, msg, sizeof(msg)))
     return reject(r, code, msg);
   r->phase = 3;

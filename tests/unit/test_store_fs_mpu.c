@@ -102,7 +102,7 @@ static void mpu_etag(const char md5s[][33], size_t n, char out[48])
     vs_unhex(md5s[i], 16, bin + 16 * i);
   EVP_Digest(bin, 16 * n, md, &len, EVP_md5(), NULL);
   vs_hex(md, 16, out);
-  snprintf(out + 32, 16, "-%zu", n);
+  snprintf(out + 32, 16, "-%u", (unsigned)n);
 }
 
 static void create_get_and_bad_ids(void **state)

@@ -46,10 +46,6 @@
 #include "vsink/store.h"
 
 #define LOOKUP_TRIES 4
-/* Write-back starts every WB_WINDOW bytes of an upload, so the fsync at
- * commit finds little left to write and the page cache does not fill with
- * dirty video (see write_behind). */
-#define WB_WINDOW (8ULL << 20)
 
 static int is_hex(const char *s, size_t n)
 {
@@ -396,43 +392,6 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
   return VS_OK;
 }
 
-/* For each full window: start its write-back, wait for the window before
- * it (long under way by now) and drop that one from the page cache. The
- * fsync at commit still makes everything durable; it just has little left.
- * sync_file_range may consume an I/O error that fsync would then not see,
- * so any error is kept and fails the commit. */
-static void write_behind(vs_upload *u)
-{
-  const unsigned wait = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                        SYNC_FILE_RANGE_WAIT_AFTER;
-  while(!u->wb_errno && u->written - u->wb_started >= WB_WINDOW) {
-    off_t off = (off_t)u->wb_started;
-    if(sync_file_range(u->fd, off, WB_WINDOW, SYNC_FILE_RANGE_WRITE))
-      u->wb_errno = errno;
-    else if(off >= (off_t)WB_WINDOW) {
-      if(sync_file_range(u->fd, off - WB_WINDOW, WB_WINDOW, wait))
-        u->wb_errno = errno;
-      else
-        posix_fadvise(u->fd, off - WB_WINDOW, WB_WINDOW,
-                      POSIX_FADV_DONTNEED);
-    }
-    u->wb_started += WB_WINDOW;
-  }
-}
-
-static int fs_write(vs_upload *u, const void *p, size_t n, vs_err *err)
-{
-  int rc = vs_write_all(u->fd, p, n, err);
-  if(rc) {
-    if(err)
-      vs_fail_errno(err, err->sys_errno, "write %s", u->part);
-    return rc;
-  }
-  u->written += n;
-  write_behind(u);
-  return VS_OK;
-}
-
 static int fs_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
                      vs_err *err)
 {
@@ -660,7 +619,7 @@ static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
   return vs__intent_list(((vs__fs_store *)base)->intent, list, n, err);
 }
 
-const vs_store_ops vs__fs_ops = {fs_begin,  fs_write,  fs_commit,
+const vs_store_ops vs__fs_ops = {fs_begin,  vs__fs_write,  fs_commit,
                                     fs_abort,  fs_stat,   fs_open,
                                     fs_remove, vs__fs_close,  fs_settle,
                                     fs_intents};

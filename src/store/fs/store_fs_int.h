@@ -37,6 +37,8 @@ struct vs_upload {
   uint64_t written;
   uint64_t wb_started; /* bytes handed to write-back so far */
   int wb_errno;        /* a write-back error, reported again at commit */
+  int direct;          /* 1: the file has O_DIRECT now; -1: refused */
+  uint64_t synced;     /* bytes flushed to the device so far */
   char part[PATH_MAX];
   char keydir[PATH_MAX];
   char bucket[64]; /* as checked by vs__fs_key_dir: for the intent */
@@ -57,6 +59,8 @@ struct vs_upload {
 };
 
 extern const vs_store_ops vs__fs_ops;
+/* store_fs_write.c: the store's write (O_DIRECT for aligned blocks) */
+int vs__fs_write(vs_upload *u, const void *p, size_t n, vs_err *err);
 
 /* ---- store_fs_key.c: a key's names on disk */
 #define VS__NAME_MAX 255 /* bytes in a file name (NAME_MAX) */

@@ -1,0 +1,286 @@
+/* The pump (pump.h): a fixed pool of threads and buffers that runs the
+ * lanes of the pipes. One mutex guards it all: a lane takes it twice per
+ * MiB, which costs nothing beside hashing that MiB. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/pump.h"
+
+struct lane {
+  struct lane *next; /* on the ready list */
+  vs__pipe *pipe;
+  vs__lane_def def;
+  unsigned done;     /* buffers finished */
+  int busy;          /* on the ready list or running */
+};
+
+struct vs__pipe {
+  vs__pump *pump;
+  char *buf[PUMP_DEPTH];
+  size_t len[PUMP_DEPTH];
+  unsigned sent;     /* buffers handed to the lanes */
+  size_t fill;       /* bytes in buf[sent % PUMP_DEPTH] */
+  size_t cap;        /* that buffer's size: the first aligns the offset */
+  struct lane lane[PUMP_LANES];
+  unsigned nlanes;
+  int failed;
+  vs_err err;        /* the first lane's failure */
+};
+
+struct vs__pump {
+  pthread_mutex_t mu;
+  pthread_cond_t work; /* a lane is ready, or stop */
+  pthread_cond_t done; /* a lane finished a buffer */
+  pthread_t *threads;
+  unsigned nthreads;
+  int stop;
+  struct lane *head, *tail;
+  char **free_bufs;    /* allocated, unused */
+  unsigned nfree, nbufs, maxbufs;
+};
+
+static void ready(vs__pump *p, struct lane *l)
+{
+  l->busy = 1;
+  l->next = NULL;
+  if(p->tail)
+    p->tail->next = l;
+  else
+    p->head = l;
+  p->tail = l;
+  pthread_cond_signal(&p->work);
+}
+
+static struct lane *take(vs__pump *p)
+{
+  struct lane *l = p->head;
+  if(l && !(p->head = l->next))
+    p->tail = NULL;
+  return l;
+}
+
+/* Runs the lane's buffers until it has caught up with its pipe; mu held. */
+static void run(vs__pump *p, struct lane *l)
+{
+  vs__pipe *pp = l->pipe;
+  while(l->done < pp->sent) {
+    unsigned slot = l->done % PUMP_DEPTH;
+    vs_err e = {0};
+    int rc = 0, skip = pp->failed;
+    pthread_mutex_unlock(&p->mu);
+    if(!skip)
+      rc = l->def.fn(l->def.ctx, pp->buf[slot], pp->len[slot], &e);
+    pthread_mutex_lock(&p->mu);
+    if(rc && !pp->failed) {
+      pp->failed = 1;
+      pp->err = e;
+    }
+    l->done++;
+    pthread_cond_broadcast(&p->done);
+  }
+  l->busy = 0;
+  pthread_cond_broadcast(&p->done);
+}
+
+static void *worker(void *arg)
+{
+  vs__pump *p = arg;
+  pthread_mutex_lock(&p->mu);
+  while(!p->stop) {
+    struct lane *l = take(p);
+    if(l)
+      run(p, l);
+    else
+      pthread_cond_wait(&p->work, &p->mu);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+int vs__pump_start(vs__pump **out, unsigned threads, unsigned pipes,
+                   vs_err *err)
+{
+  vs__pump *p = calloc(1, sizeof(*p));
+  *out = NULL;
+  if(!p || !(p->threads = calloc(threads, sizeof(pthread_t))) ||
+     !(p->free_bufs = calloc((size_t)pipes * PUMP_DEPTH, sizeof(char *)))) {
+    if(p)
+      free(p->threads);
+    free(p);
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory for the pump");
+  }
+  p->maxbufs = pipes * PUMP_DEPTH;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->work, NULL);
+  pthread_cond_init(&p->done, NULL);
+  for(; p->nthreads < threads; p->nthreads++)
+    if(pthread_create(&p->threads[p->nthreads], NULL, worker, p)) {
+      vs__pump_stop(p);
+      return vs_fail(err, VS_ERR_NOMEM, "cannot start the pump's threads");
+    }
+  *out = p;
+  return VS_OK;
+}
+
+void vs__pump_stop(vs__pump *p)
+{
+  if(!p)
+    return;
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->work);
+  pthread_mutex_unlock(&p->mu);
+  while(p->nthreads)
+    pthread_join(p->threads[--p->nthreads], NULL);
+  while(p->nfree)
+    free(p->free_bufs[--p->nfree]);
+  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->work);
+  pthread_mutex_destroy(&p->mu);
+  free(p->free_bufs);
+  free(p->threads);
+  free(p);
+}
+
+/* PUMP_DEPTH buffers for a new pipe, from the free ones or new; mu held */
+static int get_bufs(vs__pump *p, char **bufs)
+{
+  unsigned i;
+  if(p->nfree + (p->maxbufs - p->nbufs) < PUMP_DEPTH)
+    return -1;
+  for(i = 0; i < PUMP_DEPTH; i++) {
+    void *b = NULL;
+    if(p->nfree)
+      b = p->free_bufs[--p->nfree];
+    else if(!posix_memalign(&b, PUMP_ALIGN, PUMP_BUF))
+      p->nbufs++;
+    else
+      b = NULL;
+    if(!b) {
+      while(i)
+        p->free_bufs[p->nfree++] = bufs[--i];
+      return -1;
+    }
+    bufs[i] = b;
+  }
+  return 0;
+}
+
+vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
+                        uint64_t offset)
+{
+  vs__pipe *pp;
+  unsigned i;
+  int rc;
+  if(!p || !n || n > PUMP_LANES || !(pp = calloc(1, sizeof(*pp))))
+    return NULL;
+  pthread_mutex_lock(&p->mu);
+  rc = get_bufs(p, pp->buf);
+  pthread_mutex_unlock(&p->mu);
+  if(rc) {
+    free(pp);
+    return NULL;
+  }
+  pp->pump = p;
+  pp->nlanes = n;
+  for(i = 0; i < n; i++) {
+    pp->lane[i].pipe = pp;
+    pp->lane[i].def = lanes[i];
+  }
+  pp->cap = PUMP_BUF - (size_t)(offset % PUMP_ALIGN);
+  return pp;
+}
+
+static unsigned slowest(const vs__pipe *pp)
+{
+  unsigned i, m = pp->lane[0].done;
+  for(i = 1; i < pp->nlanes; i++)
+    if(pp->lane[i].done < m)
+      m = pp->lane[i].done;
+  return m;
+}
+
+/* The filled buffer goes down the lanes; then waits until the next slot is
+ * free (its lanes are done with it) or the pipe failed. */
+static int send_fill(vs__pipe *pp, vs_err *err)
+{
+  vs__pump *p = pp->pump;
+  unsigned i;
+  int rc;
+  pthread_mutex_lock(&p->mu);
+  pp->len[pp->sent % PUMP_DEPTH] = pp->fill;
+  pp->sent++;
+  for(i = 0; i < pp->nlanes; i++)
+    if(!pp->lane[i].busy)
+      ready(p, &pp->lane[i]);
+  while(!pp->failed && pp->sent - slowest(pp) >= PUMP_DEPTH)
+    pthread_cond_wait(&p->done, &p->mu);
+  rc = pp->failed;
+  if(rc && err)
+    *err = pp->err;
+  pthread_mutex_unlock(&p->mu);
+  pp->fill = 0;
+  pp->cap = PUMP_BUF;
+  return rc ? -1 : 0;
+}
+
+int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err)
+{
+  const char *d = data;
+  while(n) {
+    size_t k = pp->cap - pp->fill;
+    if(k > n)
+      k = n;
+    memcpy(pp->buf[pp->sent % PUMP_DEPTH] + pp->fill, d, k);
+    pp->fill += k;
+    d += k;
+    n -= k;
+    if(pp->fill == pp->cap && send_fill(pp, err))
+      return -1;
+  }
+  return 0;
+}
+
+/* Waits until no lane runs or waits to run; mu held. */
+static void settle(vs__pipe *pp)
+{
+  unsigned i;
+  for(i = 0; i < pp->nlanes; i++)
+    while(pp->lane[i].busy)
+      pthread_cond_wait(&pp->pump->done, &pp->pump->mu);
+}
+
+int vs__pipe_end(vs__pipe *pp, vs_err *err)
+{
+  int rc = 0;
+  if(pp->fill)
+    rc = send_fill(pp, err);
+  if(rc)
+    return rc;
+  pthread_mutex_lock(&pp->pump->mu);
+  settle(pp);
+  if(pp->failed) {
+    rc = -1;
+    if(err)
+      *err = pp->err;
+  }
+  pthread_mutex_unlock(&pp->pump->mu);
+  return rc;
+}
+
+void vs__pipe_free(vs__pipe *pp)
+{
+  vs__pump *p;
+  unsigned i;
+  if(!pp)
+    return;
+  p = pp->pump;
+  pthread_mutex_lock(&p->mu);
+  pp->failed = 1; /* the lanes skip what is left */
+  settle(pp);
+  for(i = 0; i < PUMP_DEPTH; i++)
+    p->free_bufs[p->nfree++] = pp->buf[i];
+  pthread_mutex_unlock(&p->mu);
+  free(pp);
+}

@@ -1,0 +1,62 @@
+/* The pump: an upload's bytes received on the connection's thread, hashed
+ * and written on others (issue 9). One upload through it is a pipe: its
+ * bytes are copied into 1 MiB buffers, and each full buffer goes down every
+ * lane of the pipe (the SHA-256, the MD5, the write), each lane taking the
+ * buffers in order, the lanes side by side on the pump's threads. So one
+ * upload uses the machine's cores, and the writes get whole aligned MiBs
+ * (the filesystem store writes those with O_DIRECT).
+ *
+ * Memory is fixed: a pipe owns PUMP_DEPTH buffers from the pump's pool for
+ * its life, and the pool has room for a fixed number of pipes; when none
+ * is free, vs__pipe_open says so and the caller goes on inline. A pipe
+ * never waits for another pipe's buffers, only for its own lanes, which
+ * always progress: no upload can stall another.
+ *
+ *   vs__pipe *p = vs__pipe_open(pump, lanes, 3, bytes_so_far);
+ *   vs__pipe_put(p, data, n, &err);   (any number of times; -1: a lane
+ *                                      failed, err says how)
+ *   vs__pipe_end(p, &err);            (the rest sent; every lane done)
+ *   vs__pipe_free(p);                 (also abandons one half-way)
+ *
+ * Only the pipe's owner calls vs__pipe_*; the lanes' functions run on the
+ * pump's threads, one buffer of a lane at a time. */
+#ifndef VS_SERVER_PUMP_H
+#define VS_SERVER_PUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vsink/common.h"
+
+#define PUMP_BUF (1u << 20)
+#define PUMP_DEPTH 3
+#define PUMP_ALIGN 4096u
+#define PUMP_LANES 4
+
+typedef struct vs__pump vs__pump;
+typedef struct vs__pipe vs__pipe;
+
+/* One stage of a pipe: fn(ctx, p, n, err) for each buffer in order; a
+ * non-zero return fails the pipe (the lanes skip the rest). */
+typedef struct vs__lane_def {
+  int (*fn)(void *ctx, const void *p, size_t n, vs_err *err);
+  void *ctx;
+} vs__lane_def;
+
+/* threads: the pump's threads; pipes: how many may be open at once (their
+ * buffers are allocated on first use and kept). */
+int vs__pump_start(vs__pump **out, unsigned threads, unsigned pipes,
+                   vs_err *err);
+/* Every pipe must be freed first. NULL is fine. */
+void vs__pump_stop(vs__pump *p);
+
+/* NULL when no pipe is free (or memory is short). offset: the bytes the
+ * upload had before; the first buffer is cut short so that every later
+ * buffer starts at a multiple of PUMP_ALIGN. */
+vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
+                        uint64_t offset);
+int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err);
+int vs__pipe_end(vs__pipe *pp, vs_err *err);
+void vs__pipe_free(vs__pipe *pp);
+
+#endif

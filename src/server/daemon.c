@@ -31,8 +31,11 @@
  * 1.56, 1.63 and 1.70 CPU seconds (smaller pieces, more syscalls). */
 #define CONN_MEMORY (40 * 1024)
 /* Uploads that may go through the pump at once, per worker thread: each
- * holds PUMP_DEPTH MiB while it does (pump.h) */
-#define PIPES_PER_WORKER 4
+ * holds PUMP_DEPTH MiB while it does (pump.h). An upload without one is
+ * hashed and written inline, at a higher CPU cost per byte: 64 uploads of
+ * 16 MiB at once spent 4.2-4.3 CPU-s per GiB with 8 pipes, 3.7-3.85 with 64
+ * (bench/README.md) */
+#define PIPES_PER_WORKER 8
 /* At shutdown, how long answers to finished commits may take to leave. */
 #define ANSWER_GRACE_MS 3000
 

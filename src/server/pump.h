@@ -28,8 +28,12 @@
 
 #include "vsink/common.h"
 
+#ifndef PUMP_BUF
 #define PUMP_BUF (1u << 20)
-#define PUMP_DEPTH 3
+#endif
+#ifndef PUMP_DEPTH /* 2: one buffer filling while the lanes take the other */
+#define PUMP_DEPTH 2
+#endif
 #define PUMP_ALIGN 4096u
 #define PUMP_LANES 4
 

@@ -29,13 +29,15 @@
  * flight: 64 KiB peaks at 28.5 MiB resident, 40 KiB at 22.4 MiB (the
  * 24 MiB target), 32 KiB at 20.6 MiB; per GiB received the server spends
  * 1.56, 1.63 and 1.70 CPU seconds (smaller pieces, more syscalls). */
+#ifndef CONN_MEMORY
 #define CONN_MEMORY (40 * 1024)
-/* Uploads that may go through the pump at once, per worker thread: each
- * holds PUMP_DEPTH MiB while it does (pump.h). An upload without one is
- * hashed and written inline, at a higher CPU cost per byte: 64 uploads of
- * 16 MiB at once spent 4.2-4.3 CPU-s per GiB with 8 pipes, 3.7-3.85 with 64
- * (bench/README.md) */
-#define PIPES_PER_WORKER 8
+#endif
+/* The pump's buffers (1 MiB each, pump.h) per worker thread: the memory
+ * the server may spend on fast uploads. A pipe holds 2 to 6 of them; an
+ * upload that finds too few free is hashed and written inline, at a higher
+ * CPU cost per byte: 64 uploads of 16 MiB at once spent 4.2-4.3 CPU-s per
+ * GiB with 8 pipes, 3.7-3.85 with 64 (bench/README.md). */
+#define BUFS_PER_WORKER 32
 /* At shutdown, how long answers to finished commits may take to leave. */
 #define ANSWER_GRACE_MS 3000
 
@@ -616,7 +618,7 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
    * threads keep every core busy while the writes wait on the disk */
   if(!rc)
     rc = vs__pump_start(&s->pump, 2 * s->cfg.threads + 2,
-                        PIPES_PER_WORKER * s->cfg.threads, err);
+                        BUFS_PER_WORKER * s->cfg.threads, err);
   if(!rc)
     rc = open_listener(s, &ss, c->listen ? c->listen : "127.0.0.1:9000",
                        err);

@@ -19,8 +19,9 @@ struct vs__pipe {
   vs__pump *pump;
   char *buf[PUMP_DEPTH];
   size_t len[PUMP_DEPTH];
+  unsigned depth;    /* buffers it has */
   unsigned sent;     /* buffers handed to the lanes */
-  size_t fill;       /* bytes in buf[sent % PUMP_DEPTH] */
+  size_t fill;       /* bytes in buf[sent % depth] */
   size_t cap;        /* that buffer's size: the first aligns the offset */
   struct lane lane[PUMP_LANES];
   unsigned nlanes;
@@ -65,7 +66,7 @@ static void run(vs__pump *p, struct lane *l)
 {
   vs__pipe *pp = l->pipe;
   while(l->done < pp->sent) {
-    unsigned slot = l->done % PUMP_DEPTH;
+    unsigned slot = l->done % pp->depth;
     vs_err e = {0};
     int rc = 0, skip = pp->failed;
     pthread_mutex_unlock(&p->mu);
@@ -98,19 +99,21 @@ static void *worker(void *arg)
   return NULL;
 }
 
-int vs__pump_start(vs__pump **out, unsigned threads, unsigned pipes,
+int vs__pump_start(vs__pump **out, unsigned threads, unsigned bufs,
                    vs_err *err)
 {
   vs__pump *p = calloc(1, sizeof(*p));
   *out = NULL;
+  if(bufs < PUMP_DEPTH_MIN)
+    bufs = PUMP_DEPTH_MIN;
   if(!p || !(p->threads = calloc(threads, sizeof(pthread_t))) ||
-     !(p->free_bufs = calloc((size_t)pipes * PUMP_DEPTH, sizeof(char *)))) {
+     !(p->free_bufs = calloc(bufs, sizeof(char *)))) {
     if(p)
       free(p->threads);
     free(p);
     return vs_fail(err, VS_ERR_NOMEM, "out of memory for the pump");
   }
-  p->maxbufs = pipes * PUMP_DEPTH;
+  p->maxbufs = bufs;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
   pthread_cond_init(&p->done, NULL);
@@ -143,13 +146,17 @@ void vs__pump_stop(vs__pump *p)
   free(p);
 }
 
-/* PUMP_DEPTH buffers for a new pipe, from the free ones or new; mu held */
-static int get_bufs(vs__pump *p, char **bufs)
+/* A new pipe's buffers, from the free ones or new: how many (0: too few
+ * are left); mu held */
+static unsigned get_bufs(vs__pump *p, char **bufs)
 {
-  unsigned i;
-  if(p->nfree + (p->maxbufs - p->nbufs) < PUMP_DEPTH)
-    return -1;
-  for(i = 0; i < PUMP_DEPTH; i++) {
+  unsigned i, left = p->nfree + (p->maxbufs - p->nbufs);
+  unsigned n = left * 2 >= p->maxbufs ? PUMP_DEPTH : PUMP_DEPTH_MIN;
+  if(n > left)
+    n = left;
+  if(n < PUMP_DEPTH_MIN)
+    return 0;
+  for(i = 0; i < n; i++) {
     void *b = NULL;
     if(p->nfree)
       b = p->free_bufs[--p->nfree];
@@ -160,11 +167,11 @@ static int get_bufs(vs__pump *p, char **bufs)
     if(!b) {
       while(i)
         p->free_bufs[p->nfree++] = bufs[--i];
-      return -1;
+      return 0;
     }
     bufs[i] = b;
   }
-  return 0;
+  return n;
 }
 
 vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
@@ -172,13 +179,12 @@ vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
 {
   vs__pipe *pp;
   unsigned i;
-  int rc;
   if(!p || !n || n > PUMP_LANES || !(pp = calloc(1, sizeof(*pp))))
     return NULL;
   pthread_mutex_lock(&p->mu);
-  rc = get_bufs(p, pp->buf);
+  pp->depth = get_bufs(p, pp->buf);
   pthread_mutex_unlock(&p->mu);
-  if(rc) {
+  if(!pp->depth) {
     free(pp);
     return NULL;
   }
@@ -190,6 +196,11 @@ vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
   }
   pp->cap = PUMP_BUF - (size_t)(offset % PUMP_ALIGN);
   return pp;
+}
+
+unsigned vs__pipe_depth(const vs__pipe *pp)
+{
+  return pp->depth;
 }
 
 static unsigned slowest(const vs__pipe *pp)
@@ -209,12 +220,12 @@ static int send_fill(vs__pipe *pp, vs_err *err)
   unsigned i;
   int rc;
   pthread_mutex_lock(&p->mu);
-  pp->len[pp->sent % PUMP_DEPTH] = pp->fill;
+  pp->len[pp->sent % pp->depth] = pp->fill;
   pp->sent++;
   for(i = 0; i < pp->nlanes; i++)
     if(!pp->lane[i].busy)
       ready(p, &pp->lane[i]);
-  while(!pp->failed && pp->sent - slowest(pp) >= PUMP_DEPTH)
+  while(!pp->failed && pp->sent - slowest(pp) >= pp->depth)
     pthread_cond_wait(&p->done, &p->mu);
   rc = pp->failed;
   if(rc && err)
@@ -232,7 +243,7 @@ int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err)
     size_t k = pp->cap - pp->fill;
     if(k > n)
       k = n;
-    memcpy(pp->buf[pp->sent % PUMP_DEPTH] + pp->fill, d, k);
+    memcpy(pp->buf[pp->sent % pp->depth] + pp->fill, d, k);
     pp->fill += k;
     d += k;
     n -= k;
@@ -279,7 +290,7 @@ void vs__pipe_free(vs__pipe *pp)
   pthread_mutex_lock(&p->mu);
   pp->failed = 1; /* the lanes skip what is left */
   settle(pp);
-  for(i = 0; i < PUMP_DEPTH; i++)
+  for(i = 0; i < pp->depth; i++)
     p->free_bufs[p->nfree++] = pp->buf[i];
   pthread_mutex_unlock(&p->mu);
   free(pp);

@@ -6,9 +6,9 @@
  * upload uses the machine's cores, and the writes get whole aligned MiBs
  * (the filesystem store writes those with O_DIRECT).
  *
- * Memory is fixed: a pipe owns PUMP_DEPTH buffers from the pump's pool for
- * its life, and the pool has room for a fixed number of pipes; when none
- * is free, vs__pipe_open says so and the caller goes on inline. A pipe
+ * Memory is fixed: a pipe owns its buffers (PUMP_DEPTH_MIN to PUMP_DEPTH)
+ * from the pump's pool for its life, and the pool has a fixed number; when
+ * too few are free, vs__pipe_open says so and the caller goes on inline. A pipe
  * never waits for another pipe's buffers, only for its own lanes, which
  * always progress: no upload can stall another.
  *
@@ -31,9 +31,16 @@
 #ifndef PUMP_BUF
 #define PUMP_BUF (1u << 20)
 #endif
-#ifndef PUMP_DEPTH /* 2: one buffer filling while the lanes take the other */
-#define PUMP_DEPTH 2
+/* A pipe's buffers: PUMP_DEPTH while the pool has half its buffers free,
+ * else PUMP_DEPTH_MIN (one filling while the lanes take the other). The
+ * deeper pipe rides out the disk's pauses (a flush, store_fs_write.c)
+ * without stopping the hashing: one 1 GiB PUT, default settings, 2-vCPU
+ * machine: 2 buffers 3.0-3.2 s, 4 buffers 2.4-2.6 s, 6 buffers 2.2-2.5 s
+ * (bench/README.md). */
+#ifndef PUMP_DEPTH
+#define PUMP_DEPTH 6
 #endif
+#define PUMP_DEPTH_MIN 2
 #define PUMP_ALIGN 4096u
 #define PUMP_LANES 4
 
@@ -47,18 +54,19 @@ typedef struct vs__lane_def {
   void *ctx;
 } vs__lane_def;
 
-/* threads: the pump's threads; pipes: how many may be open at once (their
- * buffers are allocated on first use and kept). */
-int vs__pump_start(vs__pump **out, unsigned threads, unsigned pipes,
+/* threads: the pump's threads; bufs: its buffers of PUMP_BUF (allocated on
+ * first use and kept), at least PUMP_DEPTH_MIN. */
+int vs__pump_start(vs__pump **out, unsigned threads, unsigned bufs,
                    vs_err *err);
 /* Every pipe must be freed first. NULL is fine. */
 void vs__pump_stop(vs__pump *p);
 
-/* NULL when no pipe is free (or memory is short). offset: the bytes the
+/* NULL when too few buffers are free (or memory is short). offset: the bytes the
  * upload had before; the first buffer is cut short so that every later
  * buffer starts at a multiple of PUMP_ALIGN. */
 vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
                         uint64_t offset);
+unsigned vs__pipe_depth(const vs__pipe *pp); /* its buffers */
 int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err);
 int vs__pipe_end(vs__pipe *pp, vs_err *err);
 void vs__pipe_free(vs__pipe *pp);

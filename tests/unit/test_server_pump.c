@@ -1,7 +1,8 @@
 /* server/pump: every lane of a pipe sees every byte, in order, in buffers
  * that after the first start at aligned offsets; pipes side by side do not
  * mix; a lane's failure stops its pipe with the lane's error; a pipe
- * abandoned half-way gives its buffers back; no free pipe is said at once. */
+ * abandoned half-way gives its buffers back; no free pipe is said at once;
+ * a pipe is deep while the pool is half free. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,7 +143,30 @@ static void *one(void *arg)
   return NULL;
 }
 
-/* four pipes at once on two threads: each its own bytes */
+/* the first pipes are deep while half the pool is free, the next ones
+ * shallow, then there is none */
+static void test_depths(void **state)
+{
+  vs__pump *p = NULL;
+  vs_err err = {0};
+  seen s;
+  vs__lane_def lane = {see, &s};
+  vs__pipe *a, *b, *c;
+  (void)state;
+  seen_init(&s, 0);
+  assert_int_equal(vs__pump_start(&p, 1, PUMP_DEPTH + 3, &err), VS_OK);
+  assert_non_null(a = vs__pipe_open(p, &lane, 1, 0));
+  assert_int_equal(vs__pipe_depth(a), PUMP_DEPTH);
+  assert_non_null(b = vs__pipe_open(p, &lane, 1, 0));
+  assert_int_equal(vs__pipe_depth(b), PUMP_DEPTH_MIN);
+  assert_null(c = vs__pipe_open(p, &lane, 1, 0));
+  vs__pipe_free(a);
+  vs__pipe_free(b);
+  seen_digest(&s, (unsigned char[32]){0});
+  vs__pump_stop(p);
+}
+
+/* four pipes at once on two threads, deep and shallow: each its own bytes */
 static void test_side_by_side(void **state)
 {
   vs__pump *p = NULL;
@@ -151,7 +175,7 @@ static void test_side_by_side(void **state)
   job j[4];
   unsigned i;
   (void)state;
-  assert_int_equal(vs__pump_start(&p, 2, 4, &err), VS_OK);
+  assert_int_equal(vs__pump_start(&p, 2, 4 * PUMP_DEPTH, &err), VS_OK);
   for(i = 0; i < 4; i++) {
     j[i].p = p;
     j[i].seed = i + 10;
@@ -229,6 +253,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_in_order),
+    cmocka_unit_test(test_depths),
     cmocka_unit_test(test_side_by_side),
     cmocka_unit_test(test_failure),
     cmocka_unit_test(test_no_free_pipe),

@@ -28,11 +28,14 @@
 #define DIRECT_MIN (64u << 10)
 /* What O_DIRECT wrote may still sit in the device's volatile cache; only a
  * flush (fsync) makes it durable, and a virtual disk takes as long to
- * flush as to write. Flushing every SYNC_WINDOW bytes on the writing
- * thread, while the upload's hashing goes on, leaves the commit's fsync
- * little to do: one 1 GiB PUT on the 2-vCPU machine, fsync at commit 0.6 s
- * -> 0.04 s (bench/README.md). */
-#define SYNC_WINDOW (64ULL << 20)
+ * flush as to write (1 GiB here: 0.6 s). Flushing every SYNC_WINDOW bytes
+ * on the writing thread leaves the commit's fsync little to do, in pauses
+ * short enough for the pump's buffers to ride out while the hashing goes
+ * on: one 1 GiB PUT, default settings, 2-vCPU machine: 3.0-3.2 s with one
+ * flush at the commit, 2.2-2.5 s with one every 8 MiB (bench/README.md). */
+#ifndef SYNC_WINDOW
+#define SYNC_WINDOW (8ULL << 20)
+#endif
 
 /* For each full window: start its write-back, wait for the window before
  * it (long under way by now) and drop that one from the page cache. The

@@ -109,7 +109,10 @@ int vs_s3_mpu_part(const vs_s3_target *t, const char *bucket,
 /* CompleteMultipartUpload from the caller's own list of parts (ascending
  * numbers; never from ListParts, which would complete with whatever parts
  * the store happens to hold). S3 may answer 200 and then an <Error> body:
- * that is an error like any other (InternalError: VS_ERR_NET). */
+ * that is an error like any other (InternalError: VS_ERR_NET). When the
+ * answer's ETag is empty (Ceph RGW sends <ETag></ETag>), out->etag is the
+ * one S3 defines, computed from the parts' MD5 ETags ("" if they are not
+ * MD5s): compare it with a HEAD before trusting the object. */
 int vs_s3_mpu_complete(const vs_s3_target *t, const char *bucket,
                        const char *key, const char *upload_id,
                        const vs_s3_part *parts, size_t n,

@@ -112,8 +112,9 @@ int vs__s3_parse_error(const char *body, size_t n, char *code, size_t ccap,
                        char *msg, size_t mcap);
 int vs__s3_parse_create(const char *body, size_t n, char *upload_id,
                         size_t cap, vs_err *err);
-/* Complete's answer: its ETag; an <Error> document (S3 may send it with a
- * 200) becomes that error's vs_code and message. */
+/* Complete's answer: its ETag ("" when the store sent none or an empty
+ * one, as Ceph RGW does); an <Error> document (S3 may send it with a 200)
+ * becomes that error's vs_code and message. */
 int vs__s3_parse_complete(const char *body, size_t n, char *etag,
                           size_t cap, vs_err *err);
 int vs__s3_parse_list(const char *body, size_t n, vs_s3_list_page *out,

@@ -1,10 +1,12 @@
 /* Multipart uploads into a bucket: create, parts (retried from their file),
  * complete from the caller's own list of parts, abort. */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/s3/s3_int.h"
+#include "util/enc.h"
 #include "util/xml.h"
 
 #define MAX_PARTS 10000
@@ -119,6 +121,26 @@ static int complete_body(const vs_s3_part *parts, size_t n, vs_buf *b,
   return b->failed ? vs_fail(err, VS_ERR_NOMEM, "out of memory") : VS_OK;
 }
 
+/* S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, "-"
+ * and their count; "" when a part's ETag is not an MD5 (SSE-C, KMS). */
+static void multipart_etag(const vs_s3_part *parts, size_t n,
+                           char out[VS_S3_ETAG_MAX])
+{
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  unsigned char one[16], sum[16];
+  char hex[33];
+  size_t i;
+  int ok = md && EVP_DigestInit_ex(md, EVP_md5(), NULL);
+  for(i = 0; ok && i < n; i++)
+    ok = strlen(parts[i].etag) == 32 && !vs_unhex(parts[i].etag, 16, one) &&
+         EVP_DigestUpdate(md, one, 16);
+  if(ok && EVP_DigestFinal_ex(md, sum, NULL)) {
+    vs_hex(sum, 16, hex);
+    snprintf(out, VS_S3_ETAG_MAX, "%s-%zu", hex, n);
+  }
+  EVP_MD_CTX_free(md);
+}
+
 int vs_s3_mpu_complete(const vs_s3_target *t, const char *bucket,
                        const char *key, const char *upload_id,
                        const vs_s3_part *parts, size_t n,
@@ -157,9 +179,12 @@ int vs_s3_mpu_complete(const vs_s3_target *t, const char *bucket,
     vs_err inner = *err;
     vs_fail(err, rc, "%s: %s", c.what, inner.msg);
   }
-  else
+  else {
     snprintf(out->version_id, sizeof(out->version_id), "%s",
              strcmp(c.info.version_id, "null") ? c.info.version_id : "");
+    if(!out->etag[0])
+      multipart_etag(parts, n, out->etag);
+  }
 done:
   vs__s3_call_free(&c);
   vs_buf_free(&xml);

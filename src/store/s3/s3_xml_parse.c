@@ -214,13 +214,11 @@ int vs__s3_parse_complete(const char *body, size_t n, char *etag,
     if(rc)
       break;
   }
-  if(rc || vs__s3x_end(&x) || !*etag) {
+  if(rc || vs__s3x_end(&x)) {
     *etag = 0;
-    if(!rc && !x.why)
-      x.why = "no ETag";
     return malformed(&x, "CompleteMultipartUpload", err);
   }
-  return VS_OK;
+  return VS_OK; /* an empty ETag too: Ceph RGW sends <ETag></ETag> */
 }
 
 /* ---- growing arrays ------------------------------------------------------ */

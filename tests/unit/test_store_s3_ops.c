@@ -165,8 +165,10 @@ static const char *answer(const char *status, const char *headers,
   static char out[16][2048];
   static int next;
   char *o = out[next++ % 16];
-  snprintf(o, 2048, "HTTP/1.1 %s\r\n%sContent-Length: %zu\r\nConnection: "
-           "close\r\n\r\n%s", status, headers, strlen(body), body);
+  assert_true(strlen(body) <= 1500 && strlen(headers) <= 200);
+  snprintf(o, 2048, "HTTP/1.1 %.100s\r\n%.200sContent-Length: %zu\r\n"
+           "Connection: close\r\n\r\n%.1500s", status, headers,
+           strlen(body), body);
   return o;
 }
 

@@ -24,7 +24,9 @@ typedef struct vs_s3_target {
   /* Optional (zero = default): */
   vs_now_fn now;        /* the signing clock; NULL: the real one */
   void *now_ctx;
-  long timeout_ms;      /* whole request; default 30000 (connect: 10000) */
+  long timeout_ms;      /* whole request; default 30000 (connect: 10000);
+                           for a body sent or streamed (put, part, complete,
+                           get): the longest time no byte moves */
   int part_attempts;    /* UploadPart tries (1..10); default 4 */
   long retry_base_ms;   /* first back-off, doubled per try; default 200 */
 } vs_s3_target;

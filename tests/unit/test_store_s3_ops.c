@@ -37,10 +37,11 @@
 #define NOW 1700000000
 #define MAX_CONN 4
 #define BODY_MAX 65536
+#define HANG "HANG" /* an answer ending so: what comes before it, then silence */
 
 typedef struct canned {
   int fd, port, n;
-  const char *answers[MAX_CONN]; /* "": close at once */
+  const char *answers[MAX_CONN]; /* "": close at once; see HANG */
   char head[MAX_CONN][4096];
   char body[MAX_CONN][BODY_MAX];
   size_t body_len[MAX_CONN];
@@ -99,8 +100,17 @@ static void *serve(void *arg)
     read_request(s, i, c);
     s->got = i + 1;
     if(s->answers[i] && *s->answers[i]) {
-      ssize_t w = write(c, s->answers[i], strlen(s->answers[i]));
+      const char *a = s->answers[i];
+      size_t n = strlen(a);
+      int hang = n >= 4 && !strcmp(a + n - 4, HANG);
+      ssize_t w = write(c, a, hang ? n - 4 : n);
       (void)w;
+      if(hang) { /* say no more until the client gives up */
+        char sink[256];
+        struct pollfd q = {c, POLLIN, 0};
+        while(poll(&q, 1, 10000) == 1 && read(c, sink, sizeof(sink)) > 0)
+          ;
+      }
     }
     close(c);
   }
@@ -267,6 +277,22 @@ static void assert_request(const canned *s, int i, const char *method,
   }
 }
 
+typedef struct counter {
+  size_t bytes, calls, stop_after;
+  unsigned long sum;
+} counter;
+
+static int count(void *ctx, const void *p, size_t n)
+{
+  counter *c = ctx;
+  size_t i;
+  for(i = 0; i < n; i++)
+    c->sum += ((const unsigned char *)p)[i] * (unsigned long)(c->bytes + i);
+  c->bytes += n;
+  c->calls++;
+  return c->stop_after && c->bytes >= c->stop_after;
+}
+
 /* ---- UploadPart ------------------------------------------------------------ */
 
 static int temp_file(char *path, unsigned char *data, size_t n)
@@ -339,6 +365,66 @@ static void test_part_gives_up(void **state)
                                   "SlowDown"));
   close(fd);
   unlink(path);
+  done(s);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A server that takes the part and never answers: the try times out (a
+ * stall of timeout_ms), the next one goes through. */
+static void test_part_timeout_retried(void **state)
+{
+  char endpoint[64], etag[VS_S3_ETAG_MAX];
+  canned *s = start(2, HANG, answer("200 OK", "ETag: \"e2\"\r\n", ""));
+  vs_s3_target t = target(s, endpoint);
+  vs_s3_body b = {"part bytes", -1, 0, 10};
+  vs_err err = {0};
+  struct timespec t0;
+  double took;
+  (void)state;
+  t.timeout_ms = 1000;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(vs_s3_mpu_part(&t, "videos", "k", "u", 2, &b, etag, &err),
+                   VS_OK);
+  took = seconds_since(&t0);
+  finish(s);
+  assert_int_equal(s->got, 2);
+  assert_string_equal(etag, "e2");
+  assert_true(took >= 0.9 && took < 5);
+  assert_request(s, 0, "PUT", "/videos/k?partNumber=2&uploadId=u",
+                 "part bytes", 10);
+  assert_request(s, 1, "PUT", "/videos/k?partNumber=2&uploadId=u",
+                 "part bytes", 10);
+  done(s);
+}
+
+/* A GET whose body stops half-way fails after the stall, not never. */
+static void test_get_stalls(void **state)
+{
+  char endpoint[64];
+  canned *s = start(1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+                       "ten bytes." HANG);
+  vs_s3_target t = target(s, endpoint);
+  counter c = {0};
+  vs_err err = {0};
+  struct timespec t0;
+  double took;
+  (void)state;
+  t.timeout_ms = 1000;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(vs_s3_get(&t, "videos", "k", NULL, count, &c, NULL, &err),
+                   VS_ERR_NET);
+  took = seconds_since(&t0);
+  finish(s);
+  print_message("stalled GET failed after %.2f s: %s\n", took, err.msg);
+  assert_true(c.bytes == 10);
+  assert_true(took >= 0.9 && took < 5);
+  assert_non_null(strstr(err.msg, "GET videos/k: "));
   done(s);
 }
 
@@ -462,22 +548,6 @@ static void test_put_if_none_match(void **state)
 
 /* ---- GetObject, DeleteObject ---------------------------------------------- */
 
-typedef struct counter {
-  size_t bytes, calls, stop_after;
-  unsigned long sum;
-} counter;
-
-static int count(void *ctx, const void *p, size_t n)
-{
-  counter *c = ctx;
-  size_t i;
-  for(i = 0; i < n; i++)
-    c->sum += ((const unsigned char *)p)[i] * (unsigned long)(c->bytes + i);
-  c->bytes += n;
-  c->calls++;
-  return c->stop_after && c->bytes >= c->stop_after;
-}
-
 static void test_get_streamed(void **state)
 {
   static char body[60001], a206[60200], a200[60200];
@@ -546,6 +616,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_part_retried),
     cmocka_unit_test(test_part_gives_up),
+    cmocka_unit_test(test_part_timeout_retried),
+    cmocka_unit_test(test_get_stalls),
     cmocka_unit_test(test_part_refusals),
     cmocka_unit_test(test_complete_200_error),
     cmocka_unit_test(test_complete_ok),

@@ -28,6 +28,10 @@ typedef struct xfer {
   uint64_t sent;       /* body bytes handed to libcurl */
   int read_errno;      /* pread failed */
   int overflow;        /* the answer outgrew its buffer */
+  long stall_ms;       /* bodies: the longest time without a byte moving */
+  int64_t last_move_ms;
+  curl_off_t last_dl, last_ul;
+  int stalled;
 } xfer;
 
 /* ---- checks and the URL ------------------------------------------------- */
@@ -297,6 +301,31 @@ static int on_seek(void *ctx, curl_off_t offset, int origin)
 
 /* ---- sending ------------------------------------------------------------ */
 
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Aborts a transfer in which no byte moved for stall_ms. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+  xfer *x = ctx;
+  int64_t now = mono_ms();
+  (void)dltotal;
+  (void)ultotal;
+  if(dlnow != x->last_dl || ulnow != x->last_ul) {
+    x->last_dl = dlnow;
+    x->last_ul = ulnow;
+    x->last_move_ms = now;
+    return 0;
+  }
+  x->stalled = now - x->last_move_ms >= x->stall_ms;
+  return x->stalled;
+}
+
 static int setup(CURL *h, xfer *x, const char *url, struct curl_slist *hdrs,
                  char *errbuf)
 {
@@ -310,7 +339,19 @@ static int setup(CURL *h, xfer *x, const char *url, struct curl_slist *hdrs,
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS,
       total < CONNECT_TIMEOUT_MS ? total : CONNECT_TIMEOUT_MS);
-  SET(CURLOPT_TIMEOUT_MS, total);
+  if(c->has_body || c->sink) {
+    /* a body's transfer takes as long as its size needs: what must not
+     * last is a stall (no byte either way, the answer not coming). Not
+     * CURLOPT_LOW_SPEED_*: libcurl averages the speed over ~5 s. */
+    x->stall_ms = total;
+    x->last_move_ms = mono_ms();
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
+  }
+  else {
+    SET(CURLOPT_TIMEOUT_MS, total);
+  }
   SET(CURLOPT_HTTPHEADER, hdrs);
   SET(CURLOPT_USERAGENT, "vsink/0.1");
   SET(CURLOPT_ERRORBUFFER, errbuf);
@@ -372,7 +413,7 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
 {
   struct curl_slist *hdrs = NULL;
   char errbuf[CURL_ERROR_SIZE] = "";
-  xfer x = {c, 0, 0, 0};
+  xfer x = {c, 0, 0, 0, 0, 0, 0, 0, 0};
   CURLcode e;
   CURL *h;
   int rc = sign(c, url, &hdrs, err);
@@ -385,6 +426,9 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
     ;
   else if(x.read_errno)
     rc = vs_fail_errno(err, x.read_errno, "%s: reading the body", c->what);
+  else if(x.stalled)
+    rc = vs_fail(err, VS_ERR_NET, "%s: timed out: no byte moved for %ld ms",
+                 c->what, x.stall_ms);
   else if(c->sink_failed)
     rc = vs_fail(err, VS_ERR_IO, "%s: stopped by the receiver", c->what);
   else if(e == CURLE_WRITE_ERROR && x.overflow && c->status >= 200 &&

@@ -18,7 +18,7 @@
  *     versioning BUCKET              prints status=never|enabled|suspended
  *
  * Credentials: VSINK_ACCESS_KEY_ID and VSINK_SECRET_ACCESS_KEY. Output:
- * name=value lines; listing entries one per line, tab-separated. On failure
+ * name=value lines, peak_rss_kib= (VmHWM) last; listing entries one per line, tab-separated. On failure
  * the exit status is the vs_code and stderr says "<code name>: <message>". */
 #include <errno.h>
 #include <fcntl.h>
@@ -371,6 +371,19 @@ static int run(tool *o, vs_err *err)
   return vs_fail(err, VS_ERR_INVALID, "unknown command %s", c);
 }
 
+/* VmHWM, the peak resident set since exec (the tests check memory stays
+ * constant however big the object). */
+static void print_peak_rss(void)
+{
+  char line[256];
+  FILE *f = fopen("/proc/self/status", "r");
+  while(f && fgets(line, sizeof(line), f))
+    if(!strncmp(line, "VmHWM:", 6))
+      printf("peak_rss_kib=%ld\n", strtol(line + 6, NULL, 10));
+  if(f)
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
   tool o;
@@ -384,5 +397,7 @@ int main(int argc, char **argv)
   o.t.retry_base_ms = 50;
   if((rc = run(&o, &err)))
     fprintf(stderr, "%s: %s\n", vs_code_name(rc), err.msg);
+  else
+    print_peak_rss();
   return rc;
 }

@@ -11,6 +11,8 @@ boto3 reads back:
   time, then aborted and gone from the list; aborting again is NoSuchUpload;
 - GetObject: whole, ranged across a part boundary, open-ended, past the end
   (416), a missing key (NoSuchKey), all byte-for-byte;
+- constant memory: 48 MiB up in 8 MiB parts and down again by processes
+  whose peak RSS stays under 24 MiB;
 - a versioned bucket: two PUTs give two version ids, each readable by id;
   a DELETE makes a delete marker (its id returned), HEAD then fails with
   NoSuchKey, ListObjectVersions shows both versions and the marker, a
@@ -225,6 +227,25 @@ check("416" in err and "InvalidRange" in err, "range past the end: %s" % err)
 _, _, err = tool("get", PLAIN, "nope", out, want=VS_ERR["notfound"])
 check("404 NoSuchKey" in err, "missing key: %s" % err)
 print("ok: GetObject whole, ranged, open-ended, 416, NoSuchKey")
+
+# constant memory: a 48 MiB object up in 8 MiB parts and down again, each
+# by a process whose peak RSS stays far below the object's size
+def peak_rss_mib(*args):
+    f, _, _ = tool(*args)
+    return int(f["peak_rss_kib"]) / 1024.0
+
+
+huge = os.urandom(48 * MiB)
+hugef = write_file("huge.bin", huge)
+up = peak_rss_mib("mpu", PLAIN, "huge.bin", hugef, 8 * MiB)
+down = peak_rss_mib("get", PLAIN, "huge.bin", out)
+check(read_file(out) == huge, "48 MiB round trip differs")
+check(up < 24 and down < 24, "peak RSS: upload %.1f MiB, download %.1f MiB"
+      % (up, down))
+s3.delete_object(Bucket=PLAIN, Key="huge.bin")
+del huge
+print("ok: 48 MiB up (6 parts) and down with peak RSS %.1f / %.1f MiB" %
+      (up, down))
 
 # ---- a versioned bucket: versions and delete markers -------------------------
 v1d, v2d = b"version one" * 100, b"version two" * 200

@@ -207,7 +207,8 @@ static void test_comments_and_attributes(void **state)
   vs_err err = {0};
   const char *doc = "<?xml version='1.0'?><!-- hi --><CompleteMultipartUpload"
                     "Result xmlns:x='y'><!-- a <b> c --><Owner><ID a=\"1\" "
-                    "b='2'>o</ID><Deep><Deeper/>text<X>&lt;</X></Deep></Owner>"
+                    "b='2'>o</ID><Deep><Deeper/>text<!-- c -->more<?pi x?>"
+                    "again<X>&lt;</X></Deep></Owner>"
                     "<ETag >&#x65;&#116;ag&#x1F600;</ETag ></CompleteMultipart"
                     "UploadResult>\n";
   (void)state;

@@ -167,12 +167,14 @@ int vs__s3x_root(vs__s3x *x)
 
 int vs__s3x_child(vs__s3x *x, const char *parent)
 {
-  if(skip_misc(x))
-    return -1;
-  while(x->p < x->end && *x->p != '<') /* text between elements */
-    x->p++;
-  if(skip_misc(x))
-    return -1;
+  for(;;) { /* text, comments and PIs between elements */
+    if(skip_misc(x))
+      return -1;
+    if(x->p >= x->end || *x->p == '<')
+      break;
+    while(x->p < x->end && *x->p != '<')
+      x->p++;
+  }
   if(x->p >= x->end)
     return bad(x, "unexpected end");
   if(starts(x, "</"))

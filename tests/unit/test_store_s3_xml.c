@@ -361,6 +361,63 @@ static void test_list_versions(void **state)
   vs_s3_list_page_free(&p);
 }
 
+/* encoding-type=url: names come form-encoded and are decoded, other
+ * fields (tokens, version ids, ETags) are not. */
+static void test_url_encoded(void **state)
+{
+  vs_s3_list_page p;
+  vs_s3_uploads_page u;
+  vs_err err = {0};
+  const char *list = LBR "<Contents><Key>a+b%20c%01%2B%C3%A9</Key></Contents>"
+    "<CommonPrefixes><Prefix>d%2F</Prefix></CommonPrefixes><EncodingType>url"
+    "</EncodingType><IsTruncated>true</IsTruncated><NextContinuationToken>"
+    "t%2B</NextContinuationToken>" LBR_END;
+  const char *vers = "<ListVersionsResult><EncodingType>url</EncodingType>"
+    "<IsTruncated>true</IsTruncated><NextKeyMarker>k%09</NextKeyMarker>"
+    "<NextVersionIdMarker>v%2B</NextVersionIdMarker><Version><Key>k%09"
+    "</Key><VersionId>v%2B</VersionId></Version></ListVersionsResult>";
+  const char *ups = "<ListMultipartUploadsResult><EncodingType>url"
+    "</EncodingType><NextKeyMarker>m+1</NextKeyMarker><Upload><Key>x%7Fy"
+    "</Key><UploadId>u%2B</UploadId></Upload></ListMultipartUploadsResult>";
+  (void)state;
+  assert_int_equal(vs__s3_parse_list(list, strlen(list), &p, &err), VS_OK);
+  assert_string_equal(p.entries[0].key, "a b c\x01+\xc3\xa9");
+  assert_string_equal(p.prefixes[0], "d/");
+  assert_string_equal(p.next_token, "t%2B");
+  vs_s3_list_page_free(&p);
+  assert_int_equal(vs__s3_parse_versions(vers, strlen(vers), &p, &err),
+                   VS_OK);
+  assert_string_equal(p.entries[0].key, "k\t");
+  assert_string_equal(p.entries[0].version_id, "v%2B");
+  assert_string_equal(p.next_key_marker, "k\t");
+  assert_string_equal(p.next_version_marker, "v%2B");
+  vs_s3_list_page_free(&p);
+  assert_int_equal(vs__s3_parse_uploads(ups, strlen(ups), &u, &err), VS_OK);
+  assert_string_equal(u.uploads[0].key, "x\x7fy");
+  assert_string_equal(u.uploads[0].upload_id, "u%2B");
+  assert_string_equal(u.next_key_marker, "m 1");
+  vs_s3_uploads_page_free(&u);
+  /* without EncodingType nothing is decoded */
+  list = LBR "<Contents><Key>a+b%20</Key></Contents>" LBR_END;
+  assert_int_equal(vs__s3_parse_list(list, strlen(list), &p, &err), VS_OK);
+  assert_string_equal(p.entries[0].key, "a+b%20");
+  vs_s3_list_page_free(&p);
+  expect_bad_list(LBR "<EncodingType>url</EncodingType><Contents><Key>a%G1"
+                  "</Key></Contents>" LBR_END, "bad %-escape");
+  expect_bad_list(LBR "<Contents><Key>a%00b</Key></Contents><EncodingType>url"
+                  "</EncodingType>" LBR_END, "bad %-escape");
+  expect_bad_list(LBR "<EncodingType>url</EncodingType><Contents><Key>a%2"
+                  "</Key></Contents>" LBR_END, "bad %-escape");
+  expect_bad_list(LBR "<EncodingType>base64</EncodingType>" LBR_END,
+                  "unknown EncodingType");
+  ups = "<ListMultipartUploadsResult><EncodingType>url</EncodingType><Upload>"
+        "<Key>%</Key><UploadId>u</UploadId></Upload>"
+        "</ListMultipartUploadsResult>";
+  assert_int_equal(vs__s3_parse_uploads(ups, strlen(ups), &u, &err),
+                   VS_ERR_NET);
+  assert_null(u.uploads);
+}
+
 static void test_uploads(void **state)
 {
   vs_s3_uploads_page p;
@@ -472,6 +529,7 @@ int main(void)
     cmocka_unit_test(test_list_v2),
     cmocka_unit_test(test_list_v2_refused),
     cmocka_unit_test(test_list_versions),
+    cmocka_unit_test(test_url_encoded),
     cmocka_unit_test(test_uploads),
     cmocka_unit_test(test_versioning),
     cmocka_unit_test(test_times),

@@ -1,5 +1,7 @@
 /* The listings: ListObjectsV2, ListObjectVersions, ListMultipartUploads,
- * one page each; the caller follows the markers. */
+ * one page each; the caller follows the markers. Each asks for
+ * encoding-type=url: a key may hold control bytes, which XML 1.0 cannot
+ * carry; the parsers decode what comes back so encoded. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +62,7 @@ int vs_s3_list(const vs_s3_target *t, const char *bucket,
   vs_buf q = VS_BUF_INIT;
   int rc;
   memset(out, 0, sizeof(*out));
-  vs_buf_adds(&q, "list-type=2");
+  vs_buf_adds(&q, "encoding-type=url&list-type=2");
   add_common(&q, opts);
   if(opts)
     vs__s3_qadd(&q, "continuation-token", opts->token);
@@ -76,7 +78,7 @@ int vs_s3_list_versions(const vs_s3_target *t, const char *bucket,
   vs_buf q = VS_BUF_INIT;
   int rc;
   memset(out, 0, sizeof(*out));
-  vs_buf_adds(&q, "versions");
+  vs_buf_adds(&q, "encoding-type=url&versions");
   add_common(&q, opts);
   if(opts) {
     vs__s3_qadd(&q, "key-marker", opts->key_marker);
@@ -95,7 +97,7 @@ int vs_s3_mpu_list(const vs_s3_target *t, const char *bucket,
   vs_buf q = VS_BUF_INIT;
   int rc;
   memset(out, 0, sizeof(*out));
-  vs_buf_adds(&q, "uploads");
+  vs_buf_adds(&q, "encoding-type=url&uploads");
   vs__s3_qadd(&q, "prefix", prefix);
   vs__s3_qadd(&q, "key-marker", key_marker);
   vs__s3_qadd(&q, "upload-id-marker", upload_id_marker);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "store/s3/s3_int.h"
+#include "util/enc.h"
 
 #define KEY_MAX 4096  /* S3 keys are at most 1024 bytes; room for others */
 #define TOKEN_MAX 4096
@@ -85,6 +86,73 @@ static int etag_text(vs__s3x *x, char *out, size_t cap)
     memmove(out, out + 1, n - 2);
     out[n - 2] = 0;
   }
+  return 0;
+}
+
+/* With encoding-type=url S3 sends keys, prefixes and key markers
+ * form-encoded (so a key may hold bytes XML cannot carry): %XX is a byte
+ * and '+' a space (a '+' itself comes as %2B). A NUL is no key byte.
+ * 0, -1 malformed, -3 out of memory. */
+static int url_decode(char **s)
+{
+  const char *in = *s;
+  size_t n = strlen(in), i, k = 0;
+  char *o;
+  if(!(o = malloc(n + 1)))
+    return -3;
+  for(i = 0; i < n; i++) {
+    int hi, lo;
+    if(in[i] != '%') {
+      o[k++] = in[i] == '+' ? ' ' : in[i];
+      continue;
+    }
+    hi = i + 2 < n ? vs_hexval(in[i + 1]) : -1;
+    lo = hi >= 0 ? vs_hexval(in[i + 2]) : -1;
+    if(lo < 0 || (hi | lo) == 0) {
+      free(o);
+      return -1;
+    }
+    o[k++] = (char)(hi * 16 + lo);
+    i += 2;
+  }
+  o[k] = 0;
+  free(*s);
+  *s = o;
+  return 0;
+}
+
+/* The names of a page sent with encoding-type=url, decoded. */
+static int decode_list_page(vs_s3_list_page *p)
+{
+  size_t i;
+  int rc = 0;
+  for(i = 0; !rc && i < p->n; i++)
+    rc = url_decode(&p->entries[i].key);
+  for(i = 0; !rc && i < p->n_prefixes; i++)
+    rc = url_decode(&p->prefixes[i]);
+  if(!rc && p->next_key_marker)
+    rc = url_decode(&p->next_key_marker);
+  return rc;
+}
+
+static int decode_uploads_page(vs_s3_uploads_page *p)
+{
+  size_t i;
+  int rc = 0;
+  for(i = 0; !rc && i < p->n; i++)
+    rc = url_decode(&p->uploads[i].key);
+  if(!rc && p->next_key_marker)
+    rc = url_decode(&p->next_key_marker);
+  return rc;
+}
+
+/* <EncodingType>: 1 for "url"; anything else is malformed. */
+static int encoding_type(vs__s3x *x, int *url)
+{
+  char v[16];
+  if(vs__s3x_text_to(x, v, sizeof(v)) || strcmp(v, "url"))
+    return (x->why = x->why ? x->why : "unknown EncodingType", -1);
+  *url = 1;
   return 0;
 }
 
@@ -336,9 +404,11 @@ static int prefix(vs__s3x *x, vs_s3_list_page *p, size_t *cap)
 
 /* The children of a listing's root, both kinds. */
 static int list_child(vs__s3x *x, vs_s3_list_page *p, size_t caps[2],
-                      int versions)
+                      int versions, int *url)
 {
   char v[16];
+  if(!strcmp(x->name, "EncodingType"))
+    return encoding_type(x, url);
   if(!versions && !strcmp(x->name, "Contents"))
     return entry(x, p, &caps[0], 0);
   if(versions && !strcmp(x->name, "Version"))
@@ -366,15 +436,17 @@ static int parse_listing(const char *body, size_t n, vs_s3_list_page *out,
   const char *what = versions ? "ListObjectVersions" : "ListObjectsV2";
   size_t caps[2] = {0, 0};
   vs__s3x x;
-  int rc;
+  int rc, url = 0;
   memset(out, 0, sizeof(*out));
   if(root_is(&x, body, n, root))
     return malformed(&x, what, err);
   while((rc = vs__s3x_child(&x, root)) == 1)
-    if((rc = list_child(&x, out, caps, versions)))
+    if((rc = list_child(&x, out, caps, versions, &url)))
       break;
   if(!rc && vs__s3x_end(&x))
     rc = -1;
+  if(!rc && url && (rc = decode_list_page(out)) == -1)
+    x.why = "bad %-escape in a url-encoded name";
   if(!rc && out->truncated && !(versions ? out->next_key_marker
                                          : out->next_token)) {
     x.why = "truncated without a marker to go on from";
@@ -438,7 +510,7 @@ int vs__s3_parse_uploads(const char *body, size_t n, vs_s3_uploads_page *out,
   size_t cap = 0;
   vs__s3x x;
   char v[16];
-  int rc;
+  int rc, url = 0;
   memset(out, 0, sizeof(*out));
   if(root_is(&x, body, n, root))
     return malformed(&x, "ListMultipartUploads", err);
@@ -452,6 +524,8 @@ int vs__s3_parse_uploads(const char *body, size_t n, vs_s3_uploads_page *out,
       rc = text_dup(&x, KEY_MAX, &out->next_key_marker);
     else if(!strcmp(x.name, "NextUploadIdMarker"))
       rc = text_dup(&x, TOKEN_MAX, &out->next_upload_id_marker);
+    else if(!strcmp(x.name, "EncodingType"))
+      rc = encoding_type(&x, &url);
     else
       rc = vs__s3x_skip(&x);
     if(rc)
@@ -459,6 +533,8 @@ int vs__s3_parse_uploads(const char *body, size_t n, vs_s3_uploads_page *out,
   }
   if(!rc && vs__s3x_end(&x))
     rc = -1;
+  if(!rc && url && (rc = decode_uploads_page(out)) == -1)
+    x.why = "bad %-escape in a url-encoded name";
   if(rc) {
     vs_s3_uploads_page_free(out);
     return rc == -3 ? nomem(err) : malformed(&x, "ListMultipartUploads", err);

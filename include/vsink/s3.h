@@ -1,8 +1,10 @@
 /* A small S3 client for what vsink asks of a bucket it does not run: HEAD
  * an object (did the bytes land, how many, with which ETag), presign a PUT
  * into it, and the calls an S3-backed store needs (put, multipart uploads,
- * get, delete, listings, bucket versioning). Path-style addressing (http://HOST:PORT/BUCKET/KEY), which
- * every S3-compatible store accepts. Requests are signed with vsink's own
+ * get, delete, listings, bucket versioning). Path-style addressing
+ * (http://HOST:PORT/BUCKET/KEY), which every S3-compatible store accepts.
+ * Each call is one request on a connection of its own (UploadPart may
+ * make several: its retries); calls may run on any number of threads. Requests are signed with vsink's own
  * SigV4 (include/vsink/sigv4.h); libcurl only carries them. */
 #ifndef VSINK_S3_H
 #define VSINK_S3_H
@@ -37,8 +39,10 @@ typedef struct vs_s3_target {
  * NoSuchBucket, NoSuchVersion); VS_ERR_AUTH for 403; VS_ERR_EXISTS for 412
  * (If-None-Match: * on a key that exists); VS_ERR_BUSY for 409; VS_ERR_NET,
  * which is worth retrying, for 5xx, 429, SlowDown, RequestTimeout,
- * transport errors and timeouts, other statuses and malformed answers.
- * err->msg holds "METHOD bucket/key: HTTP <status> <S3 code>: <message>". */
+ * transport errors and timeouts, other statuses and malformed answers;
+ * VS_ERR_IO when a body cannot be read from its file or a receiver stops a
+ * GET. err->msg holds "METHOD bucket/key: HTTP <status> <S3 code>:
+ * <message>" (S3's code and message from the error document). */
 
 #define VS_S3_ETAG_MAX 72
 #define VS_S3_VERSION_MAX 48  /* as vs_object_info's */
@@ -74,8 +78,9 @@ typedef struct vs_s3_body {
 int vs_s3_head(const vs_s3_target *t, const char *bucket, const char *key,
                vs_object_info *info, vs_err *err);
 /* The same for one version (version_id NULL or "": the current one). A
- * delete marker's HEAD is 405 (with ?versionId) or 404 with
- * x-amz-delete-marker: info->delete_marker is then set too. */
+ * delete marker's HEAD is VS_ERR_NOTFOUND (AWS: 405 with ?versionId, else
+ * 404; both with x-amz-delete-marker, which then sets info->delete_marker;
+ * Ceph RGW sends a plain 404 NoSuchKey: only a version listing tells). */
 int vs_s3_head_version(const vs_s3_target *t, const char *bucket,
                        const char *key, const char *version_id,
                        vs_object_info *info, vs_err *err);
@@ -90,7 +95,7 @@ int vs_s3_put(const vs_s3_target *t, const char *bucket, const char *key,
               const vs_s3_body *body, const char *content_type,
               int if_none_match, vs_s3_put_result *out, vs_err *err);
 
-/* ---- multipart uploads (s3_mpu.c, s3_mpu_list.c) -------------------------- */
+/* ---- multipart uploads (s3_mpu.c; their listing: s3_list.c) -------------- */
 
 typedef struct vs_s3_part {
   unsigned number;             /* 1..10000 */
@@ -146,7 +151,7 @@ int vs_s3_mpu_list(const vs_s3_target *t, const char *bucket,
                    vs_err *err);
 void vs_s3_uploads_page_free(vs_s3_uploads_page *p);
 
-/* ---- reads and deletes (s3_get.c) ------------------------------------------ */
+/* ---- reads and deletes (s3_get.c, s3_delete.c) ----------------------------- */
 
 /* Receives a GET's body as it arrives; nonzero stops the transfer (the call
  * then fails with VS_ERR_IO, "stopped by the receiver"). */
@@ -211,7 +216,9 @@ typedef struct vs_s3_list_opts {
 } vs_s3_list_opts;
 
 /* One page of ListObjectsV2 / ListObjectVersions. opts may be NULL. Free
- * with vs_s3_list_page_free. */
+ * with vs_s3_list_page_free. The listings ask for encoding-type=url (a key
+ * may hold bytes XML cannot carry) and hand back keys, prefixes and key
+ * markers decoded; tokens and version ids are passed back as they came. */
 int vs_s3_list(const vs_s3_target *t, const char *bucket,
                const vs_s3_list_opts *opts, vs_s3_list_page *out,
                vs_err *err);

@@ -6,6 +6,7 @@
  * back-off for the calls that ask for them. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,6 +409,16 @@ static int sign(vs__s3_call *c, const char *url, struct curl_slist **hdrs,
   return VS_OK;
 }
 
+/* libcurl's global set-up, once, before any handle: done implicitly by
+ * curl_easy_init it is not thread-safe in every libcurl. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ready;
+
+static void curl_setup(void)
+{
+  curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 /* One try: an answer (any status) or VS_ERR_NET / VS_ERR_IO. */
 static int send_once(vs__s3_call *c, const char *url, vs_err *err)
 {
@@ -416,8 +427,11 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
   xfer x = {c, 0, 0, 0, 0, 0, 0, 0, 0};
   CURLcode e;
   CURL *h;
-  int rc = sign(c, url, &hdrs, err);
-  if(rc)
+  int rc;
+  pthread_once(&curl_once, curl_setup);
+  if(!curl_ready)
+    return vs_fail(err, VS_ERR_NOMEM, "cannot set up libcurl");
+  if((rc = sign(c, url, &hdrs, err)))
     return rc;
   answer_reset(c);
   if(!(h = curl_easy_init()) || setup(h, &x, url, hdrs, errbuf))

@@ -166,7 +166,9 @@ typedef struct vs_s3_get_opts {
 
 /* GetObject streamed to fn (constant memory), with info filled from the
  * headers as vs_s3_head does (bytes: this answer's Content-Length). opts
- * may be NULL. A range past the end is VS_ERR_INVALID (416). */
+ * may be NULL. A range past the end is VS_ERR_INVALID (416). Not retried:
+ * on a failure fn may have had part of the body (a cut connection is
+ * VS_ERR_NET), so a caller that retries starts its receiver over. */
 int vs_s3_get(const vs_s3_target *t, const char *bucket, const char *key,
               const vs_s3_get_opts *opts, vs_s3_data_fn fn, void *ctx,
               vs_object_info *info, vs_err *err);

@@ -24,6 +24,16 @@ static int version_query(const char *version_id, char **q, vs_err *err)
   return VS_OK;
 }
 
+/* The GET below wants an error document, not an object that appeared
+ * meanwhile: a 2xx body stops at its first byte. */
+static int refuse_body(void *ctx, const void *p, size_t n)
+{
+  (void)ctx;
+  (void)p;
+  (void)n;
+  return 1;
+}
+
 /* An error status of the HEAD: a HEAD answer has no body, so GET the same
  * object once to learn S3's error code for the message. */
 static int status_error(vs__s3_call *head, vs_err *err)
@@ -33,6 +43,7 @@ static int status_error(vs__s3_call *head, vs_err *err)
   int rc;
   memset(&get.body, 0, sizeof(get.body));
   get.method = "GET";
+  get.sink = refuse_body;
   if(vs__s3_send(&get, &ignored) || get.status != head->status)
     vs_buf_reset(&get.body);
   get.status = head->status;

@@ -68,7 +68,8 @@ typedef struct vs_s3_body {
 /* HEAD /bucket/key. Fills info: bytes (Content-Length), etag (unquoted),
  * content_type, mtime_ms (Last-Modified, whole seconds), version_id
  * (x-amz-version-id, "null" when absent), sha256 from x-amz-checksum-sha256
- * when the store sends it (else ""); md5 is "".
+ * when the store sends it (else ""), headers (the kept ones, see
+ * vs_s3_write_opts, names lower-case, in the answer's order); md5 is "".
  * Errors: VS_ERR_INVALID for a bad target, bucket (S3 naming rules) or key
  * (vs_store_check_key) and for a 400; VS_ERR_NOTFOUND for 404; VS_ERR_AUTH
  * for 403; VS_ERR_NET for transport errors, timeouts, other statuses and a
@@ -87,13 +88,23 @@ int vs_s3_head_version(const vs_s3_target *t, const char *bucket,
 
 /* ---- writes (s3_put.c) --------------------------------------------------- */
 
+/* What a new object carries besides its bytes (PutObject, Create). */
+typedef struct vs_s3_write_opts {
+  const char *content_type; /* NULL or "": none */
+  /* "name:value\n" lines as vs_object_info.headers: cache-control,
+   * content-disposition, content-encoding, content-language, expires and
+   * x-amz-meta-* (at most 48 lines; all signed). NULL or "": none. */
+  const char *headers;
+  int if_none_match;        /* PutObject: If-None-Match: * */
+} vs_s3_write_opts;
+
 /* PutObject: the body with Content-MD5 and its SHA-256 as the signed
- * x-amz-content-sha256 (the body is read twice: hashed, then sent).
- * content_type may be NULL. if_none_match: send If-None-Match: * so an
- * existing key is never replaced (412: VS_ERR_EXISTS). */
+ * x-amz-content-sha256 (the body is read twice: hashed, then sent). o may
+ * be NULL. With o->if_none_match an existing key is never replaced (412:
+ * VS_ERR_EXISTS). */
 int vs_s3_put(const vs_s3_target *t, const char *bucket, const char *key,
-              const vs_s3_body *body, const char *content_type,
-              int if_none_match, vs_s3_put_result *out, vs_err *err);
+              const vs_s3_body *body, const vs_s3_write_opts *o,
+              vs_s3_put_result *out, vs_err *err);
 
 /* ---- multipart uploads (s3_mpu.c; their listing: s3_list.c) -------------- */
 
@@ -102,9 +113,10 @@ typedef struct vs_s3_part {
   char etag[VS_S3_ETAG_MAX];   /* unquoted, as UploadPart returned it */
 } vs_s3_part;
 
-/* CreateMultipartUpload: the upload id into upload_id. */
+/* CreateMultipartUpload (o may be NULL; if_none_match is not used): the
+ * upload id into upload_id. */
 int vs_s3_mpu_create(const vs_s3_target *t, const char *bucket,
-                     const char *key, const char *content_type,
+                     const char *key, const vs_s3_write_opts *o,
                      char upload_id[VS_S3_UPLOAD_ID_MAX], vs_err *err);
 /* UploadPart from body, with Content-MD5 and the payload's SHA-256; tried
  * up to t->part_attempts times on VS_ERR_NET, with doubling back-off, the

@@ -4,14 +4,15 @@
  *
  *   vsink-s3tool --endpoint URL [options] COMMAND BUCKET [ARGS]
  *     put BUCKET KEY FILE          [--if-none-match] [--mem] [--type T]
- *     mpu-create BUCKET KEY        [--type T]           prints upload_id=
+ *                                  [--header name:value]...
+ *     mpu-create BUCKET KEY        [--type T] [--header name:value]...
  *     mpu-part BUCKET KEY ID N FILE OFF LEN             prints etag=
  *     mpu-complete BUCKET KEY ID N:ETAG...              prints etag=, version_id=
  *     mpu-abort BUCKET KEY ID
  *     mpu-list BUCKET [--prefix P] [--key-marker K --upload-marker U]
  *     mpu BUCKET KEY FILE PART_SIZE   all of it: create, parts, complete
  *     get BUCKET KEY OUT [--range FIRST-[LAST]] [--version V]
- *     head BUCKET KEY [--version V]
+ *     head BUCKET KEY [--version V]    (kept headers: "header\tname:value")
  *     delete BUCKET KEY [--version V]
  *     list BUCKET / versions BUCKET [--prefix P] [--delimiter D]
  *          [--token T] [--key-marker K] [--version-marker V] [--max-keys N]
@@ -35,6 +36,8 @@
 typedef struct tool {
   vs_s3_target t;
   int if_none_match, mem;
+  char headers[8192];         /* --header lines, "name:value\n" each */
+  vs_s3_write_opts w;
   const char *type, *prefix, *delimiter, *token, *key_marker;
   const char *version_marker, *upload_marker, *version, *range;
   unsigned max_keys;
@@ -59,6 +62,7 @@ static int parse(int argc, char **argv, tool *o)
     {"if-none-match", no_argument, NULL, 'i'},
     {"mem", no_argument, NULL, 'm'},
     {"type", required_argument, NULL, 't'},
+    {"header", required_argument, NULL, 'H'},
     {"prefix", required_argument, NULL, 'p'},
     {"delimiter", required_argument, NULL, 'd'},
     {"token", required_argument, NULL, 'k'},
@@ -79,6 +83,10 @@ static int parse(int argc, char **argv, tool *o)
     case 'i': o->if_none_match = 1; break;
     case 'm': o->mem = 1; break;
     case 't': o->type = optarg; break;
+    case 'H':
+      snprintf(o->headers + strlen(o->headers),
+               sizeof(o->headers) - strlen(o->headers), "%s\n", optarg);
+      break;
     case 'p': o->prefix = optarg; break;
     case 'd': o->delimiter = optarg; break;
     case 'k': o->token = optarg; break;
@@ -93,6 +101,9 @@ static int parse(int argc, char **argv, tool *o)
   }
   o->argc = argc - optind;
   o->argv = argv + optind;
+  o->w.content_type = o->type;
+  o->w.headers = o->headers;
+  o->w.if_none_match = o->if_none_match;
   return o->argc >= 2 ? 0 : -1;
 }
 
@@ -126,8 +137,7 @@ static int cmd_put(tool *o, vs_err *err)
       return vs_fail(err, VS_ERR_IO, "reading %s", o->argv[3]);
     b.mem = mem;
   }
-  rc = vs_s3_put(&o->t, o->argv[1], o->argv[2], &b, o->type,
-                 o->if_none_match, &r, err);
+  rc = vs_s3_put(&o->t, o->argv[1], o->argv[2], &b, &o->w, &r, err);
   if(!rc)
     print_result(&r);
   free(mem);
@@ -197,7 +207,7 @@ static int cmd_mpu(tool *o, vs_err *err)
     close(b.fd);
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
   }
-  rc = vs_s3_mpu_create(&o->t, o->argv[1], o->argv[2], o->type, id, err);
+  rc = vs_s3_mpu_create(&o->t, o->argv[1], o->argv[2], &o->w, id, err);
   for(i = 0; !rc && i < n; i++) {
     b.off = i * psize;
     b.len = size - b.off < psize ? size - b.off : psize;
@@ -237,9 +247,12 @@ static int cmd_mpu_list(tool *o, vs_err *err)
 
 static void print_info(const vs_object_info *i)
 {
+  const char *p, *nl;
   printf("bytes=%" PRIu64 "\netag=%s\ncontent_type=%s\nmtime_ms=%" PRId64
          "\nversion_id=%s\ndelete_marker=%d\n", i->bytes, i->etag,
          i->content_type, i->mtime_ms, i->version_id, i->delete_marker);
+  for(p = i->headers; (nl = strchr(p, '\n')); p = nl + 1)
+    printf("header\t%.*s\n", (int)(nl - p), p);
 }
 
 static int to_file(void *ctx, const void *p, size_t n)
@@ -342,7 +355,7 @@ static int run(tool *o, vs_err *err)
     return cmd_put(o, err);
   if(!strcmp(c, "mpu-create")) {
     if(!(rc = need(o, 3, err)) &&
-       !(rc = vs_s3_mpu_create(&o->t, o->argv[1], o->argv[2], o->type, id,
+       !(rc = vs_s3_mpu_create(&o->t, o->argv[1], o->argv[2], &o->w, id,
                                err)))
       printf("upload_id=%s\n", id);
     return rc;

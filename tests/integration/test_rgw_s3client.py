@@ -2,7 +2,8 @@
 (Ceph RGW), through the test driver vsink-s3tool, each checked against what
 boto3 reads back:
 - PutObject from a file and from memory: bytes, ETag (the MD5), content
-  type; If-None-Match: * on an existing key is refused (VS_ERR_EXISTS, the
+  type, kept headers (x-amz-meta-*, Cache-Control, ...) stored and read
+  back by HEAD; If-None-Match: * on an existing key is refused (VS_ERR_EXISTS, the
   object unchanged) and accepted on a new one; a wrong secret is VS_ERR_AUTH;
 - multipart: 3 parts (5, 5 and 3 MiB) from one temporary file, completed
   from our own list of ETags, then HEAD: size and the "-3" ETag of the MD5s;
@@ -140,6 +141,21 @@ f, _, _ = tool("put", PLAIN, "empty", empty)
 check(f["etag"] == hashlib.md5(b"").hexdigest(), "empty put: %s" % f)
 check(body_of(PLAIN, "empty") == b"", "empty put: bytes")
 
+f, _, _ = tool("put", PLAIN, "meta.bin", src, "--header",
+               "x-amz-meta-task:task-1", "--header", "X-Amz-Meta-Seed: 42",
+               "--header", "cache-control:max-age=60", "--header",
+               "content-disposition:attachment; filename=\"a b.mp4\"")
+h = s3.head_object(Bucket=PLAIN, Key="meta.bin")
+check(h["Metadata"] == {"task": "task-1", "seed": "42"} and
+      h["CacheControl"] == "max-age=60" and
+      h["ContentDisposition"] == 'attachment; filename="a b.mp4"',
+      "kept headers stored: %s" % h)
+_, hl, _ = tool("head", PLAIN, "meta.bin")
+got = sorted(x[1] for x in hl if x[0] == "header")
+check(got == sorted(["x-amz-meta-task:task-1", "x-amz-meta-seed:42",
+                     "cache-control:max-age=60",
+                     'content-disposition:attachment; filename="a b.mp4"']),
+      "kept headers read back: %s" % hl)
 other = write_file("other.bin", b"must not replace")
 _, _, err = tool("put", PLAIN, "dir/small.bin", other, "--if-none-match",
                  want=VS_ERR["exists"])
@@ -151,13 +167,14 @@ _, _, err = tool("put", PLAIN, "denied", other, secret="wrong" * 8,
                  want=VS_ERR["auth"])
 check("403 SignatureDoesNotMatch" in err, "wrong secret: %s" % err)
 check(absent(PLAIN, "denied"), "a refused PUT stored something")
-print("ok: PutObject (file, memory, empty), If-None-Match 412, 403")
+print("ok: PutObject (file, memory, empty, kept headers), If-None-Match 412, "
+      "403")
 
 # ---- multipart ----------------------------------------------------------------
 big = os.urandom(13 * MiB)
 bigf = write_file("big.bin", big)
 f, _, _ = tool("mpu", PLAIN, "mpu/big.bin", bigf, 5 * MiB, "--type",
-               "video/mp4")
+               "video/mp4", "--header", "x-amz-meta-task:t-mpu")
 check(f["parts"] == "3", "parts: %s" % f)
 md5s = b"".join(hashlib.md5(big[i:i + 5 * MiB]).digest()
                 for i in range(0, len(big), 5 * MiB))
@@ -165,8 +182,10 @@ want_etag = hashlib.md5(md5s).hexdigest() + "-3"
 check(f["etag"] == want_etag, "complete etag %s, want %s" %
       (f["etag"], want_etag))
 h, _, _ = tool("head", PLAIN, "mpu/big.bin")
-check(h["bytes"] == str(len(big)) and h["etag"] == want_etag,
-      "HEAD after complete: %s" % h)
+check(h["bytes"] == str(len(big)) and h["etag"] == want_etag and
+      h["content_type"] == "video/mp4", "HEAD after complete: %s" % h)
+h = s3.head_object(Bucket=PLAIN, Key="mpu/big.bin")
+check(h["Metadata"] == {"task": "t-mpu"}, "multipart metadata: %s" % h)
 check(hashlib.sha256(body_of(PLAIN, "mpu/big.bin")).digest() ==
       hashlib.sha256(big).digest(), "multipart bytes differ")
 print("ok: multipart 3 parts from one file, HEAD size and ETag")

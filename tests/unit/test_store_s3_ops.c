@@ -525,11 +525,20 @@ static void test_put_if_none_match(void **state)
   vs_err err = {0};
   parsed p;
   (void)state;
-  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, "video/mp4", 1, &r,
-                             &err), VS_ERR_EXISTS);
+  vs_s3_write_opts w = {"video/mp4", "x-amz-meta-task:t-1\n\nCache-Control:"
+                       "max-age=60\nx-amz-meta-Seed: 42", 1};
+  vs_s3_write_opts bad = {NULL, "x-amz-meta-a:b\rInjected: 1", 0};
+  vs_s3_write_opts other = {NULL, "authorization:x", 0};
+  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, &bad, &r, &err),
+                   VS_ERR_INVALID);
+  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, &other, &r, &err),
+                   VS_ERR_INVALID);
+  assert_non_null(strstr(err.msg, "not one an object keeps"));
+  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, &w, &r, &err),
+                   VS_ERR_EXISTS);
   assert_non_null(strstr(err.msg, "PUT videos/k: HTTP 412 "
                                   "PreconditionFailed"));
-  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, NULL, 0, &r, &err),
+  assert_int_equal(vs_s3_put(&t, "videos", "k", &b, NULL, &r, &err),
                    VS_OK);
   finish(s);
   assert_string_equal(r.etag, "md5");
@@ -538,11 +547,39 @@ static void test_put_if_none_match(void **state)
   parse_head(s->head[0], &p);
   assert_string_equal(lookup(&p, "if-none-match"), "*");
   assert_string_equal(lookup(&p, "content-type"), "video/mp4");
+  assert_string_equal(lookup(&p, "x-amz-meta-task"), "t-1");
+  assert_string_equal(lookup(&p, "x-amz-meta-seed"), "42");
+  assert_string_equal(lookup(&p, "cache-control"), "max-age=60");
   assert_non_null(strstr(lookup(&p, "authorization"),
-                         "content-md5;content-type;host;if-none-match;"));
+                         "cache-control;content-md5;content-type;host;"
+                         "if-none-match;x-amz-content-sha256;x-amz-date;"
+                         "x-amz-meta-seed;x-amz-meta-task,"));
   parse_head(s->head[1], &p);
   assert_null(lookup(&p, "if-none-match"));
   assert_request(s, 1, "PUT", "/videos/k", "hello", 5);
+  done(s);
+}
+
+/* HEAD hands back the headers an object keeps, names lower-case, in the
+ * answer's order. */
+static void test_head_kept_headers(void **state)
+{
+  char endpoint[64];
+  canned *s = start(1, answer("200 OK", "Cache-Control: no-cache\r\n"
+                              "X-Amz-Meta-Task: t-1\r\nx-amz-request-id: r"
+                              "\r\nx-amz-meta-empty:\r\nContent-Language: "
+                              "fr\r\n", ""));
+  vs_s3_target t = target(s, endpoint);
+  vs_object_info info;
+  vs_err err = {0};
+  (void)state;
+  assert_int_equal(vs_s3_head_version(&t, "videos", "k", "v1", &info, &err),
+                   VS_OK);
+  finish(s);
+  assert_string_equal(info.headers, "cache-control:no-cache\n"
+                      "x-amz-meta-task:t-1\nx-amz-meta-empty:\n"
+                      "content-language:fr\n");
+  assert_request(s, 0, "HEAD", "/videos/k?versionId=v1", "", 0);
   done(s);
 }
 
@@ -622,6 +659,7 @@ int main(void)
     cmocka_unit_test(test_complete_200_error),
     cmocka_unit_test(test_complete_ok),
     cmocka_unit_test(test_put_if_none_match),
+    cmocka_unit_test(test_head_kept_headers),
     cmocka_unit_test(test_get_streamed),
     cmocka_unit_test(test_delete_marker),
   };

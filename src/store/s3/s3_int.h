@@ -13,7 +13,8 @@
 #define VS__S3_EMPTY_SHA256 \
   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define VS__S3_ANSWER_MAX (8u << 20) /* a listing page is far below this */
-#define VS__S3_MAX_HEADERS 8
+#define VS__S3_MAX_HEADERS 56 /* the signer takes 61 */
+#define VS__S3_META_MAX 48
 
 /* ---- one request -------------------------------------------------------
  * Fill the "request" half, call vs__s3_send, read the "answer" half. */
@@ -26,6 +27,7 @@ typedef struct vs__s3_call {
   const char *query;        /* "uploads", "versionId=..": values encoded */
   const char *headers[VS__S3_MAX_HEADERS]; /* "Name: value", all signed */
   size_t n_headers;
+  vs_buf hbuf;              /* storage of headers added from opts */
   int has_body;             /* a body from mem, or from fd at off */
   const void *mem;
   int fd;
@@ -71,6 +73,11 @@ int vs__s3_hash_body(const vs_s3_body *b, char md5_b64[25],
                      char sha256_hex[65], vs_err *err);
 /* The call's body from b (payload_sha256 must stay valid meanwhile). */
 void vs__s3_set_body(vs__s3_call *c, const vs_s3_body *b);
+/* Content-Type and the kept headers of o (may be NULL) onto c. */
+int vs__s3_write_headers(vs__s3_call *c, const vs_s3_write_opts *o,
+                         vs_err *err);
+/* 1 when name (n bytes, any case) is a header an object keeps. */
+int vs__s3_kept_header(const char *name, size_t n);
 /* The answer's version id for a result: "" when there was none. */
 void vs__s3_result(const vs__s3_call *c, vs_s3_put_result *out);
 

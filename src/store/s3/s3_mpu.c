@@ -34,22 +34,17 @@ static int check_upload_id(const char *upload_id, vs_err *err)
 }
 
 int vs_s3_mpu_create(const vs_s3_target *t, const char *bucket,
-                     const char *key, const char *content_type,
+                     const char *key, const vs_s3_write_opts *o,
                      char upload_id[VS_S3_UPLOAD_ID_MAX], vs_err *err)
 {
   vs__s3_call c = {0};
-  char h_type[300];
   int rc;
   *upload_id = 0;
-  if(content_type && (strlen(content_type) > 255 ||
-                      strpbrk(content_type, "\r\n")))
-    return vs_fail(err, VS_ERR_INVALID, "CreateMultipartUpload: bad "
-                   "Content-Type");
   c.t = t, c.method = "POST", c.bucket = bucket, c.key = key ? key : "";
   c.query = "uploads";
-  if(content_type && *content_type) {
-    snprintf(h_type, sizeof(h_type), "Content-Type: %s", content_type);
-    c.headers[c.n_headers++] = h_type;
+  if((rc = vs__s3_write_headers(&c, o, err))) {
+    vs__s3_call_free(&c);
+    return rc;
   }
   if(!(rc = vs__s3_do(&c, err)) &&
      (rc = vs__s3_parse_create(vs_buf_str(&c.body), c.body.len, upload_id,

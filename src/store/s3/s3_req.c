@@ -164,6 +164,39 @@ static int parse_checksum(vs_object_info *info, const char *v, size_t n)
   return 0;
 }
 
+int vs__s3_kept_header(const char *name, size_t n)
+{
+  static const char *const kept[] = {"cache-control", "content-disposition",
+                                     "content-encoding", "content-language",
+                                     "expires"};
+  size_t i;
+  if(n > 11 && !strncasecmp(name, "x-amz-meta-", 11))
+    return 1;
+  for(i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+    if(n == strlen(kept[i]) && !strncasecmp(name, kept[i], n))
+      return 1;
+  return 0;
+}
+
+/* "name:value\n" (name lower-case) onto info->headers: 0, or -1 when it
+ * does not fit. */
+static int add_kept(vs_object_info *i, const char *name, size_t nlen,
+                    const char *v, size_t n)
+{
+  size_t at = strlen(i->headers), k;
+  if(at + nlen + n + 3 > sizeof(i->headers))
+    return -1;
+  for(k = 0; k < nlen; k++)
+    i->headers[at++] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32
+                                                                : name[k]);
+  i->headers[at++] = ':';
+  memcpy(i->headers + at, v, n);
+  at += n;
+  i->headers[at++] = '\n';
+  i->headers[at] = 0;
+  return 0;
+}
+
 /* Returns the header's name when its value does not parse, else NULL. */
 static const char *take_header(vs__s3_call *c, const char *name, size_t nlen,
                                const char *v, size_t n)
@@ -188,6 +221,8 @@ static const char *take_header(vs__s3_call *c, const char *name, size_t nlen,
     return parse_checksum(i, v, n) ? "x-amz-checksum-sha256" : NULL;
   if(IS("x-amz-delete-marker"))
     i->delete_marker = n == 4 && !strncasecmp(v, "true", 4);
+  if(vs__s3_kept_header(name, nlen))
+    return add_kept(i, name, nlen, v, n) ? "headers (over 8 KiB)" : NULL;
 #undef IS
   return NULL;
 }
@@ -508,6 +543,7 @@ int vs__s3_send(vs__s3_call *c, vs_err *err)
 void vs__s3_call_free(vs__s3_call *c)
 {
   vs_buf_free(&c->body);
+  vs_buf_free(&c->hbuf);
 }
 
 /* S3 codes whose meaning holds whatever the status (CompleteMultipartUpload

@@ -1,8 +1,12 @@
 /* A small S3 client for what vsink asks of a bucket it does not run: HEAD
- * an object (did the bytes land, how many, with which ETag) and presign a
- * PUT into it. Path-style addressing (http://HOST:PORT/BUCKET/KEY), which
- * every S3-compatible store accepts. Requests are signed with vsink's own
- * SigV4 (include/vsink/sigv4.h); libcurl only carries them. */
+ * an object (did the bytes land, how many, with which ETag), presign a PUT
+ * into it, and the calls an S3-backed store needs (put, multipart uploads,
+ * get, delete, listings, bucket versioning). Path-style addressing
+ * (http://HOST:PORT/BUCKET/KEY), which every S3-compatible store accepts.
+ * Each call is one request on a connection of its own (UploadPart may
+ * make several: its retries); calls may run on any number of threads.
+ * Requests are signed with vsink's own SigV4 (include/vsink/sigv4.h);
+ * libcurl only carries them. */
 #ifndef VSINK_S3_H
 #define VSINK_S3_H
 
@@ -23,13 +27,50 @@ typedef struct vs_s3_target {
   /* Optional (zero = default): */
   vs_now_fn now;        /* the signing clock; NULL: the real one */
   void *now_ctx;
-  long timeout_ms;      /* whole request; default 30000 (connect: 10000) */
+  long timeout_ms;      /* whole request; default 30000 (connect: 10000);
+                           for a body sent or streamed (put, part, complete,
+                           get): the longest time no byte moves */
+  int part_attempts;    /* UploadPart tries (1..10); default 4 */
+  long retry_base_ms;   /* first back-off, doubled per try; default 200 */
 } vs_s3_target;
+
+/* Errors of every call below: VS_ERR_INVALID for a bad target, bucket, key
+ * or argument and for a 400 (VS_ERR_DIGEST for BadDigest, VS_ERR_TOOLARGE
+ * for EntityTooLarge); VS_ERR_NOTFOUND for 404 (NoSuchKey, NoSuchUpload,
+ * NoSuchBucket, NoSuchVersion); VS_ERR_AUTH for 403; VS_ERR_EXISTS for 412
+ * (If-None-Match: * on a key that exists); VS_ERR_BUSY for 409; VS_ERR_NET,
+ * which is worth retrying, for 5xx, 429, SlowDown, RequestTimeout,
+ * transport errors and timeouts, other statuses and malformed answers;
+ * VS_ERR_IO when a body cannot be read from its file or a receiver stops a
+ * GET. err->msg holds "METHOD bucket/key: HTTP <status> <S3 code>:
+ * <message>" (S3's code and message from the error document). */
+
+#define VS_S3_ETAG_MAX 72
+#define VS_S3_VERSION_MAX 48  /* as vs_object_info's */
+#define VS_S3_UPLOAD_ID_MAX 256
+
+/* What a write left behind: the ETag (unquoted) and the version id
+ * (x-amz-version-id; "" when the bucket is not versioned). */
+typedef struct vs_s3_put_result {
+  char etag[VS_S3_ETAG_MAX];
+  char version_id[VS_S3_VERSION_MAX];
+} vs_s3_put_result;
+
+/* A request body: mem's len bytes when mem is set, else len bytes of the
+ * file fd from off (read with pread, so fd's offset is untouched and a
+ * retry reads them again). */
+typedef struct vs_s3_body {
+  const void *mem;
+  int fd;
+  uint64_t off;
+  uint64_t len;
+} vs_s3_body;
 
 /* HEAD /bucket/key. Fills info: bytes (Content-Length), etag (unquoted),
  * content_type, mtime_ms (Last-Modified, whole seconds), version_id
  * (x-amz-version-id, "null" when absent), sha256 from x-amz-checksum-sha256
- * when the store sends it (else ""); md5 is "".
+ * when the store sends it (else ""), headers (the kept ones, see
+ * vs_s3_write_opts, names lower-case, in the answer's order); md5 is "".
  * Errors: VS_ERR_INVALID for a bad target, bucket (S3 naming rules) or key
  * (vs_store_check_key) and for a 400; VS_ERR_NOTFOUND for 404; VS_ERR_AUTH
  * for 403; VS_ERR_NET for transport errors, timeouts, other statuses and a
@@ -38,6 +79,178 @@ typedef struct vs_s3_target {
  * (NoSuchKey, SignatureDoesNotMatch, ...) in err->msg. */
 int vs_s3_head(const vs_s3_target *t, const char *bucket, const char *key,
                vs_object_info *info, vs_err *err);
+/* The same for one version (version_id NULL or "": the current one). A
+ * delete marker's HEAD is VS_ERR_NOTFOUND (AWS: 405 with ?versionId, else
+ * 404; both with x-amz-delete-marker, which then sets info->delete_marker;
+ * Ceph RGW sends a plain 404 NoSuchKey: only a version listing tells). */
+int vs_s3_head_version(const vs_s3_target *t, const char *bucket,
+                       const char *key, const char *version_id,
+                       vs_object_info *info, vs_err *err);
+
+/* ---- writes (s3_put.c) --------------------------------------------------- */
+
+/* What a new object carries besides its bytes (PutObject, Create). */
+typedef struct vs_s3_write_opts {
+  const char *content_type; /* NULL or "": none */
+  /* "name:value\n" lines as vs_object_info.headers: cache-control,
+   * content-disposition, content-encoding, content-language, expires and
+   * x-amz-meta-* (at most 48 lines; all signed). NULL or "": none. */
+  const char *headers;
+  int if_none_match;        /* PutObject: If-None-Match: * */
+} vs_s3_write_opts;
+
+/* PutObject: the body with Content-MD5 and its SHA-256 as the signed
+ * x-amz-content-sha256 (the body is read twice: hashed, then sent). o may
+ * be NULL. With o->if_none_match an existing key is never replaced (412:
+ * VS_ERR_EXISTS). */
+int vs_s3_put(const vs_s3_target *t, const char *bucket, const char *key,
+              const vs_s3_body *body, const vs_s3_write_opts *o,
+              vs_s3_put_result *out, vs_err *err);
+
+/* ---- multipart uploads (s3_mpu.c; their listing: s3_list.c) -------------- */
+
+typedef struct vs_s3_part {
+  unsigned number;             /* 1..10000 */
+  char etag[VS_S3_ETAG_MAX];   /* unquoted, as UploadPart returned it */
+} vs_s3_part;
+
+/* CreateMultipartUpload (o may be NULL; if_none_match is not used): the
+ * upload id into upload_id. */
+int vs_s3_mpu_create(const vs_s3_target *t, const char *bucket,
+                     const char *key, const vs_s3_write_opts *o,
+                     char upload_id[VS_S3_UPLOAD_ID_MAX], vs_err *err);
+/* UploadPart from body, with Content-MD5 and the payload's SHA-256; tried
+ * up to t->part_attempts times on VS_ERR_NET, with doubling back-off, the
+ * bytes read again each time. The part's ETag into etag. */
+int vs_s3_mpu_part(const vs_s3_target *t, const char *bucket,
+                   const char *key, const char *upload_id, unsigned number,
+                   const vs_s3_body *body, char etag[VS_S3_ETAG_MAX],
+                   vs_err *err);
+/* CompleteMultipartUpload from the caller's own list of parts (ascending
+ * numbers; never from ListParts, which would complete with whatever parts
+ * the store happens to hold). S3 may answer 200 and then an <Error> body:
+ * that is an error like any other (InternalError: VS_ERR_NET). When the
+ * answer's ETag is empty (Ceph RGW sends <ETag></ETag>), out->etag is the
+ * one S3 defines, computed from the parts' MD5 ETags ("" if they are not
+ * MD5s): compare it with a HEAD before trusting the object. */
+int vs_s3_mpu_complete(const vs_s3_target *t, const char *bucket,
+                       const char *key, const char *upload_id,
+                       const vs_s3_part *parts, size_t n,
+                       vs_s3_put_result *out, vs_err *err);
+/* AbortMultipartUpload; NoSuchUpload is VS_ERR_NOTFOUND. */
+int vs_s3_mpu_abort(const vs_s3_target *t, const char *bucket,
+                    const char *key, const char *upload_id, vs_err *err);
+
+typedef struct vs_s3_upload {
+  char *key;
+  char upload_id[VS_S3_UPLOAD_ID_MAX];
+  int64_t initiated_ms;
+} vs_s3_upload;
+
+typedef struct vs_s3_uploads_page {
+  vs_s3_upload *uploads;
+  size_t n;
+  int truncated;
+  char *next_key_marker;       /* NULL when absent */
+  char *next_upload_id_marker;
+} vs_s3_uploads_page;
+
+/* ListMultipartUploads: one page of the uploads under prefix (NULL: all),
+ * after (key_marker, upload_id_marker) (NULL: from the start). Free with
+ * vs_s3_uploads_page_free. */
+int vs_s3_mpu_list(const vs_s3_target *t, const char *bucket,
+                   const char *prefix, const char *key_marker,
+                   const char *upload_id_marker, vs_s3_uploads_page *out,
+                   vs_err *err);
+void vs_s3_uploads_page_free(vs_s3_uploads_page *p);
+
+/* ---- reads and deletes (s3_get.c, s3_delete.c) ----------------------------- */
+
+/* Receives a GET's body as it arrives; nonzero stops the transfer (the call
+ * then fails with VS_ERR_IO, "stopped by the receiver"). */
+typedef int (*vs_s3_data_fn)(void *ctx, const void *p, size_t n);
+
+typedef struct vs_s3_get_opts {
+  const char *version_id;  /* NULL or "": the current version */
+  int range;               /* 1: bytes first..last (last < 0: to the end) */
+  uint64_t first;
+  int64_t last;
+} vs_s3_get_opts;
+
+/* GetObject streamed to fn (constant memory), with info filled from the
+ * headers as vs_s3_head does (bytes: this answer's Content-Length). opts
+ * may be NULL. A range past the end is VS_ERR_INVALID (416). Not retried:
+ * on a failure fn may have had part of the body (a cut connection is
+ * VS_ERR_NET), so a caller that retries starts its receiver over. */
+int vs_s3_get(const vs_s3_target *t, const char *bucket, const char *key,
+              const vs_s3_get_opts *opts, vs_s3_data_fn fn, void *ctx,
+              vs_object_info *info, vs_err *err);
+
+typedef struct vs_s3_delete_result {
+  int delete_marker;                   /* x-amz-delete-marker: true */
+  char version_id[VS_S3_VERSION_MAX];  /* the marker's (or the removed
+                                          version's) id; "" when none */
+} vs_s3_delete_result;
+
+/* DeleteObject; with version_id that version is removed for good. out may
+ * be NULL. S3 answers 204 for a key that does not exist too. */
+int vs_s3_delete(const vs_s3_target *t, const char *bucket, const char *key,
+                 const char *version_id, vs_s3_delete_result *out,
+                 vs_err *err);
+
+/* ---- listings and the bucket (s3_list.c, s3_bucket.c) --------------------- */
+
+typedef struct vs_s3_entry {
+  char *key;
+  uint64_t size;
+  char etag[VS_S3_ETAG_MAX];            /* unquoted; "" for a marker */
+  int64_t mtime_ms;
+  char version_id[VS_S3_VERSION_MAX];   /* versions only */
+  int is_latest;                        /* versions only */
+  int delete_marker;                    /* versions only */
+} vs_s3_entry;
+
+typedef struct vs_s3_list_page {
+  vs_s3_entry *entries;    /* Contents, or Version and DeleteMarker in order */
+  size_t n;
+  char **prefixes;         /* CommonPrefixes */
+  size_t n_prefixes;
+  int truncated;
+  char *next_token;        /* ListObjectsV2: NextContinuationToken */
+  char *next_key_marker;   /* ListObjectVersions */
+  char *next_version_marker;
+} vs_s3_list_page;
+
+typedef struct vs_s3_list_opts {
+  const char *prefix;       /* all NULL or 0 when unused */
+  const char *delimiter;
+  const char *token;        /* ListObjectsV2's continuation token */
+  const char *key_marker;   /* ListObjectVersions' markers */
+  const char *version_marker;
+  unsigned max_keys;        /* 0: the server's default (1000) */
+} vs_s3_list_opts;
+
+/* One page of ListObjectsV2 / ListObjectVersions. opts may be NULL. Free
+ * with vs_s3_list_page_free. The listings ask for encoding-type=url (a key
+ * may hold bytes XML cannot carry) and hand back keys, prefixes and key
+ * markers decoded; tokens and version ids are passed back as they came. */
+int vs_s3_list(const vs_s3_target *t, const char *bucket,
+               const vs_s3_list_opts *opts, vs_s3_list_page *out,
+               vs_err *err);
+int vs_s3_list_versions(const vs_s3_target *t, const char *bucket,
+                        const vs_s3_list_opts *opts, vs_s3_list_page *out,
+                        vs_err *err);
+void vs_s3_list_page_free(vs_s3_list_page *p);
+
+typedef enum vs_s3_versioning {
+  VS_S3_VERSIONING_NEVER = 0, /* never enabled: no Status */
+  VS_S3_VERSIONING_ENABLED,
+  VS_S3_VERSIONING_SUSPENDED
+} vs_s3_versioning;
+
+/* GetBucketVersioning into *state (a vs_s3_versioning). */
+int vs_s3_bucket_versioning(const vs_s3_target *t, const char *bucket,
+                            int *state, vs_err *err);
 
 /* A presigned PUT URL for /bucket/key (malloc'd into *url), signed at now
  * (Unix seconds), valid for expires seconds (1..604800). The bucket and key

@@ -75,7 +75,7 @@ static void put_mixed(const char *dir)
   vs_err err = {0};
   vs_commit c = {0};
   vs_object_info info;
-  char sha[65], *data, *buf, *back;
+  char sha[65], *data, *buf = NULL, *back;
   size_t i, len = 0;
   int rc, direct = fs_takes_direct(dir);
   assert_int_equal(st_open_dir(dir, 0, NULL, &s, &err), VS_OK);

@@ -2,7 +2,9 @@
 # Ingest against the machine's limits and nginx, all measured in one run and
 # printed as one table (issue 9). Single uploads use curl -T, the client
 # most users have:
-#   limits  dd bs=1M oflag=direct and conv=fdatasync (SIZE to the data disk),
+#   limits  dd bs=1M oflag=direct, the same + conv=fdatasync (O_DIRECT made
+#           durable: the device cache flushed) and conv=fdatasync alone (SIZE
+#           to the data disk),
 #           one core's SHA-256 and MD5 time for SIZE (openssl speed -evp)
 #   a       one SIZE PUT: nginx (dav_methods PUT, page cache only), nginx
 #           then fsync of the file and its folder (durable, like vsink),
@@ -188,11 +190,12 @@ timed_curl() { # ARGS...: "HTTP_CODE WALL CURL_CPU"
 now() { date +%s.%N; }
 
 # ---- one measurement each -------------------------------------------------
-limit_dd() { # NAME DD-FLAG
+limit_dd() { # NAME DD-FLAG...
   local t0 t1
   settle
   t0=$(now)
-  dd if=/dev/zero of="$work/dd.bin" bs=1M count="$size_mb" "$2" 2>/dev/null
+  dd if=/dev/zero of="$work/dd.bin" bs=1M count="$size_mb" "${@:2}" \
+    2>/dev/null
   t1=$(now)
   rm -f "$work/dd.bin"
   rec "$1" "$(bc -l <<<"$t1 - $t0")"
@@ -294,13 +297,14 @@ echo "== $runs rounds, ${size_mb} MiB, $(nproc) CPUs, $(uname -r)," \
 for r in $(seq "$runs"); do
   echo "-- round $r"
   items=
-  has limits && items+=" dd-direct dd-fdatasync sha256 md5"
+  has limits && items+=" dd-direct dd-direct-sync dd-fdatasync sha256 md5"
   has a && items+=" nginx nginx+sync vsink vsha"
   has a && [ -n "${BASE_ENV:-}" ] && items+=" vbase vbsha"
   # shellcheck disable=SC2086
   for it in $(rotate "$r" $items); do
     case $it in
       dd-direct) limit_dd dd-direct oflag=direct ;;
+      dd-direct-sync) limit_dd dd-direct-sync oflag=direct conv=fdatasync ;;
       dd-fdatasync) limit_dd dd-fdatasync conv=fdatasync ;;
       sha256 | md5) limit_hash "$it" ;;
       nginx+sync) put_one nginx sync ;;
@@ -406,6 +410,7 @@ if has limits || has a; then
   echo "|---|---|---|---|---|"
   if has limits; then
     row "dd bs=1M oflag=direct" dd-direct
+    row "dd bs=1M oflag=direct conv=fdatasync" dd-direct-sync
     row "dd bs=1M conv=fdatasync" dd-fdatasync
     row "SHA-256, one core" sha256
     row "MD5, one core" md5
@@ -430,6 +435,11 @@ if has a && has limits; then
     "$(med a.nginx+sync)" "<=" 1.0
   mx=$(printf '%s\n%s\n' "$(med dd-direct)" "$(med sha256)" | sort -g | tail -1)
   ratio "vsink sha256 / max(dd direct, SHA-256)" "$(med a.vsha)" "$mx" "<=" 1.25
+  # what durability costs on top: the device's cache flushed (fsync)
+  mx=$(printf '%s\n%s\n' "$(med dd-direct-sync)" "$(med sha256)" |
+    sort -g | tail -1)
+  ratio "vsink sha256 / max(dd direct + fdatasync, SHA-256)" "$(med a.vsha)" \
+    "$mx" "<=" 1.25
   ratio "vsink default / nginx PUT + fsync" "$(med a.vsink)" \
     "$(med a.nginx+sync)" "<=" 1.0
   printf '| vsink sha256 server CPU per GiB | %.2f s | <= 1.0 s | %s |\n' \

@@ -320,7 +320,7 @@ static void copy_commit(vs__req *r)
   c.headers = r->obj_headers;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
   rc = vs_store_copy(s->cfg.store, r->copy->bucket, r->copy->key,
-                     r->copy->vid, r->bucket, r->key, &c, &r->done_info,
+                     r->copy->vid, r->bucket, r->key, &c, r->done_info,
                      &err);
   if(rc) {
     if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
@@ -331,15 +331,15 @@ static void copy_commit(vs__req *r)
              ? "the copy source is gone" : "");
     return;
   }
-  r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
-                                    "stored", copy_event(r, &r->done_info));
+  r->done_code = vs__record_version(r, r->key, r->done_info->version_id,
+                                    "stored", copy_event(r, r->done_info));
 }
 
 /* ---- the answer --------------------------------------------------------- */
 
 static enum MHD_Result copy_ok(vs__req *r)
 {
-  const vs_object_info *i = &r->done_info;
+  const vs_object_info *i = r->done_info;
   struct MHD_Response *resp;
   vs_buf b = VS_BUF_INIT;
   char when[25];

@@ -384,6 +384,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   free(r->copy);
   free(r->mpu);
   free(r->parts);
+  free(r->done_info);
   free(r);
   *req_cls = NULL;
   atomic_fetch_sub(&s->m.in_flight, 1);

@@ -162,9 +162,9 @@ static void object_work(vs__req *r)
 {
   char *vid = vs__query_get(r->raw_uri, "versionId");
   r->done_msg[0] = 0;
-  r->done_code = vid ? purge(r, r->key, vid, &r->done_info, r->done_msg,
+  r->done_code = vid ? purge(r, r->key, vid, r->done_info, r->done_msg,
                              sizeof(r->done_msg))
-                     : add_marker(r, r->key, &r->done_info);
+                     : add_marker(r, r->key, r->done_info);
   free(vid);
 }
 
@@ -177,11 +177,11 @@ static enum MHD_Result object_answer(vs__req *r)
   if(!(resp = MHD_create_response_from_buffer(0, NULL,
                                               MHD_RESPMEM_PERSISTENT)))
     return MHD_NO;
-  if(r->done_info.delete_marker)
+  if(r->done_info->delete_marker)
     MHD_add_response_header(resp, "x-amz-delete-marker", "true");
-  if(r->done_info.version_id[0])
+  if(r->done_info->version_id[0])
     MHD_add_response_header(resp, "x-amz-version-id",
-                            r->done_info.version_id);
+                            r->done_info->version_id);
   return vs__send(r, MHD_HTTP_NO_CONTENT, resp);
 }
 

@@ -223,7 +223,7 @@ typedef struct vs__req {
   int hook_fresh;           /* hooks: items recorded (not duplicates) */
   char sha_hex[65], md5_hex[33];
   vs__s3code done_code;     /* VS__S3_NONE: stored */
-  vs_object_info done_info;
+  vs_object_info *done_info; /* commit.c allocates it as the work starts */
   struct vs__copy *copy;     /* copy.c: the source (one allocation) */
   /* multipart (mpu.c): the upload named by uploadId, and the part */
   struct vs_mpu *mpu;

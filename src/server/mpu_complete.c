@@ -197,7 +197,7 @@ static void complete_work(vs__req *r)
   c.checksum = r->cksum_b64[0] ? r->cksum_b64 : NULL;
   rc = vs_store_mpu_complete(s->cfg.store, r->bucket, r->key,
                              r->mpu->upload_id, refs, r->n_parts, &c,
-                             &r->done_info, &fault, &err);
+                             r->done_info, &fault, &err);
   free(refs);
   if(rc) {
     r->done_code = fault ? code_of_fault(fault)
@@ -214,9 +214,9 @@ static void complete_work(vs__req *r)
       vs_log("error", "complete %s/%s: %s", r->bucket, r->key, err.msg);
     return;
   }
-  r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
+  r->done_code = vs__record_version(r, r->key, r->done_info->version_id,
                                     "stored",
-                                    complete_event(r, &r->done_info));
+                                    complete_event(r, r->done_info));
   if(!r->done_code) {
     forget_upload(r);
     atomic_fetch_add(&s->m.mpu_completed, 1);
@@ -227,7 +227,7 @@ static void complete_work(vs__req *r)
 
 static enum MHD_Result complete_ok(vs__req *r)
 {
-  const vs_object_info *i = &r->done_info;
+  const vs_object_info *i = r->done_info;
   vs_buf b = VS_BUF_INIT;
   vs_buf_adds(&b, VS_XML_HEAD "<CompleteMultipartUploadResult xmlns=\""
               VS_XML_NS "\">"

@@ -84,7 +84,7 @@ static void copy_work(vs__req *r)
     return;
   }
   snprintf(r->md5_hex, sizeof(r->md5_hex), "%s", p.md5);
-  r->done_info.mtime_ms = p.mtime_ms;
+  r->done_info->mtime_ms = p.mtime_ms;
   atomic_fetch_add(&r->srv->m.parts_ok, 1);
 }
 
@@ -95,7 +95,7 @@ static enum MHD_Result answer(vs__req *r)
   r->phase = 2;
   if(r->done_code)
     return vs__reject(r, r->done_code, NULL);
-  vs_time_rfc3339(r->done_info.mtime_ms, when);
+  vs_time_rfc3339(r->done_info->mtime_ms, when);
   vs_buf_addf(&b, VS_XML_HEAD "<CopyPartResult xmlns=\"" VS_XML_NS
               "\"><LastModified>%s"
               "</LastModified><ETag>&quot;%s&quot;</ETag></CopyPartResult>",

@@ -392,7 +392,7 @@ static void put_commit(vs__req *r)
   }
   c.headers = r->obj_headers;
   c.if_match = r->if_match[0] ? r->if_match : NULL;
-  rc = vs_store_commit(s->cfg.store, r->up, &c, &r->done_info, &err);
+  rc = vs_store_commit(s->cfg.store, r->up, &c, r->done_info, &err);
   r->up = NULL; /* committed or gone: the store cleaned up either way */
   if(rc) {
     if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND) /* preconditions */
@@ -400,9 +400,9 @@ static void put_commit(vs__req *r)
     r->done_code = vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY);
     return;
   }
-  r->done_code = vs__record_version(r, r->key, r->done_info.version_id,
+  r->done_code = vs__record_version(r, r->key, r->done_info->version_id,
                                     "stored",
-                                    stored_event(r, &r->done_info));
+                                    stored_event(r, r->done_info));
 }
 
 /* The pipe's last buffer hashed and written: 0, or r->pending says why not */
@@ -457,7 +457,7 @@ static enum MHD_Result put_answer(vs__req *r)
     return reject(r, r->done_code, r->done_code == VS__S3_PRECONDITION
                   ? "an object already exists under this key" : NULL);
   drop_upload(r);
-  return put_ok(r, &r->done_info);
+  return put_ok(r, r->done_info);
 }
 
 /* ---- GET and HEAD ------------------------------------------------------- */

@@ -368,28 +368,58 @@ static int fs_begin(vs_store *base, const char *bucket, const char *key,
                     vs_upload **out, vs_err *err)
 {
   vs__fs_store *s = (vs__fs_store *)base;
+  char keydir[PATH_MAX], part[PATH_MAX];
   vs_upload *u;
-  int rc;
+  int rc, fd = -1;
   if(s->read_only)
     return vs_fail(err, VS_ERR_INVALID, "data directory %s is open "
                    "read-only", s->dir);
-  u = calloc(1, sizeof(*u));
-  if(!u)
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory starting an upload");
-  u->s = s;
-  u->fd = -1;
-  rc = vs__fs_key_dir(s, bucket, key, u->keydir, sizeof(u->keydir), err);
-  if(!rc) {
-    snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
-    snprintf(u->key, sizeof(u->key), "%s", key);
-    rc = vs__fs_tmp_create(s, ".part", u->part, sizeof(u->part), &u->fd, err);
-  }
-  if(rc) {
-    free(u);
+  rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  if(!rc)
+    rc = vs__fs_tmp_create(s, ".part", part, sizeof(part), &fd, err);
+  if(rc)
     return rc;
+  if(!(u = vs__fs_upload_new(s, bucket, key, keydir, part, NULL))) {
+    close(fd);
+    unlink(part);
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory starting an upload");
   }
+  u->fd = fd;
   *out = u;
   return VS_OK;
+}
+
+vs_upload *vs__fs_upload_new(vs__fs_store *s, const char *bucket,
+                             const char *key, const char *keydir,
+                             const char *part, const char *updir)
+{
+  const char *in[4] = {part, keydir, updir, key};
+  size_t len[4], total = 0, i;
+  vs_upload *u;
+  char *p;
+  for(i = 0; i < 4; i++)
+    total += (len[i] = in[i] ? strlen(in[i]) : 0) + 1;
+  if(!(u = calloc(1, sizeof(*u) + total)))
+    return NULL;
+  u->s = s;
+  u->fd = -1;
+  snprintf(u->bucket, sizeof(u->bucket), "%s", bucket ? bucket : "");
+  p = u->names;
+  for(i = 0; i < 4; i++) {
+    if(len[i])
+      memcpy(p, in[i], len[i]);
+    p[len[i]] = 0;
+    if(i == 0)
+      u->part = p;
+    else if(i == 1)
+      u->keydir = p;
+    else if(i == 2)
+      u->updir = p;
+    else
+      u->key = p;
+    p += len[i] + 1;
+  }
+  return u;
 }
 
 static int fs_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,

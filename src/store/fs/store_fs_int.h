@@ -39,16 +39,6 @@ struct vs_upload {
   int wb_errno;        /* a write-back error, reported again at commit */
   int direct;          /* 1: the file has O_DIRECT now; -1: refused */
   uint64_t synced;     /* bytes flushed to the device so far */
-  char part[PATH_MAX];
-  char keydir[PATH_MAX];
-  char bucket[64]; /* as checked by vs__fs_key_dir: for the intent */
-  char key[VS_KEY_MAX + 1];
-  /* Multipart (store_fs_mpu*.c). A part's upload: its number (never 0),
-   * its data file is `part` in its upload's folder updir, and only
-   * vs_store_part_commit ends it. */
-  unsigned part_number;
-  char upload_id[VS_UPLOAD_ID_LEN + 1];
-  char updir[PATH_MAX];
   /* Complete's upload of the whole object: its ETag ("<hex>-N") and
    * parts_count replace what the commit would make of its md5, and
    * meta_extra (JSON members, each with a leading ',') joins the version's
@@ -56,9 +46,28 @@ struct vs_upload {
   const char *etag;
   unsigned parts_count;
   const char *meta_extra;
+  /* Multipart (store_fs_mpu*.c). A part's upload: its number (never 0),
+   * its data file is `part` in its upload's folder updir, and only
+   * vs_store_part_commit ends it. */
+  unsigned part_number;
+  char upload_id[VS_UPLOAD_ID_LEN + 1];
+  char bucket[64]; /* as checked by vs__fs_key_dir: for the intent */
+  /* In the same allocation, behind the record (vs__fs_upload_new): each
+   * as long as it is, not PATH_MAX, so 256 uploads in flight keep 256
+   * small records, not 13.5 KiB each. "" when not used. */
+  const char *part;
+  const char *keydir;
+  const char *updir;
+  char *key;
+  char names[];
 };
 
 extern const vs_store_ops vs__fs_ops;
+/* One zeroed record with copies of the names (NULL: ""), fd -1; one free()
+ * frees it all. NULL when memory is short. */
+vs_upload *vs__fs_upload_new(vs__fs_store *s, const char *bucket,
+                             const char *key, const char *keydir,
+                             const char *part, const char *updir);
 /* store_fs_write.c: the store's write (O_DIRECT for aligned blocks) */
 int vs__fs_write(vs_upload *u, const void *p, size_t n, vs_err *err);
 

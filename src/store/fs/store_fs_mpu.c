@@ -355,9 +355,9 @@ int vs_store_part_begin(vs_store *base, const char *bucket, const char *key,
 {
   vs__fs_store *s = vs__mpu_store(base, 1, err);
   unsigned char rnd[8];
-  char hex[17];
+  char hex[17], updir[PATH_MAX], part[PATH_MAX];
   vs_mpu *m;
-  vs_upload *u;
+  vs_upload *u = NULL;
   int rc;
   if(!s)
     return VS_ERR_INVALID;
@@ -365,25 +365,23 @@ int vs_store_part_begin(vs_store *base, const char *bucket, const char *key,
     return vs_fail(err, VS_ERR_INVALID, "part number %u is not in 1..%d",
                    number, VS_PART_NUMBER_MAX);
   m = malloc(sizeof(*m));
-  u = calloc(1, sizeof(*u));
-  rc = !m || !u ? vs_fail(err, VS_ERR_NOMEM, "out of memory") : VS_OK;
+  rc = !m ? vs_fail(err, VS_ERR_NOMEM, "out of memory") : VS_OK;
   if(!rc)
-    rc = vs__mpu_dir(s, bucket, upload_id, u->updir, sizeof(u->updir), err);
+    rc = vs__mpu_dir(s, bucket, upload_id, updir, sizeof(updir), err);
   if(!rc)
-    rc = upload_read(u->updir, upload_id, bucket, key ? key : "", m, err);
+    rc = upload_read(updir, upload_id, bucket, key ? key : "", m, err);
   if(!rc)
     rc = vs_random(rnd, sizeof(rnd), err);
   if(!rc) {
     vs_hex(rnd, sizeof(rnd), hex);
-    rc = vs__fs_path(u->part, sizeof(u->part), err, "%s/%05u.%s", u->updir,
-                     number, hex);
+    rc = vs__fs_path(part, sizeof(part), err, "%s/%05u.%s", updir, number,
+                     hex);
   }
   free(m);
+  if(!rc && !(u = vs__fs_upload_new(s, bucket, key, NULL, part, updir)))
+    rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
   if(!rc) {
-    u->s = s;
     u->part_number = number;
-    snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
-    snprintf(u->key, sizeof(u->key), "%s", key);
     snprintf(u->upload_id, sizeof(u->upload_id), "%s", upload_id);
     u->fd = open(u->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if(u->fd < 0)

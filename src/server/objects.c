@@ -217,8 +217,8 @@ static void write_failed(vs__req *r, const vs_err *err)
 {
   vs_log("error", "store write %s/%s: %s", r->bucket, r->key, err->msg);
   fail_mid_body(r, vs__s3_of_store(err->code, VS__S3_NO_SUCH_KEY),
-                err->code == VS_ERR_NOSPACE ? NULL
-                                            : "the object could not be written");
+                err->code == VS_ERR_NOSPACE
+                  ? NULL : "the object could not be written");
 }
 
 static int put_inline(vs__req *r, const char *data, size_t n, vs_err *err)

@@ -8,9 +8,9 @@
  *
  * Memory is fixed: a pipe owns its buffers (PUMP_DEPTH_MIN to PUMP_DEPTH)
  * from the pump's pool for its life, and the pool has a fixed number; when
- * too few are free, vs__pipe_open says so and the caller goes on inline. A pipe
- * never waits for another pipe's buffers, only for its own lanes, which
- * always progress: no upload can stall another.
+ * too few are free, vs__pipe_open says so and the caller goes on inline.
+ * A pipe never waits for another pipe's buffers, only for its own lanes,
+ * which always progress: no upload can stall another.
  *
  *   vs__pipe *p = vs__pipe_open(pump, lanes, 3, bytes_so_far);
  *   vs__pipe_put(p, data, n, &err);   (any number of times; -1: a lane
@@ -35,7 +35,8 @@
  * else PUMP_DEPTH_MIN (one filling while the lanes take the other). The
  * deeper pipe rides out the disk's pauses (a flush, store_fs_write.c)
  * without stopping the hashing: one 1 GiB PUT, default settings, 2-vCPU
- * machine: 2 buffers 3.0-3.2 s, 4 buffers 2.4-2.6 s, 6 buffers 2.2-2.5 s
+ * machine, a flush every 8 MiB: 3 buffers 2.67-2.95 s, 4 buffers 2.36-2.62
+ * s, 6 buffers 2.32-2.68 s; 2 buffers and a flush every 64 MiB 3.01-3.17 s
  * (bench/README.md). */
 #ifndef PUMP_DEPTH
 #define PUMP_DEPTH 6
@@ -61,9 +62,9 @@ int vs__pump_start(vs__pump **out, unsigned threads, unsigned bufs,
 /* Every pipe must be freed first. NULL is fine. */
 void vs__pump_stop(vs__pump *p);
 
-/* NULL when too few buffers are free (or memory is short). offset: the bytes the
- * upload had before; the first buffer is cut short so that every later
- * buffer starts at a multiple of PUMP_ALIGN. */
+/* NULL when too few buffers are free (or memory is short). offset: the
+ * bytes the upload had before; the first buffer is cut short so that every
+ * later buffer starts at a multiple of PUMP_ALIGN. */
 vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
                         uint64_t offset);
 unsigned vs__pipe_depth(const vs__pipe *pp); /* its buffers */

@@ -86,6 +86,41 @@ typedef struct vs_commit {
 typedef struct vs_store vs_store;
 typedef struct vs_upload vs_upload;
 
+/* Listing: the keys of a bucket in S3's order (their UTF-8 bytes compared
+ * as unsigned numbers, so "a" < "a!" < "a.b" < "a/b"), one at a time. The
+ * walk holds a bounded batch of names per directory level, never the
+ * bucket: memory does not grow with the number of keys, and a prefix
+ * prunes it to the directories that can hold matching keys (the
+ * filesystem store; the S3 store pages through the cluster's listing). A
+ * store without list_open is VS_ERR_INVALID. */
+typedef struct vs_store_list vs_store_list;
+
+typedef struct vs_list_opts {
+  const char *bucket;
+  const char *prefix;  /* only keys starting with it; NULL or "": all */
+  const char *after;   /* only keys sorting after it; NULL or "": all */
+  int all_versions;    /* also keys that hold versions but no current one */
+} vs_list_opts;
+
+typedef struct vs_list_item {
+  char key[VS_KEY_MAX + 1];
+  size_t key_len;
+  int has_current;     /* info is the current version's */
+  vs_object_info info;
+} vs_list_item;
+
+/* A listing's own operations: every store's listing starts with them. */
+typedef struct vs_store_list_ops {
+  int (*next)(vs_store_list *l, vs_list_item *item, int *end, vs_err *err);
+  int (*skip)(vs_store_list *l, const char *prefix, vs_err *err);
+  void (*close)(vs_store_list *l);
+} vs_store_list_ops;
+
+struct vs_store_list {
+  const vs_store_list_ops *ops;
+};
+
+
 /* A committed version whose recording its committer never confirmed (see
  * settle below): after a crash, the versions that may have no manifest
  * event. */
@@ -138,6 +173,25 @@ typedef struct vs_store_ops {
   int (*settle)(vs_store *s, const char *bucket, const char *key,
                 const char *version_id, vs_err *err);
   int (*intents)(vs_store *s, vs_store_intent **list, size_t *n, vs_err *err);
+  /* Optional. The bytes the upload will hold (Content-Length, or an
+   * aws-chunked body's decoded length), told before the first write; a
+   * store that cuts the stream into parts sizes them from it. Without it
+   * the store assumes the upload may be as large as S3 allows. */
+  int (*expect)(vs_upload *u, uint64_t bytes, vs_err *err);
+  /* Optional: a store whose objects are not local files (S3). Its open
+   * fills info and sets *fd to -1; the caller then asks for the bytes it
+   * serves with stream: an fd (the read end of a pipe, caller closes)
+   * that yields exactly [off, off + len) of version_id (the real id open
+   * gave) and then EOF. EOF before len bytes means the transfer failed. */
+  int (*stream)(vs_store *s, const char *bucket, const char *key,
+                const char *version_id, uint64_t off, uint64_t len, int *fd,
+                vs_err *err);
+  /* Listing (see vs_store_list_open below); NULL: the store cannot list. */
+  int (*list_open)(vs_store *s, const vs_list_opts *o, vs_store_list **out,
+                   vs_err *err);
+  /* The version ids a key holds, oldest first (see vs_store_versions). */
+  int (*versions)(vs_store *s, const char *bucket, const char *key,
+                  char ***ids, size_t *n, vs_err *err);
 } vs_store_ops;
 
 struct vs_store {
@@ -162,10 +216,12 @@ typedef struct vs_store_fs_opts {
 } vs_store_fs_opts;
 int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);
-/* The version ids a key holds in the filesystem store, oldest first (ids
+/* The version ids a key holds, oldest first (in the filesystem store ids
  * sort in commit order). *ids is malloc'd, as is each id: free both. A key
- * without versions is VS_OK with *n = 0. VS_ERR_INVALID for another kind
- * of store. */
+ * without versions is VS_OK with *n = 0. VS_ERR_INVALID for a store that
+ * cannot list. vs_store_fs_list_versions is the filesystem store's. */
+int vs_store_versions(vs_store *s, const char *bucket, const char *key,
+                      char ***ids, size_t *n, vs_err *err);
 int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
@@ -180,28 +236,6 @@ int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
 int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
                   const char *src_vid, const char *bucket, const char *key,
                   const vs_commit *c, vs_object_info *info, vs_err *err);
-
-/* Listing: the keys of a bucket in S3's order (their UTF-8 bytes compared
- * as unsigned numbers, so "a" < "a!" < "a.b" < "a/b"), one at a time. The
- * walk holds a bounded batch of names per directory level, never the
- * bucket: memory does not grow with the number of keys, and a prefix
- * prunes it to the directories that can hold matching keys. Only the
- * filesystem store lists; another kind of store is VS_ERR_INVALID. */
-typedef struct vs_store_list vs_store_list;
-
-typedef struct vs_list_opts {
-  const char *bucket;
-  const char *prefix;  /* only keys starting with it; NULL or "": all */
-  const char *after;   /* only keys sorting after it; NULL or "": all */
-  int all_versions;    /* also keys that hold versions but no current one */
-} vs_list_opts;
-
-typedef struct vs_list_item {
-  char key[VS_KEY_MAX + 1];
-  size_t key_len;
-  int has_current;     /* info is the current version's */
-  vs_object_info info;
-} vs_list_item;
 
 /* A missing bucket directory lists nothing (VS_OK). */
 int vs_store_list_open(vs_store *s, const vs_list_opts *o,
@@ -394,6 +428,17 @@ static inline void vs_store_close(vs_store *s)
 static inline int vs_store_settle(vs_store *s, const char *b, const char *k,
                                   const char *v, vs_err *e)
 { return s->ops->settle ? s->ops->settle(s, b, k, v, e) : VS_OK; }
+static inline int vs_store_expect(vs_store *s, vs_upload *u, uint64_t n,
+                                  vs_err *e)
+{ return s->ops->expect ? s->ops->expect(u, n, e) : VS_OK; }
+static inline int vs_store_stream(vs_store *s, const char *b, const char *k,
+                                  const char *v, uint64_t off, uint64_t len,
+                                  int *fd, vs_err *e)
+{
+  *fd = -1;
+  return s->ops->stream ? s->ops->stream(s, b, k, v, off, len, fd, e)
+                        : vs_fail(e, VS_ERR_INVALID, "store cannot stream");
+}
 static inline int vs_store_intents(vs_store *s, vs_store_intent **l,
                                    size_t *n, vs_err *e)
 {

@@ -298,7 +298,7 @@ static int key_versions(vs__req *r, page *pg, const char *key,
   vs_store *s = r->srv->cfg.store;
   char **ids = NULL;
   size_t n = 0, i;
-  int rc = vs_store_fs_list_versions(s, r->bucket, key, &ids, &n, err);
+  int rc = vs_store_versions(s, r->bucket, key, &ids, &n, err);
   for(i = n; !rc && i-- > 0;) {
     vs_object_info info;
     vs_err e2 = {0};

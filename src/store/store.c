@@ -179,3 +179,41 @@ cJSON *vs_store_event_fields(const char *bucket, const char *key,
   cJSON_AddStringToObject(f, "source", source);
   return f;
 }
+
+/* ---- listing: each store's own, through its ops ------------------------ */
+
+int vs_store_list_open(vs_store *s, const vs_list_opts *o,
+                       vs_store_list **out, vs_err *err)
+{
+  *out = NULL;
+  if(!s->ops->list_open)
+    return vs_fail(err, VS_ERR_INVALID, "this store cannot list its keys");
+  return s->ops->list_open(s, o, out, err);
+}
+
+int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
+                       vs_err *err)
+{
+  return l->ops->next(l, item, end, err);
+}
+
+int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err)
+{
+  return l->ops->skip(l, prefix, err);
+}
+
+void vs_store_list_close(vs_store_list *l)
+{
+  if(l)
+    l->ops->close(l);
+}
+
+int vs_store_versions(vs_store *s, const char *bucket, const char *key,
+                      char ***ids, size_t *n, vs_err *err)
+{
+  *ids = NULL;
+  *n = 0;
+  if(!s->ops->versions)
+    return vs_fail(err, VS_ERR_INVALID, "this store cannot list versions");
+  return s->ops->versions(s, bucket, key, ids, n, err);
+}

@@ -649,10 +649,11 @@ static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
   return vs__intent_list(((vs__fs_store *)base)->intent, list, n, err);
 }
 
-const vs_store_ops vs__fs_ops = {fs_begin,  vs__fs_write,  fs_commit,
-                                    fs_abort,  fs_stat,   fs_open,
-                                    fs_remove, vs__fs_close,  fs_settle,
-                                    fs_intents};
+const vs_store_ops vs__fs_ops = {
+    fs_begin,  vs__fs_write, fs_commit, fs_abort,
+    fs_stat,   fs_open,      fs_remove, vs__fs_close,
+    fs_settle, fs_intents,   NULL,      NULL,
+    vs__fs_list_open, vs_store_fs_list_versions};
 
 /* store_fs_list.c walks the key directories under this one. */
 const char *vs__store_fs_buckets(const vs_store *base)

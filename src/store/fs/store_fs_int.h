@@ -141,6 +141,9 @@ int vs__fs_meta_part(const char *text, size_t len, unsigned n,
 
 /* ---- store_fs_open.c */
 void vs__fs_close(vs_store *base);
+/* store_fs_list.c */
+int vs__fs_list_open(vs_store *s, const vs_list_opts *o, vs_store_list **out,
+                     vs_err *err);
 
 /* ---- store_fs_mpu.c */
 /* At open: removes what aborted uploads and unrecorded parts left in

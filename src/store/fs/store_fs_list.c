@@ -59,7 +59,8 @@ typedef struct level {
   char *lo;       /* the last name taken: the next pass starts after it */
 } level;
 
-struct vs_store_list {
+typedef struct fs_list {
+  vs_store_list base; /* first: the listing's ops */
   vs_store *s;
   char bucket[64];
   int all_versions;
@@ -71,13 +72,13 @@ struct vs_store_list {
   level *lv;
   size_t depth, cap;
   char key[VS_KEY_MAX + NAME_MAX + 3];
-};
+} fs_list;
 
 /* ---- names -------------------------------------------------------------- */
 
 /* Whether key[0..plen) followed by name can lead to a key past the bound:
  * 1 for a key above it, or a directory whose keys may be. */
-static int admit(const vs_store_list *l, size_t plen, const char *name,
+static int admit(const fs_list *l, size_t plen, const char *name,
                  size_t nlen, int dir)
 {
   const unsigned char *b = (const unsigned char *)l->bound;
@@ -127,7 +128,7 @@ static void heap_up(char **h, size_t i)
 }
 
 /* Keeps name if it is among the BATCH smallest seen in this pass. */
-static int consider(vs_store_list *l, level *L, int top, const char *name,
+static int consider(fs_list *l, level *L, int top, const char *name,
                     size_t nlen, vs_err *err)
 {
   int dir = nlen && name[nlen - 1] == '/';
@@ -181,7 +182,7 @@ static void drop_names(level *L)
 }
 
 /* A segment of the level: its names "seg" (the key) and "seg/" (below). */
-static int add_segment(vs_store_list *l, level *L, int top, char *seg,
+static int add_segment(fs_list *l, level *L, int top, char *seg,
                        size_t n, vs_err *err)
 {
   int rc = consider(l, L, top, seg, n, err);
@@ -196,7 +197,7 @@ static int add_segment(vs_store_list *l, level *L, int top, char *seg,
 /* The segments whose first n bytes are in seg, stored under the piece
  * directory rel (relative to the level's): read whole, each checked to be
  * stored where the encoding puts it. */
-static int read_pieces(vs_store_list *l, level *L, int top, char *rel,
+static int read_pieces(fs_list *l, level *L, int top, char *rel,
                        char *seg, size_t n, vs_err *err)
 {
   char again[VS__SEG_PATH_MAX + 1];
@@ -236,7 +237,7 @@ static int read_pieces(vs_store_list *l, level *L, int top, char *rel,
 }
 
 /* One readdir pass: the next BATCH names after L->lo, sorted. */
-static int read_level(vs_store_list *l, level *L, int top, vs_err *err)
+static int read_level(fs_list *l, level *L, int top, vs_err *err)
 {
   char seg[VS_KEY_MAX + 2], rel[VS__SEG_PATH_MAX + 1];
   struct dirent *e;
@@ -292,7 +293,7 @@ static void free_level(level *L)
 
 /* Enters dir (open on fd, or -1), which holds the keys starting with
  * key[0..plen). */
-static int push(vs_store_list *l, char *dir, int fd, size_t plen,
+static int push(fs_list *l, char *dir, int fd, size_t plen,
                 vs_err *err)
 {
   if(l->depth == l->cap) {
@@ -315,7 +316,7 @@ static int push(vs_store_list *l, char *dir, int fd, size_t plen,
   return VS_OK;
 }
 
-static void pop(vs_store_list *l)
+static void pop(fs_list *l)
 {
   free_level(&l->lv[--l->depth]);
 }
@@ -397,7 +398,7 @@ static int read_current(const level *L, const char *name, vs_list_item *item)
 
 /* A key directory found by the walk: *found when it holds a listable key.
  * Names that are no valid key (made by hand) are passed over. */
-static int take_key(vs_store_list *l, const level *L, const char *name,
+static int take_key(fs_list *l, const level *L, const char *name,
                     size_t len, vs_list_item *item, int *found, vs_err *err)
 {
   vs_err e2 = {0};
@@ -439,7 +440,7 @@ static int take_key(vs_store_list *l, const level *L, const char *name,
 }
 
 /* Enters the directory of a name "c/" when it may hold keys. */
-static int descend(vs_store_list *l, const level *L, const char *name,
+static int descend(fs_list *l, const level *L, const char *name,
                    size_t plen, vs_err *err)
 {
   char stored[VS__SEG_PATH_MAX + 1], *dir;
@@ -462,13 +463,13 @@ static int descend(vs_store_list *l, const level *L, const char *name,
 }
 
 /* A level wholly inside the common prefix being skipped. */
-static int level_skipped(const vs_store_list *l, const level *L)
+static int level_skipped(const fs_list *l, const level *L)
 {
   return l->bound_all && L->plen >= l->bound_len &&
          !memcmp(l->key, l->bound, l->bound_len);
 }
 
-int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
+static int fs_list_next(fs_list *l, vs_list_item *item, int *end,
                        vs_err *err)
 {
   int rc, found;
@@ -514,7 +515,7 @@ int vs_store_list_next(vs_store_list *l, vs_list_item *item, int *end,
   return VS_OK;
 }
 
-int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err)
+static int fs_list_skip(fs_list *l, const char *prefix, vs_err *err)
 {
   char *b = strdup(prefix);
   if(!b)
@@ -526,7 +527,7 @@ int vs_store_list_skip(vs_store_list *l, const char *prefix, vs_err *err)
   return VS_OK;
 }
 
-void vs_store_list_close(vs_store_list *l)
+static void fs_list_close(fs_list *l)
 {
   if(!l)
     return;
@@ -561,7 +562,7 @@ static int prefix_dir(const char *buckets, const char *bucket,
   return VS_OK;
 }
 
-static int list_setup(vs_store_list *l, const char *buckets,
+static int list_setup(fs_list *l, const char *buckets,
                       const vs_list_opts *o, vs_err *err)
 {
   const char *prefix = o->prefix ? o->prefix : "";
@@ -592,11 +593,29 @@ static int list_setup(vs_store_list *l, const char *buckets,
   return push(l, dir, fd, whole, err);
 }
 
-int vs_store_list_open(vs_store *s, const vs_list_opts *o,
-                       vs_store_list **out, vs_err *err)
+static int next_op(vs_store_list *l, vs_list_item *item, int *end,
+                   vs_err *err)
+{
+  return fs_list_next((fs_list *)l, item, end, err);
+}
+
+static int skip_op(vs_store_list *l, const char *prefix, vs_err *err)
+{
+  return fs_list_skip((fs_list *)l, prefix, err);
+}
+
+static void close_op(vs_store_list *l)
+{
+  fs_list_close((fs_list *)l);
+}
+
+static const vs_store_list_ops fs_list_ops = {next_op, skip_op, close_op};
+
+int vs__fs_list_open(vs_store *s, const vs_list_opts *o, vs_store_list **out,
+                     vs_err *err)
 {
   const char *buckets = vs__store_fs_buckets(s);
-  vs_store_list *l;
+  fs_list *l;
   int rc;
   *out = NULL;
   if(!buckets)
@@ -605,13 +624,14 @@ int vs_store_list_open(vs_store *s, const vs_list_opts *o,
     return rc;
   if(!(l = calloc(1, sizeof(*l))))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory listing");
+  l->base.ops = &fs_list_ops;
   l->s = s;
   snprintf(l->bucket, sizeof(l->bucket), "%s", o->bucket);
   l->all_versions = o->all_versions;
   if((rc = list_setup(l, buckets, o, err))) {
-    vs_store_list_close(l);
+    fs_list_close(l);
     return rc;
   }
-  *out = l;
+  *out = &l->base;
   return VS_OK;
 }

@@ -259,6 +259,39 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
                       const char *key, int64_t now, int64_t expires,
                       char **url, vs_err *err);
 
+/* ---- the S3 store (store_s3*.c) ------------------------------------------
+ * The store interface of vsink/store.h over a cluster bucket, for sink
+ * nodes that keep nothing another node needs. Sink bucket B's key K is the
+ * cluster key PREFIX/B/K (B/K without a prefix); PREFIX/manifest/ holds
+ * shipped manifests, so a sink bucket cannot be named "manifest". Bodies
+ * are spooled to temporary files in spool_dir: one PutObject up to the
+ * part size, else a multipart upload whose parts (max(8 MiB, size/10000),
+ * all equal) go up while the body still arrives, a bounded number in
+ * flight. A version is the cluster's (its version id is the object's), so
+ * the cluster bucket must have versioning on for VS_ON_EXISTING_VERSION;
+ * vs_store_s3_open checks it when require_versioning is set. Intents (see
+ * vs_store_ops) are kept under state_dir on the node. */
+typedef struct vs_store_s3_opts {
+  vs_s3_target t;            /* the cluster */
+  const char *bucket;        /* the cluster bucket */
+  const char *prefix;        /* NULL or "": none; no leading or trailing '/' */
+  const char *spool_dir;     /* created if missing */
+  const char *state_dir;     /* created if missing; intents live here */
+  int require_versioning;    /* VS_ERR_INVALID unless versioning is Enabled */
+  unsigned parts_in_flight;  /* per process; 0: 8 */
+  unsigned upload_parts;     /* in flight per upload; 0: 2 */
+} vs_store_s3_opts;
+
+/* Opens the store (nothing is copied: o's strings must outlive it). The
+ * cluster bucket must exist (VS_ERR_NOTFOUND) and answer (VS_ERR_NET). */
+int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err);
+
+/* Parses "s3://BUCKET[/PREFIX]" into its bucket and prefix (malloc'd,
+ * prefix "" when none, trailing '/' dropped). VS_ERR_INVALID with a message
+ * naming what is wrong. */
+int vs_store_s3_url_parse(const char *url, char **bucket, char **prefix,
+                          vs_err *err);
+
 #ifdef __cplusplus
 }
 #endif

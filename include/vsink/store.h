@@ -216,6 +216,9 @@ typedef struct vs_store_fs_opts {
 } vs_store_fs_opts;
 int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);
+/* Whether s is the filesystem store: multipart uploads, copies and the
+ * multipart sweeper are the filesystem store's alone for now. */
+int vs_store_is_fs(const vs_store *s);
 /* The version ids a key holds, oldest first (in the filesystem store ids
  * sort in commit order). *ids is malloc'd, as is each id: free both. A key
  * without versions is VS_OK with *n = 0. VS_ERR_INVALID for a store that

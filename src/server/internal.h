@@ -332,6 +332,11 @@ int vs__create_bucket_parse(const char *body, size_t n, char *loc,
 /* list.c: ListObjectsV2, ListObjects and ListObjectVersions */
 enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__get_object(vs__req *r, const char *data, size_t *size);
+/* get_stream.c: the answer to a GET or HEAD of [off, off + len) of an
+ * object its store streams (open gave no fd); a HEAD reads nothing. */
+int vs__stream_response(vs__req *r, const vs_object_info *info,
+                        const char *key, uint64_t off, uint64_t len,
+                        struct MHD_Response **resp, vs_err *err);
 /* delete.c: DeleteObject (a delete marker, or a purge) and DeleteObjects */
 enum MHD_Result vs__delete_object(vs__req *r, const char *data, size_t *size);
 enum MHD_Result vs__delete_objects(vs__req *r, const char *data,

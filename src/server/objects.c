@@ -172,6 +172,21 @@ static int put_checks(vs__req *r, vs__s3code *code, char *msg, size_t cap)
          put_check_key(r, code, msg, cap);
 }
 
+/* The bytes the object will hold, as far as the headers tell: an
+ * aws-chunked body's decoded length (chunked_put.c refuses a malformed
+ * one), else Content-Length, else (chunked) the most it may be. */
+static uint64_t body_size(const vs__req *r)
+{
+  const char *sha = vs__header(r->conn, "x-amz-content-sha256");
+  const char *dl = vs__header(r->conn, "x-amz-decoded-content-length");
+  if(sha && !strncmp(sha, "STREAMING-", 10) && dl && *dl >= '0' &&
+     *dl <= '9')
+    return strtoull(dl, NULL, 10);
+  if(r->content_length >= 0)
+    return (uint64_t)r->content_length;
+  return r->srv->cfg.max_object_size;
+}
+
 static enum MHD_Result put_begin(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
@@ -196,6 +211,8 @@ static enum MHD_Result put_begin(vs__req *r)
     return reject(r, VS__S3_INTERNAL, "out of memory");
   if(!r->up &&
      vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
+    return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
+  if(vs_store_expect(r->srv->cfg.store, r->up, body_size(r), &err))
     return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
   atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
   r->counted_upload = 1;
@@ -624,6 +641,34 @@ static int choose_bytes(vs__req *r, const vs_object_info *info,
   return ranged;
 }
 
+/* The answer's body: [off, off + len) of the version's file, or of the
+ * store's stream when it has no file (fd < 0); -1 when a failure was
+ * answered instead. */
+static int open_body(vs__req *r, const vs_object_info *info, int fd,
+                     uint64_t off, uint64_t len, struct MHD_Response **resp)
+{
+  vs_err err = {0};
+  int rc;
+  if(fd < 0) {
+    rc = vs__stream_response(r, info, r->key, off, len, resp, &err);
+    if(rc) {
+      vs_log("error", "GET %s/%s: %s", r->bucket, r->key, err.msg);
+      reject(r, vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY), NULL);
+      return -1;
+    }
+    return 0;
+  }
+  /* the kernel's read-ahead doubles for a sequential reader: a cold GET
+   * waits less on the disk between libmicrohttpd's 128 KiB sendfiles */
+  posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_SEQUENTIAL);
+  if(!(*resp = MHD_create_response_from_fd_at_offset64(len, fd, off))) {
+    close(fd);
+    reject(r, VS__S3_INTERNAL, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
 static enum MHD_Result get_object(vs__req *r)
 {
   vs_object_info *info;
@@ -667,15 +712,11 @@ static enum MHD_Result get_object(vs__req *r)
     return ret;
   }
   ranged = choose_bytes(r, info, part, range_ok, &off, &len, &parts);
-  /* the kernel's read-ahead doubles for a sequential reader: a cold GET
-   * waits less on the disk between libmicrohttpd's 128 KiB sendfiles */
-  if(ranged >= 0)
-    posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_SEQUENTIAL);
-  if(ranged < 0 ||
-     !(resp = MHD_create_response_from_fd_at_offset64(len, fd, off))) {
+  if(ranged < 0 && fd >= 0)
     close(fd);
+  if(ranged < 0 || open_body(r, info, fd, off, len, &resp)) {
     free(info);
-    return ranged < 0 ? MHD_YES : MHD_NO;
+    return MHD_YES; /* answered: the range's 416 or the store's error */
   }
   object_headers(r, resp, info);
   vs__meta_add(r, resp, info);

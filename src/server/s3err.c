@@ -113,6 +113,8 @@ vs__s3code vs__s3_of_store(int rc, vs__s3code notfound)
     return VS__S3_INVALID_ARGUMENT;
   case VS_ERR_DIGEST:
     return VS__S3_BAD_DIGEST;
+  case VS_ERR_NET: /* the store's cluster did not answer: worth a retry */
+    return VS__S3_UNAVAILABLE;
   default:
     return VS__S3_INTERNAL;
   }

@@ -204,6 +204,23 @@ class RGW:
             shutil.rmtree(self.dir, True)
             self.dir = None
 
+    def stop_gateway(self, timeout=20):
+        """Stops radosgw alone (the cluster keeps its data): the endpoint
+        then refuses connections until start_gateway()."""
+        p = self._procs.pop("rgw", None)
+        if p is not None and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def start_gateway(self, timeout=60):
+        """Starts radosgw again on the same port."""
+        self._deadline = time.monotonic() + timeout
+        self._start_rgw()
+
     def __enter__(self):
         return self.start()
 

@@ -655,6 +655,11 @@ const vs_store_ops vs__fs_ops = {
     fs_settle, fs_intents,   NULL,      NULL,
     vs__fs_list_open, vs_store_fs_list_versions};
 
+int vs_store_is_fs(const vs_store *s)
+{
+  return s && s->ops == &vs__fs_ops;
+}
+
 /* store_fs_list.c walks the key directories under this one. */
 const char *vs__store_fs_buckets(const vs_store *base)
 {

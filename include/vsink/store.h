@@ -192,6 +192,8 @@ typedef struct vs_store_ops {
   /* The version ids a key holds, oldest first (see vs_store_versions). */
   int (*versions)(vs_store *s, const char *bucket, const char *key,
                   char ***ids, size_t *n, vs_err *err);
+  /* Multipart uploads (vs_store_mpu_* below); NULL: the store has none. */
+  const struct vs_store_mpu_ops *mpu;
 } vs_store_ops;
 
 struct vs_store {
@@ -335,7 +337,8 @@ int vs_store_part_begin(vs_store *s, const char *bucket, const char *key,
  * what was written), md5 (hex, required), checksum_alg/checksum; p->number
  * and mtime_ms are filled. Frees u whatever the result; VS_ERR_NOTFOUND
  * when the upload ended (completed, aborted, expired) meanwhile. */
-int vs_store_part_commit(vs_upload *u, vs_part_info *p, vs_err *err);
+int vs_store_part_commit(vs_store *s, vs_upload *u, vs_part_info *p,
+                         vs_err *err);
 /* UploadPartCopy: the part holds bytes [off, off + len) of a stored
  * version (its real id): a hard link when that is the whole version, else
  * a copy. p out as vs_store_part_commit; the caller checked the source. */
@@ -381,6 +384,40 @@ int vs_store_mpu_expire(vs_store *s, int64_t before_ms, size_t *removed,
 int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
                         const char *version_id, unsigned n, uint64_t *off,
                         uint64_t *len, vs_err *err);
+
+/* What a store implements of the calls above, each as documented there
+ * (part_commit without its store argument). The vs_store_mpu_* calls are
+ * VS_ERR_INVALID for a store without them. */
+typedef struct vs_store_mpu_ops {
+  int (*create)(vs_store *s, vs_mpu *m, vs_err *err);
+  int (*get)(vs_store *s, const char *bucket, const char *key,
+             const char *upload_id, vs_mpu *m, vs_err *err);
+  int (*part_begin)(vs_store *s, const char *bucket, const char *key,
+                    const char *upload_id, unsigned number, vs_upload **out,
+                    vs_err *err);
+  int (*part_commit)(vs_upload *u, vs_part_info *p, vs_err *err);
+  int (*part_copy)(vs_store *s, const char *bucket, const char *key,
+                   const char *upload_id, unsigned number,
+                   const char *src_bucket, const char *src_key,
+                   const char *src_vid, uint64_t off, uint64_t len,
+                   vs_part_info *p, vs_err *err);
+  int (*parts)(vs_store *s, const char *bucket, const char *key,
+               const char *upload_id, vs_part_info **parts, size_t *n,
+               vs_err *err);
+  int (*complete)(vs_store *s, const char *bucket, const char *key,
+                  const char *upload_id, const vs_part_ref *refs, size_t n,
+                  const vs_commit *c, vs_object_info *info,
+                  vs_mpu_fault *fault, vs_err *err);
+  int (*abort)(vs_store *s, const char *bucket, const char *key,
+               const char *upload_id, vs_err *err);
+  int (*list)(vs_store *s, const char *bucket, vs_mpu **list, size_t *n,
+              vs_err *err);
+  int (*expire)(vs_store *s, int64_t before_ms, size_t *removed,
+                vs_err *err);
+  int (*part_range)(vs_store *s, const char *bucket, const char *key,
+                    const char *version_id, unsigned n, uint64_t *off,
+                    uint64_t *len, vs_err *err);
+} vs_store_mpu_ops;
 
 /* A stored object as the fields of a manifest `stored` event: bucket, key,
  * versionId, bytes, sha256 (when known), contentType, etag, checksum (when
@@ -431,6 +468,8 @@ static inline void vs_store_close(vs_store *s)
 static inline int vs_store_settle(vs_store *s, const char *b, const char *k,
                                   const char *v, vs_err *e)
 { return s->ops->settle ? s->ops->settle(s, b, k, v, e) : VS_OK; }
+static inline int vs_store_has_mpu(const vs_store *s)
+{ return s && s->ops->mpu != 0; }
 static inline int vs_store_expect(vs_store *s, vs_upload *u, uint64_t n,
                                   vs_err *e)
 { return s->ops->expect ? s->ops->expect(u, n, e) : VS_OK; }

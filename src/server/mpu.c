@@ -229,7 +229,7 @@ void vs__part_commit(vs__req *r)
              vs_cksum_name(r->cksum_alg));
     snprintf(p.checksum, sizeof(p.checksum), "%s", r->cksum_b64);
   }
-  rc = vs_store_part_commit(r->up, &p, &err);
+  rc = vs_store_part_commit(r->srv->cfg.store, r->up, &p, &err);
   r->up = NULL; /* committed or gone */
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "part %u of %s/%s: %s", r->part_number, r->bucket,

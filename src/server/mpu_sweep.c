@@ -64,8 +64,8 @@ static void *sweeper(void *arg)
 
 int vs__mpu_sweeper_start(vs_server *s, vs_err *err)
 {
-  if(!vs_store_is_fs(s->cfg.store))
-    return VS_OK; /* no uploads of its own to sweep (s3api.c: FS_ONLY) */
+  if(!vs_store_has_mpu(s->cfg.store))
+    return VS_OK; /* no uploads to sweep (s3api.c refuses them) */
   pthread_mutex_init(&s->mpu_lock, NULL);
   pthread_cond_init(&s->mpu_wake, NULL);
   s->mpu_stop = 0;

@@ -18,9 +18,11 @@ enum {
   WRITES = 0x4,      /* refused with 503 once the server is stopping */
   SERVICE = 0x8,     /* /: no bucket */
   ANY_BUCKET = 0x10, /* /bucket, served or not: the handler decides */
-  /* served by the filesystem store only: another store answers 501
-   * NotImplemented before a body byte, never a guess */
+  /* served by the filesystem store only, or by a store with multipart
+   * uploads: another store answers 501 NotImplemented before a body byte,
+   * never a guess */
   FS_ONLY = 0x20,
+  MPU = 0x40,
 };
 
 static const struct {
@@ -42,13 +44,13 @@ static const struct {
   {VS__OP_LIST_VERSIONS, NEED_BUCKET, vs__list_objects},
   {VS__OP_DELETE_OBJECT, NEED_KEY | WRITES, vs__delete_object},
   {VS__OP_DELETE_OBJECTS, NEED_BUCKET | WRITES, vs__delete_objects},
-  {VS__OP_CREATE_MPU, NEED_KEY | WRITES | FS_ONLY, vs__mpu_create},
-  {VS__OP_UPLOAD_PART, NEED_KEY | WRITES | FS_ONLY, vs__put_object},
+  {VS__OP_CREATE_MPU, NEED_KEY | WRITES | MPU, vs__mpu_create},
+  {VS__OP_UPLOAD_PART, NEED_KEY | WRITES | MPU, vs__put_object},
   {VS__OP_UPLOAD_PART_COPY, NEED_KEY | WRITES | FS_ONLY, vs__mpu_part_copy},
-  {VS__OP_COMPLETE_MPU, NEED_KEY | WRITES | FS_ONLY, vs__mpu_complete},
-  {VS__OP_ABORT_MPU, NEED_KEY | WRITES | FS_ONLY, vs__mpu_abort},
-  {VS__OP_LIST_PARTS, NEED_KEY | FS_ONLY, vs__mpu_list_parts},
-  {VS__OP_LIST_MPUS, NEED_BUCKET | FS_ONLY, vs__mpu_list},
+  {VS__OP_COMPLETE_MPU, NEED_KEY | WRITES | MPU, vs__mpu_complete},
+  {VS__OP_ABORT_MPU, NEED_KEY | WRITES | MPU, vs__mpu_abort},
+  {VS__OP_LIST_PARTS, NEED_KEY | MPU, vs__mpu_list_parts},
+  {VS__OP_LIST_MPUS, NEED_BUCKET | MPU, vs__mpu_list},
   {VS__OP_GET_OBJECT_TAGGING, NEED_KEY, vs__get_object_tagging},
 };
 
@@ -104,9 +106,10 @@ static enum MHD_Result first(vs__req *r, const char *data, size_t *size)
     return vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
   if((HANDLERS[i].needs & NEED_KEY) && check_key(r))
     return MHD_YES;
-  if((HANDLERS[i].needs & FS_ONLY) && !vs_store_is_fs(r->srv->cfg.store))
+  if(((HANDLERS[i].needs & FS_ONLY) && !vs_store_is_fs(r->srv->cfg.store)) ||
+     ((HANDLERS[i].needs & MPU) && !vs_store_has_mpu(r->srv->cfg.store)))
     return vs__reject(r, VS__S3_NOT_IMPLEMENTED,
-                      "not served by this sink's S3 store");
+                      "not served by this sink's store");
   if((HANDLERS[i].needs & WRITES) && atomic_load(&r->srv->stopping))
     return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
   r->handler = HANDLERS[i].handler;

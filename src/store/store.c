@@ -217,3 +217,115 @@ int vs_store_versions(vs_store *s, const char *bucket, const char *key,
     return vs_fail(err, VS_ERR_INVALID, "this store cannot list versions");
   return s->ops->versions(s, bucket, key, ids, n, err);
 }
+
+/* ---- multipart uploads: the store's own, through its mpu ops ------------- */
+
+static const vs_store_mpu_ops *mpu_ops(const vs_store *s, vs_err *err)
+{
+  if(s && s->ops->mpu)
+    return s->ops->mpu;
+  vs_fail(err, VS_ERR_INVALID, "this store has no multipart uploads");
+  return NULL;
+}
+
+int vs_store_mpu_create(vs_store *s, vs_mpu *m, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  return o ? o->create(s, m, err) : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_get(vs_store *s, const char *bucket, const char *key,
+                     const char *upload_id, vs_mpu *m, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  return o ? o->get(s, bucket, key, upload_id, m, err) : VS_ERR_INVALID;
+}
+
+int vs_store_part_begin(vs_store *s, const char *bucket, const char *key,
+                        const char *upload_id, unsigned number,
+                        vs_upload **out, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  *out = NULL;
+  return o ? o->part_begin(s, bucket, key, upload_id, number, out, err)
+           : VS_ERR_INVALID;
+}
+
+int vs_store_part_commit(vs_store *s, vs_upload *u, vs_part_info *p,
+                         vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  if(!o) {
+    vs_store_abort(s, u);
+    return VS_ERR_INVALID;
+  }
+  return o->part_commit(u, p, err);
+}
+
+int vs_store_part_copy(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, unsigned number,
+                       const char *src_bucket, const char *src_key,
+                       const char *src_vid, uint64_t off, uint64_t len,
+                       vs_part_info *p, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  return o ? o->part_copy(s, bucket, key, upload_id, number, src_bucket,
+                          src_key, src_vid, off, len, p, err)
+           : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_parts(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, vs_part_info **parts,
+                       size_t *n, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  *parts = NULL;
+  *n = 0;
+  return o ? o->parts(s, bucket, key, upload_id, parts, n, err)
+           : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_complete(vs_store *s, const char *bucket, const char *key,
+                          const char *upload_id, const vs_part_ref *refs,
+                          size_t n, const vs_commit *c, vs_object_info *info,
+                          vs_mpu_fault *fault, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  *fault = VS_MPU_OK;
+  return o ? o->complete(s, bucket, key, upload_id, refs, n, c, info, fault,
+                         err)
+           : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_abort(vs_store *s, const char *bucket, const char *key,
+                       const char *upload_id, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  return o ? o->abort(s, bucket, key, upload_id, err) : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_list(vs_store *s, const char *bucket, vs_mpu **list,
+                      size_t *n, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  *list = NULL;
+  *n = 0;
+  return o ? o->list(s, bucket, list, n, err) : VS_ERR_INVALID;
+}
+
+int vs_store_mpu_expire(vs_store *s, int64_t before_ms, size_t *removed,
+                        vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  *removed = 0;
+  return o ? o->expire(s, before_ms, removed, err) : VS_ERR_INVALID;
+}
+
+int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
+                        const char *version_id, unsigned n, uint64_t *off,
+                        uint64_t *len, vs_err *err)
+{
+  const vs_store_mpu_ops *o = mpu_ops(s, err);
+  return o ? o->part_range(s, bucket, key, version_id, n, off, len, err)
+           : VS_ERR_INVALID;
+}

@@ -82,7 +82,7 @@ static int put_part(fx *f, const char *key, const char *id, unsigned n,
   memset(p, 0, sizeof(*p));
   p->bytes = len;
   md5hex(data, len, p->md5);
-  return vs_store_part_commit(u, p, &err);
+  return vs_store_part_commit(f->s, u, p, &err);
 }
 
 static void ref(vs_part_ref *r, unsigned n, const char *md5)
@@ -453,7 +453,7 @@ static void abort_then_part_commit(void **state)
   memset(&p, 0, sizeof(p));
   p.bytes = 2;
   md5hex("yy", 2, p.md5);
-  assert_int_equal(vs_store_part_commit(u, &p, &err), VS_ERR_NOTFOUND);
+  assert_int_equal(vs_store_part_commit(f->s, u, &p, &err), VS_ERR_NOTFOUND);
   assert_int_equal(vst_count_files(at(f, ".multipart")), 0);
   assert_int_equal(vs_store_mpu_abort(f->s, "bkt", "a", m.upload_id, &err),
                    VS_ERR_NOTFOUND);

@@ -91,7 +91,7 @@ static int put_part(vs_store *s, const char *key, const char *id,
   memset(p, 0, sizeof(*p));
   p->bytes = len;
   md5hex(data, len, p->md5);
-  return vs_store_part_commit(u, p, &err);
+  return vs_store_part_commit(s, u, p, &err);
 }
 
 static void list_order(void **state)

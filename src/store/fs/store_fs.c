@@ -42,6 +42,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "store_fs_int.h"
+#include "store_fs_mpu.h"
 #include "store_intent.h"
 #include "vsink/store.h"
 
@@ -653,7 +654,7 @@ const vs_store_ops vs__fs_ops = {
     fs_begin,  vs__fs_write, fs_commit, fs_abort,
     fs_stat,   fs_open,      fs_remove, vs__fs_close,
     fs_settle, fs_intents,   NULL,      NULL,
-    vs__fs_list_open, vs_store_fs_list_versions};
+    vs__fs_list_open, vs_store_fs_list_versions, &vs__fs_mpu_ops};
 
 int vs_store_is_fs(const vs_store *s)
 {

@@ -299,7 +299,7 @@ static int make_upload_dir(vs__fs_store *s, vs_mpu *m, char *updir,
   return rc ? rc : vs_fail(err, VS_ERR_IO, "no free upload id");
 }
 
-int vs_store_mpu_create(vs_store *base, vs_mpu *m, vs_err *err)
+int vs__fs_mpu_create(vs_store *base, vs_mpu *m, vs_err *err)
 {
   vs__fs_store *s = vs__mpu_store(base, 1, err);
   char updir[PATH_MAX], bdir[PATH_MAX];
@@ -333,7 +333,7 @@ int vs_store_mpu_create(vs_store *base, vs_mpu *m, vs_err *err)
   return rc;
 }
 
-int vs_store_mpu_get(vs_store *base, const char *bucket, const char *key,
+int vs__fs_mpu_get(vs_store *base, const char *bucket, const char *key,
                      const char *upload_id, vs_mpu *m, vs_err *err)
 {
   vs__fs_store *s = vs__mpu_store(base, 0, err);
@@ -349,7 +349,7 @@ int vs_store_mpu_get(vs_store *base, const char *bucket, const char *key,
 
 /* ---- parts -------------------------------------------------------------- */
 
-int vs_store_part_begin(vs_store *base, const char *bucket, const char *key,
+int vs__fs_part_begin(vs_store *base, const char *bucket, const char *key,
                         const char *upload_id, unsigned number,
                         vs_upload **out, vs_err *err)
 {
@@ -507,7 +507,7 @@ static int part_place(vs_upload *u, const vs_part_info *p, int *placed,
   return rc;
 }
 
-int vs_store_part_commit(vs_upload *u, vs_part_info *p, vs_err *err)
+int vs__fs_part_commit(vs_upload *u, vs_part_info *p, vs_err *err)
 {
   vs_mpu *m = malloc(sizeof(*m));
   int lock = -1, placed = 0, rc = m ? check_part(u, p, err)
@@ -570,7 +570,7 @@ static int collect_parts(DIR *d, const char *updir, vs_part_info **parts,
   return VS_OK;
 }
 
-int vs_store_mpu_parts(vs_store *base, const char *bucket, const char *key,
+int vs__fs_mpu_parts(vs_store *base, const char *bucket, const char *key,
                        const char *upload_id, vs_part_info **parts,
                        size_t *n, vs_err *err)
 {

@@ -37,4 +37,35 @@ int vs__mpu_write_file(const char *dir, const char *name, const vs_buf *b,
 /* Removes dir's files, then dir; how many files went. */
 int vs__mpu_remove_tree(const char *dir);
 
+/* The vs_store_mpu_* calls of vsink/store.h, through vs__fs_mpu_ops. */
+int vs__fs_mpu_create(vs_store *base, vs_mpu *m, vs_err *err);
+int vs__fs_mpu_get(vs_store *base, const char *bucket, const char *key,
+                     const char *upload_id, vs_mpu *m, vs_err *err);
+int vs__fs_part_begin(vs_store *base, const char *bucket, const char *key,
+                        const char *upload_id, unsigned number,
+                        vs_upload **out, vs_err *err);
+int vs__fs_part_commit(vs_upload *u, vs_part_info *p, vs_err *err);
+int vs__fs_mpu_parts(vs_store *base, const char *bucket, const char *key,
+                       const char *upload_id, vs_part_info **parts,
+                       size_t *n, vs_err *err);
+int vs__fs_mpu_complete(vs_store *base, const char *bucket, const char *key,
+                          const char *upload_id, const vs_part_ref *refs,
+                          size_t n, const vs_commit *c, vs_object_info *info,
+                          vs_mpu_fault *fault, vs_err *err);
+int vs__fs_part_range(vs_store *base, const char *bucket, const char *key,
+                        const char *version_id, unsigned n, uint64_t *off,
+                        uint64_t *len, vs_err *err);
+int vs__fs_part_copy(vs_store *base, const char *bucket, const char *key,
+                       const char *upload_id, unsigned number,
+                       const char *src_bucket, const char *src_key,
+                       const char *src_vid, uint64_t off, uint64_t len,
+                       vs_part_info *p, vs_err *err);
+int vs__fs_mpu_abort(vs_store *base, const char *bucket, const char *key,
+                       const char *upload_id, vs_err *err);
+int vs__fs_mpu_list(vs_store *base, const char *bucket, vs_mpu **list,
+                      size_t *n, vs_err *err);
+int vs__fs_mpu_expire(vs_store *base, int64_t before_ms, size_t *removed,
+                        vs_err *err);
+extern const vs_store_mpu_ops vs__fs_mpu_ops;
+
 #endif

@@ -269,7 +269,7 @@ static int precheck(vs_store *s, const char *bucket, const char *key,
   return rc;
 }
 
-int vs_store_mpu_complete(vs_store *base, const char *bucket, const char *key,
+int vs__fs_mpu_complete(vs_store *base, const char *bucket, const char *key,
                           const char *upload_id, const vs_part_ref *refs,
                           size_t n, const vs_commit *c, vs_object_info *info,
                           vs_mpu_fault *fault, vs_err *err)
@@ -340,7 +340,7 @@ static int range_of(vs__fs_store *s, const char *bucket, const char *key,
   return rc;
 }
 
-int vs_store_part_range(vs_store *base, const char *bucket, const char *key,
+int vs__fs_part_range(vs_store *base, const char *bucket, const char *key,
                         const char *version_id, unsigned n, uint64_t *off,
                         uint64_t *len, vs_err *err)
 {
@@ -463,7 +463,7 @@ static int copy_into(vs_store *base, vs_upload *u, const vs_object_info *src,
   return VS_OK;
 }
 
-int vs_store_part_copy(vs_store *base, const char *bucket, const char *key,
+int vs__fs_part_copy(vs_store *base, const char *bucket, const char *key,
                        const char *upload_id, unsigned number,
                        const char *src_bucket, const char *src_key,
                        const char *src_vid, uint64_t off, uint64_t len,
@@ -481,7 +481,7 @@ int vs_store_part_copy(vs_store *base, const char *bucket, const char *key,
   if(!rc && (!src_vid || !*src_vid))
     rc = vs_fail(err, VS_ERR_INVALID, "a copy names its source version");
   if(!rc)
-    rc = vs_store_mpu_get(base, bucket, key, upload_id, m, err);
+    rc = vs__fs_mpu_get(base, bucket, key, upload_id, m, err);
   if(!rc)
     rc = vs_store_open(base, src_bucket, src_key, src_vid, &ps.fd, src, err);
   if(!rc && (off > src->bytes || len > src->bytes - off))
@@ -489,14 +489,14 @@ int vs_store_part_copy(vs_store *base, const char *bucket, const char *key,
                  "not in the %" PRIu64 " bytes of the source", off, len,
                  src->bytes);
   if(!rc)
-    rc = vs_store_part_begin(base, bucket, key, upload_id, number, &u, err);
+    rc = vs__fs_part_begin(base, bucket, key, upload_id, number, &u, err);
   if(!rc) {
     memset(p, 0, sizeof(*p));
     rc = copy_into(base, u, src, src_bucket, src_key, m, &ps, p, err);
     if(rc)
       vs_store_abort(base, u);
     else
-      rc = vs_store_part_commit(u, p, err);
+      rc = vs__fs_part_commit(u, p, err);
   }
   if(ps.fd >= 0)
     close(ps.fd);

@@ -67,7 +67,7 @@ static int abort_dir(const char *updir, const char *id, const char *bucket,
   return rc;
 }
 
-int vs_store_mpu_abort(vs_store *base, const char *bucket, const char *key,
+int vs__fs_mpu_abort(vs_store *base, const char *bucket, const char *key,
                        const char *upload_id, vs_err *err)
 {
   vs__fs_store *s = vs__mpu_store(base, 1, err);
@@ -94,7 +94,7 @@ static int cmp_mpu(const void *a, const void *b)
   return strcmp(x->upload_id, y->upload_id);
 }
 
-int vs_store_mpu_list(vs_store *base, const char *bucket, vs_mpu **list,
+int vs__fs_mpu_list(vs_store *base, const char *bucket, vs_mpu **list,
                       size_t *n, vs_err *err)
 {
   vs__fs_store *s = vs__mpu_store(base, 0, err);
@@ -128,7 +128,7 @@ int vs_store_mpu_list(vs_store *base, const char *bucket, vs_mpu **list,
       cap = cap ? cap * 2 : 8;
     }
     /* one being created, or aborted, meanwhile is not listed */
-    if(!vs_store_mpu_get(base, bucket, NULL, e->d_name, *list + *n, NULL))
+    if(!vs__fs_mpu_get(base, bucket, NULL, e->d_name, *list + *n, NULL))
       (*n)++;
   }
   closedir(d);
@@ -179,7 +179,7 @@ static int expire_bucket(const char *bdir, const char *bucket,
   return rc;
 }
 
-int vs_store_mpu_expire(vs_store *base, int64_t before_ms, size_t *removed,
+int vs__fs_mpu_expire(vs_store *base, int64_t before_ms, size_t *removed,
                         vs_err *err)
 {
   vs__fs_store *s = vs__mpu_store(base, 1, err);
@@ -293,3 +293,9 @@ int vs__fs_mpu_clean(vs__fs_store *s, int *cleaned, vs_err *err)
   closedir(top);
   return VS_OK;
 }
+
+const vs_store_mpu_ops vs__fs_mpu_ops = {
+    vs__fs_mpu_create, vs__fs_mpu_get,    vs__fs_part_begin,
+    vs__fs_part_commit, vs__fs_part_copy, vs__fs_mpu_parts,
+    vs__fs_mpu_complete, vs__fs_mpu_abort, vs__fs_mpu_list,
+    vs__fs_mpu_expire, vs__fs_part_range};

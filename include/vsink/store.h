@@ -277,13 +277,14 @@ int vs_store_purge(vs_store *s, const char *bucket, const char *key,
  * and intent as a PUT: a crash leaves either nothing visible or the whole
  * object. Only the filesystem store has them; another kind of store is
  * VS_ERR_INVALID. */
-#define VS_UPLOAD_ID_LEN 32               /* hex: creation ms, then random */
+#define VS_UPLOAD_ID_LEN 32               /* fs: hex, creation ms, random */
+#define VS_UPLOAD_ID_MAX 255              /* any store's (S3: the cluster's) */
 #define VS_PART_NUMBER_MAX 10000
 #define VS_PART_MIN_BYTES (5ULL << 20)    /* every part but the last */
 #define VS_PART_MAX_BYTES (5ULL << 30)
 
 typedef struct vs_mpu {
-  char upload_id[VS_UPLOAD_ID_LEN + 1];
+  char upload_id[VS_UPLOAD_ID_MAX + 1];
   char bucket[64];
   char key[VS_KEY_MAX + 1];
   int64_t created_ms;

@@ -110,7 +110,7 @@ static void create_get_and_bad_ids(void **state)
   fx *f = *state;
   vs_mpu m, g;
   vs_err err = {0};
-  char upper[33], rel[128];
+  char upper[33], rel[512];
   size_t i;
   create(f, "v/clip.mp4", &m);
   assert_int_equal(strlen(m.upload_id), 32);
@@ -151,7 +151,7 @@ static void parts_out_of_order_and_replaced(void **state)
   fx *f = *state;
   vs_part_info p, *list = NULL;
   vs_err err = {0};
-  char rel[128], md5[33];
+  char rel[512], md5[33];
   size_t n = 0;
   vs_mpu m;
   create(f, "k", &m);

@@ -281,7 +281,7 @@ static void full_object_crc(void **state)
 static void open_cleans(void **state)
 {
   fx *f = *state;
-  char rel[320], vid_dir[160];
+  char rel[640], vid_dir[300];
   vs_store_fs_opts o = {0};
   vs_part_info p, *parts = NULL;
   vs_err err = {0};
@@ -400,7 +400,7 @@ static void concurrent_parts(void **state)
   racer r[4];
   vs_part_info *parts = NULL;
   vs_err err = {0};
-  char rel[128];
+  char rel[512];
   size_t n = 0, i;
   vs_mpu m;
   create(f, "race", NULL, &m);

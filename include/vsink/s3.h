@@ -164,6 +164,29 @@ int vs_s3_mpu_list(const vs_s3_target *t, const char *bucket,
                    vs_err *err);
 void vs_s3_uploads_page_free(vs_s3_uploads_page *p);
 
+/* One part of ListParts. */
+typedef struct vs_s3_part_entry {
+  unsigned number;
+  uint64_t size;
+  char etag[VS_S3_ETAG_MAX];   /* unquoted */
+  int64_t mtime_ms;
+} vs_s3_part_entry;
+
+typedef struct vs_s3_parts_page {
+  vs_s3_part_entry *parts;     /* by number */
+  size_t n;
+  int truncated;
+  unsigned next_marker;        /* NextPartNumberMarker; 0 when absent */
+} vs_s3_parts_page;
+
+/* ListParts: one page of the upload's parts numbered above marker (0: from
+ * the first). NoSuchUpload is VS_ERR_NOTFOUND. Free with
+ * vs_s3_parts_page_free. */
+int vs_s3_mpu_parts(const vs_s3_target *t, const char *bucket,
+                    const char *key, const char *upload_id, unsigned marker,
+                    vs_s3_parts_page *out, vs_err *err);
+void vs_s3_parts_page_free(vs_s3_parts_page *p);
+
 /* ---- reads and deletes (s3_get.c, s3_delete.c) ----------------------------- */
 
 /* Receives a GET's body as it arrives; nonzero stops the transfer (the call

@@ -77,6 +77,26 @@ static void check_uploads(const char *d, size_t n)
   vs_s3_uploads_page_free(&p);
 }
 
+static void check_parts(const char *d, size_t n)
+{
+  vs_s3_parts_page p;
+  vs_err err = {0};
+  size_t i;
+  int rc = vs__s3_parse_parts(d, n, &p, &err);
+  if(rc) {
+    if((rc != VS_ERR_NET && rc != VS_ERR_NOMEM) || !err.msg[0] || p.parts ||
+       p.n)
+      abort();
+    return;
+  }
+  for(i = 0; i < p.n; i++) {
+    check_str(p.parts[i].etag, sizeof(p.parts[i].etag));
+    if(!p.parts[i].number)
+      abort();
+  }
+  vs_s3_parts_page_free(&p);
+}
+
 static void check_small(const char *d, size_t n)
 {
   char code[64], msg[160], id[VS_S3_UPLOAD_ID_MAX], etag[VS_S3_ETAG_MAX];
@@ -159,6 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   check_list(d, size, 0);
   check_list(d, size, 1);
   check_uploads(d, size);
+  check_parts(d, size);
   round_trip(data, size);
   return 0;
 }

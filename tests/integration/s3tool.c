@@ -245,6 +245,31 @@ static int cmd_mpu_list(tool *o, vs_err *err)
   return VS_OK;
 }
 
+/* ListParts, every page: "part NUMBER SIZE ETAG" lines. */
+static int cmd_mpu_parts(tool *o, vs_err *err)
+{
+  vs_s3_parts_page p;
+  unsigned marker = 0, pages = 0;
+  size_t i;
+  int rc;
+  if((rc = need(o, 4, err)))
+    return rc;
+  do {
+    rc = vs_s3_mpu_parts(&o->t, o->argv[1], o->argv[2], o->argv[3], marker,
+                         &p, err);
+    if(rc)
+      return rc;
+    for(i = 0; i < p.n; i++)
+      printf("part\t%u\t%" PRIu64 "\t%s\n", p.parts[i].number,
+             p.parts[i].size, p.parts[i].etag);
+    marker = p.truncated ? p.next_marker : 0;
+    pages++;
+    vs_s3_parts_page_free(&p);
+  } while(marker);
+  printf("pages=%u\n", pages);
+  return VS_OK;
+}
+
 static void print_info(const vs_object_info *i)
 {
   const char *p, *nl;
@@ -369,6 +394,8 @@ static int run(tool *o, vs_err *err)
            : vs_s3_mpu_abort(&o->t, o->argv[1], o->argv[2], o->argv[3], err);
   if(!strcmp(c, "mpu-list"))
     return cmd_mpu_list(o, err);
+  if(!strcmp(c, "mpu-parts"))
+    return cmd_mpu_parts(o, err);
   if(!strcmp(c, "mpu"))
     return cmd_mpu(o, err);
   if(!strcmp(c, "get"))

@@ -204,6 +204,15 @@ check(absent(PLAIN, "mpu/steps.bin"), "a failed Complete left an object")
 _, _, err = tool("mpu-complete", PLAIN, "mpu/steps.bin", uid,
                  "2:" + e2["etag"], "1:" + e1["etag"], want=VS_ERR["invalid"])
 check("out of order" in err, "parts out of order: %s" % err)
+_, parts, _ = tool("mpu-parts", PLAIN, "mpu/steps.bin", uid)
+check([p[1:] for p in parts] == [["1", str(5 * MiB), e1["etag"]],
+                                 ["2", "1000", e2["etag"]]],
+      "ListParts: %s" % parts)
+_, _, err = tool("mpu-parts", PLAIN, "mpu/steps.bin", "no-such-upload",
+                 want=VS_ERR["notfound"])
+# AWS: NoSuchUpload; Ceph RGW answers NoSuchKey: either way not found
+check("NoSuchUpload" in err or "NoSuchKey" in err,
+      "ListParts of no upload: %s" % err)
 _, ups, _ = tool("mpu-list", PLAIN, "--prefix", "mpu/")
 check([u[1:3] for u in ups] == [["mpu/steps.bin", uid]],
       "ListMultipartUploads: %s" % ups)

@@ -477,6 +477,48 @@ static void expect_versioning(const char *doc, int rc, int want)
     expect_in("malformed GetBucketVersioning answer", err.msg);
 }
 
+/* ListParts: parts with quoted ETags, the truncation and its marker;
+ * a part without a number, a bad size or another root is malformed. */
+static void test_parts(void **state)
+{
+  vs_s3_parts_page p;
+  vs_err err = {0};
+  const char *ok = "<?xml version=\"1.0\"?><ListPartsResult xmlns=\"x\">"
+    "<Bucket>b</Bucket><UploadId>u</UploadId><IsTruncated>true"
+    "</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>"
+    "<Part><PartNumber>1</PartNumber><ETag>&quot;aa&quot;</ETag>"
+    "<Size>5242880</Size><LastModified>2026-12-02T11:26:19.123Z"
+    "</LastModified></Part><Part><PartNumber>2</PartNumber><ETag>\"bb\""
+    "</ETag><Size>7</Size><Extra><Deep/></Extra></Part></ListPartsResult>";
+  const char *bad[] = {
+    "<ListPartsResult><Part><Size>1</Size></Part></ListPartsResult>",
+    "<ListPartsResult><Part><PartNumber>1</PartNumber><Size>-1</Size>"
+    "</Part></ListPartsResult>",
+    "<ListPartsResult><Part><PartNumber>x</PartNumber></Part>"
+    "</ListPartsResult>",
+    "<ListMultipartUploadsResult/>",
+    "<ListPartsResult><Part>"};
+  size_t i;
+  (void)state;
+  assert_int_equal(vs__s3_parse_parts(ok, strlen(ok), &p, &err), VS_OK);
+  assert_int_equal(p.n, 2);
+  assert_int_equal(p.truncated, 1);
+  assert_int_equal(p.next_marker, 2);
+  assert_int_equal(p.parts[0].number, 1);
+  assert_string_equal(p.parts[0].etag, "aa");
+  assert_int_equal(p.parts[0].size, 5242880);
+  assert_int_equal(p.parts[0].mtime_ms, 1796210779123LL);
+  assert_string_equal(p.parts[1].etag, "bb");
+  assert_int_equal(p.parts[1].size, 7);
+  vs_s3_parts_page_free(&p);
+  for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(vs__s3_parse_parts(bad[i], strlen(bad[i]), &p, &err),
+                     VS_ERR_NET);
+    assert_null(p.parts);
+    assert_non_null(strstr(err.msg, "ListParts"));
+  }
+}
+
 static void test_versioning(void **state)
 {
   (void)state;
@@ -531,6 +573,7 @@ int main(void)
     cmocka_unit_test(test_list_versions),
     cmocka_unit_test(test_url_encoded),
     cmocka_unit_test(test_uploads),
+    cmocka_unit_test(test_parts),
     cmocka_unit_test(test_versioning),
     cmocka_unit_test(test_times),
   };

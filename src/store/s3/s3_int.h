@@ -130,6 +130,8 @@ int vs__s3_parse_versions(const char *body, size_t n, vs_s3_list_page *out,
                           vs_err *err);
 int vs__s3_parse_uploads(const char *body, size_t n, vs_s3_uploads_page *out,
                          vs_err *err);
+int vs__s3_parse_parts(const char *body, size_t n, vs_s3_parts_page *out,
+                       vs_err *err);
 int vs__s3_parse_versioning(const char *body, size_t n, int *state,
                             vs_err *err);
 /* An S3 time "2026-12-02T11:26:19.123Z" in ms since the epoch: 0, -1. */

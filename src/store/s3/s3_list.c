@@ -1,5 +1,5 @@
 /* The listings: ListObjectsV2, ListObjectVersions, ListMultipartUploads,
- * one page each; the caller follows the markers. Each asks for
+ * ListParts, one page each; the caller follows the markers. Each asks for
  * encoding-type=url: a key may hold control bytes, which XML 1.0 cannot
  * carry; the parsers decode what comes back so encoded. */
 #include <stdio.h>
@@ -48,6 +48,11 @@ static int parse_list(const char *b, size_t n, void *out, vs_err *err)
 static int parse_versions(const char *b, size_t n, void *out, vs_err *err)
 {
   return vs__s3_parse_versions(b, n, out, err);
+}
+
+static int parse_parts(const char *b, size_t n, void *out, vs_err *err)
+{
+  return vs__s3_parse_parts(b, n, out, err);
 }
 
 static int parse_uploads(const char *b, size_t n, void *out, vs_err *err)
@@ -102,6 +107,36 @@ int vs_s3_mpu_list(const vs_s3_target *t, const char *bucket,
   vs__s3_qadd(&q, "key-marker", key_marker);
   vs__s3_qadd(&q, "upload-id-marker", upload_id_marker);
   rc = list_call(t, bucket, &q, parse_uploads, out, err);
+  vs_buf_free(&q);
+  return rc;
+}
+
+int vs_s3_mpu_parts(const vs_s3_target *t, const char *bucket,
+                    const char *key, const char *upload_id, unsigned marker,
+                    vs_s3_parts_page *out, vs_err *err)
+{
+  vs__s3_call c = {0};
+  vs_buf q = VS_BUF_INIT;
+  char m[16];
+  int rc;
+  memset(out, 0, sizeof(*out));
+  vs__s3_qadd(&q, "uploadId", upload_id);
+  if(marker) {
+    snprintf(m, sizeof(m), "%u", marker);
+    vs__s3_qadd(&q, "part-number-marker", m);
+  }
+  if(q.failed || !q.data) {
+    vs_buf_free(&q);
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  }
+  c.t = t, c.method = "GET", c.bucket = bucket, c.key = key;
+  c.query = q.data;
+  if(!(rc = vs__s3_do(&c, err)) &&
+     (rc = parse_parts(vs_buf_str(&c.body), c.body.len, out, err))) {
+    vs_err inner = *err;
+    vs_fail(err, rc, "%s: %s", c.what, inner.msg);
+  }
+  vs__s3_call_free(&c);
   vs_buf_free(&q);
   return rc;
 }

@@ -542,6 +542,92 @@ int vs__s3_parse_uploads(const char *body, size_t n, vs_s3_uploads_page *out,
   return VS_OK;
 }
 
+/* ---- ListParts ----------------------------------------------------------- */
+
+void vs_s3_parts_page_free(vs_s3_parts_page *p)
+{
+  if(!p)
+    return;
+  free(p->parts);
+  memset(p, 0, sizeof(*p));
+}
+
+static int part_number(vs__s3x *x, unsigned *out)
+{
+  char v[16];
+  uint64_t n;
+  if(vs__s3x_text_to(x, v, sizeof(v)) || parse_u64(v, &n) || n > 100000)
+    return (x->why = x->why ? x->why : "bad PartNumber", -1);
+  *out = (unsigned)n;
+  return 0;
+}
+
+static int part(vs__s3x *x, vs_s3_parts_page *p, size_t *cap)
+{
+  vs_s3_part_entry *e;
+  char v[64];
+  int rc;
+  if(!(e = grow(p->parts, p->n, cap, sizeof(*e))))
+    return -3;
+  p->parts = e;
+  e = &p->parts[p->n++];
+  if(x->empty)
+    return (x->why = "empty Part", -1);
+  while((rc = vs__s3x_child(x, "Part")) == 1) {
+    if(!strcmp(x->name, "PartNumber"))
+      rc = part_number(x, &e->number);
+    else if(!strcmp(x->name, "ETag"))
+      rc = etag_text(x, e->etag, sizeof(e->etag));
+    else if(!strcmp(x->name, "Size"))
+      rc = vs__s3x_text_to(x, v, sizeof(v)) || parse_u64(v, &e->size)
+             ? (x->why = x->why ? x->why : "bad Size", -1) : 0;
+    else if(!strcmp(x->name, "LastModified"))
+      rc = vs__s3x_text_to(x, v, sizeof(v)) ||
+               vs__s3_parse_time(v, &e->mtime_ms)
+             ? (x->why = x->why ? x->why : "bad LastModified", -1) : 0;
+    else
+      rc = vs__s3x_skip(x);
+    if(rc)
+      return rc;
+  }
+  if(!rc && !e->number)
+    return (x->why = "Part without a PartNumber", -1);
+  return rc;
+}
+
+int vs__s3_parse_parts(const char *body, size_t n, vs_s3_parts_page *out,
+                       vs_err *err)
+{
+  static const char root[] = "ListPartsResult";
+  size_t cap = 0;
+  vs__s3x x;
+  char v[16];
+  int rc;
+  memset(out, 0, sizeof(*out));
+  if(root_is(&x, body, n, root))
+    return malformed(&x, "ListParts", err);
+  while((rc = vs__s3x_child(&x, root)) == 1) {
+    if(!strcmp(x.name, "Part"))
+      rc = part(&x, out, &cap);
+    else if(!strcmp(x.name, "IsTruncated"))
+      rc = vs__s3x_text_to(&x, v, sizeof(v)) || parse_bool(v, &out->truncated)
+             ? (x.why = x.why ? x.why : "bad IsTruncated", -1) : 0;
+    else if(!strcmp(x.name, "NextPartNumberMarker"))
+      rc = part_number(&x, &out->next_marker);
+    else
+      rc = vs__s3x_skip(&x);
+    if(rc)
+      break;
+  }
+  if(!rc && vs__s3x_end(&x))
+    rc = -1;
+  if(rc) {
+    vs_s3_parts_page_free(out);
+    return rc == -3 ? nomem(err) : malformed(&x, "ListParts", err);
+  }
+  return VS_OK;
+}
+
 /* ---- GetBucketVersioning ------------------------------------------------- */
 
 int vs__s3_parse_versioning(const char *body, size_t n, int *state,

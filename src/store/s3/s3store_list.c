@@ -19,6 +19,9 @@ typedef struct s3_list {
   char *key_marker;   /* the next page's markers (cluster keys) */
   char *version_marker;
   char *last_key;     /* the key the latest entry seen belongs to */
+  /* Keys up to this one are not listed (after, skip): RGW's key-marker
+   * without a version marker lists the marker's own key too, AWS's not. */
+  char *floor;
   vs_s3_list_page pg;
   size_t i;
   int have_page;
@@ -93,6 +96,7 @@ static int l_next(vs_store_list *base, vs_list_item *item, int *end,
     }
     e = &l->pg.entries[l->i++];
     if(strncmp(e->key, l->bprefix, strlen(l->bprefix)) ||
+       (l->floor && strcmp(e->key, l->floor) <= 0) ||
        (l->last_key && !strcmp(e->key, l->last_key)))
       continue; /* an older version of a key already seen */
     free(l->last_key);
@@ -115,15 +119,19 @@ static int l_skip(vs_store_list *base, const char *prefix, vs_err *err)
     return VS_OK;
   if(asprintf(&m, "%s%s\xff", l->bprefix, prefix) < 0)
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  if(l->key_marker && strcmp(m, l->key_marker) <= 0) {
+  if(l->last_key && strcmp(m, l->last_key) <= 0) {
     free(m); /* the listing is past it already */
     return VS_OK;
   }
   drop_page(l);
   free(l->key_marker);
   free(l->version_marker);
+  free(l->floor);
+  l->floor = strdup(m);
   l->key_marker = m;
   l->version_marker = NULL;
+  if(!l->floor)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
   return VS_OK;
 }
 
@@ -138,6 +146,7 @@ static void l_close(vs_store_list *base)
   free(l->key_marker);
   free(l->version_marker);
   free(l->last_key);
+  free(l->floor);
   free(l);
 }
 
@@ -164,6 +173,8 @@ int vs__s3s_list_open(vs_store *st, const vs_list_opts *o,
   if(o->after && *o->after &&
      asprintf(&l->key_marker, "%s%s", l->bprefix, o->after) < 0)
     l->key_marker = NULL, rc = 1;
+  if(l->key_marker && !(l->floor = strdup(l->key_marker)))
+    rc = 1;
   if(!l->prefix || rc) {
     l_close(&l->base);
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");

@@ -437,17 +437,18 @@ static int check_current(vs_upload *u, put_state *ps, vs_err *err)
 {
   const vs_commit *c = ps->c;
   vs_object_info cur;
-  int rc, multipart = u->upload_id[0] != 0;
-  if(!c->if_match && c->policy != VS_ON_EXISTING_OVERWRITE &&
-     !(multipart && reject(c)))
+  int rc;
+  if(!c->if_match && c->policy != VS_ON_EXISTING_OVERWRITE && !reject(c))
     return VS_OK;
   rc = vs__s3s_head(u->s, u->ckey, NULL, &cur, NULL, err);
   if(rc && rc != VS_ERR_NOTFOUND)
     return rc;
-  /* Multipart has no conditional Complete (RGW): this check and the
-   * Complete below race with another writer of the key, which the sink's
-   * single writer per key keeps from happening. */
-  if(!rc && multipart && reject(c))
+  /* Multipart has no conditional Complete, and RGW ignores PutObject's
+   * If-None-Match in a versioned bucket (it is still sent: AWS and an
+   * unversioned RGW bucket honour it): this check and the write race with
+   * another writer of the key, which the sink's one commit at a time per
+   * key keeps from happening. */
+  if(!rc && reject(c))
     return vs_fail(err, VS_ERR_EXISTS, "%s/%s exists", u->bucket, u->key);
   if(c->if_match && rc)
     return vs_fail(err, VS_ERR_NOTFOUND, "%s/%s: If-Match on no object",

@@ -13,6 +13,8 @@
  * whose reader goes away; peak RSS of a 300 MiB upload. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -29,227 +31,9 @@
 #include <cmocka.h>
 
 #include "../unit/helpers.h"
+#include "rgw_store_help.h"
 #include "vsink/s3.h"
 #include "vsink/store.h"
-
-#define MiB (1024ULL * 1024)
-
-static vs_s3_target T;
-static const char *BUCKET, *PLAIN;
-static char PREFIX[64], DIR_[512];
-
-/* ---- helpers ------------------------------------------------------------ */
-
-static vs_store *open_store(const char *bucket, const char *sub, int req)
-{
-  static vs_store_s3_opts o; /* the store keeps o's strings */
-  static char spool[600], state[600];
-  vs_store *s = NULL;
-  vs_err e = {0};
-  int rc;
-  snprintf(spool, sizeof(spool), "%s/%s/spool", DIR_, sub);
-  snprintf(state, sizeof(state), "%s/%s/state", DIR_, sub);
-  memset(&o, 0, sizeof(o));
-  o.t = T;
-  o.bucket = bucket;
-  o.prefix = PREFIX;
-  o.spool_dir = spool;
-  o.state_dir = state;
-  o.require_versioning = req;
-  rc = vs_store_s3_open(&s, &o, &e);
-  if(rc)
-    fail_msg("open: %s", e.msg);
-  return s;
-}
-
-/* Deterministic bytes: the n-th byte of stream seed. */
-typedef struct gen {
-  uint64_t x;
-} gen;
-
-static void gen_fill(gen *g, unsigned char *p, size_t n)
-{
-  size_t i;
-  for(i = 0; i < n; i++) {
-    g->x ^= g->x << 13;
-    g->x ^= g->x >> 7;
-    g->x ^= g->x << 17;
-    p[i] = (unsigned char)(g->x >> 24);
-  }
-}
-
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-  size_t i;
-  for(i = 0; i < n; i++)
-    sprintf(out + 2 * i, "%02x", d[i]);
-}
-
-typedef struct digests {
-  EVP_MD_CTX *sha, *md5;
-  char sha_hex[65], md5_hex[33];
-} digests;
-
-static void dg_init(digests *d)
-{
-  d->sha = EVP_MD_CTX_new();
-  d->md5 = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(d->sha, EVP_sha256(), NULL);
-  EVP_DigestInit_ex(d->md5, EVP_md5(), NULL);
-}
-
-static void dg_add(digests *d, const void *p, size_t n)
-{
-  EVP_DigestUpdate(d->sha, p, n);
-  EVP_DigestUpdate(d->md5, p, n);
-}
-
-static void dg_end(digests *d)
-{
-  unsigned char b[32];
-  EVP_DigestFinal_ex(d->sha, b, NULL);
-  hex(b, 32, d->sha_hex);
-  EVP_DigestFinal_ex(d->md5, b, NULL);
-  hex(b, 16, d->md5_hex);
-  EVP_MD_CTX_free(d->sha);
-  EVP_MD_CTX_free(d->md5);
-}
-
-typedef struct put_args {
-  uint64_t bytes;
-  uint64_t seed;
-  int expect;           /* tell the size first */
-  const char *ctype, *headers;
-  vs_on_existing policy;
-  int if_none_match;
-  const char *if_match;
-} put_args;
-
-/* Uploads a.bytes of stream a.seed; the commit's result code, info and
- * the digests. */
-static int put(vs_store *s, const char *b, const char *k, const put_args *a,
-               vs_object_info *info, digests *d, vs_err *e)
-{
-  enum { CHUNK = 1 << 20 };
-  unsigned char *buf = malloc(CHUNK);
-  vs_upload *u = NULL;
-  vs_commit c;
-  gen g = {a->seed * 2654435761ULL + 88172645463325252ULL};
-  uint64_t left = a->bytes;
-  int rc = vs_store_begin(s, b, k, &u, e);
-  assert_non_null(buf);
-  if(rc) {
-    free(buf);
-    return rc;
-  }
-  if(a->expect)
-    assert_int_equal(vs_store_expect(s, u, a->bytes, e), VS_OK);
-  assert_int_equal(vs_store_describe(s, u, a->ctype, a->headers, e), VS_OK);
-  dg_init(d);
-  while(left) {
-    size_t n = left < CHUNK ? (size_t)left : CHUNK;
-    gen_fill(&g, buf, n);
-    dg_add(d, buf, n);
-    if((rc = vs_store_write(s, u, buf, n, e))) {
-      vs_store_abort(s, u);
-      dg_end(d);
-      free(buf);
-      return rc;
-    }
-    left -= n;
-  }
-  dg_end(d);
-  free(buf);
-  memset(&c, 0, sizeof(c));
-  c.bytes = a->bytes;
-  c.sha256 = d->sha_hex;
-  c.md5 = d->md5_hex;
-  c.content_type = a->ctype;
-  c.headers = a->headers;
-  c.policy = a->policy;
-  c.if_none_match = a->if_none_match;
-  c.if_match = a->if_match;
-  c.checksum_alg = "crc32";
-  c.checksum = "AAAAAA==";
-  return vs_store_commit(s, u, &c, info, e);
-}
-
-static void put_ok(vs_store *s, const char *b, const char *k, uint64_t bytes,
-                   uint64_t seed, vs_object_info *info, digests *d)
-{
-  put_args a = {0};
-  vs_err e = {0};
-  a.bytes = bytes, a.seed = seed;
-  if(put(s, b, k, &a, info, d, &e))
-    fail_msg("put %s/%s: %s", b, k, e.msg);
-}
-
-/* Reads [off, off + len) of a version through stream into its SHA-256;
- * returns the bytes read. */
-static uint64_t stream_sha(vs_store *s, const char *b, const char *k,
-                           const char *vid, uint64_t off, uint64_t len,
-                           char out[65], unsigned char *copy)
-{
-  EVP_MD_CTX *sha = EVP_MD_CTX_new();
-  unsigned char buf[65536], d[32];
-  uint64_t got = 0;
-  vs_err e = {0};
-  ssize_t r;
-  int fd;
-  if(vs_store_stream(s, b, k, vid, off, len, &fd, &e))
-    fail_msg("stream: %s", e.msg);
-  EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
-  while((r = read(fd, buf, sizeof(buf))) > 0) {
-    EVP_DigestUpdate(sha, buf, (size_t)r);
-    if(copy)
-      memcpy(copy + got, buf, (size_t)r);
-    got += (uint64_t)r;
-  }
-  close(fd);
-  EVP_DigestFinal_ex(sha, d, NULL);
-  EVP_MD_CTX_free(sha);
-  hex(d, 32, out);
-  return got;
-}
-
-static size_t count_versions(vs_store *s, const char *b, const char *k,
-                             char ***ids)
-{
-  size_t n = 0;
-  vs_err e = {0};
-  if(vs_store_versions(s, b, k, ids, &n, &e))
-    fail_msg("versions: %s", e.msg);
-  return n;
-}
-
-static void free_ids(char **ids, size_t n)
-{
-  size_t i;
-  for(i = 0; i < n; i++)
-    free(ids[i]);
-  free(ids);
-}
-
-static size_t uploads_under(const char *b)
-{
-  vs_s3_uploads_page pg;
-  vs_err e = {0};
-  char pre[256];
-  size_t n;
-  snprintf(pre, sizeof(pre), "%s/%s/", PREFIX, b);
-  if(vs_s3_mpu_list(&T, BUCKET, pre, NULL, NULL, &pg, &e))
-    fail_msg("mpu list: %s", e.msg);
-  n = pg.n;
-  vs_s3_uploads_page_free(&pg);
-  return n;
-}
-
-static long maxrss_kib(void)
-{
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
 
 /* ---- tests -------------------------------------------------------------- */
 
@@ -285,6 +69,8 @@ static void crash_child(void)
   vs_err e;
   put_ok(s, "bkt", "crash/a", 1000, 1, &info, &d);
   put_ok(s, "bkt", "crash/b", 2000, 2, &info, &d);
+  if(vs_store_put_marker(s, "bkt", "crash/m", &info, &e))
+    _exit(4);
   /* c: a multipart upload under way (Create made, a part sent) */
   if(!buf || vs_store_begin(s, "bkt", "crash/c", &u, &e) ||
      vs_store_expect(s, u, 20 * MiB, &e) ||
@@ -310,13 +96,16 @@ static void t_crash_intents(void **state)
   assert_int_equal(waitpid(pid, &st, 0), pid);
   assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   forget_version("crash/b");
+  forget_version("crash/m"); /* a marker: found by its time */
   assert_int_equal(uploads_under("bkt"), 1);
   s = open_store(BUCKET, "crash", 1);
   assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
-  /* a and b landed (b found by its token), c did not: dropped, aborted */
-  assert_int_equal(n, 2);
+  /* a, b and m landed (b found by its token), c did not: dropped, its
+   * upload aborted */
+  assert_int_equal(n, 3);
   assert_string_equal(list[0].key, "crash/a");
   assert_string_equal(list[1].key, "crash/b");
+  assert_string_equal(list[2].key, "crash/m");
   assert_int_equal(list[0].pid, pid);
   nv = count_versions(s, "bkt", "crash/a", &ids);
   assert_int_equal(nv, 1);
@@ -326,7 +115,13 @@ static void t_crash_intents(void **state)
   assert_int_equal(nv, 1);
   assert_string_equal(list[1].version_id, ids[0]);
   free_ids(ids, nv);
+  nv = count_versions(s, "bkt", "crash/m", &ids);
+  assert_int_equal(nv, 1);
+  assert_string_equal(list[2].version_id, ids[0]);
+  free_ids(ids, nv);
   assert_int_equal(uploads_under("bkt"), 0);
+  assert_int_equal(vs_store_settle(s, "bkt", "crash/m", list[2].version_id,
+                                   &e), VS_OK);
   assert_int_equal(vs_store_settle(s, "bkt", "crash/a", list[0].version_id,
                                    &e), VS_OK);
   assert_int_equal(vs_store_settle(s, "bkt", "crash/b", list[1].version_id,
@@ -657,6 +452,37 @@ static void t_list(void **state)
   vs_store_close(s);
 }
 
+/* A multipart upload carries the metadata describe told before the body:
+ * a commit naming other metadata is refused, and leaves nothing. */
+static void t_describe_mismatch(void **state)
+{
+  vs_store *s = open_store(BUCKET, "desc", 1);
+  vs_object_info info;
+  digests d;
+  put_args a = {0};
+  vs_err e = {0};
+  vs_upload *u = NULL;
+  vs_commit c = {0};
+  unsigned char *buf = calloc(1, MiB);
+  int i;
+  (void)state;
+  assert_int_equal(vs_store_begin(s, "bkt", "desc/k", &u, &e), VS_OK);
+  assert_int_equal(vs_store_describe(s, u, "video/mp4", "", &e), VS_OK);
+  for(i = 0; i < 9; i++)
+    assert_int_equal(vs_store_write(s, u, buf, MiB, &e), VS_OK);
+  c.bytes = 9 * MiB, c.sha256 = "00", c.content_type = "image/png";
+  assert_int_equal(vs_store_commit(s, u, &c, &info, &e), VS_ERR_INVALID);
+  assert_int_equal(uploads_under("bkt"), 0);
+  assert_int_equal(vs_store_stat(s, "bkt", "desc/k", NULL, &info, &e),
+                   VS_ERR_NOTFOUND);
+  /* a single PutObject takes the commit's */
+  a.bytes = 10, a.seed = 1, a.ctype = "image/png";
+  assert_int_equal(put(s, "bkt", "desc/k", &a, &info, &d, &e), VS_OK);
+  assert_string_equal(info.content_type, "image/png");
+  free(buf);
+  vs_store_close(s);
+}
+
 static void t_abort_mpu(void **state)
 {
   vs_store *s = open_store(BUCKET, "abort", 1);
@@ -694,7 +520,25 @@ static void t_open_checks(void **state)
   assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_ERR_INVALID);
   assert_non_null(strstr(e.msg, "aws s3api put-bucket-versioning --bucket"));
   o.require_versioning = 0; /* allowed, then */
-  assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_OK);
+  {
+    /* spool files a crash left (older than a minute) are removed; one
+     * just made may be another upload's */
+    char old[700], young[700];
+    struct timespec ts[2] = {{time(NULL) - 120, 0}, {time(NULL) - 120, 0}};
+    FILE *f;
+    assert_int_equal(mkdir(spool, 0700) == 0 || errno == EEXIST, 1);
+    snprintf(old, sizeof(old), "%s/spool-AAAAAA", spool);
+    snprintf(young, sizeof(young), "%s/spool-BBBBBB", spool);
+    assert_non_null(f = fopen(old, "w"));
+    fclose(f);
+    assert_non_null(f = fopen(young, "w"));
+    fclose(f);
+    assert_int_equal(utimensat(AT_FDCWD, old, ts, 0), 0);
+    assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_OK);
+    assert_int_equal(access(old, F_OK), -1);
+    assert_int_equal(access(young, F_OK), 0);
+    unlink(young);
+  }
   vs_store_close(s);
   o.bucket = "vsink-no-such-bucket";
   assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_ERR_NOTFOUND);
@@ -774,6 +618,7 @@ int main(void)
     cmocka_unit_test(t_marker_remove),
     cmocka_unit_test(t_list),
     cmocka_unit_test(t_abort_mpu),
+    cmocka_unit_test(t_describe_mismatch),
     cmocka_unit_test(t_unreachable_commit),
   };
   const char *ep = getenv("VSINK_RGW_ENDPOINT");

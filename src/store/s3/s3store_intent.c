@@ -148,30 +148,56 @@ static int intent_read(vs__s3s *s, const char *name, vs__s3s_intent *it)
 typedef int (*intent_fn)(vs__s3s *s, vs__s3s_intent *it, void *ctx,
                          vs_err *err);
 
-/* fn on every intent in the directory, until it fails. */
-static int each_intent(vs__s3s *s, intent_fn fn, void *ctx, vs_err *err)
+/* The intent names in the directory (*names malloc'd, each one too): read
+ * whole before any is acted on, as acting renames and removes them. */
+static int intent_names(vs__s3s *s, char ***names, size_t *n, vs_err *err)
 {
   DIR *d = opendir(s->idir);
   struct dirent *e;
-  vs__s3s_intent *it = malloc(sizeof(*it));
+  size_t cap = 0;
   int rc = VS_OK;
-  if(!d || !it) {
-    if(d)
-      closedir(d);
-    free(it);
-    return d ? vs_fail(err, VS_ERR_NOMEM, "out of memory")
-             : vs_fail_errno(err, errno, "open %s", s->idir);
-  }
+  *names = NULL;
+  *n = 0;
+  if(!d)
+    return vs_fail_errno(err, errno, "open %s", s->idir);
   while(!rc && (e = readdir(d))) {
     if(e->d_name[0] == '.')
       continue;
-    if(intent_read(s, e->d_name, it))
+    if(*n == cap) {
+      char **g = realloc(*names, (cap = cap ? cap * 2 : 16) * sizeof(*g));
+      if(!g) {
+        rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
+        break;
+      }
+      *names = g;
+    }
+    if(!((*names)[*n] = strdup(e->d_name)))
+      rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
+    else
+      (*n)++;
+  }
+  closedir(d);
+  return rc;
+}
+
+/* fn on every intent in the directory, until it fails. */
+static int each_intent(vs__s3s *s, intent_fn fn, void *ctx, vs_err *err)
+{
+  vs__s3s_intent *it = malloc(sizeof(*it));
+  char **names = NULL;
+  size_t n = 0, i;
+  int rc = it ? intent_names(s, &names, &n, err)
+              : vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  for(i = 0; !rc && i < n; i++) {
+    if(intent_read(s, names[i], it))
       vs_log("warn", "%s/%s is not an intent of this store; left alone",
-             s->idir, e->d_name);
+             s->idir, names[i]);
     else
       rc = fn(s, it, ctx, err);
   }
-  closedir(d);
+  for(i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
   free(it);
   return rc;
 }

@@ -282,7 +282,7 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
                       const char *key, int64_t now, int64_t expires,
                       char **url, vs_err *err);
 
-/* ---- the S3 store (store_s3*.c) ------------------------------------------
+/* ---- the S3 store (s3store*.c) --------------------------------------------
  * The store interface of vsink/store.h over a cluster bucket, for sink
  * nodes that keep nothing another node needs. Sink bucket B's key K is the
  * cluster key PREFIX/B/K (B/K without a prefix); PREFIX/manifest/ holds

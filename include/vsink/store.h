@@ -192,6 +192,13 @@ typedef struct vs_store_ops {
   /* The version ids a key holds, oldest first (see vs_store_versions). */
   int (*versions)(vs_store *s, const char *bucket, const char *key,
                   char ***ids, size_t *n, vs_err *err);
+  /* Optional. The content type and kept headers (vs_object_info.headers'
+   * form) the upload's commit will name, told before the first write: a
+   * store that creates the object before the body ends (S3 multipart:
+   * CreateMultipartUpload carries them) needs them then, and its commit
+   * refuses different ones (VS_ERR_INVALID) once it has. */
+  int (*describe)(vs_upload *u, const char *content_type,
+                  const char *headers, vs_err *err);
   /* Multipart uploads (vs_store_mpu_* below); NULL: the store has none. */
   const struct vs_store_mpu_ops *mpu;
 } vs_store_ops;
@@ -474,6 +481,13 @@ static inline int vs_store_has_mpu(const vs_store *s)
 static inline int vs_store_expect(vs_store *s, vs_upload *u, uint64_t n,
                                   vs_err *e)
 { return s->ops->expect ? s->ops->expect(u, n, e) : VS_OK; }
+static inline int vs_store_describe(vs_store *s, vs_upload *u,
+                                    const char *content_type,
+                                    const char *headers, vs_err *e)
+{
+  return s->ops->describe ? s->ops->describe(u, content_type, headers, e)
+                          : VS_OK;
+}
 static inline int vs_store_stream(vs_store *s, const char *b, const char *k,
                                   const char *v, uint64_t off, uint64_t len,
                                   int *fd, vs_err *e)

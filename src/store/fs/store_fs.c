@@ -651,10 +651,20 @@ static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
 }
 
 const vs_store_ops vs__fs_ops = {
-    fs_begin,  vs__fs_write, fs_commit, fs_abort,
-    fs_stat,   fs_open,      fs_remove, vs__fs_close,
-    fs_settle, fs_intents,   NULL,      NULL,
-    vs__fs_list_open, vs_store_fs_list_versions, &vs__fs_mpu_ops};
+  .begin = fs_begin,
+  .write = vs__fs_write,
+  .commit = fs_commit,
+  .abort = fs_abort,
+  .stat = fs_stat,
+  .open = fs_open,
+  .remove = fs_remove,
+  .close = vs__fs_close,
+  .settle = fs_settle,
+  .intents = fs_intents,
+  .list_open = vs__fs_list_open,
+  .versions = vs_store_fs_list_versions,
+  .mpu = &vs__fs_mpu_ops,
+};
 
 int vs_store_is_fs(const vs_store *s)
 {

@@ -1,0 +1,168 @@
+/* What the S3 store's files share (internal to vsink_store): s3store.c
+ * (open, close, URL, key mapping), s3store_put.c (uploads: spooling, the
+ * part pool, commit), s3store_read.c (stat, open, stream, remove,
+ * versions), s3store_list.c (listing) and s3store_intent.c (the intent
+ * journal under state_dir). */
+#ifndef VS_STORE_S3STORE_INT_H
+#define VS_STORE_S3STORE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "vsink/s3.h"
+#include "vsink/store.h"
+
+#define VS__S3S_PART_MIN (8ULL << 20)
+#define VS__S3S_TOKEN_LEN 32 /* hex of 16 random bytes */
+/* The metadata the store adds to every object (x-amz-meta-vsink-*). */
+#define VS__S3S_META "x-amz-meta-vsink-"
+
+typedef struct vs__s3s_job vs__s3s_job;
+
+typedef struct vs__s3s {
+  vs_store base;
+  vs_s3_target t;
+  const char *bucket;   /* the cluster bucket */
+  char *prefix;         /* "" or "PREFIX/" */
+  char *spool;          /* spool_dir */
+  char *idir;           /* state_dir/intent */
+  unsigned upload_parts;
+  /* The part pool: parts_in_flight threads taking jobs from one queue, so
+   * the process never sends more parts at once than it has threads. */
+  pthread_mutex_t mu;
+  pthread_cond_t work;  /* a job was queued, or the pool stops */
+  pthread_cond_t idle;  /* a stream thread ended */
+  vs__s3s_job *head, *tail;
+  int stopping;
+  pthread_t *threads;
+  unsigned n_threads;
+  unsigned streams;     /* stream threads alive (close waits for them) */
+} vs__s3s;
+
+/* A part spool file of an upload: filled by write(), then sent by a pool
+ * thread, then filled again. */
+typedef struct vs__s3s_slot {
+  int fd;
+  uint64_t len;
+  int busy;             /* queued or being sent */
+} vs__s3s_slot;
+
+struct vs__s3s_job {
+  vs__s3s_job *next;
+  struct vs_upload *u;
+  unsigned slot;
+  unsigned number;
+};
+
+struct vs_upload {
+  vs__s3s *s;
+  char bucket[64];
+  char *key;            /* the sink's */
+  char *ckey;           /* the cluster's */
+  uint64_t part_size;
+  uint64_t written;
+  int started;          /* the first write came: expect is too late */
+  vs__s3s_slot *slots;  /* upload_parts + 1 */
+  unsigned n_slots;
+  unsigned cur;         /* the slot write() fills */
+  /* Multipart, once the body outgrew one part. Guarded by s->mu: */
+  char upload_id[VS_S3_UPLOAD_ID_MAX];
+  vs_s3_part *parts;    /* by number - 1 */
+  unsigned n_parts;     /* parts handed to the pool so far */
+  unsigned cap_parts;
+  unsigned in_flight;   /* jobs queued or running */
+  int cancelled;        /* queued jobs are dropped, not sent */
+  int part_rc;          /* the first part's failure */
+  vs_err part_err;
+  pthread_cond_t done;  /* a job of this upload ended */
+  /* describe's (NULL: none told), which Create carried */
+  char *ctype;
+  char *headers;
+  /* the intent: token made at begin, written at Create or commit */
+  struct vs__s3s_intent *intent;
+  int intent_made;
+};
+
+/* ---- s3store.c -------------------------------------------------------- */
+/* The cluster key of bucket/key (malloc'd): VS_ERR_INVALID for a bad
+ * bucket or key, VS_ERR_TOOLARGE over 1024 bytes. */
+int vs__s3s_ckey(const vs__s3s *s, const char *bucket, const char *key,
+                 char **out, vs_err *err);
+/* The cluster key prefix of a sink bucket, "PREFIX/B/" (malloc'd). */
+int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,
+                          vs_err *err);
+
+/* ---- s3store_put.c ---------------------------------------------------- */
+int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
+                  vs_upload **out, vs_err *err);
+int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err);
+int vs__s3s_describe(vs_upload *u, const char *content_type,
+                     const char *headers, vs_err *err);
+int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err);
+int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
+                   vs_err *err);
+void vs__s3s_abort(vs_upload *u);
+/* The part pool's threads (n of them); stopped by vs__s3s_pool_stop. */
+int vs__s3s_pool_start(vs__s3s *s, unsigned n, vs_err *err);
+void vs__s3s_pool_stop(vs__s3s *s);
+
+/* ---- s3store_read.c --------------------------------------------------- */
+int vs__s3s_stat(vs_store *st, const char *bucket, const char *key,
+                 const char *vid, vs_object_info *info, vs_err *err);
+int vs__s3s_open_obj(vs_store *st, const char *bucket, const char *key,
+                     const char *vid, int *fd, vs_object_info *info,
+                     vs_err *err);
+int vs__s3s_stream(vs_store *st, const char *bucket, const char *key,
+                   const char *vid, uint64_t off, uint64_t len, int *fd,
+                   vs_err *err);
+int vs__s3s_remove(vs_store *st, const char *bucket, const char *key,
+                   const char *vid, vs_err *err);
+int vs__s3s_versions(vs_store *st, const char *bucket, const char *key,
+                     char ***ids, size_t *n, vs_err *err);
+/* The versions of one cluster key, oldest first (*out malloc'd, each
+ * entry's key too: vs__s3s_entries_free). */
+int vs__s3s_key_versions(vs__s3s *s, const char *ckey, vs_s3_entry **out,
+                         size_t *n, vs_err *err);
+void vs__s3s_entries_free(vs_s3_entry *e, size_t n);
+/* HEAD of a cluster key's version, info as the store shows it (the
+ * vsink metadata moved out of info->headers into its fields); *token gets
+ * the intent token when token is not NULL ("" when none). */
+int vs__s3s_head(vs__s3s *s, const char *ckey, const char *vid,
+                 vs_object_info *info, char token[VS__S3S_TOKEN_LEN + 1],
+                 vs_err *err);
+
+/* ---- s3store_list.c --------------------------------------------------- */
+int vs__s3s_list_open(vs_store *st, const vs_list_opts *o,
+                      vs_store_list **out, vs_err *err);
+
+/* ---- s3store_intent.c ------------------------------------------------- */
+/* One intent: a file state_dir/intent/<token> written whole (temporary
+ * file, fsync, rename, directory fsync). */
+typedef struct vs__s3s_intent {
+  char token[VS__S3S_TOKEN_LEN + 1];
+  long pid;
+  int64_t made_ms;
+  int marker;                          /* a delete marker's commit */
+  char version_id[VS_S3_VERSION_MAX];  /* "" until the cluster answered */
+  char replaces[VS_S3_VERSION_MAX];    /* deferred overwrite: to delete */
+  char upload_id[VS_S3_UPLOAD_ID_MAX]; /* a multipart commit's */
+  char bucket[64];
+  char key[VS_KEY_MAX + 1];
+} vs__s3s_intent;
+
+/* A new random token into it->token. */
+int vs__s3s_token(char out[VS__S3S_TOKEN_LEN + 1], vs_err *err);
+/* Writes it (made durable when sync). */
+int vs__s3s_intent_put(vs__s3s *s, const vs__s3s_intent *it, int sync,
+                       vs_err *err);
+void vs__s3s_intent_drop(vs__s3s *s, const char *token);
+/* Drops the intent of a version taken back (remove): a deferred
+ * overwrite's replaced version stays. */
+int vs__s3s_intent_forget(vs__s3s *s, const char *bucket, const char *key,
+                          const char *vid, vs_err *err);
+int vs__s3s_settle(vs_store *st, const char *bucket, const char *key,
+                   const char *vid, vs_err *err);
+int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
+                    vs_err *err);
+
+#endif

@@ -1,0 +1,606 @@
+/* The S3 store's uploads. The body is spooled to unlinked files in
+ * spool_dir: a body of at most one part goes up at commit as one
+ * PutObject; a larger one becomes a multipart upload whose parts go up
+ * from a fixed set of spool files (upload_parts + 1: one filling while
+ * the others are sent) by the store's pool of part threads, so memory and
+ * spool disk stay bounded whatever the body's size. Nothing is visible
+ * before commit; a failed commit leaves nothing (the upload aborted, a
+ * version that landed but did not check out deleted). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/s3/s3store_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define PUT_MAX (5ULL << 40) /* S3's largest object */
+
+/* ---- the part pool ------------------------------------------------------ */
+
+static void run_job(vs__s3s *s, vs__s3s_job *j)
+{
+  vs_upload *u = j->u;
+  vs__s3s_slot *sl = &u->slots[j->slot];
+  char etag[VS_S3_ETAG_MAX] = "";
+  vs_err e = {0};
+  int rc = VS_OK;
+  if(!u->cancelled) {
+    vs_s3_body b = {NULL, sl->fd, 0, sl->len};
+    pthread_mutex_unlock(&s->mu);
+    rc = vs_s3_mpu_part(&s->t, s->bucket, u->ckey, u->upload_id, j->number,
+                        &b, etag, &e);
+    pthread_mutex_lock(&s->mu);
+  }
+  if(rc && !u->part_rc) {
+    u->part_rc = rc;
+    u->part_err = e;
+  }
+  else if(!rc) {
+    u->parts[j->number - 1].number = j->number;
+    memcpy(u->parts[j->number - 1].etag, etag, sizeof(etag));
+  }
+  sl->busy = 0;
+  sl->len = 0;
+  u->in_flight--;
+  pthread_cond_broadcast(&u->done);
+  free(j);
+}
+
+static void *pool_main(void *arg)
+{
+  vs__s3s *s = arg;
+  vs__s3s_job *j;
+  pthread_mutex_lock(&s->mu);
+  for(;;) {
+    while(!s->head && !s->stopping)
+      pthread_cond_wait(&s->work, &s->mu);
+    if(!(j = s->head))
+      break;
+    if(!(s->head = j->next))
+      s->tail = NULL;
+    run_job(s, j);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+int vs__s3s_pool_start(vs__s3s *s, unsigned n, vs_err *err)
+{
+  unsigned i;
+  if(!(s->threads = calloc(n, sizeof(*s->threads))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  for(i = 0; i < n; i++) {
+    int e = pthread_create(&s->threads[i], NULL, pool_main, s);
+    if(e)
+      return vs_fail_errno(err, e, "start part thread %u of %u", i + 1, n);
+    s->n_threads++;
+  }
+  return VS_OK;
+}
+
+void vs__s3s_pool_stop(vs__s3s *s)
+{
+  unsigned i;
+  pthread_mutex_lock(&s->mu);
+  s->stopping = 1;
+  pthread_cond_broadcast(&s->work);
+  pthread_mutex_unlock(&s->mu);
+  for(i = 0; i < s->n_threads; i++)
+    pthread_join(s->threads[i], NULL);
+  free(s->threads);
+  s->threads = NULL;
+  s->n_threads = 0;
+}
+
+/* ---- spool files -------------------------------------------------------- */
+
+/* A spool file, unlinked at once: a crash leaves nothing to clean but
+ * what died between the two calls (vs_store_s3_open removes those). */
+static int spool_open(const char *dir, int *fd, vs_err *err)
+{
+  char path[4096];
+  int n = snprintf(path, sizeof(path), "%s/spool-XXXXXX", dir);
+  if(n < 0 || (size_t)n >= sizeof(path))
+    return vs_fail(err, VS_ERR_TOOLARGE, "spool dir path is too long");
+  *fd = mkostemp(path, O_CLOEXEC);
+  if(*fd < 0)
+    return vs_fail_errno(err, errno, "create spool file in %s", dir);
+  unlink(path);
+  return VS_OK;
+}
+
+static int spool_write(vs__s3s_slot *sl, const char *p, size_t n,
+                       vs_err *err)
+{
+  while(n) {
+    ssize_t w = pwrite(sl->fd, p, n, (off_t)sl->len);
+    if(w < 0 && errno == EINTR)
+      continue;
+    if(w < 0)
+      return vs_fail_errno(err, errno, "write spool file");
+    p += w;
+    n -= (size_t)w;
+    sl->len += (uint64_t)w;
+  }
+  return VS_OK;
+}
+
+/* ---- begin, expect, describe -------------------------------------------- */
+
+static void upload_free(vs_upload *u)
+{
+  unsigned i;
+  for(i = 0; u->slots && i < u->n_slots; i++)
+    if(u->slots[i].fd >= 0)
+      close(u->slots[i].fd);
+  free(u->slots);
+  free(u->parts);
+  free(u->key);
+  free(u->ckey);
+  free(u->ctype);
+  free(u->headers);
+  free(u->intent);
+  pthread_cond_destroy(&u->done);
+  free(u);
+}
+
+static int upload_init(vs__s3s *s, vs_upload *u, const char *bucket,
+                       const char *key, vs_err *err)
+{
+  unsigned i;
+  int rc;
+  u->s = s;
+  u->part_size = VS__S3S_PART_MIN;
+  u->n_slots = s->upload_parts + 1;
+  pthread_cond_init(&u->done, NULL);
+  if(!(u->slots = calloc(u->n_slots, sizeof(*u->slots))) ||
+     !(u->key = strdup(key)) || !(u->intent = calloc(1, sizeof(*u->intent))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  for(i = 0; i < u->n_slots; i++)
+    u->slots[i].fd = -1;
+  snprintf(u->bucket, sizeof(u->bucket), "%s", bucket);
+  if((rc = vs__s3s_ckey(s, bucket, key, &u->ckey, err)) ||
+     (rc = vs__s3s_token(u->intent->token, err)))
+    return rc;
+  snprintf(u->intent->bucket, sizeof(u->intent->bucket), "%s", bucket);
+  snprintf(u->intent->key, sizeof(u->intent->key), "%s", key);
+  return spool_open(s->spool, &u->slots[0].fd, err);
+}
+
+int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
+                  vs_upload **out, vs_err *err)
+{
+  vs_upload *u;
+  int rc;
+  *out = NULL;
+  if(bucket && !strcmp(bucket, "manifest"))
+    return vs_fail(err, VS_ERR_INVALID, "bucket name 'manifest' is the S3 "
+                   "store's own (shipped manifests)");
+  if(!(u = calloc(1, sizeof(*u))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  if((rc = upload_init((vs__s3s *)st, u, bucket ? bucket : "",
+                       key ? key : "", err))) {
+    upload_free(u);
+    return rc;
+  }
+  *out = u;
+  return VS_OK;
+}
+
+int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err)
+{
+  uint64_t part;
+  if(u->started)
+    return vs_fail(err, VS_ERR_INVALID, "expect after the first write");
+  if(bytes > PUT_MAX)
+    return vs_fail(err, VS_ERR_TOOLARGE, "%llu bytes: S3 takes at most 5 "
+                   "TiB", (unsigned long long)bytes);
+  part = (bytes + VS_PART_NUMBER_MAX - 1) / VS_PART_NUMBER_MAX;
+  u->part_size = part > VS__S3S_PART_MIN ? part : VS__S3S_PART_MIN;
+  return VS_OK;
+}
+
+int vs__s3s_describe(vs_upload *u, const char *content_type,
+                     const char *headers, vs_err *err)
+{
+  if(u->started)
+    return vs_fail(err, VS_ERR_INVALID, "describe after the first write");
+  free(u->ctype);
+  free(u->headers);
+  u->ctype = strdup(content_type ? content_type : "");
+  u->headers = strdup(headers ? headers : "");
+  if(!u->ctype || !u->headers)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  return VS_OK;
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+static const char *ctype_of(const char *ct)
+{
+  return ct && *ct ? ct : "application/octet-stream";
+}
+
+/* The user's header lines without any x-amz-meta-vsink-* (the store's own
+ * names: a client's would be taken for the store's), then the store's:
+ * the intent token and, for a single PutObject (c set), the digests. */
+static int build_headers(const vs_upload *u, const char *user,
+                         const vs_commit *c, vs_buf *b, vs_err *err)
+{
+  const char *p = user ? user : "";
+  while(*p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+    if(strncasecmp(p, VS__S3S_META, strlen(VS__S3S_META)))
+      vs_buf_add(b, p, n);
+    if(!nl && n)
+      vs_buf_addc(b, '\n');
+    p += n;
+  }
+  vs_buf_addf(b, VS__S3S_META "intent:%s\n", u->intent->token);
+  if(c && c->sha256 && *c->sha256)
+    vs_buf_addf(b, VS__S3S_META "sha256:%s\n", c->sha256);
+  if(c && c->md5 && *c->md5)
+    vs_buf_addf(b, VS__S3S_META "md5:%s\n", c->md5);
+  if(c && c->checksum_alg && *c->checksum_alg && c->checksum && *c->checksum)
+    vs_buf_addf(b, VS__S3S_META "checksum:%s:%s\n", c->checksum_alg,
+                c->checksum);
+  if(b->failed)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  return VS_OK;
+}
+
+/* ---- the multipart upload ----------------------------------------------- */
+
+static int make_intent(vs_upload *u, vs_err *err)
+{
+  vs__s3s_intent *it = u->intent;
+  it->pid = (long)getpid();
+  it->made_ms = vs_now_ms(NULL, NULL);
+  u->intent_made = 1;
+  return vs__s3s_intent_put(u->s, it, 1, err);
+}
+
+static int mpu_create(vs_upload *u, vs_err *err)
+{
+  vs_s3_write_opts o = {0};
+  vs_buf h = VS_BUF_INIT;
+  int rc = build_headers(u, u->headers, NULL, &h, err);
+  o.content_type = ctype_of(u->ctype);
+  o.headers = vs_buf_str(&h);
+  if(!rc)
+    rc = vs_s3_mpu_create(&u->s->t, u->s->bucket, u->ckey, &o, u->upload_id,
+                          err);
+  vs_buf_free(&h);
+  if(rc)
+    return rc;
+  /* the id in the intent, so a crash's leftover upload can be aborted */
+  snprintf(u->intent->upload_id, sizeof(u->intent->upload_id), "%s",
+           u->upload_id);
+  return make_intent(u, err);
+}
+
+static int grow_parts(vs_upload *u, vs_err *err)
+{
+  unsigned nc;
+  vs_s3_part *g;
+  if(u->n_parts < u->cap_parts)
+    return VS_OK;
+  nc = u->cap_parts ? u->cap_parts * 2 : 64;
+  if(nc > VS_PART_NUMBER_MAX)
+    nc = VS_PART_NUMBER_MAX;
+  if(!(g = realloc(u->parts, nc * sizeof(*g))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  memset(g + u->cap_parts, 0, (nc - u->cap_parts) * sizeof(*g));
+  u->parts = g;
+  u->cap_parts = nc;
+  return VS_OK;
+}
+
+/* A free slot for write() to fill (its spool file made on first use);
+ * waits while every slot is being sent. s->mu held. */
+static int next_slot(vs_upload *u, vs_err *err)
+{
+  unsigned i;
+  for(;;) {
+    if(u->part_rc)
+      return vs_fail(err, u->part_rc, "%s", u->part_err.msg);
+    for(i = 0; i < u->n_slots; i++)
+      if(!u->slots[i].busy) {
+        u->cur = i;
+        return u->slots[i].fd >= 0 ? VS_OK
+                                   : spool_open(u->s->spool,
+                                                &u->slots[i].fd, err);
+      }
+    pthread_cond_wait(&u->done, &u->s->mu);
+  }
+}
+
+/* Hands the slot being filled to the pool as the next part. */
+static int send_part(vs_upload *u, int last, vs_err *err)
+{
+  vs__s3s *s = u->s;
+  vs__s3s_job *j;
+  int rc;
+  if(u->n_parts >= VS_PART_NUMBER_MAX)
+    return vs_fail(err, VS_ERR_TOOLARGE, "more than %d parts of %llu bytes "
+                   "(tell the size first: expect)", VS_PART_NUMBER_MAX,
+                   (unsigned long long)u->part_size);
+  if(!u->upload_id[0] && (rc = mpu_create(u, err)))
+    return rc;
+  if(!(j = calloc(1, sizeof(*j))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  pthread_mutex_lock(&s->mu);
+  if((rc = grow_parts(u, err))) {
+    pthread_mutex_unlock(&s->mu);
+    free(j);
+    return rc;
+  }
+  j->u = u;
+  j->slot = u->cur;
+  j->number = ++u->n_parts;
+  u->slots[u->cur].busy = 1;
+  u->in_flight++;
+  if(s->tail)
+    s->tail->next = j;
+  else
+    s->head = j;
+  s->tail = j;
+  pthread_cond_signal(&s->work);
+  rc = last ? VS_OK : next_slot(u, err);
+  pthread_mutex_unlock(&s->mu);
+  return rc;
+}
+
+/* Waits for every part of u; cancel drops the ones not yet sent. */
+static int wait_parts(vs_upload *u, int cancel, vs_err *err)
+{
+  int rc = VS_OK;
+  pthread_mutex_lock(&u->s->mu);
+  u->cancelled |= cancel;
+  while(u->in_flight)
+    pthread_cond_wait(&u->done, &u->s->mu);
+  if(u->part_rc && err)
+    rc = vs_fail(err, u->part_rc, "%s", u->part_err.msg);
+  pthread_mutex_unlock(&u->s->mu);
+  return rc;
+}
+
+/* ---- write, abort ------------------------------------------------------- */
+
+int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
+{
+  const char *c = p;
+  int rc = VS_OK;
+  u->started = 1;
+  while(n && !rc) {
+    vs__s3s_slot *sl = &u->slots[u->cur];
+    uint64_t room = u->part_size - sl->len;
+    size_t k;
+    if(!room) { /* more than a part: the full one goes up */
+      rc = send_part(u, 0, err);
+      continue;
+    }
+    k = n < room ? n : (size_t)room;
+    if(u->written + k > PUT_MAX)
+      return vs_fail(err, VS_ERR_TOOLARGE, "S3 takes at most 5 TiB");
+    if(!(rc = spool_write(sl, c, k, err))) {
+      u->written += k;
+      c += k;
+      n -= k;
+    }
+  }
+  return rc;
+}
+
+static void end_upload(vs_upload *u, int drop_intent)
+{
+  vs_err e;
+  wait_parts(u, 1, NULL);
+  if(u->upload_id[0] &&
+     vs_s3_mpu_abort(&u->s->t, u->s->bucket, u->ckey, u->upload_id, &e) &&
+     e.code != VS_ERR_NOTFOUND)
+    vs_log("warn", "abort multipart upload of %s: %s", u->ckey, e.msg);
+  if(drop_intent && u->intent_made)
+    vs__s3s_intent_drop(u->s, u->intent->token);
+  upload_free(u);
+}
+
+void vs__s3s_abort(vs_upload *u)
+{
+  if(u)
+    end_upload(u, 1);
+}
+
+/* ---- commit ------------------------------------------------------------- */
+
+/* What commit learned before writing: the current version (if_match,
+ * OVERWRITE), and the upload's result. */
+typedef struct put_state {
+  const vs_commit *c;
+  char prev[VS_S3_VERSION_MAX];   /* the current version's id, "" none */
+  vs_s3_put_result res;
+} put_state;
+
+static int reject(const vs_commit *c)
+{
+  return c->policy == VS_ON_EXISTING_REJECT || c->if_none_match;
+}
+
+/* HEAD of the current version when a condition or the policy needs it. */
+static int check_current(vs_upload *u, put_state *ps, vs_err *err)
+{
+  const vs_commit *c = ps->c;
+  vs_object_info cur;
+  int rc;
+  if(!c->if_match && c->policy != VS_ON_EXISTING_OVERWRITE && !reject(c))
+    return VS_OK;
+  rc = vs__s3s_head(u->s, u->ckey, NULL, &cur, NULL, err);
+  if(rc && rc != VS_ERR_NOTFOUND)
+    return rc;
+  /* Multipart has no conditional Complete, and RGW ignores PutObject's
+   * If-None-Match in a versioned bucket (it is still sent: AWS and an
+   * unversioned RGW bucket honour it): this check and the write race with
+   * another writer of the key, which the sink's one commit at a time per
+   * key keeps from happening. */
+  if(!rc && reject(c))
+    return vs_fail(err, VS_ERR_EXISTS, "%s/%s exists", u->bucket, u->key);
+  if(c->if_match && rc)
+    return vs_fail(err, VS_ERR_NOTFOUND, "%s/%s: If-Match on no object",
+                   u->bucket, u->key);
+  if(c->if_match && strcmp(c->if_match, "*") &&
+     strcmp(c->if_match, cur.etag))
+    return vs_fail(err, VS_ERR_EXISTS, "%s/%s: ETag %s is not %s",
+                   u->bucket, u->key, cur.etag, c->if_match);
+  if(!rc && c->policy == VS_ON_EXISTING_OVERWRITE)
+    snprintf(ps->prev, sizeof(ps->prev), "%s", cur.version_id);
+  return VS_OK;
+}
+
+static int same(const char *a, const char *b)
+{
+  return !strcmp(a ? a : "", b ? b : "");
+}
+
+static int put_single(vs_upload *u, put_state *ps, vs_err *err)
+{
+  vs_s3_write_opts o = {0};
+  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written};
+  vs_buf h = VS_BUF_INIT;
+  int rc = build_headers(u, ps->c->headers, ps->c, &h, err);
+  o.content_type = ctype_of(ps->c->content_type);
+  o.headers = vs_buf_str(&h);
+  o.if_none_match = reject(ps->c);
+  if(!rc && !(rc = make_intent(u, err)))
+    rc = vs_s3_put(&u->s->t, u->s->bucket, u->ckey, &b, &o, &ps->res, err);
+  vs_buf_free(&h);
+  return rc;
+}
+
+static int put_multipart(vs_upload *u, put_state *ps, vs_err *err)
+{
+  const vs_commit *c = ps->c;
+  int rc;
+  if(!same(ctype_of(u->ctype), ctype_of(c->content_type)) ||
+     !same(u->headers, c->headers))
+    return vs_fail(err, VS_ERR_INVALID, "%s/%s: the content type and "
+                   "headers at commit are not those told before the body "
+                   "(describe), which the multipart upload carries",
+                   u->bucket, u->key);
+  if((rc = send_part(u, 1, err)) || (rc = wait_parts(u, 0, err)))
+    return rc;
+  return vs_s3_mpu_complete(&u->s->t, u->s->bucket, u->ckey, u->upload_id,
+                            u->parts, u->n_parts, &ps->res, err);
+}
+
+/* The version that landed is the one sent: its size, and its ETag (the
+ * MD5, or S3's "-N" of the parts' MD5s). */
+static int verify(vs_upload *u, put_state *ps, vs_object_info *info,
+                  vs_err *err)
+{
+  const char *want = ps->res.etag;
+  int rc = vs__s3s_head(u->s, u->ckey, ps->res.version_id, info, NULL, err);
+  if(rc)
+    return rc;
+  if(!u->upload_id[0] && ps->c->md5 && *ps->c->md5)
+    want = ps->c->md5;
+  if(info->bytes != u->written || (*want && strcasecmp(want, info->etag)))
+    return vs_fail(err, VS_ERR_DIGEST, "%s: stored %llu bytes with ETag "
+                   "%s, sent %llu with %s", u->ckey,
+                   (unsigned long long)info->bytes, info->etag,
+                   (unsigned long long)u->written, want);
+  return VS_OK;
+}
+
+/* The version is there and checked: its id into the intent, then the
+ * replaced one goes (now, or at settle when deferred). */
+static void landed(vs_upload *u, put_state *ps, vs_object_info *info)
+{
+  vs__s3s_intent *it = u->intent;
+  vs_err e;
+  snprintf(it->version_id, sizeof(it->version_id), "%s", info->version_id);
+  if(ps->prev[0] && strcmp(ps->prev, info->version_id)) {
+    if(ps->c->defer_overwrite)
+      snprintf(it->replaces, sizeof(it->replaces), "%s", ps->prev);
+    else if(vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, ps->prev, NULL,
+                         &e))
+      vs_log("warn", "overwrite of %s: delete version %s: %s", u->ckey,
+             ps->prev, e.msg);
+  }
+  if(vs__s3s_intent_put(u->s, it, 0, &e))
+    vs_log("warn", "intent of %s %s: %s", u->ckey, info->version_id, e.msg);
+}
+
+static int commit_marker(vs_upload *u, vs_object_info *info, vs_err *err)
+{
+  vs_s3_delete_result dr;
+  int rc;
+  u->intent->marker = 1;
+  if((rc = make_intent(u, err)) ||
+     (rc = vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, NULL, &dr, err)))
+    return rc;
+  memset(info, 0, sizeof(*info));
+  snprintf(info->version_id, sizeof(info->version_id), "%s",
+           dr.version_id[0] ? dr.version_id : "null");
+  info->delete_marker = 1;
+  info->mtime_ms = vs_now_ms(NULL, NULL);
+  snprintf(u->intent->version_id, sizeof(u->intent->version_id), "%s",
+           info->version_id);
+  if((rc = vs__s3s_intent_put(u->s, u->intent, 0, err)))
+    vs_log("warn", "intent of %s marker %s: %s", u->ckey, info->version_id,
+           err->msg);
+  return VS_OK;
+}
+
+static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
+                       vs_err *err)
+{
+  vs_err e;
+  int rc = check_current(u, ps, err);
+  if(rc)
+    return rc;
+  rc = u->upload_id[0] ? put_multipart(u, ps, err) : put_single(u, ps, err);
+  if(rc)
+    return rc;
+  if((rc = verify(u, ps, info, err))) {
+    /* it landed but is not what was sent, or cannot be checked */
+    if(ps->res.version_id[0] &&
+       vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, ps->res.version_id,
+                    NULL, &e))
+      vs_log("warn", "remove unchecked version %s of %s: %s",
+             ps->res.version_id, u->ckey, e.msg);
+    return rc;
+  }
+  landed(u, ps, info);
+  return VS_OK;
+}
+
+int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
+                   vs_err *err)
+{
+  put_state ps;
+  int rc;
+  memset(&ps, 0, sizeof(ps));
+  ps.c = c;
+  if(c->bytes != u->written)
+    rc = vs_fail(err, VS_ERR_INVALID, "commit of %llu bytes, %llu written",
+                 (unsigned long long)c->bytes,
+                 (unsigned long long)u->written);
+  else if(c->delete_marker)
+    rc = commit_marker(u, info, err);
+  else
+    rc = commit_body(u, &ps, info, err);
+  if(rc) {
+    end_upload(u, 1);
+    return rc;
+  }
+  /* Complete consumed the upload: nothing to abort */
+  u->upload_id[0] = 0;
+  end_upload(u, 0);
+  return VS_OK;
+}

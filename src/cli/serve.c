@@ -23,6 +23,7 @@
 typedef struct serve_opts {
   const char *listen, *data, *region, *manifest, *credentials, *node;
   const char *s3_endpoint, *s3_region;
+  const char *store_url;   /* --store s3://BUCKET[/PREFIX]; NULL: --data */
   const char *buckets[MAX_BUCKETS];
   size_t n_buckets;
   uint64_t max_object_size;
@@ -45,6 +46,10 @@ static void usage(FILE *f)
     "usage: vsink serve [options]\n"
     "  --listen ADDR:PORT         [127.0.0.1:9000]\n"
     "  --data DIR                 objects and generated keys [./vsink-data]\n"
+    "  --store s3://BUCKET[/PREFIX]  keep objects in that bucket of the\n"
+    "                             --s3-endpoint cluster (versioning on),\n"
+    "                             DATA keeping only spool and state\n"
+    "                             [objects in DATA]\n"
     "  --bucket NAME              a bucket to serve, repeatable [videos]\n"
     "  --allow-bucket-create      CreateBucket of another bucket creates it\n"
     "                             (kept in DATA/state/buckets) [refused]\n"
@@ -73,8 +78,9 @@ static void usage(FILE *f)
     "                             0 for none [1KiB]\n"
     "  --body-rate-window S       averaged over S seconds [30]\n"
     "  --credentials FILE         'KEYID SECRET' lines; SIGHUP re-reads it\n"
-    "  --s3-endpoint URL          the bucket server that hooks for s3://\n"
-    "                             targets HEAD after a result\n"
+    "  --s3-endpoint URL          the S3 cluster of --store s3://, and the\n"
+    "                             bucket server that hooks for s3:// targets\n"
+    "                             HEAD after a result\n"
     "  --s3-region R              its region [--region]\n"
     "  --domain NAME              also address buckets as BUCKET.NAME in the\n"
     "                             Host header (virtual-hosted style)\n"
@@ -96,6 +102,7 @@ enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
 enum { OPT_ETAG = 1201 };
 enum { OPT_ALLOW_PURGE = 1301, OPT_RETENTION };
 enum { OPT_MPU_EXPIRY = 1401 };
+enum { OPT_STORE = 1501 };
 
 static int domain_ok(const char *d)
 {
@@ -108,6 +115,30 @@ static int domain_ok(const char *d)
 
 /* Long options without a short letter. */
 enum { OPT_ALLOW_BUCKET_CREATE = 1101 };
+
+/* --store s3://: what the cluster store needs, and what it cannot do yet
+ * (a created bucket lives in one node's DATA, which no other node sees). */
+static int check_s3_store(const serve_opts *o)
+{
+  char *bucket = NULL, *prefix = NULL;
+  vs_err err = {0};
+  size_t i;
+  if(vs_store_s3_url_parse(o->store_url, &bucket, &prefix, &err))
+    return bad("--store", o->store_url, err.msg);
+  free(bucket);
+  free(prefix);
+  if(!o->s3_endpoint)
+    return bad("--store", o->store_url, "needs --s3-endpoint URL (the "
+               "cluster)");
+  if(o->allow_bucket_create)
+    return bad("--allow-bucket-create", "", "not with --store s3:// (a "
+               "bucket created on one node would be unknown to the others)");
+  for(i = 0; i < o->n_buckets; i++)
+    if(!strcmp(o->buckets[i], "manifest"))
+      return bad("--bucket", "manifest", "with --store s3://, PREFIX/"
+                 "manifest/ holds the shipped manifests");
+  return 0;
+}
 
 static int parse(int argc, char **argv, serve_opts *o)
 {
@@ -128,6 +159,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"allow-purge", 0, 0, OPT_ALLOW_PURGE},
     {"retention", 1, 0, OPT_RETENTION},
     {"multipart-expiry", 1, 0, OPT_MPU_EXPIRY},
+    {"store", 1, 0, OPT_STORE},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -233,6 +265,9 @@ static int parse(int argc, char **argv, serve_opts *o)
         return bad("--multipart-expiry", optarg, "a duration of 1s to "
                    "3650d, e.g. 90s, 2h, 7d");
       break;
+    case OPT_STORE:
+      o->store_url = optarg;
+      break;
     case 'h':
       usage(stdout);
       return -1;
@@ -248,7 +283,7 @@ static int parse(int argc, char **argv, serve_opts *o)
   if(o->s3_endpoint && strncmp(o->s3_endpoint, "http://", 7) &&
      strncmp(o->s3_endpoint, "https://", 8))
     return bad("--s3-endpoint", o->s3_endpoint, "an http(s):// URL");
-  return 0;
+  return o->store_url ? check_s3_store(o) : 0;
 }
 
 /* The bucket hooks HEAD for s3:// targets; its keys come from the
@@ -319,12 +354,42 @@ static void print_ready(const serve_opts *o, vs_server *srv, vs_keyring *kr)
   fflush(stdout);
 }
 
-static int open_parts(const serve_opts *o, vs_store **store,
-                      vs_manifest **man)
+/* The cluster store: parts spooled under DATA/spool, intents kept in
+ * DATA/state/s3 (this node's own), versioning required so that nothing a
+ * client sends can destroy a version on the cluster. The strings it keeps
+ * live in *paths (freed by the caller) or in the options. */
+static int open_s3_store(const serve_opts *o, const vs_s3_target *t,
+                         vs_store **store, char **paths)
 {
-  char mdir[PATH_MAX];
+  vs_store_s3_opts so;
+  vs_err err = {0};
+  char *bucket = NULL, *prefix = NULL;
+  int rc;
+  memset(&so, 0, sizeof(so));
+  if(vs_store_s3_url_parse(o->store_url, &bucket, &prefix, &err))
+    return VS_EXIT_USAGE; /* parse() checked it */
+  paths[0] = bucket;
+  paths[1] = prefix;
+  if(!(paths[2] = malloc(PATH_MAX)) || !(paths[3] = malloc(PATH_MAX)))
+    return VS_EXIT_FAIL;
+  snprintf(paths[2], PATH_MAX, "%s/spool", o->data);
+  snprintf(paths[3], PATH_MAX, "%s/state/s3", o->data);
+  so.t = *t;
+  so.bucket = bucket;
+  so.prefix = prefix;
+  so.spool_dir = paths[2];
+  so.state_dir = paths[3];
+  so.require_versioning = 1;
+  rc = vs_store_s3_open(store, &so, &err);
+  if(rc)
+    fprintf(stderr, "vsink serve: --store %s at %s: %s\n", o->store_url,
+            o->s3_endpoint, err.msg);
+  return rc ? VS_EXIT_FAIL : 0;
+}
+
+static int open_fs_store(const serve_opts *o, vs_store **store)
+{
   vs_store_fs_opts so = {o->data, NULL, NULL};
-  vs_manifest_opts mo = {0};
   vs_err err = {0};
   int cleaned = 0;
   if(vs_store_fs_open(store, &so, &cleaned, &err)) {
@@ -334,6 +399,19 @@ static int open_parts(const serve_opts *o, vs_store **store,
   if(cleaned)
     vs_log("warn", "removed %d temporary files left by an earlier crash",
            cleaned);
+  return 0;
+}
+
+static int open_parts(const serve_opts *o, const vs_s3_target *t,
+                      vs_store **store, char **paths, vs_manifest **man)
+{
+  char mdir[PATH_MAX];
+  vs_manifest_opts mo = {0};
+  vs_err err = {0};
+  int rc = o->store_url ? open_s3_store(o, t, store, paths)
+                        : open_fs_store(o, store);
+  if(rc)
+    return rc;
   snprintf(mdir, sizeof(mdir), "%s/manifest", o->data);
   mo.dir = o->manifest ? o->manifest : mdir;
   mo.node = o->node;
@@ -398,8 +476,9 @@ int vs_cli_serve(int argc, char **argv)
   vs_s3_target s3;
   vs_err err = {0};
   sigset_t set;
-  char state[PATH_MAX], buckets_dir[PATH_MAX];
+  char state[PATH_MAX], buckets_dir[PATH_MAX], *store_paths[4] = {0};
   int rc = parse(argc, argv, &o);
+  size_t i;
   if(rc)
     return rc < 0 ? VS_EXIT_OK : rc;
   if((rc = s3_target(&o, &s3)))
@@ -413,8 +492,8 @@ int vs_cli_serve(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
-  if((rc = open_parts(&o, &store, &man)))
-    return rc;
+  if((rc = open_parts(&o, &s3, &store, store_paths, &man)))
+    goto out;
   if(vs_cli_keys(o.credentials, o.data, 1, &kr)) {
     rc = VS_EXIT_FAIL;
     goto out;
@@ -450,5 +529,7 @@ out:
   vs_server_free(srv);
   vs_manifest_close(man);
   vs_store_close(store);
+  for(i = 0; i < 4; i++)
+    free(store_paths[i]);
   return rc;
 }

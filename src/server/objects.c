@@ -212,7 +212,12 @@ static enum MHD_Result put_begin(vs__req *r)
   if(!r->up &&
      vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
     return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
-  if(vs_store_expect(r->srv->cfg.store, r->up, body_size(r), &err))
+  /* what a store that sends the object before its end needs at the start:
+   * its size and how it is described (a part is sized by its upload) */
+  if(!is_part(r) &&
+     (vs_store_expect(r->srv->cfg.store, r->up, body_size(r), &err) ||
+      vs_store_describe(r->srv->cfg.store, r->up, r->content_type,
+                        r->obj_headers, &err)))
     return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
   atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
   r->counted_upload = 1;

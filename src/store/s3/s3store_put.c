@@ -576,6 +576,12 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
              ps->res.version_id, u->ckey, e.msg);
     return rc;
   }
+  /* a multipart version carries no digests of its own: the sink's are
+   * the object's (they were checked against what landed: size, ETag) */
+  if(ps->c->sha256 && !info->sha256[0])
+    snprintf(info->sha256, sizeof(info->sha256), "%s", ps->c->sha256);
+  if(ps->c->md5 && !info->md5[0])
+    snprintf(info->md5, sizeof(info->md5), "%s", ps->c->md5);
   landed(u, ps, info);
   return VS_OK;
 }

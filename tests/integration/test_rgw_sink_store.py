@@ -1,0 +1,252 @@
+"""`vsink serve --store s3://BUCKET/PREFIX` against a real Ceph RGW: the
+sink keeps its objects in a cluster bucket and serves them from there.
+
+- refused at start while the cluster bucket has no versioning, with the
+  command that turns it on; refused for a bucket the cluster lacks;
+- boto3 and curl PUT through the sink land under PREFIX/<bucket>/<key> in
+  the cluster, with the sink's MD5 ETag and the manifest's SHA-256;
+- a body larger than a part (40 MiB) goes up as a multipart upload on the
+  cluster (its ETag ends "-N"), reads back identical through the sink,
+  whole and by Range, and leaves no multipart upload open;
+- a second PUT is a second version (the cluster's version ids), each
+  readable by versionId; DELETE makes a delete marker (cluster and sink
+  agree), ListObjectsV2 / ListObjectVersions through the sink;
+- what the S3 store does not serve yet (multipart uploads from the client,
+  CopyObject) is 501 NotImplemented, nothing stored;
+- a 300 MiB upload keeps the sink's peak RSS bounded (spooled parts, not
+  memory);
+- RGW stopped: a PUT is 503 ServiceUnavailable and leaves nothing; started
+  again: the next PUT lands."""
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+from rgw import RGW, RGWUnavailable
+import vsharness as h
+
+CLUSTER = "vsink-cluster"
+PREFIX = "nodes/a"
+
+
+def cluster_key(key, bucket="videos"):
+    return "%s/%s/%s" % (PREFIX, bucket, key)
+
+
+def md5(b):
+    return hashlib.md5(b).hexdigest()
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+try:
+    rgw = RGW(tag="sinkstore", mem_mib=1536).start()
+except RGWUnavailable as e:
+    print("SKIP: %s" % e)
+    sys.exit(77)
+print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+s3 = rgw.client()
+rgw.create_bucket(CLUSTER)
+
+env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
+                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+ARGS = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX),
+        "--s3-endpoint", rgw.endpoint]
+
+
+def start_refused(args, want):
+    data = h.tmpdir("s3refused")
+    out = subprocess.run([h.VSINK, "serve", "--listen", "127.0.0.1:0",
+                          "--data", data] + args, env=env,
+                         capture_output=True, timeout=60)
+    err = out.stderr.decode(errors="replace")
+    h.check(out.returncode != 0, "sink started with %s" % args)
+    h.check(want in err, "refusal says %r: %s" % (want, err))
+    print("refused as it should: %s" % err.strip().splitlines()[-1])
+
+
+# ---- start-up checks ---------------------------------------------------------
+start_refused(ARGS, "put-bucket-versioning")
+start_refused(["--store", "s3://no-such-cluster-bucket",
+               "--s3-endpoint", rgw.endpoint], "no-such-cluster-bucket")
+start_refused(["--store", "s3://%s" % CLUSTER], "--s3-endpoint")
+start_refused(ARGS + ["--bucket", "manifest"], "manifest")
+secret_env = dict(env)
+del secret_env["VSINK_S3_SECRET_ACCESS_KEY"]
+out = subprocess.run([h.VSINK, "serve", "--listen", "127.0.0.1:0", "--data",
+                      h.tmpdir("s3nokey")] + ARGS, env=secret_env,
+                     capture_output=True, timeout=60)
+h.check(out.returncode != 0 and b"VSINK_S3_SECRET_ACCESS_KEY" in out.stderr,
+        "no cluster secret: refused naming it: %r" % out.stderr)
+h.check(rgw.secret.encode() not in out.stderr, "secret in an error")
+
+s3.put_bucket_versioning(Bucket=CLUSTER,
+                         VersioningConfiguration={"Status": "Enabled"})
+sink = h.Sink(args=ARGS, env=env, tag="s3store").start()
+print("sink on %s stores into %s/%s/%s" % (sink.endpoint, rgw.endpoint,
+                                           CLUSTER, PREFIX))
+c = h.boto3_client(sink)
+
+# ---- small objects -----------------------------------------------------------
+small = h.pattern(3000, seed=2)
+r = c.put_object(Bucket="videos", Key="clips/a.mp4", Body=small,
+                 ContentType="video/mp4", Metadata={"shot": "7"})
+h.check(r["ETag"].strip('"') == md5(small), "ETag is the MD5: %r" % r)
+vid1 = r.get("VersionId")
+h.check(vid1, "a version id: %r" % r)
+hd = s3.head_object(Bucket=CLUSTER, Key=cluster_key("clips/a.mp4"))
+h.check(hd["ContentLength"] == 3000 and hd["VersionId"] == vid1,
+        "in the cluster under the prefix, same version: %r" % hd)
+h.check(hd["ContentType"] == "video/mp4", "content type kept: %r" % hd)
+g = c.get_object(Bucket="videos", Key="clips/a.mp4")
+h.check(g["Body"].read() == small, "GET through the sink")
+h.check(g["ContentType"] == "video/mp4" and g["Metadata"] == {"shot": "7"},
+        "type and user metadata through the sink: %r %r" %
+        (g["ContentType"], g["Metadata"]))
+h.check(g["ETag"].strip('"') == md5(small), "GET ETag: %r" % g["ETag"])
+g = c.get_object(Bucket="videos", Key="clips/a.mp4", Range="bytes=100-199")
+h.check(g["Body"].read() == small[100:200] and
+        g["ContentRange"] == "bytes 100-199/3000", "a range")
+ev = [e for e in sink.manifest_events("stored") if e["key"] == "clips/a.mp4"]
+h.check(len(ev) == 1 and ev[0]["sha256"] == h.sha256(small) and
+        ev[0]["versionId"] == vid1, "one stored event: %r" % ev)
+
+# ---- a second version, then a marker ----------------------------------------
+small2 = h.pattern(2000, seed=3)
+vid2 = c.put_object(Bucket="videos", Key="clips/a.mp4",
+                    Body=small2)["VersionId"]
+h.check(vid2 and vid2 != vid1, "a new version")
+h.check(c.get_object(Bucket="videos", Key="clips/a.mp4")["Body"].read() ==
+        small2, "the current is the newest")
+h.check(c.get_object(Bucket="videos", Key="clips/a.mp4",
+                     VersionId=vid1)["Body"].read() == small,
+        "the first by its version id")
+vs = c.list_object_versions(Bucket="videos", Prefix="clips/")
+ids = [v["VersionId"] for v in vs.get("Versions", [])]
+h.check(set(ids) == {vid1, vid2}, "both versions listed: %r" % vs)
+d = c.delete_object(Bucket="videos", Key="clips/a.mp4")
+h.check(d.get("DeleteMarker"), "DELETE made a marker: %r" % d)
+try:
+    c.get_object(Bucket="videos", Key="clips/a.mp4")
+    h.fail("GET after DELETE succeeded")
+except c.exceptions.NoSuchKey:
+    pass
+cv = s3.list_object_versions(Bucket=CLUSTER, Prefix=cluster_key("clips/"))
+h.check(len(cv.get("Versions", [])) == 2 and
+        len(cv.get("DeleteMarkers", [])) == 1,
+        "the cluster kept both versions and has the marker: %r" % cv)
+h.check(c.get_object(Bucket="videos", Key="clips/a.mp4",
+                     VersionId=vid2)["Body"].read() == small2,
+        "a version behind the marker still reads")
+
+# ---- listing -----------------------------------------------------------------
+for k in ("list/x/1", "list/x/2", "list/y", "list/z/3"):
+    c.put_object(Bucket="videos", Key=k, Body=k.encode())
+ls = c.list_objects_v2(Bucket="videos", Prefix="list/", Delimiter="/")
+h.check([o["Key"] for o in ls.get("Contents", [])] == ["list/y"] and
+        [p["Prefix"] for p in ls.get("CommonPrefixes", [])] ==
+        ["list/x/", "list/z/"], "ListObjectsV2 with a delimiter: %r" % ls)
+ls = c.list_objects_v2(Bucket="videos", Prefix="list/", StartAfter="list/x/1")
+h.check([o["Key"] for o in ls["Contents"]] == ["list/x/2", "list/y",
+                                               "list/z/3"],
+        "StartAfter: %r" % ls)
+ls = c.list_objects_v2(Bucket="videos")
+h.check("clips/a.mp4" not in [o["Key"] for o in ls["Contents"]],
+        "a deleted key is not listed")
+
+# ---- a body larger than a part: multipart on the cluster ---------------------
+big = h.pattern(40 << 20, seed=5)
+path = os.path.join(h.tmpdir("s3big"), "big.bin")
+with open(path, "wb") as f:
+    f.write(big)
+url = sink.presign("PUT", "videos/big/one.bin")
+out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                      "-T", path, url], capture_output=True, timeout=300)
+h.check(out.stdout == b"200", "curl -T 40 MiB: %r %r" % (out.stdout,
+                                                          out.stderr))
+hd = s3.head_object(Bucket=CLUSTER, Key=cluster_key("big/one.bin"))
+h.check(hd["ContentLength"] == len(big) and "-" in hd["ETag"],
+        "multipart on the cluster: %r" % hd)
+g = c.get_object(Bucket="videos", Key="big/one.bin")
+h.check(hashlib.sha256(g["Body"].read()).hexdigest() == h.sha256(big),
+        "40 MiB read back through the sink")
+g = c.get_object(Bucket="videos", Key="big/one.bin",
+                 Range="bytes=%d-%d" % (9 << 20, (9 << 20) + 99999))
+h.check(g["Body"].read() == big[9 << 20:(9 << 20) + 100000],
+        "a range across a part boundary")
+ev = [e for e in sink.manifest_events("stored") if e["key"] == "big/one.bin"]
+h.check(len(ev) == 1 and ev[0]["sha256"] == h.sha256(big) and
+        ev[0]["bytes"] == len(big), "stored event of the big one: %r" % ev)
+mpus = s3.list_multipart_uploads(Bucket=CLUSTER)
+h.check(not mpus.get("Uploads"), "no upload left open: %r" % mpus)
+
+# ---- what the S3 store does not serve: refused, nothing stored ---------------
+for call in (lambda: c.create_multipart_upload(Bucket="videos", Key="m"),
+             lambda: c.copy_object(Bucket="videos", Key="copy",
+                                   CopySource="videos/list/y")):
+    try:
+        call()
+        h.fail("served what the S3 store does not do")
+    except c.exceptions.ClientError as e:
+        h.check(e.response["Error"]["Code"] == "NotImplemented" and
+                e.response["ResponseMetadata"]["HTTPStatusCode"] == 501,
+                "501 NotImplemented: %r" % e.response)
+for k in ("m", "copy"):
+    h.check("Contents" not in s3.list_objects_v2(Bucket=CLUSTER,
+                                                 Prefix=cluster_key(k)),
+            "nothing stored for %s" % k)
+
+# ---- 300 MiB: the sink's memory stays bounded --------------------------------
+before = vm_hwm_kib(sink.proc.pid)
+huge = os.path.join(h.tmpdir("s3huge"), "huge.bin")
+h.write_file(huge, 300 << 20, 9)
+url = sink.presign("PUT", "videos/big/huge.bin")
+t0 = time.monotonic()
+out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                      "-T", huge, url], capture_output=True, timeout=600)
+took = time.monotonic() - t0
+h.check(out.stdout == b"200", "curl -T 300 MiB: %r %r" % (out.stdout,
+                                                           out.stderr))
+after = vm_hwm_kib(sink.proc.pid)
+print("300 MiB through the sink into RGW in %.1f s; sink VmHWM %d -> %d KiB"
+      % (took, before, after))
+h.check(after < 96 * 1024, "peak RSS %d KiB after 300 MiB" % after)
+hd = s3.head_object(Bucket=CLUSTER, Key=cluster_key("big/huge.bin"))
+h.check(hd["ContentLength"] == 300 << 20, "300 MiB in the cluster")
+ev = [e for e in sink.manifest_events("stored") if e["key"] == "big/huge.bin"]
+h.check(len(ev) == 1 and ev[0]["sha256"] == h.file_sha256(huge),
+        "its stored event has its SHA-256")
+s3.delete_object(Bucket=CLUSTER, Key=cluster_key("big/huge.bin"),
+                 VersionId=hd["VersionId"])  # RGW keeps it in RAM
+
+# ---- the cluster away: 503, nothing partial; back: served again --------------
+rgw.stop_gateway()
+down = os.path.join(h.tmpdir("s3down"), "down.bin")
+h.write_file(down, 1 << 20, 11)
+url = sink.presign("PUT", "videos/while-down.bin")
+out = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "-T", down,
+                      url], capture_output=True, timeout=300)
+body, _, code = out.stdout.rpartition(b"\n")
+h.check(code == b"503" and b"ServiceUnavailable" in body,
+        "cluster down: 503 ServiceUnavailable: %r" % out.stdout[-300:])
+rgw.start_gateway()
+h.check("Contents" not in s3.list_objects_v2(
+    Bucket=CLUSTER, Prefix=cluster_key("while-down")), "nothing stored")
+h.check(not s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads"),
+        "no upload left open after the failure")
+h.check(not [e for e in sink.manifest_events("stored")
+             if e["key"] == "while-down.bin"], "no stored event")
+r = c.put_object(Bucket="videos", Key="after.bin", Body=b"back")
+h.check(r["ETag"].strip('"') == md5(b"back"), "served again")
+
+h.check(sink.stop() == 0, "sink stopped cleanly: %s" % sink.log()[-2000:])
+rgw.stop()
+print("OK")

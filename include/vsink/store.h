@@ -395,7 +395,8 @@ int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
 
 /* What a store implements of the calls above, each as documented there
  * (part_commit without its store argument). The vs_store_mpu_* calls are
- * VS_ERR_INVALID for a store without them. */
+ * VS_ERR_INVALID for a store without them; part_copy and part_range may be
+ * NULL (the S3 store has neither yet). */
 typedef struct vs_store_mpu_ops {
   int (*create)(vs_store *s, vs_mpu *m, vs_err *err);
   int (*get)(vs_store *s, const char *bucket, const char *key,

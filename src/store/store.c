@@ -218,7 +218,8 @@ int vs_store_versions(vs_store *s, const char *bucket, const char *key,
   return s->ops->versions(s, bucket, key, ids, n, err);
 }
 
-/* ---- multipart uploads: the store's own, through its mpu ops ------------- */
+/* ---- multipart uploads: the store's own, through its mpu ops -------------
+ * part_copy and part_range may be NULL (VS_ERR_INVALID). */
 
 static const vs_store_mpu_ops *mpu_ops(const vs_store *s, vs_err *err)
 {
@@ -269,6 +270,8 @@ int vs_store_part_copy(vs_store *s, const char *bucket, const char *key,
                        vs_part_info *p, vs_err *err)
 {
   const vs_store_mpu_ops *o = mpu_ops(s, err);
+  if(o && !o->part_copy)
+    return vs_fail(err, VS_ERR_INVALID, "this store does not copy parts");
   return o ? o->part_copy(s, bucket, key, upload_id, number, src_bucket,
                           src_key, src_vid, off, len, p, err)
            : VS_ERR_INVALID;
@@ -326,6 +329,8 @@ int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
                         uint64_t *len, vs_err *err)
 {
   const vs_store_mpu_ops *o = mpu_ops(s, err);
+  if(o && !o->part_range)
+    return vs_fail(err, VS_ERR_INVALID, "this store keeps no part ranges");
   return o ? o->part_range(s, bucket, key, version_id, n, off, len, err)
            : VS_ERR_INVALID;
 }

@@ -11,8 +11,14 @@ sink keeps its objects in a cluster bucket and serves them from there.
 - a second PUT is a second version (the cluster's version ids), each
   readable by versionId; DELETE makes a delete marker (cluster and sink
   agree), ListObjectsV2 / ListObjectVersions through the sink;
-- what the S3 store does not serve yet (multipart uploads from the client,
-  CopyObject) is 501 NotImplemented, nothing stored;
+- a client's multipart upload is a cluster multipart upload: parts sent to
+  two sinks on the same prefix, ListParts and ListMultipartUploads from
+  either, Complete checked (order, ETags) and its object hashed whole for
+  the stored event; Abort leaves nothing; aws cli's multipart `s3 cp`;
+  another node's sweeper (--multipart-expiry) aborts a stale upload and
+  drops its journal;
+- what the S3 store does not serve yet (CopyObject) is 501
+  NotImplemented, nothing stored;
 - a 300 MiB upload keeps the sink's peak RSS bounded (spooled parts, not
   memory);
 - RGW stopped: a PUT is 503 ServiceUnavailable and leaves nothing; started
@@ -188,10 +194,126 @@ h.check(len(ev) == 1 and ev[0]["sha256"] == h.sha256(big) and
 mpus = s3.list_multipart_uploads(Bucket=CLUSTER)
 h.check(not mpus.get("Uploads"), "no upload left open: %r" % mpus)
 
+# ---- client multipart uploads: cluster multipart uploads, any node ---------
+# a second sink on the same cluster prefix: a part sent to either is the
+# upload's, as behind a load balancer
+sink2 = h.Sink(args=ARGS, env=env, tag="s3store2").start()
+c2 = h.boto3_client(sink2)
+p1, p2, p3 = (h.pattern(5 << 20, seed=21), h.pattern(5 << 20, seed=22),
+              h.pattern(123457, seed=23))
+up = c.create_multipart_upload(Bucket="videos", Key="mpu/clip.mp4",
+                               ContentType="video/mp4",
+                               Metadata={"take": "3"})
+uid = up["UploadId"]
+e1 = c.upload_part(Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+                   PartNumber=1, Body=p1)["ETag"]
+e2 = c2.upload_part(Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+                    PartNumber=2, Body=p2)["ETag"]
+e3 = c.upload_part(Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+                   PartNumber=3, Body=p3)["ETag"]
+h.check(e2.strip('"') == md5(p2), "a part's ETag is its MD5: %r" % e2)
+lp = c2.list_parts(Bucket="videos", Key="mpu/clip.mp4", UploadId=uid)
+h.check([(p["PartNumber"], p["Size"]) for p in lp["Parts"]] ==
+        [(1, 5 << 20), (2, 5 << 20), (3, 123457)], "ListParts: %r" % lp)
+lu = c2.list_multipart_uploads(Bucket="videos")
+h.check([(u["Key"], u["UploadId"]) for u in lu.get("Uploads", [])] ==
+        [("mpu/clip.mp4", uid)], "ListMultipartUploads: %r" % lu)
+try:
+    c.complete_multipart_upload(
+        Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2},
+                                   {"PartNumber": 1, "ETag": e1}]})
+    h.fail("parts out of order completed")
+except c.exceptions.ClientError as e:
+    h.check(e.response["Error"]["Code"] == "InvalidPartOrder",
+            "out of order: %r" % e.response["Error"])
+try:
+    c.complete_multipart_upload(
+        Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e2}]})
+    h.fail("a wrong ETag completed")
+except c.exceptions.ClientError as e:
+    h.check(e.response["Error"]["Code"] == "InvalidPart",
+            "wrong ETag: %r" % e.response["Error"])
+done = c2.complete_multipart_upload(
+    Bucket="videos", Key="mpu/clip.mp4", UploadId=uid,
+    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1},
+                               {"PartNumber": 2, "ETag": e2},
+                               {"PartNumber": 3, "ETag": e3}]})
+whole = p1 + p2 + p3
+want_etag = hashlib.md5(bytes.fromhex(md5(p1) + md5(p2) + md5(p3))
+                        ).hexdigest() + "-3"
+h.check(done["ETag"].strip('"') == want_etag, "Complete's ETag: %r" % done)
+g = c.get_object(Bucket="videos", Key="mpu/clip.mp4")
+h.check(g["Body"].read() == whole and g["ContentType"] == "video/mp4" and
+        g["Metadata"] == {"take": "3"}, "the completed object")
+hd = s3.head_object(Bucket=CLUSTER, Key=cluster_key("mpu/clip.mp4"))
+h.check(hd["ContentLength"] == len(whole) and
+        hd["VersionId"] == done["VersionId"], "in the cluster: %r" % hd)
+ev = [e for e in sink2.manifest_events("stored")
+      if e["key"] == "mpu/clip.mp4"]
+h.check(len(ev) == 1 and ev[0]["sha256"] == h.sha256(whole),
+        "its stored event, with the whole SHA-256: %r" % ev)
+h.check(not c.list_multipart_uploads(Bucket="videos").get("Uploads"),
+        "the upload is gone from the sink")
+h.check(not s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads"),
+        "and from the cluster")
+h.check("Contents" not in s3.list_objects_v2(
+    Bucket=CLUSTER, Prefix=PREFIX + "/.uploads/"), "its journal is gone")
+# aborted: nothing left anywhere
+up = c.create_multipart_upload(Bucket="videos", Key="mpu/dropped")
+c2.upload_part(Bucket="videos", Key="mpu/dropped",
+               UploadId=up["UploadId"], PartNumber=1, Body=p3)
+c2.abort_multipart_upload(Bucket="videos", Key="mpu/dropped",
+                          UploadId=up["UploadId"])
+try:
+    c.upload_part(Bucket="videos", Key="mpu/dropped",
+                  UploadId=up["UploadId"], PartNumber=2, Body=p3)
+    h.fail("a part of an aborted upload was taken")
+except c.exceptions.ClientError as e:
+    h.check(e.response["Error"]["Code"] == "NoSuchUpload",
+            "part after abort: %r" % e.response["Error"])
+h.check(not s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads"),
+        "abort left no cluster upload")
+h.check("Contents" not in s3.list_objects_v2(
+    Bucket=CLUSTER, Prefix=cluster_key("mpu/dropped")), "nor an object")
+# aws cli's own multipart (8 MiB chunks) through the sink
+cli = os.path.join(h.tmpdir("s3cli"), "cli.bin")
+cli_sha = h.write_file(cli, 20 << 20, 31)
+cenv = dict(os.environ, AWS_ACCESS_KEY_ID=h.KEY_ID,
+            AWS_SECRET_ACCESS_KEY=h.SECRET, AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+out = subprocess.run(["aws", "--endpoint-url", sink2.endpoint, "s3", "cp",
+                      cli, "s3://videos/cli/cli.bin"], env=cenv,
+                     capture_output=True, timeout=300)
+h.check(out.returncode == 0, "aws s3 cp: %r" % out.stderr)
+ev = [e for e in sink2.manifest_events("stored")
+      if e["key"] == "cli/cli.bin"]
+h.check(len(ev) == 1 and ev[0]["sha256"] == cli_sha and
+        ev[0]["etag"].endswith("-3"), "aws cli's multipart: %r" % ev)
+
+# ---- the sweeper: any node aborts what a dead one left ---------------------
+stale = c.create_multipart_upload(Bucket="videos", Key="mpu/stale")
+c.upload_part(Bucket="videos", Key="mpu/stale", UploadId=stale["UploadId"],
+              PartNumber=1, Body=p3)
+time.sleep(2.5)
+sink3 = h.Sink(args=ARGS + ["--multipart-expiry", "2s"], env=env,
+               tag="s3sweep").start()
+deadline = time.time() + 30
+while time.time() < deadline and (
+        s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads") or
+        "Contents" in s3.list_objects_v2(Bucket=CLUSTER,
+                                         Prefix=PREFIX + "/.uploads/")):
+    time.sleep(0.5)
+h.check(not s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads"),
+        "the sweeper aborted the stale upload on the cluster")
+h.check("Contents" not in s3.list_objects_v2(
+    Bucket=CLUSTER, Prefix=PREFIX + "/.uploads/"), "and dropped its journal")
+h.check(sink3.stop() == 0, "sweeping sink stopped cleanly")
+
 # ---- what the S3 store does not serve: refused, nothing stored ---------------
-for call in (lambda: c.create_multipart_upload(Bucket="videos", Key="m"),
-             lambda: c.copy_object(Bucket="videos", Key="copy",
-                                   CopySource="videos/list/y")):
+for call in (lambda: c.copy_object(Bucket="videos", Key="copy",
+                                   CopySource="videos/list/y"),):
     try:
         call()
         h.fail("served what the S3 store does not do")
@@ -199,10 +321,10 @@ for call in (lambda: c.create_multipart_upload(Bucket="videos", Key="m"),
         h.check(e.response["Error"]["Code"] == "NotImplemented" and
                 e.response["ResponseMetadata"]["HTTPStatusCode"] == 501,
                 "501 NotImplemented: %r" % e.response)
-for k in ("m", "copy"):
-    h.check("Contents" not in s3.list_objects_v2(Bucket=CLUSTER,
-                                                 Prefix=cluster_key(k)),
-            "nothing stored for %s" % k)
+h.check("Contents" not in s3.list_objects_v2(Bucket=CLUSTER,
+                                             Prefix=cluster_key("copy")),
+        "nothing stored for the copy")
+h.check(sink2.stop() == 0, "second sink stopped cleanly")
 
 # ---- 300 MiB: the sink's memory stays bounded --------------------------------
 before = vm_hwm_kib(sink.proc.pid)

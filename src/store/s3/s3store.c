@@ -38,6 +38,7 @@ static const vs_store_ops s3s_ops = {
   .list_open = vs__s3s_list_open,
   .versions = vs__s3s_versions,
   .describe = vs__s3s_describe,
+  .mpu = &vs__s3s_mpu_ops,
 };
 
 int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,

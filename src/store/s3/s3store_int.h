@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "vsink/s3.h"
 #include "vsink/store.h"
 
@@ -78,6 +79,12 @@ struct vs_upload {
   /* describe's (NULL: none told), which Create carried */
   char *ctype;
   char *headers;
+  /* A client's multipart upload (s3store_mpu.c): a part upload spools
+   * its whole body (part_size unbounded) for UploadPart at part_commit;
+   * a Complete commits the parts it names (client set). */
+  char *client_upload;
+  unsigned client_part;
+  int client;
   /* the intent: token made at begin, written at Create or commit */
   struct vs__s3s_intent *intent;
   int intent_made;
@@ -102,6 +109,16 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err);
 int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
                    vs_err *err);
 void vs__s3s_abort(vs_upload *u);
+/* The header lines of a new cluster object: the user's (any
+ * x-amz-meta-vsink-* dropped), the intent token and, with c, its digests. */
+int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
+                 vs_buf *b, vs_err *err);
+/* Commits a client's multipart upload: u->upload_id, parts, n_parts,
+ * written and the intent's token set by the caller; policy, conditions,
+ * intent, verification and SHA-256 (vs__s3s_hash) as for any upload.
+ * Frees u; the cluster upload stays when this fails. */
+int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
+                         vs_object_info *info, vs_err *err);
 /* The part pool's threads (n of them); stopped by vs__s3s_pool_stop. */
 int vs__s3s_pool_start(vs__s3s *s, unsigned n, vs_err *err);
 void vs__s3s_pool_stop(vs__s3s *s);
@@ -130,6 +147,13 @@ void vs__s3s_entries_free(vs_s3_entry *e, size_t n);
 int vs__s3s_head(vs__s3s *s, const char *ckey, const char *vid,
                  vs_object_info *info, char token[VS__S3S_TOKEN_LEN + 1],
                  vs_err *err);
+
+/* ---- s3store_mpu.c ---------------------------------------------------- */
+extern const vs_store_mpu_ops vs__s3s_mpu_ops;
+/* The SHA-256 (hex) of a version, read back from the cluster: a client's
+ * multipart object is hashed whole once it has landed. */
+int vs__s3s_hash(vs__s3s *s, const char *ckey, const char *vid,
+                 uint64_t bytes, char hex[65], vs_err *err);
 
 /* ---- s3store_list.c --------------------------------------------------- */
 int vs__s3s_list_open(vs_store *st, const vs_list_opts *o,

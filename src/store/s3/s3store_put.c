@@ -145,6 +145,7 @@ static void upload_free(vs_upload *u)
   free(u->ctype);
   free(u->headers);
   free(u->intent);
+  free(u->client_upload);
   pthread_cond_destroy(&u->done);
   free(u);
 }
@@ -232,6 +233,12 @@ static const char *ctype_of(const char *ct)
 static int build_headers(const vs_upload *u, const char *user,
                          const vs_commit *c, vs_buf *b, vs_err *err)
 {
+  return vs__s3s_meta(u->intent->token, user, c, b, err);
+}
+
+int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
+                 vs_buf *b, vs_err *err)
+{
   const char *p = user ? user : "";
   while(*p) {
     const char *nl = strchr(p, '\n');
@@ -242,7 +249,7 @@ static int build_headers(const vs_upload *u, const char *user,
       vs_buf_addc(b, '\n');
     p += n;
   }
-  vs_buf_addf(b, VS__S3S_META "intent:%s\n", u->intent->token);
+  vs_buf_addf(b, VS__S3S_META "intent:%s\n", token);
   if(c && c->sha256 && *c->sha256)
     vs_buf_addf(b, VS__S3S_META "sha256:%s\n", c->sha256);
   if(c && c->md5 && *c->md5)
@@ -498,6 +505,20 @@ static int put_multipart(vs_upload *u, put_state *ps, vs_err *err)
                             u->parts, u->n_parts, &ps->res, err);
 }
 
+/* A client's multipart upload (s3store_mpu.c): its parts are on the
+ * cluster already, named by the caller's list; the intent first, as for
+ * any write that becomes visible. */
+static int complete_client(vs_upload *u, put_state *ps, vs_err *err)
+{
+  int rc;
+  snprintf(u->intent->upload_id, sizeof(u->intent->upload_id), "%s",
+           u->upload_id);
+  if((rc = make_intent(u, err)))
+    return rc;
+  return vs_s3_mpu_complete(&u->s->t, u->s->bucket, u->ckey, u->upload_id,
+                            u->parts, u->n_parts, &ps->res, err);
+}
+
 /* The version that landed is the one sent: its size, and its ETag (the
  * MD5, or S3's "-N" of the parts' MD5s). */
 static int verify(vs_upload *u, put_state *ps, vs_object_info *info,
@@ -564,10 +585,16 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
   int rc = check_current(u, ps, err);
   if(rc)
     return rc;
-  rc = u->upload_id[0] ? put_multipart(u, ps, err) : put_single(u, ps, err);
+  if(u->client)
+    rc = complete_client(u, ps, err);
+  else
+    rc = u->upload_id[0] ? put_multipart(u, ps, err)
+                         : put_single(u, ps, err);
   if(rc)
     return rc;
-  if((rc = verify(u, ps, info, err))) {
+  if((rc = verify(u, ps, info, err)) ||
+     (u->client && (rc = vs__s3s_hash(u->s, u->ckey, info->version_id,
+                                      info->bytes, info->sha256, err)))) {
     /* it landed but is not what was sent, or cannot be checked */
     if(ps->res.version_id[0] &&
        vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, ps->res.version_id,
@@ -609,4 +636,20 @@ int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
   u->upload_id[0] = 0;
   end_upload(u, 0);
   return VS_OK;
+}
+
+int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
+                         vs_object_info *info, vs_err *err)
+{
+  put_state ps;
+  int rc;
+  memset(&ps, 0, sizeof(ps));
+  ps.c = c;
+  u->client = 1;
+  rc = commit_body(u, &ps, info, err);
+  /* the client's upload: consumed by Complete, or kept for a retry of it
+   * (S3 leaves an upload whose Complete failed in place) */
+  u->upload_id[0] = 0;
+  end_upload(u, rc != VS_OK);
+  return rc;
 }

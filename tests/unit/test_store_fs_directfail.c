@@ -1,0 +1,271 @@
+/* store_fs's direct writes on filesystems that fail them (issue 9), each
+ * mounted for the test:
+ *  - ramfs refuses O_DIRECT: the bytes go through the page cache, intact,
+ *    and each upload asks for the flag once (the fcntl calls are counted
+ *    with ptrace on a child that does the uploads);
+ *  - a 4 MiB tmpfs fills up under the direct writes: that write fails with
+ *    ENOSPC, and the upload leaves nothing;
+ *  - ext4 whose journal's device has no room left: the direct writes go
+ *    through, the flush every SYNC_WINDOW fails, and the commit fails with
+ *    that error and publishes nothing.
+ * Mounting takes root (and the last mkfs.ext4 and losetup): without them
+ * a test skips and says why. */
+#define _GNU_SOURCE /* O_DIRECT, fallocate */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "test_store_common.h"
+#include "test_store_direct.h"
+
+#define MIB (1u << 20)
+
+static void fill(char *p, size_t n, unsigned seed)
+{
+  size_t i;
+  for(i = 0; i < n; i++)
+    p[i] = (char)(i * 131 + (i >> 12) + seed);
+}
+
+/* A fresh folder with fstype mounted on it; 0, or errno after printing
+ * why not. */
+static int mount_fs(char *dir, const char *fstype, const char *opts)
+{
+  if(!mkdtemp(dir))
+    return errno;
+  if(mount(fstype, dir, fstype, 0, opts)) {
+    int e = errno;
+    fprintf(stderr, "skip: cannot mount %s on %s: %s (root needed)\n",
+            fstype, dir, strerror(e));
+    rmdir(dir);
+    return e;
+  }
+  return 0;
+}
+
+static void unmount_fs(const char *dir)
+{
+  if(umount2(dir, 0))
+    umount2(dir, MNT_DETACH);
+  rmdir(dir);
+}
+
+/* ---- ramfs: O_DIRECT refused ------------------------------------------- */
+
+#define RAMFS_MIBS 12
+
+/* What the pump hands the store: a 4096-byte head, aligned MiBs from
+ * aligned memory, a 777-byte tail; the object's bytes are fill(seed). */
+static int put_pumped(vs_store *s, const char *key, unsigned seed)
+{
+  const size_t total = 4096 + (size_t)RAMFS_MIBS * MIB + 777;
+  char *data = malloc(total), *buf = NULL, sha[65];
+  vs_upload *u = NULL;
+  vs_commit c = {0};
+  vs_err err = {0};
+  size_t off = 0;
+  int rc = !data || posix_memalign((void **)&buf, 4096, MIB);
+  if(!rc) {
+    fill(data, total, seed);
+    rc = vs_store_begin(s, "videos", key, &u, &err);
+  }
+  if(!rc)
+    rc = vs_store_write(s, u, data, 4096, &err);
+  for(off = 4096; !rc && off + MIB <= total; off += MIB) {
+    memcpy(buf, data + off, MIB);
+    rc = vs_store_write(s, u, buf, MIB, &err);
+    if(!rc && (part_flags() & O_DIRECT)) /* never on a refusing fs */
+      rc = -1;
+  }
+  if(!rc)
+    rc = vs_store_write(s, u, data + off, total - off, &err);
+  if(!rc) {
+    st_sha256(data, total, sha);
+    c.bytes = total;
+    c.sha256 = sha;
+    c.policy = VS_ON_EXISTING_VERSION;
+    rc = vs_store_commit(s, u, &c, NULL, &err);
+  } else if(u)
+    vs_store_abort(s, u);
+  free(buf);
+  free(data);
+  return rc;
+}
+
+/* The child: two uploads into a store on dir; its exit status says how
+ * they went. */
+static void child_uploads(const char *dir)
+{
+  vs_store *s = NULL;
+  vs_err err = {0};
+  int rc;
+  if(ptrace(PTRACE_TRACEME, 0, NULL, NULL) || raise(SIGSTOP))
+    _exit(10);
+  rc = st_open_dir(dir, 0, NULL, &s, &err) ? 11
+       : put_pumped(s, "one.mp4", 1) ? 12
+       : put_pumped(s, "two.mp4", 2) ? 13 : 0;
+  vs_store_close(s);
+  _exit(rc);
+}
+
+static int is_direct_setfl(const struct __ptrace_syscall_info *si)
+{
+  return si->op == PTRACE_SYSCALL_INFO_ENTRY &&
+         si->entry.nr == SYS_fcntl && si->entry.args[1] == F_SETFL &&
+         (si->entry.args[2] & O_DIRECT);
+}
+
+/* Runs child_uploads(dir) under ptrace: its exit status, and in *asks its
+ * fcntl(F_SETFL) calls that turn O_DIRECT on. */
+static int traced_uploads(const char *dir, int *asks)
+{
+  int status;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if(!pid)
+    child_uploads(dir);
+  *asks = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSTOPPED(status));
+  assert_int_equal(ptrace(PTRACE_SETOPTIONS, pid, NULL,
+                          (void *)(long)(PTRACE_O_TRACESYSGOOD |
+                                         PTRACE_O_EXITKILL)), 0);
+  assert_int_equal(ptrace(PTRACE_SYSCALL, pid, NULL, NULL), 0);
+  while(waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+    int sig = 0;
+    if(WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+      struct __ptrace_syscall_info si;
+      memset(&si, 0, sizeof(si));
+      if(ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(si), &si) > 0 &&
+         is_direct_setfl(&si))
+        ++*asks;
+    } else
+      sig = WSTOPSIG(status);
+    if(ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig))
+      break;
+  }
+  assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static void check_object(vs_store *s, const char *key, unsigned seed)
+{
+  const size_t total = 4096 + (size_t)RAMFS_MIBS * MIB + 777;
+  char *want = malloc(total), *back;
+  vs_object_info info;
+  size_t len = 0;
+  int rc;
+  assert_non_null(want);
+  fill(want, total, seed);
+  back = st_get(s, "videos", key, NULL, &len, &info, &rc);
+  assert_int_equal(rc, VS_OK);
+  assert_int_equal(len, total);
+  assert_memory_equal(back, want, total);
+  free(back);
+  free(want);
+}
+
+static void test_refused(void **state)
+{
+  char dir[] = "./ramfs-test.XXXXXX", tmp[64];
+  vs_store *s = NULL;
+  vs_err err = {0};
+  int asks = -1;
+  (void)state;
+  if(mount_fs(dir, "ramfs", NULL))
+    skip();
+  if(fs_takes_direct(dir)) {
+    fprintf(stderr, "skip: ramfs takes O_DIRECT on this kernel\n");
+    unmount_fs(dir);
+    skip();
+  }
+  assert_int_equal(traced_uploads(dir, &asks), 0);
+  /* once per upload, however many aligned MiBs it wrote */
+  assert_int_equal(asks, 2);
+  assert_int_equal(st_open_dir(dir, 0, NULL, &s, &err), VS_OK);
+  check_object(s, "one.mp4", 1);
+  check_object(s, "two.mp4", 2);
+  snprintf(tmp, sizeof(tmp), "%s/.tmp", dir);
+  assert_int_equal(vst_count_files(tmp), 0);
+  vs_store_close(s);
+  unmount_fs(dir);
+}
+
+/* ---- a small tmpfs: ENOSPC in a direct write ----------------------------- */
+
+static void assert_nothing_left(vs_store *s, const char *dir, const char *key)
+{
+  char tmp[64];
+  vs_object_info info;
+  vs_err err = {0};
+  snprintf(tmp, sizeof(tmp), "%s/.tmp", dir);
+  assert_int_equal(vst_count_files(tmp), 0);
+  assert_int_equal(vs_store_stat(s, "videos", key, NULL, &info, &err),
+                   VS_ERR_NOTFOUND);
+}
+
+static void test_full(void **state)
+{
+  char dir[] = "./fulltmpfs-test.XXXXXX";
+  char *buf = NULL, small[1000];
+  vs_store *s = NULL;
+  vs_upload *u = NULL;
+  vs_err err = {0};
+  vs_object_info info;
+  int i, rc = 0, direct_ok = 0;
+  (void)state;
+  if(mount_fs(dir, "tmpfs", "size=4m"))
+    skip();
+  if(!fs_takes_direct(dir)) { /* tmpfs before Linux 6.6 */
+    fprintf(stderr, "skip: tmpfs takes no O_DIRECT on this kernel\n");
+    unmount_fs(dir);
+    skip();
+  }
+  assert_int_equal(posix_memalign((void **)&buf, 4096, MIB), 0);
+  fill(buf, MIB, 3);
+  assert_int_equal(st_open_dir(dir, 0, NULL, &s, &err), VS_OK);
+  assert_int_equal(vs_store_begin(s, "videos", "big.mp4", &u, &err), VS_OK);
+  for(i = 0; i < 8 && !rc; i++) {
+    rc = vs_store_write(s, u, buf, MIB, &err);
+    if(!rc && (part_flags() & O_DIRECT))
+      direct_ok++;
+  }
+  /* the disk filled while O_DIRECT was on, and the error says so */
+  assert_true(direct_ok >= 1);
+  assert_true(part_flags() & O_DIRECT);
+  assert_int_equal(rc, VS_ERR_NOSPACE);
+  assert_int_equal(err.sys_errno, ENOSPC);
+  assert_non_null(strstr(err.msg, "write "));
+  assert_non_null(strstr(err.msg, ".part"));
+  vs_store_abort(s, u);
+  assert_nothing_left(s, dir, "big.mp4");
+  /* and the store goes on */
+  fill(small, sizeof(small), 4);
+  assert_int_equal(st_put(s, "videos", "small.mp4", small, sizeof(small),
+                          VS_ON_EXISTING_VERSION, 0, &info, &err), VS_OK);
+  vs_store_close(s);
+  free(buf);
+  unmount_fs(dir);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_refused),
+    cmocka_unit_test(test_full),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -44,13 +44,16 @@ static void fill(char *p, size_t n, unsigned seed)
  * why not. */
 static int mount_fs(char *dir, const char *fstype, const char *opts)
 {
-  if(!mkdtemp(dir))
+  if(!mkdtemp(dir)) {
+    dir[0] = 0;
     return errno;
+  }
   if(mount(fstype, dir, fstype, 0, opts)) {
     int e = errno;
     fprintf(stderr, "skip: cannot mount %s on %s: %s (root needed)\n",
             fstype, dir, strerror(e));
     rmdir(dir);
+    dir[0] = 0;
     return e;
   }
   return 0;
@@ -61,6 +64,18 @@ static void unmount_fs(const char *dir)
   if(umount2(dir, 0))
     umount2(dir, MNT_DETACH);
   rmdir(dir);
+}
+
+/* What a test mounted, taken down by its teardown even when it fails. */
+static char mounted[32];
+
+static int unmount_mounted(void **state)
+{
+  (void)state;
+  if(mounted[0])
+    unmount_fs(mounted);
+  mounted[0] = 0;
+  return 0;
 }
 
 /* ---- ramfs: O_DIRECT refused ------------------------------------------- */
@@ -180,16 +195,16 @@ static void check_object(vs_store *s, const char *key, unsigned seed)
 
 static void test_refused(void **state)
 {
-  char dir[] = "./ramfs-test.XXXXXX", tmp[64];
+  char *dir = mounted, tmp[64];
   vs_store *s = NULL;
   vs_err err = {0};
   int asks = -1;
   (void)state;
+  snprintf(dir, sizeof(mounted), "./ramfs-test.XXXXXX");
   if(mount_fs(dir, "ramfs", NULL))
     skip();
   if(fs_takes_direct(dir)) {
     fprintf(stderr, "skip: ramfs takes O_DIRECT on this kernel\n");
-    unmount_fs(dir);
     skip();
   }
   assert_int_equal(traced_uploads(dir, &asks), 0);
@@ -201,10 +216,9 @@ static void test_refused(void **state)
   snprintf(tmp, sizeof(tmp), "%s/.tmp", dir);
   assert_int_equal(vst_count_files(tmp), 0);
   vs_store_close(s);
-  unmount_fs(dir);
 }
 
-/* ---- a small tmpfs: ENOSPC in a direct write ----------------------------- */
+/* ---- a small tmpfs: ENOSPC in a direct write ---------------------------- */
 
 static void assert_nothing_left(vs_store *s, const char *dir, const char *key)
 {
@@ -219,19 +233,18 @@ static void assert_nothing_left(vs_store *s, const char *dir, const char *key)
 
 static void test_full(void **state)
 {
-  char dir[] = "./fulltmpfs-test.XXXXXX";
-  char *buf = NULL, small[1000];
+  char *dir = mounted, *buf = NULL, small[1000];
   vs_store *s = NULL;
   vs_upload *u = NULL;
   vs_err err = {0};
   vs_object_info info;
   int i, rc = 0, direct_ok = 0;
   (void)state;
+  snprintf(dir, sizeof(mounted), "./fulltmpfs-test.XXXXXX");
   if(mount_fs(dir, "tmpfs", "size=4m"))
     skip();
   if(!fs_takes_direct(dir)) { /* tmpfs before Linux 6.6 */
     fprintf(stderr, "skip: tmpfs takes no O_DIRECT on this kernel\n");
-    unmount_fs(dir);
     skip();
   }
   assert_int_equal(posix_memalign((void **)&buf, 4096, MIB), 0);
@@ -258,14 +271,191 @@ static void test_full(void **state)
                           VS_ON_EXISTING_VERSION, 0, &info, &err), VS_OK);
   vs_store_close(s);
   free(buf);
-  unmount_fs(dir);
+}
+
+/* ---- ext4 whose journal cannot be written: fdatasync fails -------------- */
+
+/* ext4 on a loop device, its journal on another, both backed by files on
+ * a tmpfs of its own. Breaking the journal punches its backing file and
+ * fills the tmpfs: the data device's backing is all allocated, so direct
+ * writes still go through, but the next journal commit (the flush of an
+ * fdatasync) fails with EIO. */
+struct jfs {
+  char dir[32];  /* the tmpfs */
+  char mnt[48];  /* the ext4 */
+  char jdev[32], ddev[32];
+};
+
+static int sh(const char *fmt, ...)
+{
+  char cmd[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof(cmd), fmt, ap);
+  va_end(ap);
+  return system(cmd);
+}
+
+/* A file of MiBs zero MiB, every page of it allocated. */
+static int zeros(const char *dir, const char *name, int mibs)
+{
+  char path[96], *z = calloc(1, MIB);
+  int fd, rc = 0;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  while(fd >= 0 && z && !rc && mibs--)
+    rc = write(fd, z, MIB) != (ssize_t)MIB;
+  free(z);
+  if(fd < 0)
+    return -1;
+  return close(fd) || rc ? -1 : 0;
+}
+
+/* A loop device on dir/name into dev; 0 or -1. */
+static int loop_attach(const char *dir, const char *name, char *dev,
+                       size_t cap)
+{
+  char cmd[160];
+  FILE *p;
+  int ok;
+  snprintf(cmd, sizeof(cmd), "losetup -f --show %s/%s 2>&1", dir, name);
+  if(!(p = popen(cmd, "r")))
+    return -1;
+  ok = fgets(dev, (int)cap, p) && !strncmp(dev, "/dev/loop", 9);
+  if(pclose(p) || !ok) {
+    fprintf(stderr, "skip: losetup: %s", ok ? "\n" : dev);
+    return -1;
+  }
+  dev[strcspn(dev, "\n")] = 0;
+  return 0;
+}
+
+static void jfs_down(struct jfs *j)
+{
+  if(j->mnt[0] && umount2(j->mnt, 0))
+    umount2(j->mnt, MNT_DETACH);
+  if(j->ddev[0])
+    sh("losetup -d %s", j->ddev);
+  if(j->jdev[0])
+    sh("losetup -d %s", j->jdev);
+  if(j->dir[0])
+    unmount_fs(j->dir);
+}
+
+/* 0, or -1 after saying why not (the test then skips) */
+static int jfs_up(struct jfs *j)
+{
+  memset(j, 0, sizeof(*j));
+  if(sh("command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null")) {
+    fprintf(stderr, "skip: mkfs.ext4 or losetup missing\n");
+    return -1;
+  }
+  snprintf(j->dir, sizeof(j->dir), "./jfs-test.XXXXXX");
+  if(mount_fs(j->dir, "tmpfs", "size=64m"))
+    return -1; /* j->dir emptied */
+  snprintf(j->mnt, sizeof(j->mnt), "%s/ext4", j->dir);
+  /* nodiscard: a discard would punch the backing files */
+  if(zeros(j->dir, "journal.img", 16) || zeros(j->dir, "data.img", 32) ||
+     loop_attach(j->dir, "journal.img", j->jdev, sizeof(j->jdev)) ||
+     loop_attach(j->dir, "data.img", j->ddev, sizeof(j->ddev)) ||
+     sh("mkfs.ext4 -q -F -E nodiscard -O journal_dev -b 4096 %s "
+        ">/dev/null", j->jdev) ||
+     sh("mkfs.ext4 -q -F -E nodiscard -b 4096 -J device=%s %s >/dev/null",
+        j->jdev, j->ddev) || mkdir(j->mnt, 0755) ||
+     /* commit=600: no journal commit but the ones fsync asks for */
+     mount(j->ddev, j->mnt, "ext4", 0, "commit=600")) {
+    fprintf(stderr, "skip: cannot make ext4 with a journal device (%s)\n",
+            strerror(errno));
+    return -1; /* the teardown takes down what was made */
+  }
+  return 0;
+}
+
+static void jfs_break_journal(struct jfs *j)
+{
+  char path[96], *z = calloc(1, 4096);
+  int fd;
+  assert_non_null(z);
+  snprintf(path, sizeof(path), "%s/journal.img", j->dir);
+  fd = open(path, O_RDWR);
+  assert_true(fd >= 0);
+  assert_int_equal(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                             0, 16 * MIB), 0);
+  close(fd);
+  snprintf(path, sizeof(path), "%s/filler", j->dir);
+  fd = open(path, O_WRONLY | O_CREAT, 0600);
+  assert_true(fd >= 0);
+  while(write(fd, z, 4096) == 4096)
+    ;
+  assert_int_equal(errno, ENOSPC);
+  close(fd);
+  free(z);
+}
+
+static struct jfs j;
+
+static int jfs_teardown(void **state)
+{
+  (void)state;
+  if(j.dir[0])
+    jfs_down(&j);
+  memset(&j, 0, sizeof(j));
+  return 0;
+}
+
+static void test_flush_fails(void **state)
+{
+  char *buf = NULL, sha[65], *all, path[80];
+  vs_store *s = NULL;
+  vs_upload *u = NULL;
+  vs_err err = {0};
+  vs_commit c = {0};
+  vs_object_info info;
+  int i, fd;
+  (void)state;
+  if(jfs_up(&j))
+    skip();
+  assert_int_equal(posix_memalign((void **)&buf, 4096, MIB), 0);
+  all = malloc(8 * MIB);
+  assert_non_null(all);
+  fill(all, 8 * MIB, 5);
+  assert_int_equal(st_open_dir(j.mnt, 0, NULL, &s, &err), VS_OK);
+  assert_int_equal(vs_store_begin(s, "videos", "big.mp4", &u, &err), VS_OK);
+  fd = open(j.mnt, O_RDONLY | O_DIRECTORY);
+  assert_int_equal(syncfs(fd), 0); /* all before this is on the disk */
+  close(fd);
+  jfs_break_journal(&j);
+  /* 8 MiB: store_fs_write.c's SYNC_WINDOW, so the 8th write fdatasyncs;
+   * every write goes through, the flush's error is kept for the commit */
+  for(i = 0; i < 8; i++) {
+    memcpy(buf, all + (size_t)i * MIB, MIB);
+    assert_int_equal(vs_store_write(s, u, buf, MIB, &err), VS_OK);
+    assert_true(part_flags() & O_DIRECT);
+  }
+  st_sha256(all, 8 * MIB, sha);
+  c.bytes = 8 * MIB;
+  c.sha256 = sha;
+  c.policy = VS_ON_EXISTING_VERSION;
+  assert_int_equal(vs_store_commit(s, u, &c, &info, &err), VS_ERR_IO);
+  assert_int_equal(err.sys_errno, EIO);
+  assert_non_null(strstr(err.msg, "write-back of "));
+  assert_non_null(strstr(err.msg, ".part"));
+  /* nothing published (the .part stays: the fs went read-only) */
+  assert_int_equal(vs_store_stat(s, "videos", "big.mp4", NULL, &info, &err),
+                   VS_ERR_NOTFOUND);
+  snprintf(path, sizeof(path), "%s/buckets", j.mnt);
+  assert_int_equal(vst_count_files(path), 0);
+  vs_store_close(s);
+  free(all);
+  free(buf);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_refused),
-    cmocka_unit_test(test_full),
+    cmocka_unit_test_teardown(test_refused, unmount_mounted),
+    cmocka_unit_test_teardown(test_full, unmount_mounted),
+    cmocka_unit_test_teardown(test_flush_fails, jfs_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,13 +312,14 @@ static int zeros(const char *dir, const char *name, int mibs)
 }
 
 /* A loop device on dir/name into dev; 0 or -1. */
-static int loop_attach(const char *dir, const char *name, char *dev,
-                       size_t cap)
+static int loop_attach(const char *dir, const char *name, const char *opts,
+                       char *dev, size_t cap)
 {
-  char cmd[160];
+  char cmd[200];
   FILE *p;
   int ok;
-  snprintf(cmd, sizeof(cmd), "losetup -f --show %s/%s 2>&1", dir, name);
+  snprintf(cmd, sizeof(cmd), "losetup -f --show %s %s/%s 2>&1", opts, dir,
+           name);
   if(!(p = popen(cmd, "r")))
     return -1;
   ok = fgets(dev, (int)cap, p) && !strncmp(dev, "/dev/loop", 9);
@@ -356,8 +357,8 @@ static int jfs_up(struct jfs *j)
   snprintf(j->mnt, sizeof(j->mnt), "%s/ext4", j->dir);
   /* nodiscard: a discard would punch the backing files */
   if(zeros(j->dir, "journal.img", 16) || zeros(j->dir, "data.img", 32) ||
-     loop_attach(j->dir, "journal.img", j->jdev, sizeof(j->jdev)) ||
-     loop_attach(j->dir, "data.img", j->ddev, sizeof(j->ddev)) ||
+     loop_attach(j->dir, "journal.img", "", j->jdev, sizeof(j->jdev)) ||
+     loop_attach(j->dir, "data.img", "", j->ddev, sizeof(j->ddev)) ||
      sh("mkfs.ext4 -q -F -E nodiscard -O journal_dev -b 4096 %s "
         ">/dev/null", j->jdev) ||
      sh("mkfs.ext4 -q -F -E nodiscard -b 4096 -J device=%s %s >/dev/null",
@@ -392,14 +393,14 @@ static void jfs_break_journal(struct jfs *j)
   free(z);
 }
 
-static struct jfs j;
+static struct jfs fx; /* the test's, for its teardown */
 
 static int jfs_teardown(void **state)
 {
   (void)state;
-  if(j.dir[0])
-    jfs_down(&j);
-  memset(&j, 0, sizeof(j));
+  if(fx.dir[0])
+    jfs_down(&fx);
+  memset(&fx, 0, sizeof(fx));
   return 0;
 }
 
@@ -413,18 +414,18 @@ static void test_flush_fails(void **state)
   vs_object_info info;
   int i, fd;
   (void)state;
-  if(jfs_up(&j))
+  if(jfs_up(&fx))
     skip();
   assert_int_equal(posix_memalign((void **)&buf, 4096, MIB), 0);
   all = malloc(8 * MIB);
   assert_non_null(all);
   fill(all, 8 * MIB, 5);
-  assert_int_equal(st_open_dir(j.mnt, 0, NULL, &s, &err), VS_OK);
+  assert_int_equal(st_open_dir(fx.mnt, 0, NULL, &s, &err), VS_OK);
   assert_int_equal(vs_store_begin(s, "videos", "big.mp4", &u, &err), VS_OK);
-  fd = open(j.mnt, O_RDONLY | O_DIRECTORY);
+  fd = open(fx.mnt, O_RDONLY | O_DIRECTORY);
   assert_int_equal(syncfs(fd), 0); /* all before this is on the disk */
   close(fd);
-  jfs_break_journal(&j);
+  jfs_break_journal(&fx);
   /* 8 MiB: store_fs_write.c's SYNC_WINDOW, so the 8th write fdatasyncs;
    * every write goes through, the flush's error is kept for the commit */
   for(i = 0; i < 8; i++) {
@@ -443,11 +444,67 @@ static void test_flush_fails(void **state)
   /* nothing published (the .part stays: the fs went read-only) */
   assert_int_equal(vs_store_stat(s, "videos", "big.mp4", NULL, &info, &err),
                    VS_ERR_NOTFOUND);
-  snprintf(path, sizeof(path), "%s/buckets", j.mnt);
+  snprintf(path, sizeof(path), "%s/buckets", fx.mnt);
   assert_int_equal(vst_count_files(path), 0);
   vs_store_close(s);
   free(all);
   free(buf);
+}
+
+/* ---- XFS on 16 KiB sectors: the flag taken, the write refused ----------- */
+
+/* A loop device of 16 KiB logical blocks (Linux 6.15 and later) under XFS
+ * of 16 KiB blocks (6.12 and later): fcntl turns O_DIRECT on, but a
+ * write of aligned MiBs at an offset aligned only to 4096 (after the
+ * head) is refused with EINVAL, the other refusal store_fs_write.c falls
+ * back from. The backing file is sparse, on a tmpfs of its own. */
+static int xfs16k_up(struct jfs *j)
+{
+  char path[96];
+  int fd;
+  memset(j, 0, sizeof(*j));
+  if(sh("command -v mkfs.xfs >/dev/null && command -v losetup >/dev/null")) {
+    fprintf(stderr, "skip: mkfs.xfs or losetup missing\n");
+    return -1;
+  }
+  snprintf(j->dir, sizeof(j->dir), "./xfs16k-test.XXXXXX");
+  if(mount_fs(j->dir, "tmpfs", "size=1g"))
+    return -1;
+  snprintf(j->mnt, sizeof(j->mnt), "%s/xfs", j->dir);
+  snprintf(path, sizeof(path), "%s/data.img", j->dir);
+  fd = open(path, O_WRONLY | O_CREAT, 0600);
+  if(fd < 0 || ftruncate(fd, 768 * (off_t)MIB) || close(fd) ||
+     loop_attach(j->dir, "data.img", "--sector-size 16384", j->ddev,
+                 sizeof(j->ddev)) ||
+     sh("mkfs.xfs -q -f -b size=16384 -s size=16384 %s >/dev/null 2>&1",
+        j->ddev) || mkdir(j->mnt, 0755) ||
+     mount(j->ddev, j->mnt, "xfs", 0, NULL)) {
+    fprintf(stderr, "skip: no XFS on 16 KiB sectors here (%s; Linux 6.15 "
+            "or later)\n", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static void test_write_refused(void **state)
+{
+  vs_store *s = NULL;
+  vs_err err = {0};
+  char tmp[80];
+  int asks = -1;
+  (void)state;
+  if(xfs16k_up(&fx))
+    skip();
+  assert_int_equal(traced_uploads(fx.mnt, &asks), 0);
+  /* the first aligned MiB turns the flag on, its write fails, and the
+   * upload goes on through the page cache without asking again */
+  assert_int_equal(asks, 2);
+  assert_int_equal(st_open_dir(fx.mnt, 0, NULL, &s, &err), VS_OK);
+  check_object(s, "one.mp4", 1);
+  check_object(s, "two.mp4", 2);
+  snprintf(tmp, sizeof(tmp), "%s/.tmp", fx.mnt);
+  assert_int_equal(vst_count_files(tmp), 0);
+  vs_store_close(s);
 }
 
 int main(void)
@@ -456,6 +513,7 @@ int main(void)
     cmocka_unit_test_teardown(test_refused, unmount_mounted),
     cmocka_unit_test_teardown(test_full, unmount_mounted),
     cmocka_unit_test_teardown(test_flush_fails, jfs_teardown),
+    cmocka_unit_test_teardown(test_write_refused, jfs_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,9 +6,12 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libmicrohttpd-dev
        libcurl4-openssl-dev libcjson-dev zlib1g-dev libssl-dev curl)
 # clang + libclang-rt-14-dev: libFuzzer and clang's sanitizers (tests/fuzz).
+# e2fsprogs, xfsprogs: filesystems the store's failure tests make on loop
+# devices (tests/unit/test_store_fs_directfail.c, test_sink_flushfail.py).
 test=(libcmocka-dev python3 python3-boto3 awscli rclone s3cmd s4cmd restic
       valgrind nginx-light
       radosgw ceph-mon ceph-osd chromium procps util-linux
+      e2fsprogs xfsprogs
       clang libclang-rt-14-dev)
 pkgs=("${build[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -10,7 +10,8 @@
   PREFIX/ (1 day), read back with boto3; a second run changes nothing; a
   run with --abort-days 3 on a bucket that already has another lifecycle
   rule updates the vsink rule and keeps the other one; no credentials in
-  the environment is an error before any request;
+  the environment is an error before any request, a wrong secret stops
+  at the first request (403), neither makes the bucket;
 - haproxy in front of two real `vsink serve` nodes: PUTs through it with
   boto3 (header-signed) and a presigned URL are 200 (Host reached the
   node as signed) and land on both nodes; each object reads back through
@@ -19,7 +20,9 @@
   killed the PUTs sent before the health check notices are retried on
   the other node (none fails), then the node is marked DOWN by the
   /healthz check and every PUT lands on the other one; the node
-  restarted is UP again and gets uploads;
+  restarted is UP again and gets uploads; a node stopped (SIGTERM) with
+  an upload in flight through haproxy is marked DOWN while it drains, new
+  PUTs go to the other node, and the upload in flight ends 200;
 - nginx with the shipped server block in front of the same two nodes:
   PUTs of keys with "//", "+", "%", spaces and markup are 200 (the URI and
   the Host reached the node as signed) and read back byte for byte.
@@ -38,7 +41,7 @@ import urllib.parse
 
 import vsharness
 from vsharness import (KEY_ID, SECRET, Sink, VSINK, check, fail, pattern,
-                       tmpdir)
+                       sha256, tmpdir)
 from rgw import RGW, RGWUnavailable, free_port, _die_with_parent
 
 SRC = os.environ.get("VSINK_SRC") or os.path.join(
@@ -212,13 +215,13 @@ def check_configs():
 
 
 # ---- bucket-setup.sh against RGW ---------------------------------------------
-def setup_env(rgw, with_keys=True):
+def setup_env(rgw, with_keys=True, secret=None):
     env = dict(os.environ)
     env.pop("AWS_ACCESS_KEY_ID", None)
     env.pop("AWS_SECRET_ACCESS_KEY", None)
     if with_keys:
         env["VSINK_S3_ACCESS_KEY_ID"] = rgw.access_key
-        env["VSINK_S3_SECRET_ACCESS_KEY"] = rgw.secret
+        env["VSINK_S3_SECRET_ACCESS_KEY"] = secret or rgw.secret
     else:
         env.pop("VSINK_S3_ACCESS_KEY_ID", None)
         env.pop("VSINK_S3_SECRET_ACCESS_KEY", None)
@@ -226,12 +229,13 @@ def setup_env(rgw, with_keys=True):
     return env
 
 
-def bucket_setup(rgw, bucket, *more, with_keys=True):
+def bucket_setup(rgw, bucket, *more, with_keys=True, secret=None):
     cmd = [os.path.join(DEPLOY, "bucket-setup.sh"), "--endpoint",
            rgw.endpoint, "--bucket", bucket] + list(more)
-    out = run(cmd, env=setup_env(rgw, with_keys), timeout=180)
+    out = run(cmd, env=setup_env(rgw, with_keys, secret), timeout=180)
     said = (out.stdout + out.stderr).decode()
-    check(rgw.secret not in said, "bucket-setup printed the secret")
+    check(rgw.secret not in said and not (secret and secret in said),
+          "bucket-setup printed the secret")
     return out.returncode, said
 
 
@@ -255,9 +259,12 @@ def check_bucket_setup():
                             with_keys=False)
     check(rc != 0 and "VSINK_S3_ACCESS_KEY_ID" in said,
           "no keys: %d %s" % (rc, said))
+    rc, said = bucket_setup(rgw, "vsink-deploy", secret="wrong" * 8)
+    check(rc == 1 and "HEAD vsink-deploy failed" in said and "403" in said,
+          "a wrong secret: %d %s" % (rc, said))
     check("vsink-deploy" not in [b["Name"] for b in
                                  s3.list_buckets()["Buckets"]],
-          "bucket made without keys")
+          "bucket made without keys or with a wrong secret")
 
     for run_no in (1, 2):
         rc, said = bucket_setup(rgw, "vsink-deploy", "--prefix", "/prod/")
@@ -414,6 +421,56 @@ def start_node(name, port, data=None):
                       "--max-connections-per-ip", "1024"]).start()
 
 
+def in_flight(node):
+    import re
+    m = re.search(r"^vsink_uploads_in_flight (\d+)$", scrape(node.port), re.M)
+    return int(m.group(1))
+
+
+def check_drain(nodes, ports, s3, endpoint):
+    """A node stopped (SIGTERM, as systemctl stop or restart does) with an
+    upload in flight through the balancer: /healthz says 503, haproxy marks
+    it DOWN and sends new uploads elsewhere, and the upload in flight is
+    not cut: it finishes with 200 on the draining node."""
+    url = nodes["a1"].presign("PUT", "videos/lb/drain.bin", endpoint=endpoint)
+    u = urllib.parse.urlsplit(url)
+    body = pattern(3 << 20, 77)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    c.putrequest("PUT", u.path + "?" + u.query, skip_accept_encoding=True)
+    c.putheader("Content-Length", str(len(body)))
+    c.endheaders()
+    c.send(body[:1 << 20])
+    busy = []
+    wait_for("the upload to reach a node", lambda: busy.extend(
+        n for n in nodes if in_flight(nodes[n]) == 1) or busy, timeout=20)
+    name = busy[0]
+    other = [n for n in nodes if n != name][0]
+    nodes[name].proc.send_signal(signal.SIGTERM)
+    wait_for("%s DOWN while draining" % name,
+             lambda: lb_status().get(name) == "DOWN", timeout=20)
+    keys = ["lb/drain%02d.bin" % i for i in range(3)]
+    put_through(s3, keys, 500)
+    check(all(holders(nodes, k) == [other] for k in keys),
+          "while %s drains: %s" % (name, {k: holders(nodes, k)
+                                          for k in keys}))
+    c.send(body[1 << 20:])
+    r = c.getresponse()
+    r.read()
+    c.close()
+    check(r.status == 200, "the upload in flight through a drain: %d"
+          % r.status)
+    check(nodes[name].stop() == 0, "%s did not exit 0" % name)
+    ev = [e for e in nodes[name].manifest_events("stored")
+          if e["key"] == "lb/drain.bin"]
+    check(len(ev) == 1 and ev[0]["sha256"] == sha256(body),
+          "drained upload's event: %s" % ev)
+    print("%s drained: DOWN by /healthz, 3 PUTs on %s meanwhile, the upload "
+          "in flight finished 200" % (name, other))
+    nodes[name] = start_node(name, ports[name], data=nodes[name].data)
+    wait_for("%s UP" % name, lambda: lb_status().get(name) == "UP",
+             timeout=20)
+
+
 def check_haproxy():
     ports = {"a1": free_port(), "a2": free_port()}
     nodes = {n: start_node(n, p) for n, p in ports.items()}
@@ -492,6 +549,7 @@ def check_haproxy():
     check(any(holders(nodes, k) == ["a1"] for k in keys3),
           "a1 back but unused: %s" % {k: holders(nodes, k) for k in keys3})
     print("a1 restarted: UP, gets uploads again")
+    check_drain(nodes, ports, s3, endpoint)
     lb.send_signal(signal.SIGTERM)
     lb.wait(20)
     return nodes

@@ -7,7 +7,7 @@ build=(build-essential cmake pkg-config libmicrohttpd-dev
        libcurl4-openssl-dev libcjson-dev zlib1g-dev libssl-dev curl)
 # clang + libclang-rt-14-dev: libFuzzer and clang's sanitizers (tests/fuzz).
 test=(libcmocka-dev python3 python3-boto3 awscli rclone s3cmd s4cmd restic
-      valgrind nginx-light haproxy
+      valgrind nginx-light haproxy prometheus
       radosgw ceph-mon ceph-osd chromium procps util-linux
       clang libclang-rt-14-dev)
 pkgs=("${build[@]}")

@@ -23,6 +23,10 @@
   restarted is UP again and gets uploads; a node stopped (SIGTERM) with
   an upload in flight through haproxy is marked DOWN while it drains, new
   PUTs go to the other node, and the upload in flight ends 200;
+- prometheus.yml and vsink-alerts.yml (targets on loopback, 1 s interval)
+  pass `promtool check config`, and a real Prometheus scrapes both nodes
+  and haproxy's exporter and evaluates every alert rule without an error;
+  every metric name the alerts and the README use is served for real;
 - nginx with the shipped server block in front of the same two nodes:
   PUTs of keys with "//", "+", "%", spaces and markup are 200 (the URI and
   the Host reached the node as signed) and read back byte for byte.
@@ -415,6 +419,92 @@ def check_metric_names(node, stats_port):
     print("%d metric names of the alerts and README: all served" % len(want))
 
 
+def prom_query(port, path):
+    import json
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+    except OSError:
+        return None  # not listening yet
+    finally:
+        c.close()
+    return json.loads(body)["data"] if r.status == 200 else None
+
+
+def check_prometheus(nodes, stats_port):
+    """The shipped prometheus.yml and alerts, targets and rule path put on
+    loopback and the scrape interval at 1 s: `promtool check config`
+    passes, and a real Prometheus scrapes both nodes and haproxy (up == 1,
+    each node's uploads under its node label) and evaluates every alert
+    rule without an error."""
+    import yaml
+    prom_bin = shutil.which("prometheus")
+    if not prom_bin:
+        print("prometheus not installed: scrape check skipped")
+        return
+    d = os.path.join(work, "prometheus")
+    os.mkdir(d)
+    with open(os.path.join(DEPLOY, "prometheus.yml")) as f:
+        conf = yaml.safe_load(f)
+    shutil.copy(os.path.join(DEPLOY, "vsink-alerts.yml"), d)
+    conf["rule_files"] = [os.path.join(d, "vsink-alerts.yml")]
+    conf["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    for job in conf["scrape_configs"]:
+        job.pop("scrape_interval", None)
+        if job["job_name"] == "vsink":
+            job["static_configs"] = [
+                {"targets": ["127.0.0.1:%d" % s.port], "labels": {"node": n}}
+                for n, s in sorted(nodes.items())]
+        else:
+            job["static_configs"] = [{"targets": ["127.0.0.1:%d"
+                                                  % stats_port]}]
+    path = os.path.join(d, "prometheus.yml")
+    with open(path, "w") as f:
+        yaml.safe_dump(conf, f)
+    out = run([shutil.which("promtool") or "promtool", "check", "config",
+               path], timeout=60)
+    check(out.returncode == 0, "promtool: %s" % (out.stdout + out.stderr))
+    port = free_port()
+    pr = spawn([prom_bin, "--config.file=" + path, "--storage.tsdb.path=" +
+                os.path.join(d, "data"), "--web.listen-address=127.0.0.1:%d"
+                % port], "prometheus")
+
+    def scraped():
+        if pr.poll() is not None:
+            fail("prometheus exited: %s" % log_of("prometheus"))
+        up = prom_query(port, "/api/v1/query?query=up")
+        ups = {(r["metric"]["job"], r["metric"].get("node")): r["value"][1]
+               for r in (up or {}).get("result", [])}
+        return ups == {("vsink", "a1"): "1", ("vsink", "a2"): "1",
+                       ("vsink-haproxy", None): "1"}
+    wait_for("prometheus to scrape both nodes and haproxy", scraped,
+             timeout=60, interval=0.5)
+    q = urllib.parse.quote('sum by (node) (vsink_uploads_total'
+                           '{status="stored"})')
+    res = prom_query(port, "/api/v1/query?query=" + q)["result"]
+    stored = {r["metric"]["node"]: float(r["value"][1]) for r in res}
+    check(sorted(stored) == ["a1", "a2"] and min(stored.values()) > 0,
+          "stored per node in Prometheus: %s" % stored)
+
+    def evaluated():
+        groups = (prom_query(port, "/api/v1/rules") or {}).get("groups", [])
+        rules = [r for g in groups for r in g["rules"]]
+        return len(rules) == 8 and all(r.get("lastEvaluation", "").
+                                       startswith("20") for r in rules) \
+            and rules
+    wait_for("the alert rules to be evaluated", evaluated, timeout=30)
+    groups = prom_query(port, "/api/v1/rules")["groups"]
+    bad = [(r["name"], r.get("lastError")) for g in groups
+           for r in g["rules"] if r.get("health") != "ok"]
+    check(not bad, "alert rules failing: %s" % bad)
+    pr.send_signal(signal.SIGTERM)
+    pr.wait(30)
+    print("prometheus: both nodes and haproxy scraped, stored per node %s, "
+          "8 alert rules evaluated" % stored)
+
+
 def start_node(name, port, data=None):
     return Sink(data=data, tag=name,
                 args=["--listen", "127.0.0.1:%d" % port, "--node", name,
@@ -518,6 +608,7 @@ def check_haproxy():
     c.close()
 
     check_metric_names(nodes["a2"], stats_port)
+    check_prometheus(nodes, stats_port)
 
     # a1 dies (kill -9: no draining 503 first). Uploads sent before the
     # health check notices are retried on a2 (retries + redispatch: a

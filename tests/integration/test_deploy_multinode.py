@@ -31,6 +31,7 @@
   PUTs of keys with "//", "+", "%", spaces and markup are 200 (the URI and
   the Host reached the node as signed) and read back byte for byte.
 """
+import atexit
 import csv
 import http.client
 import io
@@ -73,6 +74,10 @@ def spawn(cmd, name):
     p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                          preexec_fn=_die_with_parent)
     vsharness._procs.append(p)
+    # Runs before vsharness's SIGKILL at exit (atexit is last in, first
+    # out): SIGTERM lets nginx's master stop its workers, which a SIGKILL
+    # of the master would leave behind.
+    atexit.register(lambda: p.poll() is None and (p.terminate(), p.wait(20)))
     return p
 
 

@@ -103,7 +103,7 @@ def listening(port):
         return False
 
 
-# ---- the systemd unit -------------------------------------------------------
+# ---- the systemd unit ------------------------------------------------------
 def verify_unit():
     sa = shutil.which("systemd-analyze")
     if not sa:
@@ -130,7 +130,7 @@ def verify_unit():
     print("systemd-analyze verify vsink@a1.service: ok")
 
 
-# ---- the balancers' configs, rendered for loopback --------------------------
+# ---- the balancers' configs, rendered for loopback -------------------------
 def render_haproxy(lb_port, stats_port, nodes):
     """The shipped haproxy.cfg with loopback addresses, a stats socket in
     the temporary folder and without chroot/user/group/daemon/syslog (root
@@ -223,7 +223,7 @@ def check_configs():
     shutil.rmtree(d)
 
 
-# ---- bucket-setup.sh against RGW ---------------------------------------------
+# ---- bucket-setup.sh against RGW --------------------------------------------
 def setup_env(rgw, with_keys=True, secret=None):
     env = dict(os.environ)
     env.pop("AWS_ACCESS_KEY_ID", None)
@@ -317,7 +317,7 @@ def check_bucket_setup():
     rgw.stop()
 
 
-# ---- haproxy in front of two sinks -------------------------------------------
+# ---- haproxy in front of two sinks ------------------------------------------
 def lb_status():
     """svname -> status (UP, DOWN, ...) of the vsink_nodes servers, from
     haproxy's stats socket."""
@@ -651,7 +651,7 @@ def check_haproxy():
     return nodes
 
 
-# ---- nginx in front of the same two sinks ------------------------------------
+# ---- nginx in front of the same two sinks -----------------------------------
 def check_nginx(nodes):
     port = free_port()
     conf, d = render_nginx(port, sorted((n, s.port) for n, s in nodes.items()))

@@ -9,7 +9,7 @@ build=(build-essential cmake pkg-config libmicrohttpd-dev
 # e2fsprogs, xfsprogs: filesystems the store's failure tests make on loop
 # devices (tests/unit/test_store_fs_directfail.c, test_sink_flushfail.py).
 test=(libcmocka-dev python3 python3-boto3 awscli rclone s3cmd s4cmd restic
-      valgrind nginx-light
+      valgrind nginx-light haproxy prometheus
       radosgw ceph-mon ceph-osd chromium procps util-linux
       e2fsprogs xfsprogs
       clang libclang-rt-14-dev)

@@ -118,13 +118,15 @@ typedef struct stream_job {
 } stream_job;
 
 /* Into the pipe; a reader gone (EPIPE: SIGPIPE is blocked in this thread)
- * or more than asked for stops the transfer. */
+ * or more than asked for (a store that ignored the Range) stops the
+ * transfer, the latter once the asked-for bytes are in. */
 static int to_pipe(void *ctx, const void *p, size_t n)
 {
   stream_job *j = ctx;
   const char *c = p;
-  if(n > j->len - j->sent)
-    return 1;
+  int over = n > j->len - j->sent;
+  if(over)
+    n = (size_t)(j->len - j->sent);
   while(n) {
     ssize_t w = write(j->wfd, c, n);
     if(w < 0 && errno == EINTR)
@@ -135,7 +137,7 @@ static int to_pipe(void *ctx, const void *p, size_t n)
     n -= (size_t)w;
     j->sent += (uint64_t)w;
   }
-  return 0;
+  return over;
 }
 
 static void *stream_main(void *arg)

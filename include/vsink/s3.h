@@ -285,6 +285,10 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
  *   HEAD before the write (PutObject also sends If-None-Match: *, which
  *   RGW ignores in a versioned bucket), which races with another writer
  *   of the same key: the sink commits one upload per key at a time.
+ * - a commit that fails with VS_ERR_NET may have landed (or left a
+ *   multipart upload it could not abort): its intent stays, with pid 0,
+ *   and intents() reports the version if one carries its token, else
+ *   aborts the upload and drops the intent.
  * - listing pages through ListObjectVersions (the only listing that tells
  *   the current version's id).
  * - parts_in_flight is per open store: its pool of part threads. */

@@ -549,7 +549,9 @@ static void t_open_checks(void **state)
 
 /* The cluster goes away after open (the store keeps the target's
  * strings: the endpoint changes under it): commits are VS_ERR_NET, single
- * and multipart, and leave no intent behind. */
+ * and multipart. Their intents stay, as their writes may have landed, and
+ * once the cluster is back intents() finds that none did: it drops them
+ * and aborts the upload that could not be aborted. */
 static void t_unreachable_commit(void **state)
 {
   static char ep[256];
@@ -557,11 +559,15 @@ static void t_unreachable_commit(void **state)
   vs_store *s = NULL;
   vs_store_intent *list;
   vs_object_info info;
+  vs_upload *u = NULL;
+  vs_commit c = {0};
+  unsigned char *buf = calloc(1, MiB);
   digests d;
   put_args a = {0};
   vs_err e = {0};
   char spool[600], st[600];
   size_t n;
+  int i;
   (void)state;
   snprintf(ep, sizeof(ep), "%s", T.endpoint);
   snprintf(spool, sizeof(spool), "%s/net/spool", DIR_);
@@ -571,14 +577,27 @@ static void t_unreachable_commit(void **state)
   o.spool_dir = spool, o.state_dir = st, o.require_versioning = 1;
   o.t.part_attempts = 2, o.t.retry_base_ms = 10;
   assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_OK);
+  /* a multipart upload under way when the cluster goes */
+  assert_int_equal(vs_store_begin(s, "bkt", "net/mpu", &u, &e), VS_OK);
+  for(i = 0; i < 9; i++)
+    assert_int_equal(vs_store_write(s, u, buf, MiB, &e), VS_OK);
+  assert_int_equal(uploads_under("bkt"), 1);
   snprintf(ep, sizeof(ep), "http://127.0.0.1:9");
+  c.bytes = 9 * MiB, c.sha256 = "00";
+  assert_int_equal(vs_store_commit(s, u, &c, &info, &e), VS_ERR_NET);
   a.bytes = 1000, a.seed = 1;
   assert_int_equal(put(s, "bkt", "net/a", &a, &info, &d, &e), VS_ERR_NET);
   a.bytes = 9 * MiB;
   assert_int_equal(put(s, "bkt", "net/b", &a, &info, &d, &e), VS_ERR_NET);
+  assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_ERR_NET);
+  snprintf(ep, sizeof(ep), "%s", T.endpoint); /* back */
+  assert_int_equal(uploads_under("bkt"), 1);
   assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
   assert_int_equal(n, 0);
   free(list);
+  assert_int_equal(uploads_under("bkt"), 0);
+  assert_int_equal(vst_count_files(st), 0);
+  free(buf);
   vs_store_close(s);
 }
 

@@ -398,23 +398,37 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return rc;
 }
 
-static void end_upload(vs_upload *u, int drop_intent)
+/* What becomes of an upload's intent when it ends. */
+enum { INTENT_KEEP, INTENT_DROP, INTENT_ENDED };
+
+/* ENDED: the commit failed without knowing whether its write landed (the
+ * cluster did not answer), or its multipart upload could not be aborted:
+ * the intent stays, without a process (pid 0), so that intents() finds
+ * the version if it landed, or aborts the upload and drops it if not. */
+static void end_upload(vs_upload *u, int fate)
 {
   vs_err e;
   wait_parts(u, 1, NULL);
   if(u->upload_id[0] &&
      vs_s3_mpu_abort(&u->s->t, u->s->bucket, u->ckey, u->upload_id, &e) &&
-     e.code != VS_ERR_NOTFOUND)
+     e.code != VS_ERR_NOTFOUND) {
     vs_log("warn", "abort multipart upload of %s: %s", u->ckey, e.msg);
-  if(drop_intent && u->intent_made)
+    fate = INTENT_ENDED;
+  }
+  if(u->intent_made && fate == INTENT_DROP)
     vs__s3s_intent_drop(u->s, u->intent->token);
+  if(u->intent_made && fate == INTENT_ENDED) {
+    u->intent->pid = 0;
+    if(vs__s3s_intent_put(u->s, u->intent, 1, &e))
+      vs_log("warn", "intent of %s: %s", u->ckey, e.msg);
+  }
   upload_free(u);
 }
 
 void vs__s3s_abort(vs_upload *u)
 {
   if(u)
-    end_upload(u, 1);
+    end_upload(u, INTENT_DROP);
 }
 
 /* ---- commit ------------------------------------------------------------- */
@@ -596,11 +610,11 @@ int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
   else
     rc = commit_body(u, &ps, info, err);
   if(rc) {
-    end_upload(u, 1);
+    end_upload(u, rc == VS_ERR_NET ? INTENT_ENDED : INTENT_DROP);
     return rc;
   }
   /* Complete consumed the upload: nothing to abort */
   u->upload_id[0] = 0;
-  end_upload(u, 0);
+  end_upload(u, INTENT_KEEP);
   return VS_OK;
 }

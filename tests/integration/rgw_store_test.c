@@ -214,6 +214,8 @@ static void t_small(void **state)
                      VS_ERR_INVALID);
     assert_int_equal(vs_store_begin(s, "bkt", longkey, &u, &e),
                      VS_ERR_TOOLARGE);
+    assert_int_equal(vs_store_stat(s, "bkt", longkey, NULL, &st, &e),
+                     VS_ERR_NOTFOUND);
   }
   free(all);
   free(part);

@@ -87,15 +87,19 @@ int vs__s3s_stat(vs_store *st, const char *bucket, const char *key,
                  const char *vid, vs_object_info *info, vs_err *err)
 {
   vs__s3s *s = (vs__s3s *)st;
+  vs_err inner;
   char *ckey;
-  int rc = vs__s3s_ckey(s, bucket, key, &ckey, err);
-  if(rc)
-    return rc == VS_ERR_TOOLARGE ? vs_fail(err, VS_ERR_NOTFOUND, "%s", err->msg)
-                                 : rc;
-  rc = vs__s3s_head(s, ckey, vid, info, NULL, err);
-  if(rc == VS_ERR_INVALID && vid && *vid) /* a malformed version id */
-    rc = vs_fail(err, VS_ERR_NOTFOUND, "%s", err->msg);
-  free(ckey);
+  int rc = vs__s3s_ckey(s, bucket, key, &ckey, &inner), bad_vid = 0;
+  if(!rc) {
+    rc = vs__s3s_head(s, ckey, vid, info, NULL, &inner);
+    free(ckey);
+    bad_vid = rc == VS_ERR_INVALID && vid && *vid; /* the cluster's 400 */
+  }
+  /* a key too long to be stored, a malformed version id: no such object */
+  if(rc == VS_ERR_TOOLARGE || bad_vid)
+    return vs_fail(err, VS_ERR_NOTFOUND, "%s", inner.msg);
+  if(rc && err)
+    *err = inner;
   return rc;
 }
 

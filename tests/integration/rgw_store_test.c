@@ -454,6 +454,53 @@ static void t_list(void **state)
   vs_store_close(s);
 }
 
+/* More keys than a page of the cluster's listing (1000): the listing
+ * follows the markers, and a skip in the first page restarts after it. The
+ * keys are put with the client (PREFIX/pgs/...), which is quicker. */
+static void t_list_pages(void **state)
+{
+  vs_store *s = open_store(BUCKET, "pages", 1);
+  vs_list_opts o = {0};
+  vs_store_list *l;
+  vs_list_item *it = malloc(sizeof(*it));
+  vs_s3_body b = {"x", -1, 0, 1};
+  vs_s3_put_result r;
+  vs_err e = {0};
+  char key[256], prev[VS_KEY_MAX + 1] = "";
+  int i, n = 0, end = 0;
+  (void)state;
+  for(i = 0; i < 1003; i++) {
+    snprintf(key, sizeof(key), "%s/pgs/a/%04d", PREFIX, i);
+    if(vs_s3_put(&T, BUCKET, key, &b, NULL, &r, &e))
+      fail_msg("put %s: %s", key, e.msg);
+  }
+  snprintf(key, sizeof(key), "%s/pgs/b", PREFIX);
+  assert_int_equal(vs_s3_put(&T, BUCKET, key, &b, NULL, &r, &e), VS_OK);
+  o.bucket = "pgs";
+  assert_int_equal(vs_store_list_open(s, &o, &l, &e), VS_OK);
+  while(!vs_store_list_next(l, it, &end, &e) && !end) {
+    assert_true(strcmp(prev, it->key) < 0);
+    snprintf(prev, sizeof(prev), "%s", it->key);
+    n++;
+  }
+  assert_int_equal(end, 1);
+  assert_int_equal(n, 1004);
+  assert_string_equal(prev, "b");
+  vs_store_list_close(l);
+  assert_int_equal(vs_store_list_open(s, &o, &l, &e), VS_OK);
+  assert_int_equal(vs_store_list_next(l, it, &end, &e), VS_OK);
+  assert_string_equal(it->key, "a/0000");
+  assert_int_equal(vs_store_list_skip(l, "a/", &e), VS_OK);
+  assert_int_equal(vs_store_list_next(l, it, &end, &e), VS_OK);
+  assert_int_equal(end, 0);
+  assert_string_equal(it->key, "b");
+  assert_int_equal(vs_store_list_next(l, it, &end, &e), VS_OK);
+  assert_int_equal(end, 1);
+  vs_store_list_close(l);
+  free(it);
+  vs_store_close(s);
+}
+
 /* A multipart upload carries the metadata describe told before the body:
  * a commit naming other metadata is refused, and leaves nothing. */
 static void t_describe_mismatch(void **state)
@@ -638,6 +685,7 @@ int main(void)
     cmocka_unit_test(t_versions_policies),
     cmocka_unit_test(t_marker_remove),
     cmocka_unit_test(t_list),
+    cmocka_unit_test(t_list_pages),
     cmocka_unit_test(t_abort_mpu),
     cmocka_unit_test(t_describe_mismatch),
     cmocka_unit_test(t_unreachable_commit),

@@ -199,6 +199,9 @@ static void t_small(void **state)
   assert_int_equal(stream_sha(s, "bkt", "small/one.mp4", st.version_id,
                               1000, 4000, sha, part), 4000);
   assert_memory_equal(part, all + 1000, 4000);
+  /* a stream that cannot be had ends at once (EOF before len) */
+  assert_int_equal(stream_sha(s, "bkt", "small/none", NULL, 0, 10, sha,
+                              NULL), 0);
   /* missing: a key, a version */
   assert_int_equal(vs_store_stat(s, "bkt", "small/none", NULL, &st, &e),
                    VS_ERR_NOTFOUND);
@@ -650,6 +653,31 @@ static void t_unreachable_commit(void **state)
   vs_store_close(s);
 }
 
+/* A bucket without versioning, allowed when not required: one version
+ * ("null") per key, REJECT still refuses, remove deletes it. */
+static void t_unversioned(void **state)
+{
+  vs_store *s = open_store(PLAIN, "plain", 0);
+  vs_object_info info, st;
+  digests d;
+  put_args a = {0};
+  vs_err e = {0};
+  (void)state;
+  put_ok(s, "bkt", "plain/k", 100, 1, &info, &d);
+  assert_int_equal(vs_store_stat(s, "bkt", "plain/k", NULL, &st, &e), 0);
+  assert_string_equal(st.version_id, "null");
+  assert_string_equal(st.sha256, d.sha_hex);
+  a.bytes = 10, a.seed = 2, a.policy = VS_ON_EXISTING_REJECT;
+  assert_int_equal(put(s, "bkt", "plain/k", &a, &info, &d, &e),
+                   VS_ERR_EXISTS);
+  assert_int_equal(vs_store_stat(s, "bkt", "plain/k", NULL, &st, &e), 0);
+  assert_int_equal(st.bytes, 100);
+  assert_int_equal(vs_store_remove(s, "bkt", "plain/k", "null", &e), 0);
+  assert_int_equal(vs_store_stat(s, "bkt", "plain/k", NULL, &st, &e),
+                   VS_ERR_NOTFOUND);
+  vs_store_close(s);
+}
+
 static void t_url(void **state)
 {
   char *b, *p;
@@ -677,6 +705,7 @@ int main(void)
     cmocka_unit_test(t_rss),
     cmocka_unit_test(t_url),
     cmocka_unit_test(t_open_checks),
+    cmocka_unit_test(t_unversioned),
     cmocka_unit_test(t_small),
     cmocka_unit_test(t_stream_reader_gone),
     cmocka_unit_test(t_mpu_exact),

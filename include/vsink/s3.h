@@ -279,7 +279,8 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
  *   single PutObject, x-amz-meta-vsink-sha256, -md5 and -checksum
  *   ("alg:base64"); stat moves them back into vs_object_info and out of
  *   its headers (a client's own x-amz-meta-vsink-* are dropped). A
- *   multipart object stats with sha256 "" and the cluster's "-N" ETag.
+ *   multipart object stats with sha256 "" and the cluster's "-N" ETag
+ *   (its commit's info has the caller's digests, for the manifest).
  * - commit checks what landed (HEAD: size and ETag) and takes it back
  *   when it differs; REJECT, if_none_match and if_match are checked by a
  *   HEAD before the write (PutObject also sends If-None-Match: *, which

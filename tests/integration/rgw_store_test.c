@@ -259,6 +259,7 @@ static void multipart(uint64_t bytes, int expect, const char *suffix)
     fail_msg("put: %s", e.msg);
   assert_int_equal(info.bytes, bytes);
   assert_non_null(strstr(info.etag, suffix));
+  assert_string_equal(info.sha256, d.sha_hex); /* the commit's, for its event */
   assert_int_equal(vs_store_stat(s, "bkt", key, NULL, &st, &e), VS_OK);
   assert_string_equal(st.sha256, "");
   assert_string_equal(st.etag, info.etag);

@@ -550,6 +550,22 @@ static void landed(vs_upload *u, put_state *ps, vs_object_info *info)
     vs_log("warn", "intent of %s %s: %s", u->ckey, info->version_id, e.msg);
 }
 
+/* A multipart object carries no digests on the cluster (they are known
+ * only after Create): the commit's info has the caller's, for its
+ * manifest event; stat then shows sha256 "". */
+static void keep_digests(const vs_commit *c, vs_object_info *info)
+{
+  if(!info->sha256[0] && c->sha256)
+    snprintf(info->sha256, sizeof(info->sha256), "%s", c->sha256);
+  if(!info->md5[0] && c->md5)
+    snprintf(info->md5, sizeof(info->md5), "%s", c->md5);
+  if(!info->checksum[0] && c->checksum_alg && c->checksum) {
+    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
+             c->checksum_alg);
+    snprintf(info->checksum, sizeof(info->checksum), "%s", c->checksum);
+  }
+}
+
 static int commit_marker(vs_upload *u, vs_object_info *info, vs_err *err)
 {
   vs_s3_delete_result dr;
@@ -591,6 +607,7 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
     return rc;
   }
   landed(u, ps, info);
+  keep_digests(ps->c, info);
   return VS_OK;
 }
 

@@ -664,11 +664,16 @@ static void t_unversioned(void **state)
   digests d;
   put_args a = {0};
   vs_err e = {0};
+  char sha[65];
   (void)state;
   put_ok(s, "bkt", "plain/k", 100, 1, &info, &d);
   assert_int_equal(vs_store_stat(s, "bkt", "plain/k", NULL, &st, &e), 0);
   assert_string_equal(st.version_id, "null");
   assert_string_equal(st.sha256, d.sha_hex);
+  assert_int_equal(vs_store_stat(s, "bkt", "plain/k", "null", &st, &e), 0);
+  assert_int_equal(stream_sha(s, "bkt", "plain/k", "null", 0, 100, sha,
+                              NULL), 100);
+  assert_string_equal(sha, d.sha_hex);
   a.bytes = 10, a.seed = 2, a.policy = VS_ON_EXISTING_REJECT;
   assert_int_equal(put(s, "bkt", "plain/k", &a, &info, &d, &e),
                    VS_ERR_EXISTS);

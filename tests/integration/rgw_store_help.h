@@ -60,6 +60,7 @@ size_t count_versions(vs_store *s, const char *b, const char *k,
 void free_ids(char **ids, size_t n);
 /* Multipart uploads in progress under the sink bucket b. */
 size_t uploads_under(const char *b);
+/* This process's peak RSS so far. */
 long maxrss_kib(void);
 
 /* A gate on 127.0.0.1 in front of the cluster: open, it relays each

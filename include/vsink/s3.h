@@ -304,8 +304,10 @@ typedef struct vs_store_s3_opts {
   unsigned upload_parts;     /* in flight per upload; 0: 2 */
 } vs_store_s3_opts;
 
-/* Opens the store (nothing is copied: o's strings must outlive it). The
- * cluster bucket must exist (VS_ERR_NOTFOUND) and answer (VS_ERR_NET). */
+/* Opens the store (o->t's strings and o->bucket are not copied: they must
+ * outlive it). The cluster bucket must exist (VS_ERR_NOTFOUND) and answer
+ * (VS_ERR_NET). Closing waits for the upload parts under way and for the
+ * stream threads, which end when their reader closes its fd. */
 int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err);
 
 /* Parses "s3://BUCKET[/PREFIX]" into its bucket and prefix (malloc'd,

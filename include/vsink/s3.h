@@ -293,7 +293,29 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
  * flight. A version is the cluster's (its version id is the object's), so
  * the cluster bucket must have versioning on for VS_ON_EXISTING_VERSION;
  * vs_store_s3_open checks it when require_versioning is set. Intents (see
- * vs_store_ops) are kept under state_dir on the node. */
+ * vs_store_ops) are kept under state_dir on the node.
+ * What the store's operations do on the cluster:
+ * - metadata: content type and kept headers go on the object; a multipart
+ *   upload's Create carries them, so they must be told before the body
+ *   (vs_store_describe; a commit naming others is VS_ERR_INVALID). The
+ *   store adds x-amz-meta-vsink-intent (the intent's token) and, for a
+ *   single PutObject, x-amz-meta-vsink-sha256, -md5 and -checksum
+ *   ("alg:base64"); stat moves them back into vs_object_info and out of
+ *   its headers (a client's own x-amz-meta-vsink-* are dropped). A
+ *   multipart object stats with sha256 "" and the cluster's "-N" ETag
+ *   (its commit's info has the caller's digests, for the manifest).
+ * - commit checks what landed (HEAD: size and ETag) and takes it back
+ *   when it differs; REJECT, if_none_match and if_match are checked by a
+ *   HEAD before the write (PutObject also sends If-None-Match: *, which
+ *   RGW ignores in a versioned bucket), which races with another writer
+ *   of the same key: the sink commits one upload per key at a time.
+ * - a commit that fails with VS_ERR_NET may have landed (or left a
+ *   multipart upload it could not abort): its intent stays, with pid 0,
+ *   and intents() reports the version if one carries its token, else
+ *   aborts the upload and drops the intent.
+ * - listing pages through ListObjectVersions (the only listing that tells
+ *   the current version's id).
+ * - parts_in_flight is per open store: its pool of part threads. */
 typedef struct vs_store_s3_opts {
   vs_s3_target t;            /* the cluster */
   const char *bucket;        /* the cluster bucket */
@@ -301,12 +323,14 @@ typedef struct vs_store_s3_opts {
   const char *spool_dir;     /* created if missing */
   const char *state_dir;     /* created if missing; intents live here */
   int require_versioning;    /* VS_ERR_INVALID unless versioning is Enabled */
-  unsigned parts_in_flight;  /* per process; 0: 8 */
+  unsigned parts_in_flight;  /* per store (its part threads); 0: 8 */
   unsigned upload_parts;     /* in flight per upload; 0: 2 */
 } vs_store_s3_opts;
 
-/* Opens the store (nothing is copied: o's strings must outlive it). The
- * cluster bucket must exist (VS_ERR_NOTFOUND) and answer (VS_ERR_NET). */
+/* Opens the store (o->t's strings and o->bucket are not copied: they must
+ * outlive it). The cluster bucket must exist (VS_ERR_NOTFOUND) and answer
+ * (VS_ERR_NET). Closing waits for the upload parts under way and for the
+ * stream threads, which end when their reader closes its fd. */
 int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err);
 
 /* Parses "s3://BUCKET[/PREFIX]" into its bucket and prefix (malloc'd,

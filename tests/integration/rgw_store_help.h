@@ -2,7 +2,9 @@
 #ifndef VS_RGW_STORE_HELP_H
 #define VS_RGW_STORE_HELP_H
 
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "vsink/s3.h"
@@ -58,6 +60,20 @@ size_t count_versions(vs_store *s, const char *b, const char *k,
 void free_ids(char **ids, size_t n);
 /* Multipart uploads in progress under the sink bucket b. */
 size_t uploads_under(const char *b);
+/* This process's peak RSS so far. */
 long maxrss_kib(void);
+
+/* A gate on 127.0.0.1 in front of the cluster: open, it relays each
+ * connection to it; closed, it drops new connections at once (those
+ * under way go on), so the cluster looks gone. */
+typedef struct gate {
+  int lfd, open;
+  struct sockaddr_in up;
+  char endpoint[64];   /* the gate's, to give the store */
+  pthread_t th;
+} gate;
+int gate_start(gate *g, const char *cluster_endpoint);
+void gate_set(gate *g, int open);
+void gate_stop(gate *g);
 
 #endif

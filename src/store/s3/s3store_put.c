@@ -405,23 +405,37 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return rc;
 }
 
-static void end_upload(vs_upload *u, int drop_intent)
+/* What becomes of an upload's intent when it ends. */
+enum { INTENT_KEEP, INTENT_DROP, INTENT_ENDED };
+
+/* ENDED: the commit failed without knowing whether its write landed (the
+ * cluster did not answer), or its multipart upload could not be aborted:
+ * the intent stays, without a process (pid 0), so that intents() finds
+ * the version if it landed, or aborts the upload and drops it if not. */
+static void end_upload(vs_upload *u, int fate)
 {
   vs_err e;
   wait_parts(u, 1, NULL);
   if(u->upload_id[0] &&
      vs_s3_mpu_abort(&u->s->t, u->s->bucket, u->ckey, u->upload_id, &e) &&
-     e.code != VS_ERR_NOTFOUND)
+     e.code != VS_ERR_NOTFOUND) {
     vs_log("warn", "abort multipart upload of %s: %s", u->ckey, e.msg);
-  if(drop_intent && u->intent_made)
+    fate = INTENT_ENDED;
+  }
+  if(u->intent_made && fate == INTENT_DROP)
     vs__s3s_intent_drop(u->s, u->intent->token);
+  if(u->intent_made && fate == INTENT_ENDED) {
+    u->intent->pid = 0;
+    if(vs__s3s_intent_put(u->s, u->intent, 1, &e))
+      vs_log("warn", "intent of %s: %s", u->ckey, e.msg);
+  }
   upload_free(u);
 }
 
 void vs__s3s_abort(vs_upload *u)
 {
   if(u)
-    end_upload(u, 1);
+    end_upload(u, INTENT_DROP);
 }
 
 /* ---- commit ------------------------------------------------------------- */
@@ -557,6 +571,22 @@ static void landed(vs_upload *u, put_state *ps, vs_object_info *info)
     vs_log("warn", "intent of %s %s: %s", u->ckey, info->version_id, e.msg);
 }
 
+/* A multipart object carries no digests on the cluster (they are known
+ * only after Create): the commit's info has the caller's, for its
+ * manifest event; stat then shows sha256 "". */
+static void keep_digests(const vs_commit *c, vs_object_info *info)
+{
+  if(!info->sha256[0] && c->sha256)
+    snprintf(info->sha256, sizeof(info->sha256), "%s", c->sha256);
+  if(!info->md5[0] && c->md5)
+    snprintf(info->md5, sizeof(info->md5), "%s", c->md5);
+  if(!info->checksum[0] && c->checksum_alg && c->checksum) {
+    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
+             c->checksum_alg);
+    snprintf(info->checksum, sizeof(info->checksum), "%s", c->checksum);
+  }
+}
+
 static int commit_marker(vs_upload *u, vs_object_info *info, vs_err *err)
 {
   vs_s3_delete_result dr;
@@ -610,6 +640,7 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
   if(ps->c->md5 && !info->md5[0])
     snprintf(info->md5, sizeof(info->md5), "%s", ps->c->md5);
   landed(u, ps, info);
+  keep_digests(ps->c, info);
   return VS_OK;
 }
 
@@ -629,12 +660,12 @@ int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
   else
     rc = commit_body(u, &ps, info, err);
   if(rc) {
-    end_upload(u, 1);
+    end_upload(u, rc == VS_ERR_NET ? INTENT_ENDED : INTENT_DROP);
     return rc;
   }
   /* Complete consumed the upload: nothing to abort */
   u->upload_id[0] = 0;
-  end_upload(u, 0);
+  end_upload(u, INTENT_KEEP);
   return VS_OK;
 }
 

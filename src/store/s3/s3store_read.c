@@ -87,15 +87,19 @@ int vs__s3s_stat(vs_store *st, const char *bucket, const char *key,
                  const char *vid, vs_object_info *info, vs_err *err)
 {
   vs__s3s *s = (vs__s3s *)st;
+  vs_err inner;
   char *ckey;
-  int rc = vs__s3s_ckey(s, bucket, key, &ckey, err);
-  if(rc)
-    return rc == VS_ERR_TOOLARGE ? vs_fail(err, VS_ERR_NOTFOUND, "%s", err->msg)
-                                 : rc;
-  rc = vs__s3s_head(s, ckey, vid, info, NULL, err);
-  if(rc == VS_ERR_INVALID && vid && *vid) /* a malformed version id */
-    rc = vs_fail(err, VS_ERR_NOTFOUND, "%s", err->msg);
-  free(ckey);
+  int rc = vs__s3s_ckey(s, bucket, key, &ckey, &inner), bad_vid = 0;
+  if(!rc) {
+    rc = vs__s3s_head(s, ckey, vid, info, NULL, &inner);
+    free(ckey);
+    bad_vid = rc == VS_ERR_INVALID && vid && *vid; /* the cluster's 400 */
+  }
+  /* a key too long to be stored, a malformed version id: no such object */
+  if(rc == VS_ERR_TOOLARGE || bad_vid)
+    return vs_fail(err, VS_ERR_NOTFOUND, "%s", inner.msg);
+  if(rc && err)
+    *err = inner;
   return rc;
 }
 
@@ -118,13 +122,15 @@ typedef struct stream_job {
 } stream_job;
 
 /* Into the pipe; a reader gone (EPIPE: SIGPIPE is blocked in this thread)
- * or more than asked for stops the transfer. */
+ * or more than asked for (a store that ignored the Range) stops the
+ * transfer, the latter once the asked-for bytes are in. */
 static int to_pipe(void *ctx, const void *p, size_t n)
 {
   stream_job *j = ctx;
   const char *c = p;
-  if(n > j->len - j->sent)
-    return 1;
+  int over = n > j->len - j->sent;
+  if(over)
+    n = (size_t)(j->len - j->sent);
   while(n) {
     ssize_t w = write(j->wfd, c, n);
     if(w < 0 && errno == EINTR)
@@ -135,7 +141,7 @@ static int to_pipe(void *ctx, const void *p, size_t n)
     n -= (size_t)w;
     j->sent += (uint64_t)w;
   }
-  return 0;
+  return over;
 }
 
 static void *stream_main(void *arg)

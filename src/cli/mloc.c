@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/mloc.h"
 #include "vsink/s3.h"
+#include "vsink/server.h"
 
 static int s3_loc(vs_cli_mloc *m, const char *cmd, const char **dir)
 {
@@ -53,4 +54,40 @@ void vs_cli_mloc_close(vs_cli_mloc *m)
 {
   vs_s3_manifest_unstage(m->staged);
   m->staged = NULL;
+}
+
+int vs_cli_mloc_ship(const char *cmd, const char *url, const char *dir,
+                     const char *node, const char *endpoint,
+                     const char *region)
+{
+  vs_s3_target t = {0};
+  vs_ship_opts so = {0};
+  vs_ship *ship = NULL;
+  vs_err err = {0};
+  char *bucket = NULL, *prefix = NULL;
+  int rc;
+  t.endpoint = endpoint;
+  t.region = region;
+  t.key_id = getenv("VSINK_S3_ACCESS_KEY_ID");
+  t.secret = getenv("VSINK_S3_SECRET_ACCESS_KEY");
+  rc = !t.key_id || !t.secret
+           ? vs_fail(&err, VS_ERR_AUTH, "VSINK_S3_ACCESS_KEY_ID and "
+                     "VSINK_S3_SECRET_ACCESS_KEY are not set")
+           : vs_s3_url_parse(url, &bucket, &prefix, &err);
+  if(!rc) {
+    so = (vs_ship_opts){.dir = dir, .node = node, .target = &t,
+                        .bucket = bucket, .prefix = prefix};
+    rc = vs_ship_open(&ship, &so, &err);
+  }
+  if(!rc)
+    rc = vs_ship_pass(ship, &err);
+  vs_ship_free(ship);
+  free(bucket);
+  free(prefix);
+  if(rc) {
+    fprintf(stderr, "vsink %s: manifest not shipped to %s (kept in %s): "
+            "%s\n", cmd, url, dir, err.msg);
+    return VS_EXIT_FAIL;
+  }
+  return VS_EXIT_OK;
 }

@@ -26,4 +26,12 @@ typedef struct vs_cli_mloc {
 int vs_cli_mloc_open(vs_cli_mloc *m, const char *cmd, const char **dir);
 void vs_cli_mloc_close(vs_cli_mloc *m);
 
+/* One shipping pass (vsink/server.h: vs_ship_pass) of dir's closed
+ * segments to url (s3://BUCKET[/PREFIX]) at endpoint, for a command that
+ * writes a manifest and then exits. 0, or VS_EXIT_FAIL (said on stderr:
+ * the segments stay in dir for a later pass). */
+int vs_cli_mloc_ship(const char *cmd, const char *url, const char *dir,
+                     const char *node, const char *endpoint,
+                     const char *region);
+
 #endif

@@ -12,7 +12,9 @@
   print what they print for the local folder;
 - an unreachable cluster leaves segments local (pending, errors counted),
   `manifest cat s3://... --manifest-extra DIR` reads them beside the
-  shipped ones, once each, and a restart with the cluster back ships them."""
+  shipped ones, once each, and a restart with the cluster back ships them;
+- `vsink submit --manifest s3://...` writes to --manifest-extra and ships
+  its closed segment when it ends, beside the sink's."""
 import glob
 import gzip
 import os
@@ -22,8 +24,8 @@ import time
 import urllib.request
 
 from rgw import RGW, RGWUnavailable, free_port
-from vsharness import (VSINK, Sink, boto3_client, check, env_with_keys,
-                       fail, tmpdir)
+from vsharness import (VSINK, FAKEAPI, FakeAPI, Sink, boto3_client, check,
+                       env_with_keys, fail, submit, tmpdir)
 
 try:
     rgw = RGW(tag="mship").start()
@@ -247,5 +249,34 @@ rc2, local_cat, _ = run("manifest", "cat", mdir)
 check(rc == 0 and s3_cat == local_cat, "after the outage: %s" % err)
 print("unreachable cluster: segments kept local, read with --manifest-extra,"
       " shipped once it was back")
+
+# ---- 5. submit with an s3:// manifest ---------------------------------------
+if FAKEAPI:
+    fake = FakeAPI(delay_ms=50, size=20000)
+    sdir = tmpdir("mship-submit")
+    S3ENV = {"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
+             "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret}
+    rc, lines, err, _ = submit(
+        ["--target", "s3://%s/runs" % BUCKET, "--s3-endpoint", rgw.endpoint,
+         "--manifest", URL, "--manifest-extra", sdir, "--prompt",
+         "shipped by submit", "--resolution", "480p", "--wait",
+         "--timeout", "60"], api=fake.api, env=S3ENV)
+    fake.stop()
+    check(rc == 0 and len(lines) == 1, "submit: %d %s %s" % (rc, lines, err))
+    mine = [os.path.basename(p) for p in glob.glob(sdir + "/*.jsonl.gz")]
+    check(len(mine) == 1 and os.listdir(os.path.join(sdir, "shipped")) ==
+          mine, "submit's segment not closed and marked: %s" %
+          os.listdir(sdir))
+    keys = [k for k in bucket_segments() if k.endswith("/" + mine[0])]
+    check(len(keys) == 1 and "/manifest/submit-" in keys[0] and
+          get(keys[0]) == open(os.path.join(sdir, mine[0]), "rb").read(),
+          "submit's segment in the bucket: %s" % keys)
+    rc, s3_cat, err = run("manifest", "cat", "--s3-endpoint", rgw.endpoint,
+                          URL)
+    check(rc == 0 and lines[0]["taskUUID"] in s3_cat and "c/1.mp4" in s3_cat,
+          "the bucket's manifest lacks submit's or the sink's events")
+    print("submit: its manifest shipped beside the sink's")
+else:
+    print("submit step skipped: no VSINK_FAKEAPI")
 rgw.stop()
 print("PASS")

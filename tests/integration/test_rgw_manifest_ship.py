@@ -250,6 +250,19 @@ check(rc == 0 and s3_cat == local_cat, "after the outage: %s" % err)
 print("unreachable cluster: segments kept local, read with --manifest-extra,"
       " shipped once it was back")
 
+# ---- bad options ------------------------------------------------------------
+for args, said in (
+        (["--manifest-bucket", URL], "needs --s3-endpoint"),
+        (["--manifest-bucket", "http://b/p", "--s3-endpoint", rgw.endpoint],
+         "s3://BUCKET"),
+        (["--manifest-bucket", "s3://Bad_Bucket", "--s3-endpoint",
+          rgw.endpoint], "--manifest-bucket"),
+        (["--manifest-rotate-sec", "0"], "1..31622400"),
+        (["--manifest-rotate-events", "x"], "1..1000000000")):
+    rc, _, err = run("serve", "--data", tmpdir("mship-bad"), *args)
+    check(rc == 2 and said in err, "serve %s: %d %s" % (args, rc, err))
+print("bad shipping options refused")
+
 # ---- 5. submit with an s3:// manifest ---------------------------------------
 if FAKEAPI:
     fake = FakeAPI(delay_ms=50, size=20000)

@@ -9,7 +9,8 @@
   412 and a HEAD, keeping the bucket's object; a segment whose name the
   bucket holds with other bytes is not replaced, logged, counted, kept;
 - `vsink manifest cat s3://...` and `vsink report --manifest s3://...`
-  print what they print for the local folder;
+  print what they print for the local folder; `vsink verify --manifest
+  s3://...` checks the objects and writes to the local folder;
 - an unreachable cluster leaves segments local (pending, errors counted),
   `manifest cat s3://... --manifest-extra DIR` reads them beside the
   shipped ones, once each, and a restart with the cluster back ships them;
@@ -216,6 +217,15 @@ check(rc1 == rc2 and local_rep == s3_rep and local_rep.count("\n") >= 6,
 rc, _, err = run("manifest", "cat", URL)
 check(rc == 2 and "--s3-endpoint" in err, "no endpoint: %d %s" % (rc, err))
 print("manifest cat and report: s3:// equals the folder")
+
+# verify reads the bucket, writes its events to the local folder
+rc, out, err = run("verify", "--data", data, "--manifest", URL,
+                   "--s3-endpoint", rgw.endpoint)
+check(rc == 0, "verify s3://: %d %s %s" % (rc, out, err))
+rc, local_cat, _ = run("manifest", "cat", mdir)
+check(local_cat.count('"event":"verified"') == 5 and
+      local_cat.count('"ok":true') == 5, "verified events: %s" % local_cat)
+print("verify s3://: 5 objects intact, its events in the local folder")
 
 # ---- 4. an unreachable cluster; then back ----------------------------------
 dead = "http://127.0.0.1:%d" % free_port()

@@ -493,9 +493,22 @@ static int wait_for_signals(const serve_opts *o, vs_server *srv,
   }
 }
 
+static int serve(serve_opts *opts);
+
 int vs_cli_serve(int argc, char **argv)
 {
   serve_opts o;
+  int rc = parse(argc, argv, &o);
+  if(!rc)
+    rc = serve(&o);
+  free(o.ship.bucket); /* parsed by --manifest-bucket */
+  free(o.ship.prefix);
+  return rc < 0 ? VS_EXIT_OK : rc;
+}
+
+static int serve(serve_opts *opts)
+{
+  serve_opts o = *opts;
   vs_store *store = NULL;
   vs_manifest *man = NULL;
   vs_keyring *kr = NULL;
@@ -506,9 +519,7 @@ int vs_cli_serve(int argc, char **argv)
   vs_err err = {0};
   sigset_t set;
   char state[PATH_MAX], buckets_dir[PATH_MAX], mdir[PATH_MAX];
-  int rc = parse(argc, argv, &o);
-  if(rc)
-    return rc < 0 ? VS_EXIT_OK : rc;
+  int rc;
   if((rc = s3_target(&o, &s3)))
     return rc;
   snprintf(state, sizeof(state), "%s/state", o.data);
@@ -562,7 +573,5 @@ out:
   vs_manifest_close(man);
   ship_end(ship);
   vs_store_close(store);
-  free(o.ship.bucket);
-  free(o.ship.prefix);
   return rc;
 }

@@ -137,7 +137,8 @@ typedef struct vs_ship_stats {
   uint64_t shipped;    /* segments this process shipped (or found there) */
   uint64_t conflicts;  /* segments the cluster holds with other bytes */
   uint64_t errors;     /* failed attempts (network, auth, ...), retried */
-  uint64_t pending;    /* closed segments not shipped after the last pass */
+  uint64_t pending;    /* closed segments not shipped after the last pass
+                          (conflicts apart) */
 } vs_ship_stats;
 
 int vs_ship_open(vs_ship **out, const vs_ship_opts *o, vs_err *err);

@@ -78,7 +78,7 @@ static void shipping(vs_buf *b, vs_ship *ship)
               "%llu\n", (unsigned long long)st.conflicts,
               (unsigned long long)st.errors);
   counter(b, "vsink_manifest_segments_pending", "Closed segments not "
-          "shipped yet.", "gauge");
+          "shipped yet (conflicts apart).", "gauge");
   vs_buf_addf(b, "vsink_manifest_segments_pending %llu\n",
               (unsigned long long)st.pending);
 }

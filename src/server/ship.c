@@ -268,7 +268,7 @@ static void free_names(char **v, size_t n)
 int vs_ship_pass(vs_ship *s, vs_err *err)
 {
   char **names = NULL;
-  size_t n = 0, i, done = 0, left = 0;
+  size_t n = 0, i, done = 0, held = 0;
   int rc;
   vs_err e = {0};
   if(vs_manifest_recover(s->dir, NULL, &e))
@@ -279,8 +279,10 @@ int vs_ship_pass(vs_ship *s, vs_err *err)
     pthread_mutex_lock(&s->mu);
     int skip = is_conflict(s, names[i]);
     pthread_mutex_unlock(&s->mu);
-    if(skip)
+    if(skip) {
+      held++;
       continue;
+    }
     rc = ship_one(s, names[i], &conflict, err);
     pthread_mutex_lock(&s->mu);
     if(!rc)
@@ -288,15 +290,15 @@ int vs_ship_pass(vs_ship *s, vs_err *err)
     else if(conflict) {
       vs_log("error", "manifest: not shipped, kept locally: %s", err->msg);
       s->st.conflicts++;
+      held++;
       add_conflict(s, names[i]);
       rc = VS_OK;
     } else
       s->st.errors++;
     pthread_mutex_unlock(&s->mu);
   }
-  left = n - done;
   pthread_mutex_lock(&s->mu);
-  s->st.pending = left;
+  s->st.pending = n - done - held;
   pthread_mutex_unlock(&s->mu);
   free_names(names, n);
   return rc;
@@ -318,18 +320,43 @@ static int nap(vs_ship *s, long ms)
   return s->stop;
 }
 
+/* A folder that holds a month of one-minute segments is ~45,000 files:
+ * not read every second for nothing. Every create, rename and unlink in it
+ * (a rotation, a compression) changes its mtime, so a pass is skipped while
+ * the mtime is the one seen before the last clean pass; once a minute one
+ * runs anyway, for writers that died without touching the folder. */
+static int folder_changed(const vs_ship *s, struct timespec *seen)
+{
+  struct stat st;
+  struct timespec was = *seen;
+  if(stat(s->dir, &st))
+    return 1;
+  *seen = st.st_mtim;
+  return st.st_mtim.tv_sec != was.tv_sec ||
+         st.st_mtim.tv_nsec != was.tv_nsec;
+}
+
 static void *ship_main(void *arg)
 {
   vs_ship *s = arg;
   long backoff = 0;
-  int64_t next_try = 0;
+  int64_t next_try = 0, last_full = INT64_MIN / 2;
+  struct timespec seen = {0, 0};
+  int clean = 0; /* the last pass shipped everything */
   for(;;) {
     int64_t now = vs_now_ms(NULL, NULL);
     if(s->o.manifest)
       vs_manifest_tick(s->o.manifest);
-    if(now >= next_try) {
+    if(!folder_changed(s, &seen) && clean && now - last_full < 60000)
+      ;
+    else if(now >= next_try) {
       vs_err err = {0};
-      if(vs_ship_pass(s, &err)) {
+      vs_ship_stats st;
+      last_full = now;
+      int failed = vs_ship_pass(s, &err);
+      vs_ship_stats_get(s, &st);
+      clean = !failed && st.pending == 0;
+      if(failed) {
         backoff = backoff ? backoff * 2 : s->o.interval_ms;
         if(backoff > s->o.max_backoff_ms)
           backoff = s->o.max_backoff_ms;

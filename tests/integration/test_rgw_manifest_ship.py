@@ -260,6 +260,26 @@ check(rc == 0 and s3_cat == local_cat, "after the outage: %s" % err)
 print("unreachable cluster: segments kept local, read with --manifest-extra,"
       " shipped once it was back")
 
+# ---- rotation by events; a second node beside the first -------------------
+data2 = tmpdir("mship2")
+sink2 = Sink(data=data2, env=ENV, tag="mship2",
+             args=["--node", "n2", "--s3-endpoint", rgw.endpoint,
+                   "--manifest-bucket", URL, "--manifest-rotate-sec", "3600",
+                   "--manifest-rotate-events", "2"]).start()
+upload(sink2, ["d/1.mp4", "d/2.mp4", "d/3.mp4", "d/4.mp4", "d/5.mp4"])
+n2 = lambda: [k for k in bucket_segments() if "/manifest/n2/" in k]
+wait_for("node n2's two full segments", lambda: len(n2()) == 2)
+time.sleep(1.5)
+check(len(n2()) == 2, "a segment closed before 2 events or 3600 s: %s"
+      % n2())
+check(sink2.stop() == 0, "sink n2 did not stop")
+check(len(n2()) == 3, "n2's last segment not shipped at stop: %s" % n2())
+rc, s3_cat, err = run("manifest", "cat", "--s3-endpoint", rgw.endpoint, URL)
+check(rc == 0 and all(k in s3_cat for k in ("a/1.mp4", "d/5.mp4")),
+      "both nodes' events not read from the bucket: %s" % err)
+print("rotation by events: 5 events in segments of 2, 2 and 1; two nodes "
+      "read as one manifest")
+
 # ---- bad options ------------------------------------------------------------
 for args, said in (
         (["--manifest-bucket", URL], "needs --s3-endpoint"),

@@ -235,27 +235,31 @@ static int unshipped(vs_ship *s, char ***out, size_t *n, vs_err *err)
   struct dirent *d;
   char **v = NULL;
   size_t cap = 0;
+  int rc = VS_OK;
   *n = 0;
   if(!dh)
     return vs_fail_errno(err, errno, "manifest directory %s", s->dir);
-  while((d = readdir(dh))) {
+  while(!rc && (d = readdir(dh))) {
     if(!closed_name(d->d_name) || marked(s, d->d_name))
       continue;
     if(*n == cap) {
       char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-      if(!nv)
+      if(!nv) {
+        rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
         break;
+      }
       v = nv;
     }
     if(!(v[*n] = strdup(d->d_name)))
-      break;
-    (*n)++;
+      rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
+    else
+      (*n)++;
   }
   closedir(dh);
   if(*n)
     qsort(v, *n, sizeof(*v), name_cmp);
   *out = v;
-  return VS_OK;
+  return rc;
 }
 
 static void free_names(char **v, size_t n)

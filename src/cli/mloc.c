@@ -13,6 +13,13 @@ static int s3_loc(vs_cli_mloc *m, const char *cmd, const char **dir)
   vs_s3_target t = {0};
   vs_s3_stage_counts n;
   vs_err err = {0};
+  char *bucket = NULL, *prefix = NULL;
+  if(vs_s3_url_parse(m->loc, &bucket, &prefix, &err)) {
+    fprintf(stderr, "vsink %s: %s\n", cmd, err.msg);
+    return VS_EXIT_USAGE;
+  }
+  free(bucket);
+  free(prefix);
   t.endpoint = m->endpoint ? m->endpoint : getenv("VSINK_S3_ENDPOINT");
   t.region = m->region;
   t.key_id = getenv("VSINK_S3_ACCESS_KEY_ID");

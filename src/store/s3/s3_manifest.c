@@ -232,7 +232,7 @@ int vs_s3_manifest_stage(const vs_s3_target *t, const char *url,
   const char *tmp = getenv("TMPDIR");
   char *bucket = NULL, *prefix = NULL, *dir = NULL;
   vs_s3_stage_counts c = {0, 0};
-  int rc = vs_s3_url_parse(url, &bucket, &prefix, err);
+  int made = 0, rc = vs_s3_url_parse(url, &bucket, &prefix, err);
   *dir_out = NULL;
   if(rc)
     return rc;
@@ -242,13 +242,15 @@ int vs_s3_manifest_stage(const vs_s3_target *t, const char *url,
     rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
   } else if(!mkdtemp(dir))
     rc = vs_fail_errno(err, errno, "mkdtemp %s", dir);
+  else
+    made = 1;
   /* The local folder first: its segments are the same bytes as their
    * shipped copies, and the unshipped ones exist nowhere else. */
   if(!rc && local)
     rc = take_local(local, dir, &c.local, err);
   if(!rc)
     rc = fetch_bucket(t, bucket, prefix, dir, &c.fetched, err);
-  if(rc && dir && dir[strlen(dir) - 1] != 'X')
+  if(rc && made)
     vs_s3_manifest_unstage(dir), dir = NULL;
   else if(!rc)
     *dir_out = dir, dir = NULL;

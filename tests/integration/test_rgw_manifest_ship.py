@@ -134,9 +134,12 @@ def stored_keys_in_bucket():
     return sorted(keys)
 
 
+STAGE = tmpdir("mship-stage")  # where the commands stage s3:// manifests
+
+
 def run(*args):
-    p = subprocess.run([VSINK] + list(args), env=ENV, capture_output=True,
-                       timeout=60)
+    p = subprocess.run([VSINK] + list(args), env=dict(ENV, TMPDIR=STAGE),
+                       capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -230,6 +233,9 @@ print("verify s3://: 5 objects intact, its events in the local folder")
 # ---- 4. an unreachable cluster; then back ----------------------------------
 dead = "http://127.0.0.1:%d" % free_port()
 sink = start(dead)
+rc, _, err = run("manifest", "cat", "--s3-endpoint", dead, URL)
+check(rc == 3 and "connect" in err.lower(), "cat from a dead cluster: %d %s"
+      % (rc, err))
 before = set(bucket_segments())
 upload(sink, ["c/1.mp4", "c/2.mp4"])
 unshipped = lambda: [n for n in local_closed()
@@ -321,5 +327,7 @@ if FAKEAPI:
     print("submit: its manifest shipped beside the sink's")
 else:
     print("submit step skipped: no VSINK_FAKEAPI")
+check(os.listdir(STAGE) == [], "staging folders left: %s" %
+      os.listdir(STAGE))
 rgw.stop()
 print("PASS")

@@ -37,6 +37,7 @@ typedef struct vs_manifest_opts {
   const char *node;     /* writer name in events and file names; NULL: host */
   uint64_t max_bytes;   /* 0: VS_MANIFEST_MAX_BYTES */
   int64_t max_age_ms;   /* 0: VS_MANIFEST_MAX_AGE_MS */
+  uint64_t max_events;  /* lines per segment; 0: no limit */
   vs_now_fn now;
   void *now_ctx;
 } vs_manifest_opts;
@@ -51,6 +52,18 @@ int vs_manifest_append(vs_manifest *m, const char *event,
 /* Closes the current segment (gzip) and frees. NULL is fine. */
 void vs_manifest_close(vs_manifest *m);
 const char *vs_manifest_node(const vs_manifest *m);
+/* Rotation is checked when a line comes; a writer that goes quiet calls
+ * this now and then so that its segment still closes on time (max_age_ms).
+ * Thread-safe. */
+void vs_manifest_tick(vs_manifest *m);
+
+/* A writer holds an exclusive flock(2) on each plain segment of its own
+ * until that segment is compressed. Segments no writer holds (a writer
+ * killed, or its compression failed) are closed here: compressed to .gz
+ * (dropped when empty). Safe while writers append to dir, from any number
+ * of processes. *closed (may be NULL): how many were closed. Errors are
+ * logged; the first one is returned after every segment was tried. */
+int vs_manifest_recover(const char *dir, int *closed, vs_err *err);
 
 /* ---- reading ------------------------------------------------------------ */
 typedef struct vs_manifest_segment {

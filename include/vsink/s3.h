@@ -339,6 +339,34 @@ int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err);
 int vs_store_s3_url_parse(const char *url, char **bucket, char **prefix,
                           vs_err *err);
 
+/* ---- shipped manifests (s3_manifest.c) -----------------------------------
+ * Sink nodes ship their closed manifest segments to
+ * BUCKET/[PREFIX/]manifest/NODE/NAME.jsonl.gz (server.h: vs_ship_*). */
+
+/* Parses "s3://BUCKET[/PREFIX]" into its bucket and prefix (malloc'd;
+ * prefix "" when none, trailing '/' dropped). VS_ERR_INVALID with a message
+ * naming what is wrong. */
+int vs_s3_url_parse(const char *url, char **bucket, char **prefix,
+                    vs_err *err);
+
+typedef struct vs_s3_stage_counts {
+  size_t local;    /* segments taken from the local folder */
+  size_t fetched;  /* segments downloaded from the bucket */
+} vs_s3_stage_counts;
+
+/* A private folder (mkdtemp under $TMPDIR or /tmp) holding every segment
+ * of the manifest at url (s3://BUCKET[/PREFIX]: all nodes' segments under
+ * PREFIX/manifest/) and, when local is set, that folder's segments (hard
+ * links, or copies), for the manifest's readers (vs_manifest_scan,
+ * vs_manifest_list). A name the local folder has is not downloaded (a
+ * name is one segment). The folder's path into *dir_out: remove it with
+ * vs_s3_manifest_unstage. counts may be NULL. */
+int vs_s3_manifest_stage(const vs_s3_target *t, const char *url,
+                         const char *local, char **dir_out,
+                         vs_s3_stage_counts *counts, vs_err *err);
+/* Removes the folder and its files, and frees dir. NULL is fine. */
+void vs_s3_manifest_unstage(char *dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,6 +79,9 @@ typedef struct vs_server_config {
    * after they were created (a sweeper looks every min(expiry / 2, 60 s),
    * and once at start). 0: 24 hours. */
   uint64_t mpu_expiry_ms;
+  /* The manifest shipper, whose counts /metrics shows (NULL: none).
+   * Borrowed; outlives the server. */
+  struct vs_ship *ship;
   vs_now_fn now;                 /* NULL: the real clock */
   void *now_ctx;
 } vs_server_config;
@@ -106,6 +109,49 @@ void vs_server_free(vs_server *s);
  * process wrote around and after its intents. */
 int vs_server_reconcile(vs_store *store, const char *manifest_dir,
                         unsigned *kept, unsigned *removed, vs_err *err);
+
+/* ---- shipping the manifest to a cluster bucket (ship.c) ---------------
+ * Every closed segment (*.jsonl.gz) of a manifest folder is put to
+ * BUCKET/[PREFIX/]manifest/NODE/NAME with Content-MD5 and If-None-Match: *
+ * and marked shipped (the empty-ish file DIR/shipped/NAME) only once the
+ * cluster took it. A 412 is compared with a HEAD (size, ETag = MD5): the
+ * same bytes count as shipped, other bytes are an error, logged, counted
+ * and kept locally. Segments a crashed writer left open are closed first
+ * (vs_manifest_recover). A kill -9 anywhere at worst ships one again. */
+typedef struct vs_ship vs_ship;
+
+typedef struct vs_ship_opts {
+  const char *dir;                      /* the manifest folder */
+  const char *node;                     /* NODE in the keys */
+  const struct vs_s3_target *target;    /* the cluster; copied */
+  const char *bucket;
+  const char *prefix;                   /* NULL or "": none; no '/' around */
+  /* Ticked every interval so that a quiet segment still closes on time
+   * (vs_manifest_tick). NULL: none. Borrowed. */
+  vs_manifest *manifest;
+  long interval_ms;                     /* between passes; 0: 1000 */
+  long max_backoff_ms;                  /* after failures; 0: 60000 */
+} vs_ship_opts;
+
+typedef struct vs_ship_stats {
+  uint64_t shipped;    /* segments this process shipped (or found there) */
+  uint64_t conflicts;  /* segments the cluster holds with other bytes */
+  uint64_t errors;     /* failed attempts (network, auth, ...), retried */
+  uint64_t pending;    /* closed segments not shipped after the last pass
+                          (conflicts apart) */
+} vs_ship_stats;
+
+int vs_ship_open(vs_ship **out, const vs_ship_opts *o, vs_err *err);
+/* One pass, on the caller's thread: the first error other than a
+ * conflict stops it (the rest wait for the next pass). */
+int vs_ship_pass(vs_ship *s, vs_err *err);
+/* A thread that runs a pass every interval (first at once), backing off
+ * (doubling up to max_backoff_ms) while passes fail. */
+int vs_ship_start(vs_ship *s, vs_err *err);
+/* Stops the thread (after its request in flight, if any). */
+void vs_ship_stop(vs_ship *s);
+void vs_ship_stats_get(vs_ship *s, vs_ship_stats *st);
+void vs_ship_free(vs_ship *s);
 
 #ifdef __cplusplus
 }

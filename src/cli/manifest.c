@@ -1,10 +1,12 @@
-/* vsink manifest cat [DIR]: every event of every segment, oldest first. */
+/* vsink manifest cat [DIR|s3://BUCKET[/PREFIX]]: every event of every
+ * segment, oldest first. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mloc.h"
 #include "vsink/manifest.h"
 
 #define DEFAULT_DIR "./vsink-data/manifest"
@@ -12,11 +14,16 @@
 static void usage(FILE *f)
 {
   fprintf(f,
-          "usage: vsink manifest cat [DIR]\n"
+          "usage: vsink manifest cat [OPTIONS] [DIR|s3://BUCKET[/PREFIX]]\n"
           "\n"
           "Prints every event of the manifest in DIR (default %s) as JSON\n"
           "lines, all segments merged oldest first. A torn last line (a\n"
           "crash mid-write) is skipped and reported on stderr.\n"
+          "\n"
+          "  --manifest-extra DIR   with s3://: also this folder's segments\n"
+          "  --s3-endpoint URL  --s3-region R   where s3:// is read\n"
+          "\n"
+          VS_CLI_MLOC_HELP
           "\n"
           "exit status: 0 done, 2 bad usage, 3 DIR or a segment could not be "
           "read\n",
@@ -58,9 +65,39 @@ static int cat(const char *dir)
   return VS_EXIT_OK;
 }
 
-int vs_cli_manifest(int argc, char **argv)
+/* cat's options: --manifest-extra, --s3-endpoint, --s3-region, then at
+ * most one location. */
+static int cat_args(int argc, char **argv, vs_cli_mloc *m)
 {
   int i;
+  m->loc = NULL;
+  for(i = 2; i < argc; i++) {
+    const char **to = !strcmp(argv[i], "--manifest-extra") ? &m->extra
+                    : !strcmp(argv[i], "--s3-endpoint")   ? &m->endpoint
+                    : !strcmp(argv[i], "--s3-region")     ? &m->region
+                                                          : NULL;
+    if(to && i + 1 < argc) {
+      *to = argv[++i];
+      continue;
+    }
+    if(to || argv[i][0] == '-' || m->loc) {
+      fprintf(stderr, "vsink manifest cat: unexpected argument '%s'\n",
+              argv[i]);
+      usage(stderr);
+      return VS_EXIT_USAGE;
+    }
+    m->loc = argv[i];
+  }
+  if(!m->loc)
+    m->loc = DEFAULT_DIR;
+  return 0;
+}
+
+int vs_cli_manifest(int argc, char **argv)
+{
+  vs_cli_mloc m = {0};
+  const char *dir = NULL;
+  int i, rc;
   for(i = 1; i < argc; i++)
     if(!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       usage(stdout);
@@ -76,11 +113,10 @@ int vs_cli_manifest(int argc, char **argv)
     usage(stderr);
     return VS_EXIT_USAGE;
   }
-  if(argc > 3 || (argc == 3 && argv[2][0] == '-')) {
-    fprintf(stderr, "vsink manifest cat: unexpected argument '%s'\n",
-            argv[argc - 1]);
-    usage(stderr);
-    return VS_EXIT_USAGE;
-  }
-  return cat(argc == 3 ? argv[2] : DEFAULT_DIR);
+  if((rc = cat_args(argc, argv, &m)) || (rc = vs_cli_mloc_open(&m, "manifest",
+                                                                 &dir)))
+    return rc;
+  rc = cat(dir);
+  vs_cli_mloc_close(&m);
+  return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/mloc.h"
 #include "cli/opts.h"
 #include "util/clock.h"
 #include "vsink/report.h"
@@ -23,6 +24,7 @@ typedef struct report_opts {
   int by, format, format_set, jobs;
   int64_t grace_ms, now_ms;
   int now_set;
+  vs_cli_mloc loc; /* s3:// manifests: --manifest-extra, --s3-endpoint */
 } report_opts;
 
 static void usage(FILE *f)
@@ -34,7 +36,9 @@ static void usage(FILE *f)
     "missing-result, unexpected-upload, failed, checksum-mismatch,\n"
     "missing-object, deleted (a delete marker is the key's current version;\n"
     "the output's version is kept), purged (its version removed for good).\n\n"
-    "  --manifest DIR     the manifest (default %s)\n"
+    "  --manifest DIR|s3://BUCKET[/PREFIX]  the manifest (default %s)\n"
+    "  --manifest-extra DIR   with s3://: also this folder's segments\n"
+    "  --s3-endpoint URL  --s3-region R   where s3:// is read\n"
     "  --since T          rows at or after T (RFC 3339 or YYYY-MM-DD, UTC)\n"
     "  --until T          rows before T\n"
     "  --status S         only rows with status S (repeat, or S1,S2)\n"
@@ -58,6 +62,7 @@ static void usage(FILE *f)
     "  --region R         the sink's region (default us-east-1)\n\n"
     "A row's time is its submission (else the first event about it); a day\n"
     "is a UTC day. Costs are exact decimals.\n"
+    VS_CLI_MLOC_HELP
     "exit status: 0 every row complete, waiting, deleted or purged, 1 some\n"
     "row is not, 2 bad usage, 3 the manifest or the output could not be\n"
     "read/written\n",
@@ -135,6 +140,9 @@ static int parse_one(report_opts *o, int c, const char *arg)
   case 'C': o->credentials = arg; return 0;
   case 'D': o->data = arg; return 0;
   case 'R': o->region = arg; return 0;
+  case 'X': o->loc.extra = arg; return 0;
+  case 'E': o->loc.endpoint = arg; return 0;
+  case 'r': o->loc.region = arg; return 0;
   case 'j':
     if(vs_cli_parse_uint(arg, 1, 8, &n))
       return bad("--jobs '%s': must be a whole number from 1 to 8", arg);
@@ -153,7 +161,9 @@ static int parse(int argc, char **argv, report_opts *o)
     {"output", 1, 0, 'o'},   {"grace", 1, 0, 'G'},   {"now", 1, 0, 'n'},
     {"jobs", 1, 0, 'j'},     {"help", 0, 0, 'h'},
     {"preview-endpoint", 1, 0, 'P'}, {"credentials", 1, 0, 'C'},
-    {"data", 1, 0, 'D'},     {"region", 1, 0, 'R'},  {0, 0, 0, 0}};
+    {"data", 1, 0, 'D'},     {"region", 1, 0, 'R'},
+    {"manifest-extra", 1, 0, 'X'}, {"s3-endpoint", 1, 0, 'E'},
+    {"s3-region", 1, 0, 'r'}, {0, 0, 0, 0}};
   int c, rc;
   opterr = 0;
   optind = 1;
@@ -273,6 +283,7 @@ int vs_cli_report(int argc, char **argv)
   vs_report_summary sum = {0};
   vs_report *r = NULL;
   vs_err err = {0};
+  const char *dir = NULL;
   int rc;
   memset(&o, 0, sizeof(o));
   o.dir = DEFAULT_DIR;
@@ -286,9 +297,13 @@ int vs_cli_report(int argc, char **argv)
   ro.detail = o.by == VS_REPORT_BY_NONE || o.by == VS_REPORT_BY_PREFIX;
   ro.detail |= o.format == VS_REPORT_HTML;
   ro.jobs = o.jobs;
+  o.loc.loc = o.dir;
+  if((rc = vs_cli_mloc_open(&o.loc, "report", &dir)))
+    return rc;
   rc = vs_report_new(&r, &ro, &err);
   if(!rc)
-    rc = vs_report_load(r, o.dir, &err);
+    rc = vs_report_load(r, dir, &err);
+  vs_cli_mloc_close(&o.loc); /* everything is in memory now */
   if(!rc)
     rc = vs_report_finish(r, o.now_ms, o.grace_ms, &err);
   if(rc) {

@@ -20,6 +20,19 @@
 
 #define MAX_BUCKETS 64
 
+/* ---- manifest shipping (issue 10): options ------------------------------ */
+typedef struct ship_cli {
+  const char *url;               /* --manifest-bucket s3://BUCKET[/PREFIX] */
+  unsigned long long rotate_sec; /* --manifest-rotate-sec; 0: default */
+  unsigned long long rotate_events; /* --manifest-rotate-events */
+  char *bucket, *prefix;
+} ship_cli;
+#define SHIP_ROTATE_SEC 60
+#define SHIP_ROTATE_EVENTS 10000
+enum { OPT_MANIFEST_BUCKET = 1501, OPT_MANIFEST_ROTATE_SEC,
+       OPT_MANIFEST_ROTATE_EVENTS };
+/* ---- end of manifest shipping options ----------------------------------- */
+
 typedef struct serve_opts {
   const char *listen, *data, *region, *manifest, *credentials, *node;
   const char *s3_endpoint, *s3_region;
@@ -38,6 +51,7 @@ typedef struct serve_opts {
   int allow_purge;      /* --allow-purge */
   unsigned retention_days; /* --retention DAYS */
   int64_t mpu_expiry_s;    /* --multipart-expiry */
+  ship_cli ship;           /* --manifest-bucket and its rotation */
 } serve_opts;
 
 static void usage(FILE *f)
@@ -86,6 +100,14 @@ static void usage(FILE *f)
     "                             Host header (virtual-hosted style)\n"
     "  --no-sigv2                 refuse Signature Version 2 (accepted by\n"
     "                             default, as Ceph RGW and MinIO do)\n"
+    "Shipping the manifest to a cluster bucket:\n"
+    "  --manifest-bucket s3://BUCKET[/PREFIX]  put every closed segment to\n"
+    "                             PREFIX/manifest/NODE/ at --s3-endpoint\n"
+    "                             (needs it and the bucket's keys below)\n"
+    "  --manifest-rotate-sec N    close a segment N s after it opened\n"
+    "                             [60 with --manifest-bucket, else 3600]\n"
+    "  --manifest-rotate-events N ... or after N events [10000 with\n"
+    "                             --manifest-bucket, else no limit]\n"
     "Credentials otherwise come from VSINK_ACCESS_KEY_ID and\n"
     "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n"
     "The bucket's keys: VSINK_S3_ACCESS_KEY_ID and VSINK_S3_SECRET_ACCESS_KEY.\n");
@@ -102,7 +124,7 @@ enum { OPT_DOMAIN = 1001, OPT_NO_SIGV2 };
 enum { OPT_ETAG = 1201 };
 enum { OPT_ALLOW_PURGE = 1301, OPT_RETENTION };
 enum { OPT_MPU_EXPIRY = 1401 };
-enum { OPT_STORE = 1501 };
+enum { OPT_STORE = 1601 };
 
 static int domain_ok(const char *d)
 {
@@ -140,6 +162,77 @@ static int check_s3_store(const serve_opts *o)
   return 0;
 }
 
+/* ---- manifest shipping (issue 10): parsing ------------------------------ */
+static int ship_option(ship_cli *sc, int c, const char *arg)
+{
+  vs_err err = {0};
+  if(c == OPT_MANIFEST_BUCKET) {
+    free(sc->bucket);
+    free(sc->prefix);
+    if(vs_s3_url_parse(arg, &sc->bucket, &sc->prefix, &err) ||
+       vs_store_check_bucket(sc->bucket, &err))
+      return bad("--manifest-bucket", arg, err.msg);
+    sc->url = arg;
+  } else if(c == OPT_MANIFEST_ROTATE_SEC) {
+    if(vs_cli_parse_uint(arg, 1, 86400 * 366ULL, &sc->rotate_sec))
+      return bad("--manifest-rotate-sec", arg, "1..31622400 seconds");
+  } else if(vs_cli_parse_uint(arg, 1, 1000000000ULL, &sc->rotate_events))
+    return bad("--manifest-rotate-events", arg, "1..1000000000");
+  return 0;
+}
+
+/* The writer's rotation: frequent when segments are shipped. */
+static void ship_rotation(const ship_cli *sc, vs_manifest_opts *mo)
+{
+  if(sc->rotate_sec)
+    mo->max_age_ms = (int64_t)sc->rotate_sec * 1000;
+  else if(sc->url)
+    mo->max_age_ms = SHIP_ROTATE_SEC * 1000LL;
+  if(sc->rotate_events)
+    mo->max_events = sc->rotate_events;
+  else if(sc->url)
+    mo->max_events = SHIP_ROTATE_EVENTS;
+}
+
+/* The shipping thread, started before the sink serves so that what an
+ * earlier run left goes first. */
+static int ship_begin(const serve_opts *o, const vs_s3_target *s3,
+                      vs_manifest *man, const char *dir, vs_ship **ship)
+{
+  vs_s3_target t = *s3;
+  vs_ship_opts so = {.dir = dir, .node = vs_manifest_node(man),
+                     .target = &t, .bucket = o->ship.bucket,
+                     .prefix = o->ship.prefix, .manifest = man};
+  vs_err err = {0};
+  *ship = NULL;
+  if(!o->ship.url)
+    return 0;
+  t.timeout_ms = 10000; /* a dead cluster must not hold up a stop long */
+  if(vs_ship_open(ship, &so, &err) || vs_ship_start(*ship, &err)) {
+    fprintf(stderr, "vsink serve: --manifest-bucket: %s\n", err.msg);
+    vs_ship_free(*ship);
+    *ship = NULL;
+    return VS_EXIT_FAIL;
+  }
+  vs_log("info", "manifest: shipping closed segments of %s to %s", dir,
+         o->ship.url);
+  return 0;
+}
+
+/* After the writer closed its last segment: one more pass ships it (or
+ * leaves it for the next start). */
+static void ship_end(vs_ship *ship)
+{
+  vs_err err = {0};
+  if(!ship)
+    return;
+  if(vs_ship_pass(ship, &err))
+    vs_log("warn", "manifest: segments left to ship at the next start: %s",
+           err.msg);
+  vs_ship_free(ship);
+}
+/* ---- end of manifest shipping parsing ----------------------------------- */
+
 static int parse(int argc, char **argv, serve_opts *o)
 {
   static const struct option lo[] = {
@@ -160,6 +253,9 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"retention", 1, 0, OPT_RETENTION},
     {"multipart-expiry", 1, 0, OPT_MPU_EXPIRY},
     {"store", 1, 0, OPT_STORE},
+    {"manifest-bucket", 1, 0, OPT_MANIFEST_BUCKET},
+    {"manifest-rotate-sec", 1, 0, OPT_MANIFEST_ROTATE_SEC},
+    {"manifest-rotate-events", 1, 0, OPT_MANIFEST_ROTATE_EVENTS},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -271,6 +367,12 @@ static int parse(int argc, char **argv, serve_opts *o)
     case 'h':
       usage(stdout);
       return -1;
+    case OPT_MANIFEST_BUCKET:
+    case OPT_MANIFEST_ROTATE_SEC:
+    case OPT_MANIFEST_ROTATE_EVENTS:
+      if((c = ship_option(&o->ship, c, optarg)))
+        return c;
+      break;
     default:
       usage(stderr);
       return VS_EXIT_USAGE;
@@ -283,6 +385,8 @@ static int parse(int argc, char **argv, serve_opts *o)
   if(o->s3_endpoint && strncmp(o->s3_endpoint, "http://", 7) &&
      strncmp(o->s3_endpoint, "https://", 8))
     return bad("--s3-endpoint", o->s3_endpoint, "an http(s):// URL");
+  if(o->ship.url && !o->s3_endpoint)
+    return bad("--manifest-bucket", o->ship.url, "needs --s3-endpoint");
   return o->store_url ? check_s3_store(o) : 0;
 }
 
@@ -403,18 +507,21 @@ static int open_fs_store(const serve_opts *o, vs_store **store)
 }
 
 static int open_parts(const serve_opts *o, const vs_s3_target *t,
-                      vs_store **store, char **paths, vs_manifest **man)
+                      vs_store **store, char **paths, vs_manifest **man,
+                      char mdir[PATH_MAX])
 {
-  char mdir[PATH_MAX];
   vs_manifest_opts mo = {0};
   vs_err err = {0};
   int rc = o->store_url ? open_s3_store(o, t, store, paths)
                         : open_fs_store(o, store);
   if(rc)
     return rc;
-  snprintf(mdir, sizeof(mdir), "%s/manifest", o->data);
-  mo.dir = o->manifest ? o->manifest : mdir;
+  snprintf(mdir, PATH_MAX, "%s/manifest", o->data);
+  if(o->manifest)
+    snprintf(mdir, PATH_MAX, "%s", o->manifest);
+  mo.dir = mdir;
   mo.node = o->node;
+  ship_rotation(&o->ship, &mo);
   if(vs_manifest_open(man, &mo, &err)) {
     fprintf(stderr, "vsink serve: manifest %s: %s\n", mo.dir, err.msg);
     vs_store_close(*store);
@@ -465,22 +572,35 @@ static int wait_for_signals(const serve_opts *o, vs_server *srv,
   }
 }
 
+static int serve(serve_opts *opts);
+
 int vs_cli_serve(int argc, char **argv)
 {
   serve_opts o;
+  int rc = parse(argc, argv, &o);
+  if(!rc)
+    rc = serve(&o);
+  free(o.ship.bucket); /* parsed by --manifest-bucket */
+  free(o.ship.prefix);
+  return rc < 0 ? VS_EXIT_OK : rc;
+}
+
+static int serve(serve_opts *opts)
+{
+  serve_opts o = *opts;
   vs_store *store = NULL;
   vs_manifest *man = NULL;
   vs_keyring *kr = NULL;
   vs_server *srv = NULL;
   vs_server_config cfg;
   vs_s3_target s3;
+  vs_ship *ship = NULL;
   vs_err err = {0};
   sigset_t set;
-  char state[PATH_MAX], buckets_dir[PATH_MAX], *store_paths[4] = {0};
-  int rc = parse(argc, argv, &o);
+  char state[PATH_MAX], buckets_dir[PATH_MAX], mdir[PATH_MAX];
+  char *store_paths[4] = {0};
   size_t i;
-  if(rc)
-    return rc < 0 ? VS_EXIT_OK : rc;
+  int rc;
   if((rc = s3_target(&o, &s3)))
     return rc;
   snprintf(state, sizeof(state), "%s/state", o.data);
@@ -492,7 +612,9 @@ int vs_cli_serve(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
-  if((rc = open_parts(&o, &s3, &store, store_paths, &man)))
+  if((rc = open_parts(&o, &s3, &store, store_paths, &man, mdir)))
+    goto out;
+  if((rc = ship_begin(&o, &s3, man, mdir, &ship)))
     goto out;
   if(vs_cli_keys(o.credentials, o.data, 1, &kr)) {
     rc = VS_EXIT_FAIL;
@@ -517,6 +639,7 @@ int vs_cli_serve(int argc, char **argv)
   cfg.domain = o.domain;
   cfg.etag_sha256 = o.etag_sha256;
   cfg.mpu_expiry_ms = (uint64_t)o.mpu_expiry_s * 1000;
+  cfg.ship = ship;
   if(vs_server_start(&srv, &cfg, &err)) {
     fprintf(stderr, "vsink serve: %s\n", err.msg);
     vs_keyring_free(kr);
@@ -527,7 +650,9 @@ int vs_cli_serve(int argc, char **argv)
   rc = wait_for_signals(&o, srv, &set);
 out:
   vs_server_free(srv);
+  vs_ship_stop(ship);
   vs_manifest_close(man);
+  ship_end(ship);
   vs_store_close(store);
   for(i = 0; i < 4; i++)
     free(store_paths[i]);

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/keys.h"
+#include "cli/mloc.h"
 #include "cli/opts.h"
 #include "util/dec.h"
 #include "util/json.h"
@@ -20,11 +21,13 @@
 #include "vsink/sigv4.h"
 #include "vsink/task.h"
 
+#define DEFAULT_MANIFEST "./vsink-data/manifest"
 #define JOBS_LINE_MAX (64L << 20) /* a frame image inline may be large */
 
 typedef struct submit_opts {
   vs_task_opts task;
   const char *max_cost, *target, *s3_endpoint, *s3_region, *region;
+  const char *manifest_extra; /* with an s3:// --manifest: the local one */
   const char *webhook_base, *api_url, *jobs, *manifest, *credentials, *data;
   int64_t url_ttl, timeout;
   int dry_run, wait;
@@ -74,7 +77,11 @@ static void usage(FILE *f)
     "  --concurrency N      requests in flight [4]; --rate N per second\n"
     "  --retries N          attempts per request (408, 429, 5xx, network) "
     "[8]\n"
-    "  --manifest DIR       [./vsink-data/manifest]\n\n"
+    "  --manifest DIR       [./vsink-data/manifest]\n"
+    "  --manifest s3://BUCKET[/PREFIX]  events go to --manifest-extra DIR\n"
+    "                       [./vsink-data/manifest], whose closed segments\n"
+    "                       are put to PREFIX/manifest/NODE/ at the end (at\n"
+    "                       --s3-endpoint, as vsink serve --manifest-bucket)\n\n"
     "Prints one JSON line per task. Exit 0 when every task was accepted\n"
     "(with --wait: complete), 1 when any was not, 2 for bad options or "
     "tasks\n(nothing sent), 3 when it could not run.\n");
@@ -92,7 +99,7 @@ enum {
   O_SEED, O_RESULTS, O_FORMAT, O_QUALITY, O_CAMERA, O_SAFETY, O_TTL,
   O_NOCOST, O_MAXCOST, O_TARGET, O_S3EP, O_S3REG, O_REGION, O_HOOK,
   O_URLTTL, O_API, O_DRY, O_WAIT, O_TIMEOUT, O_JOBS, O_CONC, O_RATE,
-  O_MANIFEST, O_CRED, O_DATA, O_RETRIES
+  O_MANIFEST, O_CRED, O_DATA, O_RETRIES, O_MEXTRA
 };
 
 static const struct option longopts[] = {
@@ -112,7 +119,7 @@ static const struct option longopts[] = {
   {"jobs", 1, 0, O_JOBS}, {"concurrency", 1, 0, O_CONC},
   {"rate", 1, 0, O_RATE}, {"manifest", 1, 0, O_MANIFEST},
   {"credentials", 1, 0, O_CRED}, {"data", 1, 0, O_DATA},
-  {"retries", 1, 0, O_RETRIES},
+  {"retries", 1, 0, O_RETRIES}, {"manifest-extra", 1, 0, O_MEXTRA},
   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 
 /* The task options are text kept for the task builder's rules. */
@@ -159,6 +166,7 @@ static int other_option(int c, const char *arg, submit_opts *o)
   case O_WAIT: o->wait = 1; return 0;
   case O_JOBS: o->jobs = arg; return 0;
   case O_MANIFEST: o->manifest = arg; return 0;
+  case O_MEXTRA: o->manifest_extra = arg; return 0;
   case O_CRED: o->credentials = arg; return 0;
   case O_DATA: o->data = arg; return 0;
   case O_URLTTL:
@@ -200,7 +208,7 @@ static int parse(int argc, char **argv, submit_opts *o)
   o->url_ttl = 86400;
   o->timeout = 3600;
   o->concurrency = 4;
-  o->manifest = "./vsink-data/manifest";
+  o->manifest = DEFAULT_MANIFEST;
   o->data = "./vsink-data";
   optind = 1;
   while((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -409,8 +417,9 @@ static int target_cfg(submit_opts *o, vs_submit_cfg *c,
       return VS_EXIT_USAGE;
     }
   }
-  else if(o->s3_endpoint)
-    return bad("--s3-endpoint", o->s3_endpoint, "only for an s3:// target");
+  else if(o->s3_endpoint && strncmp(o->manifest, "s3://", 5))
+    return bad("--s3-endpoint", o->s3_endpoint, "only for an s3:// target "
+               "or manifest");
   c->s3_region = o->s3_region ? o->s3_region : "us-east-1";
   c->sink_region = o->region ? o->region : "us-east-1";
   c->webhook_base = o->webhook_base ? o->webhook_base
@@ -433,6 +442,21 @@ static int target_cfg(submit_opts *o, vs_submit_cfg *c,
   return 0;
 }
 
+/* --manifest s3://: written locally, shipped when the run ends. */
+static int manifest_where(const submit_opts *o, const char **dir)
+{
+  int s3 = !strncmp(o->manifest, "s3://", 5);
+  *dir = s3 ? (o->manifest_extra ? o->manifest_extra : DEFAULT_MANIFEST)
+            : o->manifest;
+  if(!s3 && o->manifest_extra)
+    return bad("--manifest-extra", o->manifest_extra,
+               "only with an s3:// --manifest");
+  if(s3 && !o->s3_endpoint)
+    return bad("--manifest", o->manifest, "an s3:// manifest needs "
+               "--s3-endpoint");
+  return 0;
+}
+
 static int open_manifest(const char *dir, vs_manifest **m)
 {
   char host[64] = "", node[80];
@@ -451,6 +475,8 @@ static int execute(const submit_opts *o, vs_submit_cfg *c, jobs *j)
 {
   vs_submit_stats st;
   vs_err err = {0};
+  const char *mdir = NULL;
+  char node[80] = "";
   int rc;
   c->api.api_url = o->api_url;
   c->api.api_key = getenv("RUNWARE_API_KEY");
@@ -461,8 +487,12 @@ static int execute(const submit_opts *o, vs_submit_cfg *c, jobs *j)
   }
   if(!c->api.api_key)
     c->api.api_key = "dry-run";
-  if(!o->dry_run && (rc = open_manifest(o->manifest, &c->manifest)))
+  if((rc = manifest_where(o, &mdir)))
     return rc;
+  if(!o->dry_run && (rc = open_manifest(mdir, &c->manifest)))
+    return rc;
+  if(c->manifest)
+    snprintf(node, sizeof(node), "%s", vs_manifest_node(c->manifest));
   if(vs_rw_global_init(&err)) {
     vs_manifest_close(c->manifest);
     fprintf(stderr, "vsink submit: %s\n", err.msg);
@@ -482,6 +512,11 @@ static int execute(const submit_opts *o, vs_submit_cfg *c, jobs *j)
   rc = vs_submit_run(c, j->v, j->n, &st, &err);
   j->n = 0;
   vs_manifest_close(c->manifest);
+  /* A failed shipping leaves the events local, for a later run: said,
+   * but the tasks' outcome decides the exit status. */
+  if(*node && !strncmp(o->manifest, "s3://", 5))
+    vs_cli_mloc_ship("submit", o->manifest, mdir, node, o->s3_endpoint,
+                     o->s3_region);
   if(rc) {
     fprintf(stderr, "vsink submit: %s\n", err.msg);
     return rc == VS_ERR_INVALID ? VS_EXIT_USAGE : VS_EXIT_FAIL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/mloc.h"
 #include "cli/opts.h"
 #include "vsink/manifest.h"
 #include "vsink/report.h"
@@ -17,6 +18,7 @@
 typedef struct verify_opts {
   const char *manifest, *data, *node;
   int jobs;
+  vs_cli_mloc loc; /* s3:// manifests: --manifest-extra, --s3-endpoint */
 } verify_opts;
 
 typedef struct progress {
@@ -35,12 +37,16 @@ static void usage(FILE *f)
     "`vsink report` shows when each object was last proven intact.\n\n"
     "  --data DIR       the sink's data folder (default ./vsink-data); read\n"
     "                   only, so a running `vsink serve` may hold it\n"
-    "  --manifest DIR   the manifest (default DATA/manifest)\n"
+    "  --manifest DIR|s3://BUCKET[/PREFIX]  the manifest (default\n"
+    "                   DATA/manifest); with s3://, `verified` events go to\n"
+    "                   --manifest-extra DIR (also read), else DATA/manifest\n"
+    "  --manifest-extra DIR   --s3-endpoint URL   --s3-region R\n"
     "  --jobs N         objects read at once, 1..64 (default 1)\n"
     "  --node NAME      this writer's name in the manifest (default: host)\n\n"
     "Objects recorded by a HEAD of a bucket (no local bytes) are skipped and\n"
     "counted, and so are versions purged for good (vsink serve --allow-purge).\n"
     "A deleted key's versions are kept and checked by versionId as before.\n"
+    VS_CLI_MLOC_HELP
     "Progress goes to stderr when it is a terminal.\n"
     "exit status: 0 every object intact, 1 some object is not, 2 bad usage,\n"
     "3 the manifest or the data folder could not be read, or an event not\n"
@@ -64,7 +70,9 @@ static int parse(int argc, char **argv, verify_opts *o)
 {
   static const struct option longopts[] = {
     {"manifest", 1, 0, 'm'}, {"data", 1, 0, 'd'}, {"jobs", 1, 0, 'j'},
-    {"node", 1, 0, 'n'},     {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"node", 1, 0, 'n'},     {"help", 0, 0, 'h'},
+    {"manifest-extra", 1, 0, 'X'}, {"s3-endpoint", 1, 0, 'E'},
+    {"s3-region", 1, 0, 'r'}, {0, 0, 0, 0}};
   unsigned long long n;
   int c;
   opterr = 0;
@@ -75,6 +83,9 @@ static int parse(int argc, char **argv, verify_opts *o)
     case 'm': o->manifest = optarg; break;
     case 'd': o->data = optarg; break;
     case 'n': o->node = optarg; break;
+    case 'X': o->loc.extra = optarg; break;
+    case 'E': o->loc.endpoint = optarg; break;
+    case 'r': o->loc.region = optarg; break;
     case 'j':
       if(vs_cli_parse_uint(optarg, 1, 64, &n))
         return bad("--jobs '%s': must be a whole number from 1 to 64",
@@ -173,7 +184,7 @@ static int open_parts(const verify_opts *o, const char *mdir,
 
 int vs_cli_verify(int argc, char **argv)
 {
-  verify_opts o = {NULL, "./vsink-data", NULL, 1};
+  verify_opts o = {NULL, "./vsink-data", NULL, 1, {0}};
   vs_verify_opts vo = {0};
   vs_verify_stats st;
   vs_store *store = NULL;
@@ -181,17 +192,24 @@ int vs_cli_verify(int argc, char **argv)
   progress pr = {0};
   vs_err err = {0};
   char mdir[4096];
+  const char *rdir = NULL, *wdir;
   int rc = parse(argc, argv, &o);
   if(rc)
     return rc < 0 ? VS_EXIT_OK : rc;
   snprintf(mdir, sizeof(mdir), "%s/manifest", o.data);
   if(!o.manifest)
     o.manifest = mdir;
-  rc = open_parts(&o, o.manifest, &store, &man);
+  o.loc.loc = o.manifest;
+  if((rc = vs_cli_mloc_open(&o.loc, "verify", &rdir)))
+    return rc;
+  /* A bucket is read, never written: the events go to a local folder,
+   * which a shipping sink sends on. */
+  wdir = !o.loc.staged ? o.manifest : o.loc.extra ? o.loc.extra : mdir;
+  rc = open_parts(&o, wdir, &store, &man);
   if(!rc) {
     pr.tty = isatty(STDERR_FILENO);
     pr.start = now_s();
-    vo.manifest_dir = o.manifest;
+    vo.manifest_dir = rdir;
     vo.store = store;
     vo.events = man;
     vo.jobs = o.jobs;
@@ -207,5 +225,6 @@ int vs_cli_verify(int argc, char **argv)
   }
   vs_manifest_close(man);
   vs_store_close(store);
+  vs_cli_mloc_close(&o.loc);
   return rc;
 }

@@ -22,10 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "manifest/manifest_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/enc.h"
@@ -36,7 +37,6 @@
 #define LINE_LIMIT (1u << 20)    /* one event line, newline included */
 #define NODE_LIMIT 64
 #define EVENT_LIMIT 64
-#define GZ_CHUNK (256u << 10)
 #define MAX_TIME_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 typedef struct seg {
@@ -44,6 +44,7 @@ typedef struct seg {
   char *path;
   uint64_t len;     /* bytes of complete lines in the file */
   uint64_t synced;  /* prefix made durable by an fdatasync */
+  uint64_t events;  /* lines written */
   int syncing;      /* one thread is in fdatasync(fd), outside the lock */
   int failed;       /* fdatasync failed: abandoned; err says why */
   int refs;
@@ -54,6 +55,7 @@ typedef struct seg {
 typedef struct job {
   struct job *next;
   char *path;
+  int fd; /* the segment's, holding its lock until it is compressed */
 } job;
 
 struct vs_manifest {
@@ -62,6 +64,7 @@ struct vs_manifest {
   char fnode[NODE_LIMIT + 1]; /* node as it may appear in a file name */
   uint64_t max_bytes;
   int64_t max_age_ms;
+  uint64_t max_events;
   vs_now_fn now;
   void *now_ctx;
   pid_t pid;
@@ -265,93 +268,6 @@ static int build_line(vs_buf *b, const vs_manifest *m, const char *event,
 
 /* ---- compression, on the worker thread ---------------------------------- */
 
-static int deflate_fd(int in, int out, const char *path, vs_err *err)
-{
-  static const size_t n = GZ_CHUNK;
-  unsigned char *ibuf = malloc(n), *obuf = malloc(n);
-  z_stream z;
-  int rc = VS_OK, flush = Z_NO_FLUSH;
-  memset(&z, 0, sizeof(z));
-  if(!ibuf || !obuf ||
-     deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                  Z_DEFAULT_STRATEGY) != Z_OK) {
-    free(ibuf);
-    free(obuf);
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory compressing %s", path);
-  }
-  while(!rc && flush != Z_FINISH) {
-    ssize_t r = read(in, ibuf, n);
-    if(r < 0 && errno == EINTR)
-      continue;
-    if(r < 0) {
-      rc = vs_fail_errno(err, errno, "read %s", path);
-      break;
-    }
-    flush = r == 0 ? Z_FINISH : Z_NO_FLUSH;
-    z.next_in = ibuf;
-    z.avail_in = (uInt)r;
-    do {
-      z.next_out = obuf;
-      z.avail_out = (uInt)n;
-      deflate(&z, flush);
-      rc = vs_write_all(out, obuf, n - z.avail_out, err);
-    } while(!rc && z.avail_out == 0);
-  }
-  deflateEnd(&z);
-  free(ibuf);
-  free(obuf);
-  return rc;
-}
-
-/* <name>.jsonl -> <name>.jsonl.gz.tmp, fsync, rename to <name>.jsonl.gz,
- * fsync the directory, unlink the plain one. A crash anywhere leaves either
- * the plain segment alone, or both (readers take the .gz), never a partial
- * .gz under the final name. */
-static int gzip_segment(const char *dir, const char *plain, vs_err *err)
-{
-  char *tmp = NULL, *gz = NULL;
-  int in = -1, out = -1, rc = VS_OK;
-  struct stat st;
-  if(asprintf(&tmp, "%s.gz.tmp", plain) < 0 ||
-     asprintf(&gz, "%s.gz", plain) < 0) {
-    free(tmp);
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  }
-  in = open(plain, O_RDONLY | O_CLOEXEC);
-  if(in < 0 || fstat(in, &st))
-    rc = vs_fail_errno(err, errno, "open %s", plain);
-  else if(st.st_size == 0) { /* every line in it was cut back: nothing */
-    if(unlink(plain))
-      rc = vs_fail_errno(err, errno, "unlink %s", plain);
-    goto done;
-  }
-  if(!rc) {
-    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if(out < 0)
-      rc = vs_fail_errno(err, errno, "create %s", tmp);
-  }
-  if(!rc)
-    rc = deflate_fd(in, out, plain, err);
-  if(!rc && fsync(out))
-    rc = vs_fail_errno(err, errno, "fsync %s", tmp);
-  if(out >= 0 && close(out) && !rc)
-    rc = vs_fail_errno(err, errno, "close %s", tmp);
-  if(!rc && rename(tmp, gz))
-    rc = vs_fail_errno(err, errno, "rename %s", tmp);
-  if(!rc)
-    rc = vs_fsync_dir(dir, err);
-  if(!rc && unlink(plain))
-    rc = vs_fail_errno(err, errno, "unlink %s", plain);
-  if(rc && out >= 0)
-    unlink(tmp);
-done:
-  if(in >= 0)
-    close(in);
-  free(tmp);
-  free(gz);
-  return rc;
-}
-
 static void *worker_main(void *arg)
 {
   vs_manifest *m = arg;
@@ -371,24 +287,27 @@ static void *worker_main(void *arg)
     if(!j)
       return NULL;
     /* On failure the plain segment stays, complete and readable. */
-    if(gzip_segment(m->dir, j->path, &err))
+    if(vs__gzip_segment(m->dir, j->path, &err))
       vs_log("error", "manifest: leaving %s uncompressed: %s", j->path,
              err.msg);
+    close(j->fd); /* vs_manifest_recover may have it now */
     free(j->path);
     free(j);
   }
 }
 
-static void enqueue(vs_manifest *m, char *path)
+static void enqueue(vs_manifest *m, char *path, int fd)
 {
   job *j = malloc(sizeof(*j));
   if(!j) {
     vs_log("error", "manifest: out of memory, leaving %s uncompressed", path);
+    close(fd);
     free(path);
     return;
   }
   j->next = NULL;
   j->path = path;
+  j->fd = fd;
   pthread_mutex_lock(&m->qmu);
   *m->tail = j;
   m->tail = &j->next;
@@ -402,8 +321,7 @@ static void seg_unref(vs_manifest *m, seg *s)
 {
   if(--s->refs)
     return;
-  close(s->fd);
-  enqueue(m, s->path);
+  enqueue(m, s->path, s->fd);
   free(s);
 }
 
@@ -429,32 +347,68 @@ static void name_time(int64_t ms, char out[20])
   out[19] = 0;
 }
 
-static int seg_open(vs_manifest *m, int64_t now, vs_err *err)
+/* A new segment, locked before it has its name: created as .NAME.new,
+ * flocked, then linked to NAME (never over another), so that
+ * vs_manifest_recover never takes a segment a writer is filling. */
+static int create_locked(vs_manifest *m, const char *when, char **out,
+                         int *fdp, vs_err *err)
 {
-  int64_t t = now > m->last_name_ms ? now : m->last_name_ms + 1;
-  char when[20], hex[9], *path = NULL;
+  char hex[9], *path = NULL, *tmp = NULL;
   uint8_t rnd[4];
-  int fd = -1, tries, rc;
-  seg *s;
-  name_time(t, when);
+  int fd = -1, tries, rc = VS_OK;
   for(tries = 0; fd < 0 && tries < 4; tries++) {
     rc = vs_random(rnd, sizeof(rnd), err);
     if(rc)
-      return rc;
+      break;
     vs_hex(rnd, sizeof(rnd), hex);
     free(path);
+    free(tmp);
+    tmp = NULL;
     if(asprintf(&path, "%s/%s-%s-%ld-%s.jsonl", m->dir, when, m->fnode,
-                (long)m->pid, hex) < 0)
-      return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+                (long)m->pid, hex) < 0 ||
+       asprintf(&tmp, "%s/.%s-%s-%ld-%s.jsonl.new", m->dir, when, m->fnode,
+                (long)m->pid, hex) < 0) {
+      rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
+      break;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
     if(fd < 0 && errno != EEXIST)
       break;
+    if(fd >= 0 && (flock(fd, LOCK_EX) || link(tmp, path))) {
+      int e = errno;
+      close(fd);
+      unlink(tmp);
+      fd = -1;
+      if(e != EEXIST) {
+        errno = e;
+        break;
+      }
+    }
   }
-  if(fd < 0) {
+  if(!rc && fd < 0)
     rc = vs_fail_errno(err, errno, "create manifest segment %s", path);
+  if(fd >= 0)
+    unlink(tmp);
+  free(tmp);
+  if(rc) {
     free(path);
     return rc;
   }
+  *out = path;
+  *fdp = fd;
+  return VS_OK;
+}
+
+static int seg_open(vs_manifest *m, int64_t now, vs_err *err)
+{
+  int64_t t = now > m->last_name_ms ? now : m->last_name_ms + 1;
+  char when[20], *path = NULL;
+  int fd = -1, rc;
+  seg *s;
+  name_time(t, when);
+  rc = create_locked(m, when, &path, &fd, err);
+  if(rc)
+    return rc;
   rc = vs_fsync_dir(m->dir, err);
   if(rc || !(s = calloc(1, sizeof(*s)))) {
     close(fd);
@@ -475,7 +429,8 @@ static int needs_rotation(const vs_manifest *m, const seg *s, int64_t now,
                           size_t n)
 {
   return s->len > 0 && (s->len + n > m->max_bytes ||
-                        now - s->opened_ms >= m->max_age_ms);
+                        now - s->opened_ms >= m->max_age_ms ||
+                        (m->max_events && s->events >= m->max_events));
 }
 
 /* One write() of the whole line. If it fails or is short, the segment is cut
@@ -491,6 +446,7 @@ static int write_line(vs_manifest *m, seg *s, const char *p, size_t n,
   while(w < 0 && errno == EINTR);
   if(w == (ssize_t)n) {
     s->len += n;
+    s->events++;
     return VS_OK;
   }
   if(w < 0)
@@ -668,6 +624,7 @@ int vs_manifest_open(vs_manifest **out, const vs_manifest_opts *o,
   }
   m->max_bytes = o->max_bytes ? o->max_bytes : VS_MANIFEST_MAX_BYTES;
   m->max_age_ms = o->max_age_ms ? o->max_age_ms : VS_MANIFEST_MAX_AGE_MS;
+  m->max_events = o->max_events;
   m->now = o->now;
   m->now_ctx = o->now_ctx;
   m->pid = getpid();
@@ -704,6 +661,7 @@ void vs_manifest_close(vs_manifest *m)
   while(m->head) { /* only when the worker never started */
     job *j = m->head;
     m->head = j->next;
+    close(j->fd);
     free(j->path);
     free(j);
   }
@@ -714,6 +672,15 @@ void vs_manifest_close(vs_manifest *m)
   free(m->node);
   free(m->dir);
   free(m);
+}
+
+void vs_manifest_tick(vs_manifest *m)
+{
+  int64_t now = vs_now_ms(m->now, m->now_ctx);
+  pthread_mutex_lock(&m->mu);
+  if(m->cur && needs_rotation(m, m->cur, now, 0))
+    retire(m, m->cur);
+  pthread_mutex_unlock(&m->mu);
 }
 
 const char *vs_manifest_node(const vs_manifest *m)

@@ -2,7 +2,7 @@
  * by line out of a fixed buffer, plain or gzip. manifest_read.c has it
  * (with vs_manifest_read_segment and the listing); the merge of a whole
  * directory (manifest_merge.c) drives one per open segment. Not a public
- * header. */
+ * header. manifest_gzip.c's compression is shared with the writer. */
 #ifndef VS_MANIFEST_INT_H
 #define VS_MANIFEST_INT_H
 
@@ -40,5 +40,10 @@ int vs__rd_open(rd *r, const vs_manifest_segment *s, vs_err *err);
 void vs__rd_close(rd *r);
 int vs__rd_next(rd *r, const char **line, size_t *len, tail *t,
                 vs_err *err);
+
+/* <plain> -> <plain>.gz, crash-safe (manifest_gzip.c): a crash anywhere
+ * leaves the plain segment alone, or both (readers take the .gz), never a
+ * partial .gz under the final name. The caller holds the segment's lock. */
+int vs__gzip_segment(const char *dir, const char *plain, vs_err *err);
 
 #endif

@@ -62,6 +62,27 @@ static void connections(vs_buf *b, vs__conns *c)
               atomic_load(&c->slow_bodies));
 }
 
+static void shipping(vs_buf *b, vs_ship *ship)
+{
+  vs_ship_stats st;
+  vs_ship_stats_get(ship, &st);
+  counter(b, "vsink_manifest_segments_shipped_total",
+          "Closed manifest segments put to the cluster bucket.", "counter");
+  vs_buf_addf(b, "vsink_manifest_segments_shipped_total %llu\n",
+              (unsigned long long)st.shipped);
+  counter(b, "vsink_manifest_ship_failures_total", "Segments the cluster "
+          "holds with other bytes (kept locally), and failed attempts "
+          "(retried).", "counter");
+  vs_buf_addf(b, "vsink_manifest_ship_failures_total{reason=\"conflict\"} "
+              "%llu\nvsink_manifest_ship_failures_total{reason=\"error\"} "
+              "%llu\n", (unsigned long long)st.conflicts,
+              (unsigned long long)st.errors);
+  counter(b, "vsink_manifest_segments_pending", "Closed segments not "
+          "shipped yet (conflicts apart).", "gauge");
+  vs_buf_addf(b, "vsink_manifest_segments_pending %llu\n",
+              (unsigned long long)st.pending);
+}
+
 static void histogram(vs_buf *b, vs__metrics *m)
 {
   unsigned long long cum = 0;
@@ -125,6 +146,8 @@ enum MHD_Result vs__metrics_page(vs__req *r)
   vs_buf_addf(&b, "vsink_multipart_parts_total %llu\n",
               atomic_load(&m->parts_ok));
   connections(&b, &r->srv->conns);
+  if(r->srv->cfg.ship)
+    shipping(&b, r->srv->cfg.ship);
   histogram(&b, m);
   return vs__send_buf(r, MHD_HTTP_OK, &b,
                       "text/plain; version=0.0.4; charset=utf-8");

@@ -100,7 +100,9 @@ def main():
               "No such file or directory" in err, "message %r" % err)
 
         rc, out, err = run("--help")
-        check(rc == 0 and "usage: vsink manifest cat [DIR]" in out, "--help")
+        check(rc == 0 and
+              "usage: vsink manifest cat [OPTIONS] [DIR|s3://" in out,
+              "--help")
         rc, out, err = run("cat", "--help")
         check(rc == 0 and "usage: vsink manifest cat" in out, "cat --help")
         rc, out, err = run("tac")

@@ -7,6 +7,11 @@ the page cache is dropped and the previous object deleted. Prints each PUT
 (wall time, the server's CPU seconds from /proc: vsink's process; RGW's
 radosgw + ceph-osd + ceph-mon), then the medians and RGW/vsink.
 
+A third server, "vsink-s3", is vsink storing into the same RGW
+(`--store s3://vsink-cluster/sink`): the same PUT through a sink into the
+cluster against the presigned PUT straight into it (issue 10: the sink must
+add under 10 %). Its CPU is vsink's and RGW's together.
+
 RGW runs as the integration tests run it (tests/integration/rgw.py): one
 monitor, one OSD on memstore. Its data stays in memory, so RGW does not
 write to the disk at all while vsink makes every byte durable: the
@@ -76,6 +81,13 @@ def put(server, body, key):
 
 
 def delete(server, key):
+    if "purge" in server:  # the cluster keeps every version: all of them
+        c, b, pfx = server["purge"]
+        for v in c.list_object_versions(Bucket=b, Prefix=pfx).get(
+                "Versions", []) + c.list_object_versions(
+                Bucket=b, Prefix=pfx).get("DeleteMarkers", []):
+            c.delete_object(Bucket=b, Key=v["Key"], VersionId=v["VersionId"])
+        return
     if "s3" not in server:
         server["s3"] = boto3.client(
             "s3", endpoint_url=server["endpoint"], region_name="us-east-1",
@@ -84,11 +96,12 @@ def delete(server, key):
     server["s3"].delete_object(Bucket=BUCKET, Key=key)
 
 
-def start_vsink(work):
+def start_vsink(work, name="data", args=(), extra_env=None):
     env = dict(os.environ, VSINK_ACCESS_KEY_ID=KEY_ID,
-               VSINK_SECRET_ACCESS_KEY=SECRET)
+               VSINK_SECRET_ACCESS_KEY=SECRET, **(extra_env or {}))
     p = subprocess.Popen([VSINK, "serve", "--listen", "127.0.0.1:0", "--data",
-                          os.path.join(work, "data"), "--bucket", BUCKET],
+                          os.path.join(work, name), "--bucket", BUCKET] +
+                         list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          env=env)
     deadline = time.time() + 30
@@ -118,11 +131,24 @@ def main():
         rgw.start()
         rgw.create_bucket(BUCKET)
         rpids = [p.pid for p in rgw._procs.values()]
+        cl = rgw.client()
+        cl.create_bucket(Bucket="vsink-cluster")
+        cl.put_bucket_versioning(Bucket="vsink-cluster",
+                                 VersioningConfiguration={"Status":
+                                                          "Enabled"})
+        vs3, endpoint3 = start_vsink(
+            work, "data-s3", ["--store", "s3://vsink-cluster/sink",
+                              "--s3-endpoint", rgw.endpoint],
+            {"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
+             "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
         servers = [
             {"name": "vsink", "endpoint": endpoint, "key_id": KEY_ID,
              "secret": SECRET, "pids": [vs.pid]},
             {"name": "rgw", "endpoint": rgw.endpoint,
-             "key_id": rgw.access_key, "secret": rgw.secret, "pids": rpids}]
+             "key_id": rgw.access_key, "secret": rgw.secret, "pids": rpids},
+            {"name": "vsink-s3", "endpoint": endpoint3, "key_id": KEY_ID,
+             "secret": SECRET, "pids": [vs3.pid] + rpids,
+             "purge": (cl, "vsink-cluster", "sink/")}]
         dropped = drop_caches()
         print("(e) %d MiB presigned PUT, curl -T from %s, %d rounds; page "
               "cache dropped: %s" % (SIZE >> 20, shm, RUNS,
@@ -130,7 +156,7 @@ def main():
               flush=True)
         res = {s["name"]: {"wall": [], "cpu": []} for s in servers}
         for i in range(RUNS):
-            order = servers if i % 2 == 0 else servers[::-1]
+            order = servers[i % 3:] + servers[:i % 3]
             for s in order:
                 drop_caches()
                 key = "bench-%d.bin" % i
@@ -146,17 +172,21 @@ def main():
         print("| %d MiB PUT | median | range | server CPU s (median) |" %
               (SIZE >> 20))
         print("|---|---|---|---|")
-        for n in ("vsink", "rgw"):
+        for n in ("vsink", "rgw", "vsink-s3"):
             print("| %s | %.3f s | %.3f-%.3f | %.2f |" % (
                 n, med[n]["wall"], min(res[n]["wall"]),
                 max(res[n]["wall"]), med[n]["cpu"]))
         ratio = med["rgw"]["wall"] / med["vsink"]["wall"]
         print("| RGW / vsink | %.2fx | target >= 5x: %s | |" % (
             ratio, "met" if ratio >= 5 else "MISSED"))
+        add = med["vsink-s3"]["wall"] / med["rgw"]["wall"] - 1
+        print("| vsink-s3 / RGW | %+.1f %% | target < +10 %%: %s | |" % (
+            100 * add, "met" if add < 0.10 else "MISSED"))
     finally:
-        if vs:
-            vs.terminate()
-            vs.wait(60)
+        for p in (vs, locals().get("vs3")):
+            if p:
+                p.terminate()
+                p.wait(60)
         if rgw:
             rgw.stop()
         shutil.rmtree(work, True)

@@ -343,11 +343,7 @@ int vs_store_s3_url_parse(const char *url, char **bucket, char **prefix,
  * Sink nodes ship their closed manifest segments to
  * BUCKET/[PREFIX/]manifest/NODE/NAME.jsonl.gz (server.h: vs_ship_*). */
 
-/* Parses "s3://BUCKET[/PREFIX]" into its bucket and prefix (malloc'd;
- * prefix "" when none, trailing '/' dropped). VS_ERR_INVALID with a message
- * naming what is wrong. */
-int vs_s3_url_parse(const char *url, char **bucket, char **prefix,
-                    vs_err *err);
+/* Their s3://BUCKET[/PREFIX] is vs_store_s3_url_parse's. */
 
 typedef struct vs_s3_stage_counts {
   size_t local;    /* segments taken from the local folder */

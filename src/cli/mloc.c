@@ -14,7 +14,7 @@ static int s3_loc(vs_cli_mloc *m, const char *cmd, const char **dir)
   vs_s3_stage_counts n;
   vs_err err = {0};
   char *bucket = NULL, *prefix = NULL;
-  if(vs_s3_url_parse(m->loc, &bucket, &prefix, &err)) {
+  if(vs_store_s3_url_parse(m->loc, &bucket, &prefix, &err)) {
     fprintf(stderr, "vsink %s: %s\n", cmd, err.msg);
     return VS_EXIT_USAGE;
   }
@@ -80,7 +80,7 @@ int vs_cli_mloc_ship(const char *cmd, const char *url, const char *dir,
   rc = !t.key_id || !t.secret
            ? vs_fail(&err, VS_ERR_AUTH, "VSINK_S3_ACCESS_KEY_ID and "
                      "VSINK_S3_SECRET_ACCESS_KEY are not set")
-           : vs_s3_url_parse(url, &bucket, &prefix, &err);
+           : vs_store_s3_url_parse(url, &bucket, &prefix, &err);
   if(!rc) {
     so = (vs_ship_opts){.dir = dir, .node = node, .target = &t,
                         .bucket = bucket, .prefix = prefix};

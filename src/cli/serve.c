@@ -169,7 +169,7 @@ static int ship_option(ship_cli *sc, int c, const char *arg)
   if(c == OPT_MANIFEST_BUCKET) {
     free(sc->bucket);
     free(sc->prefix);
-    if(vs_s3_url_parse(arg, &sc->bucket, &sc->prefix, &err) ||
+    if(vs_store_s3_url_parse(arg, &sc->bucket, &sc->prefix, &err) ||
        vs_store_check_bucket(sc->bucket, &err))
       return bad("--manifest-bucket", arg, err.msg);
     sc->url = arg;

@@ -152,6 +152,7 @@ def wait_uploads(n, limit):
 wait_uploads(150, 120)
 print("%d uploads in: kill -9 n1" % uploads_done())
 sinks[1].kill9()
+gone = [sinks[1]]
 time.sleep(2)
 sinks[1] = node(1).start()
 print("n1 back after %.1f s" % (time.monotonic() - t0))
@@ -216,6 +217,19 @@ missing_event = [k for k in versions if k not in by_version]
 h.check(not missing_event, "versions without a stored event: %r" %
         missing_event[:5])
 missing_object = [k for k in by_version if k not in versions]
+for key, vid in missing_object[:3]:
+    print("event:", by_version[(key, vid)])
+    try:
+        hd = s3.head_object(Bucket=CLUSTER, Key=PREFIX + "/videos/" + key,
+                            VersionId=vid)
+        print("  HEAD finds it (the listing left it out): %r" %
+              {k: hd.get(k) for k in ("ContentLength", "ETag")})
+    except Exception as e:  # noqa: BLE001 - the diagnosis only
+        print("  HEAD: %s" % e)
+    for s in sinks + gone:
+        for line in s.log().splitlines():
+            if vid in line or key.rsplit("/", 1)[-1] in line:
+                print("  %s: %s" % (s.endpoint, line[:400]))
 h.check(not missing_object, "stored events of no version: %r" %
         missing_object[:5])
 

@@ -20,40 +20,6 @@
 
 #define GET_ATTEMPTS 3
 
-int vs_s3_url_parse(const char *url, char **bucket, char **prefix,
-                    vs_err *err)
-{
-  const char *b, *slash;
-  size_t n;
-  *bucket = *prefix = NULL;
-  if(!url || strncmp(url, "s3://", 5))
-    return vs_fail(err, VS_ERR_INVALID, "'%s' is not s3://BUCKET[/PREFIX]",
-                   url ? url : "");
-  b = url + 5;
-  slash = strchr(b, '/');
-  n = slash ? (size_t)(slash - b) : strlen(b);
-  if(n == 0)
-    return vs_fail(err, VS_ERR_INVALID, "'%s': no bucket after s3://", url);
-  *bucket = strndup(b, n);
-  *prefix = strdup(slash ? slash + 1 : "");
-  if(!*bucket || !*prefix) {
-    free(*bucket);
-    free(*prefix);
-    *bucket = *prefix = NULL;
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  }
-  for(n = strlen(*prefix); n && (*prefix)[n - 1] == '/'; n--)
-    (*prefix)[n - 1] = 0;
-  if((*prefix)[0] == '/' || strstr(*prefix, "//")) {
-    free(*bucket);
-    free(*prefix);
-    *bucket = *prefix = NULL;
-    return vs_fail(err, VS_ERR_INVALID, "'%s': the prefix has an empty "
-                   "path segment", url);
-  }
-  return VS_OK;
-}
-
 /* ---- names --------------------------------------------------------------- */
 
 static int segment_file(const char *n)
@@ -232,7 +198,7 @@ int vs_s3_manifest_stage(const vs_s3_target *t, const char *url,
   const char *tmp = getenv("TMPDIR");
   char *bucket = NULL, *prefix = NULL, *dir = NULL;
   vs_s3_stage_counts c = {0, 0};
-  int made = 0, rc = vs_s3_url_parse(url, &bucket, &prefix, err);
+  int made = 0, rc = vs_store_s3_url_parse(url, &bucket, &prefix, err);
   *dir_out = NULL;
   if(rc)
     return rc;

@@ -90,7 +90,7 @@ int vs_store_s3_url_parse(const char *url, char **bucket, char **prefix,
   int rc;
   *bucket = *prefix = NULL;
   if(!url || strncmp(url, "s3://", 5))
-    return vs_fail(err, VS_ERR_INVALID, "'%s' is not an s3:// URL",
+    return vs_fail(err, VS_ERR_INVALID, "'%s' is not s3://BUCKET[/PREFIX]",
                    url ? url : "");
   b = url + 5;
   slash = strchr(b, '/');
@@ -217,6 +217,7 @@ int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err)
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->work, NULL);
   pthread_cond_init(&s->idle, NULL);
+  pthread_cond_init(&s->clean, NULL);
   if(!(rc = make_dirs(s, o, err)) &&
      !(rc = check_bucket(s, o->require_versioning, err)))
     rc = vs__s3s_pool_start(s, o->parts_in_flight ? o->parts_in_flight : 8,
@@ -232,12 +233,14 @@ int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err)
 static void s3s_close(vs_store *st)
 {
   vs__s3s *s = (vs__s3s *)st;
-  vs__s3s_pool_stop(s);
+  vs__s3s_pool_stop(s); /* sets stopping: the cleaner ends too */
+  vs__s3s_cleaner_stop(s);
   pthread_mutex_lock(&s->mu);
   while(s->streams) /* a stream's thread uses the target */
     pthread_cond_wait(&s->idle, &s->mu);
   pthread_mutex_unlock(&s->mu);
   pthread_cond_destroy(&s->idle);
+  pthread_cond_destroy(&s->clean);
   pthread_cond_destroy(&s->work);
   pthread_mutex_destroy(&s->mu);
   free(s->prefix);

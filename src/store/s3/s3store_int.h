@@ -38,6 +38,12 @@ typedef struct vs__s3s {
   pthread_t *threads;
   unsigned n_threads;
   unsigned streams;     /* stream threads alive (close waits for them) */
+  /* the cleaner of failed commits' intents (s3store_intent.c), started
+   * by the first one; stopping (above) ends it too */
+  pthread_t cleaner;
+  int cleaner_running;
+  int ended;            /* a failed commit left an intent since the pass */
+  pthread_cond_t clean;
 } vs__s3s;
 
 /* A part spool file of an upload: filled by write(), then sent by a pool
@@ -188,5 +194,10 @@ int vs__s3s_settle(vs_store *st, const char *bucket, const char *key,
                    const char *vid, vs_err *err);
 int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
                     vs_err *err);
+/* A commit ended with its intent kept (pid 0): the cleaner retries it
+ * while the sink runs. */
+void vs__s3s_ended(vs__s3s *s);
+/* Stops the cleaner (s->stopping set) after one last pass. */
+void vs__s3s_cleaner_stop(vs__s3s *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -358,4 +359,97 @@ int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
   *list = l.list;
   *n = l.n;
   return VS_OK;
+}
+
+/* ---- commits that ended not knowing what landed -------------------------
+ * A commit that failed because the cluster did not answer leaves its
+ * intent with pid 0 (s3store_put.c): its version may have landed, and it
+ * has no stored event, since the commit failed. While the sink runs, the
+ * cleaner retries such intents every CLEAN_EVERY_MS once one was made:
+ * a version that landed is deleted, a leftover upload aborted, and the
+ * intent dropped; while the cluster still does not answer it stays. (At
+ * start, intents() hands the earlier runs' ones to the sink's
+ * reconciliation instead.) */
+#define CLEAN_EVERY_MS 2000
+
+static int clean_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
+{
+  char *ckey;
+  int rc;
+  (void)ctx;
+  if(it->pid != 0)
+    return VS_OK;
+  if(!it->version_id[0] && (rc = find_version(s, it, err)))
+    return rc;
+  if(!it->version_id[0]) {
+    rc = VS_OK;
+    if(it->upload_id[0] && !(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey,
+                                               err))) {
+      rc = vs_s3_mpu_abort(&s->t, s->bucket, ckey, it->upload_id, err);
+      free(ckey);
+      if(rc == VS_ERR_NOTFOUND)
+        rc = VS_OK;
+    }
+  }
+  else if(!(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err))) {
+    rc = vs_s3_delete(&s->t, s->bucket, ckey, it->version_id, NULL, err);
+    if(!rc)
+      vs_log("warn", "removed %s/%s version %s: its commit failed while the "
+             "cluster did not answer, and it landed", it->bucket, it->key,
+             it->version_id);
+    free(ckey);
+  }
+  if(!rc)
+    vs__s3s_intent_drop(s, it->token);
+  return rc;
+}
+
+static void *cleaner_main(void *arg)
+{
+  vs__s3s *s = arg;
+  vs_err err;
+  pthread_mutex_lock(&s->mu);
+  while(!s->stopping) {
+    struct timespec ts;
+    if(s->ended) {
+      s->ended = 0;
+      pthread_mutex_unlock(&s->mu);
+      if(each_intent(s, clean_one, NULL, &err)) {
+        vs_log("warn", "intents of failed commits: %s (retried)", err.msg);
+        pthread_mutex_lock(&s->mu);
+        s->ended = 1;
+      }
+      else
+        pthread_mutex_lock(&s->mu);
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += CLEAN_EVERY_MS / 1000;
+    pthread_cond_timedwait(&s->clean, &s->mu, &ts);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+void vs__s3s_ended(vs__s3s *s)
+{
+  pthread_mutex_lock(&s->mu);
+  s->ended = 1;
+  if(!s->cleaner_running &&
+     !pthread_create(&s->cleaner, NULL, cleaner_main, s))
+    s->cleaner_running = 1;
+  pthread_mutex_unlock(&s->mu);
+}
+
+void vs__s3s_cleaner_stop(vs__s3s *s)
+{
+  vs_err err;
+  pthread_mutex_lock(&s->mu);
+  pthread_cond_broadcast(&s->clean);
+  pthread_mutex_unlock(&s->mu);
+  if(s->cleaner_running)
+    pthread_join(s->cleaner, NULL);
+  s->cleaner_running = 0;
+  if(s->ended && each_intent(s, clean_one, NULL, &err)) /* one last try */
+    vs_log("warn", "intents of failed commits left for the next start: %s",
+           err.msg);
 }

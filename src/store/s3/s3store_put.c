@@ -428,6 +428,8 @@ static void end_upload(vs_upload *u, int fate)
     u->intent->pid = 0;
     if(vs__s3s_intent_put(u->s, u->intent, 1, &e))
       vs_log("warn", "intent of %s: %s", u->ckey, e.msg);
+    else
+      vs__s3s_ended(u->s);
   }
   upload_free(u);
 }
@@ -633,12 +635,6 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
              ps->res.version_id, u->ckey, e.msg);
     return rc;
   }
-  /* a multipart version carries no digests of its own: the sink's are
-   * the object's (they were checked against what landed: size, ETag) */
-  if(ps->c->sha256 && !info->sha256[0])
-    snprintf(info->sha256, sizeof(info->sha256), "%s", ps->c->sha256);
-  if(ps->c->md5 && !info->md5[0])
-    snprintf(info->md5, sizeof(info->md5), "%s", ps->c->md5);
   landed(u, ps, info);
   keep_digests(ps->c, info);
   return VS_OK;

@@ -127,7 +127,10 @@ def main():
                 f.write(os.urandom(n))
                 left -= n
         vs, endpoint = start_vsink(work)
-        rgw = RGW(tag="rgwbench", mem_mib=SIZE * 3 // (1 << 20) + 1024)
+        # memstore frees deleted objects only after RGW's garbage collection:
+        # room for every PUT of the run
+        rgw = RGW(tag="rgwbench",
+                  mem_mib=SIZE * (2 * RUNS + 2) // (1 << 20) + 1024)
         rgw.start()
         rgw.create_bucket(BUCKET)
         rpids = [p.pid for p in rgw._procs.values()]

@@ -191,15 +191,7 @@ class RGW:
         """Stops every daemon (SIGTERM, then SIGKILL after timeout) and
         removes the folder."""
         for name in ("rgw", "osd", "mon"):
-            p = self._procs.pop(name, None)
-            if p is None or p.poll() is not None:
-                continue
-            p.terminate()
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            self._stop_daemon(name, timeout)
         if self.dir:
             shutil.rmtree(self.dir, True)
             self.dir = None
@@ -207,14 +199,18 @@ class RGW:
     def stop_gateway(self, timeout=20):
         """Stops radosgw alone (the cluster keeps its data): the endpoint
         then refuses connections until start_gateway()."""
-        p = self._procs.pop("rgw", None)
-        if p is not None and p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        self._stop_daemon("rgw", timeout)
+
+    def _stop_daemon(self, name, timeout):
+        p = self._procs.pop(name, None)
+        if p is None or p.poll() is not None:
+            return
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
     def start_gateway(self, timeout=60):
         """Starts radosgw again on the same port."""

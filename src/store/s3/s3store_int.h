@@ -197,7 +197,8 @@ int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
 /* A commit ended with its intent kept (pid 0): the cleaner retries it
  * while the sink runs. */
 void vs__s3s_ended(vs__s3s *s);
-/* Stops the cleaner (s->stopping set) after one last pass. */
+/* Stops the cleaner (s->stopping set); what it left waits for the next
+ * start. */
 void vs__s3s_cleaner_stop(vs__s3s *s);
 
 #endif

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,10 +14,12 @@
 #include "cli/opts.h"
 #include "vsink/manifest.h"
 #include "vsink/report.h"
+#include "vsink/s3.h"
 #include "vsink/store.h"
 
 typedef struct verify_opts {
   const char *manifest, *data, *node;
+  const char *store_url; /* --store s3://: objects read from the cluster */
   int jobs;
   vs_cli_mloc loc; /* s3:// manifests: --manifest-extra, --s3-endpoint */
 } verify_opts;
@@ -37,6 +40,9 @@ static void usage(FILE *f)
     "`vsink report` shows when each object was last proven intact.\n\n"
     "  --data DIR       the sink's data folder (default ./vsink-data); read\n"
     "                   only, so a running `vsink serve` may hold it\n"
+    "  --store s3://BUCKET[/PREFIX]  the objects of sinks that store into a\n"
+    "                   cluster (vsink serve --store), streamed from\n"
+    "                   --s3-endpoint with VSINK_S3_* keys\n"
     "  --manifest DIR|s3://BUCKET[/PREFIX]  the manifest (default\n"
     "                   DATA/manifest); with s3://, `verified` events go to\n"
     "                   --manifest-extra DIR (also read), else DATA/manifest\n"
@@ -72,7 +78,7 @@ static int parse(int argc, char **argv, verify_opts *o)
     {"manifest", 1, 0, 'm'}, {"data", 1, 0, 'd'}, {"jobs", 1, 0, 'j'},
     {"node", 1, 0, 'n'},     {"help", 0, 0, 'h'},
     {"manifest-extra", 1, 0, 'X'}, {"s3-endpoint", 1, 0, 'E'},
-    {"s3-region", 1, 0, 'r'}, {0, 0, 0, 0}};
+    {"s3-region", 1, 0, 'r'}, {"store", 1, 0, 'S'}, {0, 0, 0, 0}};
   unsigned long long n;
   int c;
   opterr = 0;
@@ -82,6 +88,7 @@ static int parse(int argc, char **argv, verify_opts *o)
     case 'h': usage(stdout); return -1;
     case 'm': o->manifest = optarg; break;
     case 'd': o->data = optarg; break;
+    case 'S': o->store_url = optarg; break;
     case 'n': o->node = optarg; break;
     case 'X': o->loc.extra = optarg; break;
     case 'E': o->loc.endpoint = optarg; break;
@@ -157,15 +164,64 @@ static void summary(const vs_verify_stats *st, double secs)
             (unsigned long long)st->malformed);
 }
 
-static int open_parts(const verify_opts *o, const char *mdir,
-                      vs_store **store, vs_manifest **man)
+/* The private folder of open_s3: the store leaves only its empty intent
+ * folder there (spool files are unlinked as they are made). */
+static void drop_tmp(const char *tmp)
+{
+  char p[64];
+  snprintf(p, sizeof(p), "%s/intent", tmp);
+  rmdir(p);
+  rmdir(tmp);
+}
+
+/* The cluster store, read only: its spool and state in a private folder
+ * (nothing is written to the sinks' DATA), no versioning demanded. */
+static int open_s3(const verify_opts *o, char *tmp, vs_store **store,
+                   char **bucket)
+{
+  vs_store_s3_opts so;
+  vs_err err = {0};
+  char *prefix = NULL;
+  int rc;
+  memset(&so, 0, sizeof(so));
+  so.t.endpoint = o->loc.endpoint ? o->loc.endpoint
+                                  : getenv("VSINK_S3_ENDPOINT");
+  so.t.region = o->loc.region;
+  so.t.key_id = getenv("VSINK_S3_ACCESS_KEY_ID");
+  so.t.secret = getenv("VSINK_S3_SECRET_ACCESS_KEY");
+  if(!mkdtemp(tmp)) {
+    fprintf(stderr, "vsink verify: %s: %m\n", tmp);
+    return VS_EXIT_FAIL;
+  }
+  if((rc = vs_store_s3_url_parse(o->store_url, bucket, &prefix, &err)))
+    fprintf(stderr, "vsink verify: --store %s: %s\n", o->store_url, err.msg);
+  else {
+    so.bucket = *bucket;
+    so.prefix = prefix;
+    so.spool_dir = so.state_dir = tmp;
+    if((rc = vs_store_s3_open(store, &so, &err)))
+      fprintf(stderr, "vsink verify: --store %s at %s: %s\n", o->store_url,
+              so.t.endpoint ? so.t.endpoint : "(no --s3-endpoint)",
+              err.msg);
+  }
+  free(prefix); /* copied by the store; the bucket is not (s3.h) */
+  return rc ? (rc == VS_ERR_INVALID ? VS_EXIT_USAGE : VS_EXIT_FAIL) : 0;
+}
+
+static int open_parts(const verify_opts *o, const char *mdir, char *tmp,
+                      char **bucket, vs_store **store, vs_manifest **man)
 {
   vs_store_fs_opts so = {0};
   vs_manifest_opts mo = {0};
   vs_err err = {0};
+  int rc;
   so.dir = o->data;
   so.read_only = 1;
-  if(vs_store_fs_open(store, &so, NULL, &err)) {
+  if(o->store_url) {
+    if((rc = open_s3(o, tmp, store, bucket)))
+      return rc;
+  }
+  else if(vs_store_fs_open(store, &so, NULL, &err)) {
     fprintf(stderr, "vsink verify: data folder %s: %s\n", o->data, err.msg);
     return VS_EXIT_FAIL;
   }
@@ -184,14 +240,14 @@ static int open_parts(const verify_opts *o, const char *mdir,
 
 int vs_cli_verify(int argc, char **argv)
 {
-  verify_opts o = {NULL, "./vsink-data", NULL, 1, {0}};
+  verify_opts o = {NULL, "./vsink-data", NULL, NULL, 1, {0}};
   vs_verify_opts vo = {0};
   vs_verify_stats st;
   vs_store *store = NULL;
   vs_manifest *man = NULL;
   progress pr = {0};
   vs_err err = {0};
-  char mdir[4096];
+  char mdir[4096], tmp[] = "/tmp/vsink-verify-XXXXXX", *bucket = NULL;
   const char *rdir = NULL, *wdir;
   int rc = parse(argc, argv, &o);
   if(rc)
@@ -205,7 +261,7 @@ int vs_cli_verify(int argc, char **argv)
   /* A bucket is read, never written: the events go to a local folder,
    * which a shipping sink sends on. */
   wdir = !o.loc.staged ? o.manifest : o.loc.extra ? o.loc.extra : mdir;
-  rc = open_parts(&o, wdir, &store, &man);
+  rc = open_parts(&o, wdir, tmp, &bucket, &store, &man);
   if(!rc) {
     pr.tty = isatty(STDERR_FILENO);
     pr.start = now_s();
@@ -225,6 +281,9 @@ int vs_cli_verify(int argc, char **argv)
   }
   vs_manifest_close(man);
   vs_store_close(store);
+  free(bucket);
+  if(o.store_url && strcmp(tmp, "/tmp/vsink-verify-XXXXXX"))
+    drop_tmp(tmp);
   vs_cli_mloc_close(&o.loc);
   return rc;
 }

@@ -19,6 +19,8 @@ sink keeps its objects in a cluster bucket and serves them from there.
   drops its journal;
 - what the S3 store does not serve yet (CopyObject) is 501
   NotImplemented, nothing stored;
+- `vsink verify --store s3://` re-hashes the objects streamed from the
+  cluster, and names a version deleted behind the sink's back;
 - a 300 MiB upload keeps the sink's peak RSS bounded (spooled parts, not
   memory);
 - RGW stopped: a PUT is 503 ServiceUnavailable and leaves nothing; started
@@ -325,6 +327,25 @@ h.check("Contents" not in s3.list_objects_v2(Bucket=CLUSTER,
                                              Prefix=cluster_key("copy")),
         "nothing stored for the copy")
 h.check(sink2.stop() == 0, "second sink stopped cleanly")
+
+# ---- verify re-hashes the objects streamed from the cluster ---------------
+vdata = h.tmpdir("s3verify")
+vargs = [h.VSINK, "verify", "--store", "s3://%s/%s" % (CLUSTER, PREFIX),
+         "--s3-endpoint", rgw.endpoint, "--manifest", sink.manifest,
+         "--data", vdata, "--jobs", "2"]
+out = subprocess.run(vargs, env=env, capture_output=True, timeout=300)
+h.check(out.returncode == 0 and b" 0 problem(s)" in out.stdout,
+        "verify --store s3://: %r %r" % (out.stdout, out.stderr))
+print("verify --store s3://: %s" % out.stdout.decode().strip()
+      .splitlines()[-1])
+gone = s3.list_object_versions(Bucket=CLUSTER, Prefix=cluster_key("list/y"))
+s3.delete_object(Bucket=CLUSTER, Key=cluster_key("list/y"),
+                 VersionId=gone["Versions"][0]["VersionId"])
+out = subprocess.run(vargs, env=env, capture_output=True, timeout=300)
+h.check(out.returncode == 1 and b"missing-object" in out.stdout + out.stderr
+        and b"list/y" in out.stdout + out.stderr,
+        "a version gone from the cluster: %r %r" % (out.stdout, out.stderr))
+h.check(not os.listdir(vdata), "verify wrote nothing into --data")
 
 # ---- 300 MiB: the sink's memory stays bounded --------------------------------
 before = vm_hwm_kib(sink.proc.pid)

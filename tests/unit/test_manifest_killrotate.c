@@ -237,7 +237,9 @@ static void test_kill_during_rotation(void **state)
                 "gzipped; left by kills mid-gzip: %d .gz.tmp, %d plain+gz "
                 "pairs\n", seed, total, rounds, gz, tmp, pairs);
   assert_true(total > 0);
-  assert_true(gz > 0); /* rotation and compression did run */
+  /* rotation and compression did run: a finished .gz or one a kill cut
+   * short (under valgrind's few rounds a kill may land in every one) */
+  assert_true(gz + tmp > 0);
   free(acked);
   vst_rmrf(dir);
 }

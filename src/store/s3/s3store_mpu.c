@@ -269,7 +269,10 @@ static int mpu_create(vs_store *st, vs_mpu *m, vs_err *err)
     goto out;
   snprintf(m->upload_id, sizeof(m->upload_id), "%s", id);
   m->created_ms = vs_now_ms(NULL, NULL);
-  if(strlen(id) > VS_UPLOAD_ID_MAX || !(json = journal_json(m, token)))
+  if(strlen(id) > VS_UPLOAD_ID_MAX)
+    rc = vs_fail(err, VS_ERR_NET, "the cluster's upload id is %zu bytes; "
+                 "the sink takes at most %d", strlen(id), VS_UPLOAD_ID_MAX);
+  else if(!(json = journal_json(m, token)))
     rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
   if(!rc && !(rc = journal_key(s, m->bucket, id, &jk, err))) {
     vs_s3_body b = {json, -1, 0, strlen(json)};

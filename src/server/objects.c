@@ -573,12 +573,15 @@ static int parse_part_number(vs__req *r, unsigned *part, vs__s3code *code,
  * whole object, and S3 announces no x-amz-mp-parts-count for it; an
  * object completed from parts answers with its part's range (the store
  * keeps the parts' sizes) and their count. Any other part number is 416
- * InvalidPartNumber (-1). */
+ * InvalidPartNumber (-1); a store that keeps no part sizes, -2 (501). */
 static int part_range(vs__req *r, const vs_object_info *info, unsigned part,
                       uint64_t *off, uint64_t *len, unsigned *count)
 {
+  const vs_store *st = r->srv->cfg.store;
   *count = 0;
   if(info->parts_count) {
+    if(!st->ops->mpu || !st->ops->mpu->part_range)
+      return -2; /* the store keeps no part sizes (S3): not a guess */
     *count = info->parts_count;
     return vs_store_part_range(r->srv->cfg.store, r->bucket, r->key,
                                info->version_id, part, off, len, NULL)
@@ -623,8 +626,12 @@ static int choose_bytes(vs__req *r, const vs_object_info *info,
   *len = info->bytes;
   *parts = 0;
   if(part) {
-    if(part_range(r, info, part, off, len, parts)) {
-      reject(r, VS__S3_INVALID_PART_NUMBER, NULL);
+    int rc = part_range(r, info, part, off, len, parts);
+    if(rc) {
+      reject(r, rc == -2 ? VS__S3_NOT_IMPLEMENTED
+                         : VS__S3_INVALID_PART_NUMBER,
+             rc == -2 ? "partNumber of an object stored in parts: not "
+                        "served by this sink's store" : NULL);
       return -1;
     }
     /* a part is a range, even the whole object (S3: 206) but in an

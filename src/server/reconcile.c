@@ -26,9 +26,11 @@
 #define LOG_NAMES_MAX (16u << 10) /* bytes of names in the log line */
 
 typedef struct pending {
-  vs_store_intent *l;
+  vs_store_intent *l;    /* the store's order (oldest first) */
   size_t n;
-  unsigned *found; /* stored events seen, per intent */
+  vs_store_intent **vid; /* l by version id: a store's ids need not sort
+                          * by time (a cluster's are random) */
+  unsigned *found;       /* stored events seen, per intent */
   unsigned torn;
 } pending;
 
@@ -71,7 +73,25 @@ static int wanted(const pending *w, const vs_manifest_segment *seg)
 
 static int cmp_vid(const void *key, const void *elem)
 {
-  return strncmp(key, ((const vs_store_intent *)elem)->version_id, 26);
+  return strcmp(key, (*(vs_store_intent *const *)elem)->version_id);
+}
+
+static int sort_vid(const void *a, const void *b)
+{
+  return strcmp((*(vs_store_intent *const *)a)->version_id,
+                (*(vs_store_intent *const *)b)->version_id);
+}
+
+static int index_by_vid(pending *w, vs_err *err)
+{
+  size_t i;
+  if(!(w->found = calloc(w->n, sizeof(*w->found))) ||
+     !(w->vid = malloc(w->n * sizeof(*w->vid))))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory reconciling");
+  for(i = 0; i < w->n; i++)
+    w->vid[i] = &w->l[i];
+  qsort(w->vid, w->n, sizeof(*w->vid), sort_vid);
+  return VS_OK;
 }
 
 static int field_is(const cJSON *j, const char *name, const char *want)
@@ -85,37 +105,42 @@ static int field_is(const cJSON *j, const char *name, const char *want)
 static void match_line(pending *w, const char *vid, const char *line,
                        size_t len)
 {
-  vs_store_intent *hit = bsearch(vid, w->l, w->n, sizeof(*w->l), cmp_vid);
+  vs_store_intent **hit = bsearch(vid, w->vid, w->n, sizeof(*w->vid),
+                                  cmp_vid);
   cJSON *j;
-  size_t i;
   if(!hit)
     return;
-  while(hit > w->l && !strncmp(hit[-1].version_id, vid, 26))
+  while(hit > w->vid && !strcmp(hit[-1]->version_id, vid))
     hit--;
   j = vs_json_parse(line, len);
-  for(i = (size_t)(hit - w->l); j && i < w->n &&
-      !strncmp(w->l[i].version_id, vid, 26); i++)
+  for(; j && hit < w->vid + w->n && !strcmp((*hit)->version_id, vid); hit++)
     if((field_is(j, "event", "stored") || field_is(j, "event", "deleted"))
-       && field_is(j, "bucket", w->l[i].bucket)
-       && field_is(j, "key", w->l[i].key))
-      w->found[i]++;
+       && field_is(j, "bucket", (*hit)->bucket)
+       && field_is(j, "key", (*hit)->key))
+      w->found[*hit - w->l]++;
   cJSON_Delete(j);
 }
 
 static int on_line(void *ctx, const char *line, size_t len)
 {
   static const char vkey[] = "\"versionId\":\"";
-  const char *v;
-  char vid[27];
+  const char *v, *end, *q;
+  char vid[sizeof(((vs_store_intent *)0)->version_id)];
   /* a delete marker's event is `deleted` (delete.c) */
   if(!memmem(line, len, "\"event\":\"stored\"", 16) &&
      !memmem(line, len, "\"event\":\"deleted\"", 17))
     return 0;
   v = memmem(line, len, vkey, sizeof(vkey) - 1);
-  if(!v || (size_t)(line + len - v) < sizeof(vkey) - 1 + 26)
+  if(!v)
     return 0;
-  memcpy(vid, v + sizeof(vkey) - 1, 26);
-  vid[26] = 0;
+  v += sizeof(vkey) - 1;
+  end = line + len;
+  /* an id holds no quote or backslash: the next quote ends it */
+  q = memchr(v, '"', (size_t)(end - v));
+  if(!q || (size_t)(q - v) >= sizeof(vid))
+    return 0;
+  memcpy(vid, v, (size_t)(q - v));
+  vid[q - v] = 0;
   match_line(ctx, vid, line, len);
   return 0;
 }
@@ -185,8 +210,8 @@ int vs_server_reconcile(vs_store *store, const char *manifest_dir,
   vs_buf kb = VS_BUF_INIT, rb = VS_BUF_INIT;
   unsigned nk = 0, nr = 0;
   int rc = vs_store_intents(store, &w.l, &w.n, err);
-  if(!rc && w.n && !(w.found = calloc(w.n, sizeof(*w.found))))
-    rc = vs_fail(err, VS_ERR_NOMEM, "out of memory reconciling");
+  if(!rc && w.n)
+    rc = index_by_vid(&w, err);
   if(!rc && w.n)
     rc = scan(&w, manifest_dir, err);
   if(!rc && w.n)
@@ -204,6 +229,7 @@ int vs_server_reconcile(vs_store *store, const char *manifest_dir,
   vs_buf_free(&kb);
   vs_buf_free(&rb);
   free(w.found);
+  free(w.vid);
   free(w.l);
   return rc;
 }

@@ -10,7 +10,9 @@
  * skip, all_versions; abort mid-multipart leaves no upload; a crash
  * (a child _exit()s) before settle, before the version id is recorded,
  * and mid-upload; versioning required; an unreachable cluster; a stream
- * whose reader goes away; peak RSS of a 300 MiB upload. */
+ * whose reader goes away; peak RSS of a 300 MiB upload; start-up
+ * reconciliation (vs_server_reconcile) over intents whose random version
+ * ids are not in time order. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,7 @@
 #include "../unit/helpers.h"
 #include "rgw_store_help.h"
 #include "vsink/s3.h"
+#include "vsink/server.h"
 #include "vsink/store.h"
 
 /* ---- tests -------------------------------------------------------------- */
@@ -131,6 +134,81 @@ static void t_crash_intents(void **state)
   assert_int_equal(n, 0);
   free(list);
   assert_int_equal(vst_count_files(DIR_), 0); /* no spool file left */
+  vs_store_close(s);
+}
+
+/* Start-up reconciliation over a cluster's intents: its version ids are
+ * random, so the intents (oldest first) are not in id order, and every
+ * version whose stored event the manifest holds must be found and kept.
+ * A child commits RECON_N objects and _exit()s before settling any; the
+ * manifest holds the events of all but the last. */
+#define RECON_N 8
+
+static void recon_child(int fd)
+{
+  vs_store *s = open_store(BUCKET, "recon", 1);
+  vs_object_info info;
+  digests d;
+  char key[32];
+  int i;
+  for(i = 0; i < RECON_N; i++) {
+    snprintf(key, sizeof(key), "recon/%d", i);
+    put_ok(s, "bkt", key, 100 + i, 7 + i, &info, &d);
+    if(dprintf(fd, "%s\n", info.version_id) < 0)
+      _exit(3);
+  }
+  _exit(0); /* no settle, no close: a crash */
+}
+
+static void t_reconcile_order(void **state)
+{
+  char vids[RECON_N][64], mdir[700], seg[1400], key[32], **ids;
+  unsigned kept = 0, removed = 0;
+  vs_err e = {0};
+  vs_store *s;
+  FILE *in, *out;
+  int fds[2], st, i;
+  pid_t pid;
+  (void)state;
+  assert_int_equal(pipe(fds), 0);
+  pid = fork();
+  assert_true(pid >= 0);
+  if(!pid) {
+    close(fds[0]);
+    recon_child(fds[1]);
+  }
+  close(fds[1]);
+  in = fdopen(fds[0], "r");
+  for(i = 0; i < RECON_N; i++) {
+    assert_non_null(fgets(vids[i], sizeof(vids[i]), in));
+    vids[i][strcspn(vids[i], "\n")] = 0;
+  }
+  fclose(in);
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  /* the child's segment, named as the manifest writer names it */
+  snprintf(mdir, sizeof(mdir), "%s/recon/manifest", DIR_);
+  assert_int_equal(mkdir(mdir, 0700), 0);
+  snprintf(seg, sizeof(seg), "%s/20261202T000000.000Z-n-%ld-0123abcd.jsonl",
+           mdir, (long)pid);
+  assert_non_null(out = fopen(seg, "w"));
+  for(i = 0; i + 1 < RECON_N; i++)
+    fprintf(out, "{\"v\":1,\"event\":\"stored\",\"bucket\":\"bkt\","
+            "\"key\":\"recon/%d\",\"versionId\":\"%s\"}\n", i, vids[i]);
+  fclose(out);
+  s = open_store(BUCKET, "recon", 1);
+  assert_int_equal(vs_server_reconcile(s, mdir, &kept, &removed, &e), VS_OK);
+  assert_int_equal(kept, RECON_N - 1);
+  assert_int_equal(removed, 1);
+  for(i = 0; i < RECON_N; i++) {
+    size_t nv;
+    snprintf(key, sizeof(key), "recon/%d", i);
+    nv = count_versions(s, "bkt", key, &ids);
+    assert_int_equal(nv, i + 1 < RECON_N ? 1 : 0);
+    if(nv)
+      assert_string_equal(ids[0], vids[i]);
+    free_ids(ids, nv);
+  }
   vs_store_close(s);
 }
 
@@ -708,7 +786,8 @@ static void t_url(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(t_crash_intents), /* first: it forks, no thread yet */
+    cmocka_unit_test(t_crash_intents), /* first: they fork, no thread yet */
+    cmocka_unit_test(t_reconcile_order),
     cmocka_unit_test(t_rss),
     cmocka_unit_test(t_url),
     cmocka_unit_test(t_open_checks),

@@ -161,14 +161,26 @@ extern const vs_store_mpu_ops vs__s3s_mpu_ops;
 int vs__s3s_hash(vs__s3s *s, const char *ckey, const char *vid,
                  uint64_t bytes, char hex[65], vs_err *err);
 
+/* Whether the upload's journal still names the intent's Complete attempt
+ * (*ours 0 when it names another, or is gone: completed and recorded, or
+ * aborted). */
+struct vs__s3s_intent;
+int vs__s3s_mpu_ours(vs__s3s *s, const struct vs__s3s_intent *it,
+                     int *ours, vs_err *err);
+
 /* ---- s3store_list.c --------------------------------------------------- */
 int vs__s3s_list_open(vs_store *st, const vs_list_opts *o,
                       vs_store_list **out, vs_err *err);
 
 /* ---- s3store_intent.c ------------------------------------------------- */
-/* One intent: a file state_dir/intent/<token> written whole (temporary
- * file, fsync, rename, directory fsync). */
+/* One intent: a file state_dir/intent/<name> written whole (temporary
+ * file, fsync, rename, directory fsync). The token is what the version
+ * carries as x-amz-meta-vsink-intent: the commit's own, equal to the name,
+ * except for a client's multipart Complete, whose version carries the
+ * token its Create gave every attempt; such an intent is named by its
+ * attempt, which the upload's journal names too (vs__s3s_mpu_ours). */
 typedef struct vs__s3s_intent {
+  char name[VS__S3S_TOKEN_LEN + 1];
   char token[VS__S3S_TOKEN_LEN + 1];
   long pid;
   int64_t made_ms;
@@ -185,7 +197,9 @@ int vs__s3s_token(char out[VS__S3S_TOKEN_LEN + 1], vs_err *err);
 /* Writes it (made durable when sync). */
 int vs__s3s_intent_put(vs__s3s *s, const vs__s3s_intent *it, int sync,
                        vs_err *err);
-void vs__s3s_intent_drop(vs__s3s *s, const char *token);
+void vs__s3s_intent_drop(vs__s3s *s, const char *name);
+/* A client's Complete attempt (its name is not its token). */
+int vs__s3s_intent_attempt(const vs__s3s_intent *it);
 /* Drops the intent of a version taken back (remove): a deferred
  * overwrite's replaced version stays. */
 int vs__s3s_intent_forget(vs__s3s *s, const char *bucket, const char *key,

@@ -51,7 +51,7 @@ static int format(const vs__s3s_intent *it, vs_buf *b)
               dash(it->replaces), dash(it->upload_id), it->bucket);
   for(; *k; k++)
     vs_buf_addf(b, "%02x", *k);
-  vs_buf_addc(b, '\n');
+  vs_buf_addf(b, "\ntoken %s\n", it->token);
   return b->failed ? -1 : 0;
 }
 
@@ -61,8 +61,8 @@ int vs__s3s_intent_put(vs__s3s *s, const vs__s3s_intent *it, int sync,
   char tmp[4096], path[4096];
   vs_buf b = VS_BUF_INIT;
   int fd, rc;
-  snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", s->idir, it->token);
-  snprintf(path, sizeof(path), "%s/%s", s->idir, it->token);
+  snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", s->idir, it->name);
+  snprintf(path, sizeof(path), "%s/%s", s->idir, it->name);
   if(format(it, &b)) {
     vs_buf_free(&b);
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
@@ -82,16 +82,16 @@ int vs__s3s_intent_put(vs__s3s *s, const vs__s3s_intent *it, int sync,
   if(rc)
     unlink(tmp);
   /* without the directory's fsync a crash may lose only the rename of an
-   * update, which leaves the older intent: it is looked up by token */
+   * update, which leaves the older intent: it is looked up by name */
   if(!rc && sync)
     rc = vs_fsync_dir(s->idir, err);
   return rc;
 }
 
-void vs__s3s_intent_drop(vs__s3s *s, const char *token)
+void vs__s3s_intent_drop(vs__s3s *s, const char *name)
 {
   char path[4096];
-  snprintf(path, sizeof(path), "%s/%s", s->idir, token);
+  snprintf(path, sizeof(path), "%s/%s", s->idir, name);
   if(unlink(path) && errno != ENOENT)
     vs_log("warn", "remove intent %s: %s", path, strerror(errno));
 }
@@ -117,7 +117,13 @@ static void undash(char *s)
     *s = 0;
 }
 
-/* The intent file name (a token) into *it: 0, -1 not one of ours. */
+int vs__s3s_intent_attempt(const vs__s3s_intent *it)
+{
+  return strcmp(it->name, it->token) != 0;
+}
+
+/* The intent file name into *it: 0, -1 not one of ours. Intents written
+ * before the token line was added are named by their token. */
 static int intent_read(vs__s3s *s, const char *name, vs__s3s_intent *it)
 {
   char path[4096], *text = NULL, khex[2 * VS_KEY_MAX + 2];
@@ -132,17 +138,20 @@ static int intent_read(vs__s3s *s, const char *name, vs__s3s_intent *it)
     return -1;
   memset(it, 0, sizeof(*it));
   n = sscanf(text, MAGIC "\npid %ld\nmade %lld\nmarker %d\nversion %47s\n"
-             "replaces %47s\nupload %255s\nbucket %63s\nkey %2049s",
-             &it->pid, &made, &it->marker, it->version_id, it->replaces,
-             it->upload_id, it->bucket, khex);
+             "replaces %47s\nupload %255s\nbucket %63s\nkey %2049s\n"
+             "token %32s", &it->pid, &made, &it->marker, it->version_id,
+             it->replaces, it->upload_id, it->bucket, khex, it->token);
   free(text);
-  if(n != 8 || unhex_key(khex, it->key, sizeof(it->key)))
+  if(n < 8 || unhex_key(khex, it->key, sizeof(it->key)) ||
+     (n == 9 && strlen(it->token) != VS__S3S_TOKEN_LEN))
     return -1;
   it->made_ms = made;
   undash(it->version_id);
   undash(it->replaces);
   undash(it->upload_id);
-  memcpy(it->token, name, VS__S3S_TOKEN_LEN + 1);
+  memcpy(it->name, name, VS__S3S_TOKEN_LEN + 1);
+  if(n == 8)
+    memcpy(it->token, name, VS__S3S_TOKEN_LEN + 1);
   return 0;
 }
 
@@ -226,7 +235,7 @@ static int settle_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
     if(rc)
       return rc;
   }
-  vs__s3s_intent_drop(s, it->token);
+  vs__s3s_intent_drop(s, it->name);
   return VS_OK;
 }
 
@@ -267,8 +276,10 @@ static int find_version(vs__s3s *s, vs__s3s_intent *it, vs_err *err)
     return rc;
   }
   for(i = 0; !rc && i < n && !it->version_id[0]; i++) {
-    if(v[i].mtime_ms < it->made_ms - SKEW_MS ||
-       v[i].delete_marker != it->marker)
+    /* a client's upload: its token is the upload's alone, and AWS dates
+     * the object by the upload's Create, made before the intent */
+    if((v[i].mtime_ms < it->made_ms - SKEW_MS &&
+        !vs__s3s_intent_attempt(it)) || v[i].delete_marker != it->marker)
       continue;
     if(!it->marker) {
       rc = vs__s3s_head(s, ckey, v[i].version_id, info, token, err);
@@ -311,30 +322,55 @@ static int push(list_ctx *l, const vs__s3s_intent *it, vs_err *err)
   return VS_OK;
 }
 
+/* A found version may be removed only if this intent's commit made it.
+ * A client's Complete attempt shares its token with every other attempt
+ * of the upload (the token is fixed at Create), so the version the token
+ * finds is this attempt's only while the upload's journal still names it:
+ * a later attempt, through this node or another, renames it, and one that
+ * completed and recorded the object drops the journal; that version is not
+ * ours to remove. One whose id the cluster answered is ours in any case. */
+static int mine(vs__s3s *s, vs__s3s_intent *it, int *ours, vs_err *err)
+{
+  *ours = 1;
+  if(it->version_id[0] || !vs__s3s_intent_attempt(it))
+    return VS_OK;
+  return vs__s3s_mpu_ours(s, it, ours, err);
+}
+
+/* An upload left by a commit that made no version: aborted, so that it
+ * cannot complete later. A client's upload stays for its retries (S3
+ * keeps an upload whose Complete failed); its journal's expiry ends it. */
+static void abort_leftover(vs__s3s *s, const vs__s3s_intent *it)
+{
+  char *ckey;
+  vs_err e;
+  if(!it->upload_id[0] || it->marker || vs__s3s_intent_attempt(it) ||
+     vs__s3s_ckey(s, it->bucket, it->key, &ckey, &e))
+    return;
+  if(vs_s3_mpu_abort(&s->t, s->bucket, ckey, it->upload_id, &e) &&
+     e.code != VS_ERR_NOTFOUND)
+    vs_log("warn", "abort leftover upload of %s: %s", ckey, e.msg);
+  free(ckey);
+}
+
 static int intent_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
 {
   vs_err e;
-  int rc;
+  int rc, ours;
   if(!it->version_id[0]) {
     if(it->pid == (long)getpid()) /* a commit of ours, in flight */
       return VS_OK;
-    if((rc = find_version(s, it, err)))
+    if((rc = mine(s, it, &ours, err)) ||
+       (ours && (rc = find_version(s, it, err))))
       return rc;
-    if(!it->version_id[0]) { /* nothing landed: nothing to reconcile */
-      if(it->upload_id[0] && !it->marker) {
-        char *ckey;
-        if(!vs__s3s_ckey(s, it->bucket, it->key, &ckey, &e)) {
-          if(vs_s3_mpu_abort(&s->t, s->bucket, ckey, it->upload_id, &e) &&
-             e.code != VS_ERR_NOTFOUND)
-            vs_log("warn", "abort leftover upload of %s: %s", ckey, e.msg);
-          free(ckey);
-        }
-      }
-      vs__s3s_intent_drop(s, it->token);
+    if(!it->version_id[0]) { /* nothing landed, or not by this commit */
+      if(ours)
+        abort_leftover(s, it);
+      vs__s3s_intent_drop(s, it->name);
       return VS_OK;
     }
     if(vs__s3s_intent_put(s, it, 0, &e))
-      vs_log("warn", "update intent %s: %s", it->token, e.msg);
+      vs_log("warn", "update intent %s: %s", it->name, e.msg);
   }
   return push(ctx, it, err);
 }
@@ -375,23 +411,24 @@ int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
 static int clean_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
 {
   char *ckey;
-  int rc;
+  int rc, ours;
   (void)ctx;
   if(it->pid != 0)
     return VS_OK;
-  if(!it->version_id[0] && (rc = find_version(s, it, err)))
+  if((rc = mine(s, it, &ours, err)) ||
+     (ours && !it->version_id[0] && (rc = find_version(s, it, err))))
     return rc;
-  if(!it->version_id[0]) {
+  if(ours && !it->version_id[0]) {
     rc = VS_OK;
-    if(it->upload_id[0] && !(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey,
-                                               err))) {
+    if(it->upload_id[0] && !vs__s3s_intent_attempt(it) &&
+       !(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err))) {
       rc = vs_s3_mpu_abort(&s->t, s->bucket, ckey, it->upload_id, err);
       free(ckey);
       if(rc == VS_ERR_NOTFOUND)
         rc = VS_OK;
     }
   }
-  else if(!(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err))) {
+  else if(ours && !(rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err))) {
     rc = vs_s3_delete(&s->t, s->bucket, ckey, it->version_id, NULL, err);
     if(!rc)
       vs_log("warn", "removed %s/%s version %s: its commit failed while the "
@@ -400,7 +437,7 @@ static int clean_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
     free(ckey);
   }
   if(!rc)
-    vs__s3s_intent_drop(s, it->token);
+    vs__s3s_intent_drop(s, it->name);
   return rc;
 }
 

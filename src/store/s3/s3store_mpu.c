@@ -15,7 +15,12 @@
  * Complete checks the client's list against ListParts (numbers ascending,
  * ETags, sizes), then completes with that list, never with what the
  * cluster happens to hold, and hashes the landed version whole for the
- * manifest's SHA-256. A part's verified x-amz-checksum-* is kept next to
+ * manifest's SHA-256. Each Complete attempt first rewrites the journal
+ * naming itself (its intent's name): every attempt's object carries the
+ * same token, and a node that never heard its Complete's answer may
+ * remove what the token finds only while the journal names its attempt
+ * (vs__s3s_mpu_ours), not an object a retry through another node made and
+ * recorded. A part's verified x-amz-checksum-* is kept next to
  * the journal (<journal>.<number>: "alg:base64"), since a part may reach
  * any node: ListParts shows it and Complete compares the client's. */
 #define _GNU_SOURCE
@@ -71,7 +76,8 @@ static int journal_key(const vs__s3s *s, const char *bucket, const char *id,
   return VS_OK;
 }
 
-static char *journal_json(const vs_mpu *m, const char *token)
+static char *journal_json(const vs_mpu *m, const char *token,
+                          const char *attempt)
 {
   cJSON *o = cJSON_CreateObject();
   char *out = NULL;
@@ -83,7 +89,8 @@ static char *journal_json(const vs_mpu *m, const char *token)
      cJSON_AddStringToObject(o, "headers", m->headers) &&
      cJSON_AddStringToObject(o, "checksumAlgorithm", m->checksum_alg) &&
      cJSON_AddStringToObject(o, "checksumType", m->checksum_type) &&
-     cJSON_AddStringToObject(o, "token", token))
+     cJSON_AddStringToObject(o, "token", token) &&
+     cJSON_AddStringToObject(o, "attempt", attempt))
     out = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return out;
@@ -98,8 +105,11 @@ static int str_field(const cJSON *o, const char *name, char *out, size_t cap)
   return 0;
 }
 
+/* attempt: the Complete attempt it names ("" none; journals written
+ * before attempts were named have no field). */
 static int journal_parse(const char *text, vs_mpu *m,
-                         char token[VS__S3S_TOKEN_LEN + 1])
+                         char token[VS__S3S_TOKEN_LEN + 1],
+                         char attempt[VS__S3S_TOKEN_LEN + 1])
 {
   cJSON *o = cJSON_Parse(text);
   const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "created");
@@ -115,6 +125,10 @@ static int journal_parse(const char *text, vs_mpu *m,
             str_field(o, "checksumType", m->checksum_type,
                       sizeof(m->checksum_type)) ||
             str_field(o, "token", token, VS__S3S_TOKEN_LEN + 1);
+  if(!bad && cJSON_GetObjectItemCaseSensitive(o, "attempt"))
+    bad = str_field(o, "attempt", attempt, VS__S3S_TOKEN_LEN + 1);
+  else
+    attempt[0] = 0;
   if(!bad)
     m->created_ms = (int64_t)c->valuedouble;
   cJSON_Delete(o);
@@ -132,9 +146,10 @@ static int to_buf(void *ctx, const void *p, size_t n)
 
 /* The upload's description from its journal; key NULL: of any key.
  * VS_ERR_NOTFOUND when the sink has no such upload for bucket/key. */
-static int journal_get(vs__s3s *s, const char *bucket, const char *key,
-                       const char *id, vs_mpu *m,
-                       char token[VS__S3S_TOKEN_LEN + 1], vs_err *err)
+static int journal_read(vs__s3s *s, const char *bucket, const char *key,
+                        const char *id, vs_mpu *m,
+                        char token[VS__S3S_TOKEN_LEN + 1],
+                        char attempt[VS__S3S_TOKEN_LEN + 1], vs_err *err)
 {
   vs_buf b = VS_BUF_INIT;
   vs_object_info info;
@@ -145,7 +160,7 @@ static int journal_get(vs__s3s *s, const char *bucket, const char *key,
   if((rc = journal_key(s, bucket, id, &jk, err)))
     return rc;
   rc = vs_s3_get(&s->t, s->bucket, jk, NULL, to_buf, &b, &info, err);
-  if(!rc && (b.failed || journal_parse(vs_buf_str(&b), m, token)))
+  if(!rc && (b.failed || journal_parse(vs_buf_str(&b), m, token, attempt)))
     rc = vs_fail(err, VS_ERR_IO, "journal %s is not an upload's", jk);
   if(!rc && (strcmp(m->bucket, bucket) || strcmp(m->upload_id, id) ||
              (key && strcmp(m->key, key))))
@@ -153,6 +168,48 @@ static int journal_get(vs__s3s *s, const char *bucket, const char *key,
                  bucket, key ? key : "");
   vs_buf_free(&b);
   free(jk);
+  return rc;
+}
+
+static int journal_get(vs__s3s *s, const char *bucket, const char *key,
+                       const char *id, vs_mpu *m,
+                       char token[VS__S3S_TOKEN_LEN + 1], vs_err *err)
+{
+  char attempt[VS__S3S_TOKEN_LEN + 1];
+  return journal_read(s, bucket, key, id, m, token, attempt, err);
+}
+
+/* The journal written whole: at Create (excl: If-None-Match), and again
+ * by each Complete attempt, naming it, before the cluster's Complete. */
+static int journal_put(vs__s3s *s, const vs_mpu *m, const char *token,
+                       const char *attempt, int excl, vs_err *err)
+{
+  vs_s3_put_result res;
+  char *jk = NULL, *json = journal_json(m, token, attempt);
+  int rc = json ? journal_key(s, m->bucket, m->upload_id, &jk, err)
+                : vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  if(!rc) {
+    vs_s3_body b = {json, -1, 0, strlen(json)};
+    vs_s3_write_opts jo = {"application/json", NULL, excl};
+    rc = vs_s3_put(&s->t, s->bucket, jk, &b, &jo, &res, err);
+  }
+  free(json);
+  free(jk);
+  return rc;
+}
+
+int vs__s3s_mpu_ours(vs__s3s *s, const vs__s3s_intent *it, int *ours,
+                     vs_err *err)
+{
+  char token[VS__S3S_TOKEN_LEN + 1], attempt[VS__S3S_TOKEN_LEN + 1];
+  vs_mpu *m = malloc(sizeof(*m));
+  int rc = m ? journal_read(s, it->bucket, it->key, it->upload_id, m, token,
+                            attempt, err)
+             : vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  *ours = !rc && !strcmp(attempt, it->name);
+  if(rc == VS_ERR_NOTFOUND)
+    rc = VS_OK;
+  free(m);
   return rc;
 }
 
@@ -248,11 +305,9 @@ static int part_sum_get(vs__s3s *s, const char *bucket, const char *id,
 static int mpu_create(vs_store *st, vs_mpu *m, vs_err *err)
 {
   vs__s3s *s = (vs__s3s *)st;
-  char token[VS__S3S_TOKEN_LEN + 1], id[VS_S3_UPLOAD_ID_MAX], *ckey = NULL,
-    *jk = NULL, *json = NULL;
+  char token[VS__S3S_TOKEN_LEN + 1], id[VS_S3_UPLOAD_ID_MAX], *ckey = NULL;
   vs_s3_write_opts o = {0};
   vs_buf h = VS_BUF_INIT;
-  vs_s3_put_result res;
   vs_err e;
   int rc;
   if(!strcmp(m->bucket, "manifest"))
@@ -272,21 +327,14 @@ static int mpu_create(vs_store *st, vs_mpu *m, vs_err *err)
   if(strlen(id) > VS_UPLOAD_ID_MAX)
     rc = vs_fail(err, VS_ERR_NET, "the cluster's upload id is %zu bytes; "
                  "the sink takes at most %d", strlen(id), VS_UPLOAD_ID_MAX);
-  else if(!(json = journal_json(m, token)))
-    rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  if(!rc && !(rc = journal_key(s, m->bucket, id, &jk, err))) {
-    vs_s3_body b = {json, -1, 0, strlen(json)};
-    vs_s3_write_opts jo = {"application/json", NULL, 1};
-    rc = vs_s3_put(&s->t, s->bucket, jk, &b, &jo, &res, err);
-  }
+  else
+    rc = journal_put(s, m, token, "", 1, err);
   if(rc && vs_s3_mpu_abort(&s->t, s->bucket, ckey, id, &e))
     vs_log("warn", "abort %s of %s: %s", id, ckey, e.msg);
 out:
   if(rc)
     m->upload_id[0] = 0;
   vs_buf_free(&h);
-  free(json);
-  free(jk);
   free(ckey);
   return rc;
 }
@@ -512,6 +560,9 @@ static int mpu_complete(vs_store *st, const char *bucket, const char *key,
   if(!rc)
     rc = match_parts(u, upload_id, have, nh, refs, n, fault, err);
   free(have);
+  /* the attempt is the intent's name (vs__s3s_mpu_ours) */
+  if(!rc)
+    rc = journal_put(s, m, token, u->intent->name, 0, err);
   if(rc) {
     if(u)
       vs__s3s_abort(u);

@@ -168,6 +168,7 @@ static int upload_init(vs__s3s *s, vs_upload *u, const char *bucket,
   if((rc = vs__s3s_ckey(s, bucket, key, &u->ckey, err)) ||
      (rc = vs__s3s_token(u->intent->token, err)))
     return rc;
+  memcpy(u->intent->name, u->intent->token, sizeof(u->intent->name));
   snprintf(u->intent->bucket, sizeof(u->intent->bucket), "%s", bucket);
   snprintf(u->intent->key, sizeof(u->intent->key), "%s", key);
   return spool_open(s->spool, &u->slots[0].fd, err);
@@ -423,7 +424,7 @@ static void end_upload(vs_upload *u, int fate)
     fate = INTENT_ENDED;
   }
   if(u->intent_made && fate == INTENT_DROP)
-    vs__s3s_intent_drop(u->s, u->intent->token);
+    vs__s3s_intent_drop(u->s, u->intent->name);
   if(u->intent_made && fate == INTENT_ENDED) {
     u->intent->pid = 0;
     if(vs__s3s_intent_put(u->s, u->intent, 1, &e))
@@ -675,8 +676,11 @@ int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
   u->client = 1;
   rc = commit_body(u, &ps, info, err);
   /* the client's upload: consumed by Complete, or kept for a retry of it
-   * (S3 leaves an upload whose Complete failed in place) */
+   * (S3 leaves an upload whose Complete failed in place). A Complete the
+   * cluster did not answer may have landed: its intent stays for the
+   * cleaner, which removes that version if this attempt made it. */
   u->upload_id[0] = 0;
-  end_upload(u, rc != VS_OK);
+  end_upload(u, rc == VS_OK ? INTENT_KEEP
+                : rc == VS_ERR_NET ? INTENT_ENDED : INTENT_DROP);
   return rc;
 }

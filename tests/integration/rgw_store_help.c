@@ -22,6 +22,7 @@
 vs_s3_target T;
 const char *BUCKET, *PLAIN;
 char PREFIX[64], DIR_[512];
+uint64_t COPY_MAX;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -41,6 +42,7 @@ vs_store *open_store(const char *bucket, const char *sub, int req)
   o.spool_dir = spool;
   o.state_dir = state;
   o.require_versioning = req;
+  o.copy_max = COPY_MAX;
   rc = vs_store_s3_open(&s, &o, &e);
   if(rc)
     fail_msg("open: %s", e.msg);

@@ -36,6 +36,13 @@ typedef struct put_args {
   const char *if_match;
 } put_args;
 
+/* open_store's copy_max (0: the store's default). */
+extern uint64_t COPY_MAX;
+/* rgw_store_copy.c's tests. */
+void t_copy_single(void **state);
+void t_copy_parts(void **state);
+void t_part_copy(void **state);
+
 /* A store over bucket under PREFIX, its dirs in DIR_/sub (fails the test
  * when it cannot open). */
 vs_store *open_store(const char *bucket, const char *sub, int req);

@@ -337,6 +337,12 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
  *   multipart upload it could not abort): its intent stays, with pid 0,
  *   and intents() reports the version if one carries its token, else
  *   aborts the upload and drops the intent.
+ * - copy (vs_store_copy) is a CopyObject of the source's version on the
+ *   cluster (REPLACE: the caller's headers, a new intent token, the
+ *   source's digests; a source without a SHA-256 in its metadata is read
+ *   back once to hash it), committed and checked as a PutObject is; a
+ *   source over copy_max is a multipart upload of UploadPartCopy parts.
+ *   part_copy is a cluster UploadPartCopy into the client's upload.
  * - listing pages through ListObjectVersions (the only listing that tells
  *   the current version's id).
  * - parts_in_flight is per open store: its pool of part threads. */

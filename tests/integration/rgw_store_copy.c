@@ -5,7 +5,8 @@
  * and for a missing source version; a source over the store's copy_max is
  * copied as a multipart upload of UploadPartCopy parts, leaving no upload;
  * a part copied from a range into a client's upload completes into those
- * bytes. */
+ * bytes; a crash before the copy's version id reached its intent leaves
+ * an intent the next start resolves to the copy (its token). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,5 +149,43 @@ void t_part_copy(void **state)
                    0);
   assert_int_equal(uploads_under("bkt"), 0);
   free(bytes);
+  vs_store_close(s);
+}
+
+/* A crash after the CopyObject but before its version id reached the
+ * intent: the next start finds the copy by the intent token it carries. */
+void t_copy_crash(void **state)
+{
+  vs_store *s = open_store(BUCKET, "copy4", 1);
+  vs_object_info src, cp;
+  vs_commit c = copy_commit(NULL, NULL);
+  vs_store_intent *list;
+  size_t n;
+  digests d;
+  char kh[64], cmd[2000];
+  vs_err e = {0};
+  (void)state;
+  put_ok(s, "bkt", "cpc/src", 100, 24, &src, &d);
+  assert_int_equal(vs_store_settle(s, "bkt", "cpc/src", src.version_id, &e),
+                   0);
+  assert_int_equal(vs_store_copy(s, "bkt", "cpc/src", src.version_id, "bkt",
+                                 "cpc/dst", &c, &cp, &e), 0);
+  vs_store_close(s); /* not settled: as if the sink died before its event */
+  hex((const unsigned char *)"cpc/dst", 7, kh);
+  snprintf(cmd, sizeof(cmd), "f=$(grep -l 'key %s$' %s/copy4/state/intent/*)"
+           " && sed -i -e 's/^version .*/version -/' -e 's/^pid .*/pid 1/' "
+           "\"$f\"", kh, DIR_);
+  assert_int_equal(system(cmd), 0);
+  s = open_store(BUCKET, "copy4", 1);
+  assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
+  assert_int_equal(n, 1);
+  assert_string_equal(list[0].key, "cpc/dst");
+  assert_string_equal(list[0].version_id, cp.version_id);
+  free(list);
+  assert_int_equal(vs_store_settle(s, "bkt", "cpc/dst", cp.version_id, &e),
+                   0);
+  assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
+  assert_int_equal(n, 0);
+  free(list);
   vs_store_close(s);
 }

@@ -42,6 +42,7 @@ extern uint64_t COPY_MAX;
 void t_copy_single(void **state);
 void t_copy_parts(void **state);
 void t_part_copy(void **state);
+void t_copy_crash(void **state);
 
 /* A store over bucket under PREFIX, its dirs in DIR_/sub (fails the test
  * when it cannot open). */

@@ -62,7 +62,7 @@ def one_copy_event(key, sha, src_key, src_vid):
     ev = [e for e in sink.manifest_events("stored") if e["key"] == key]
     h.check(len(ev) == 1, "one stored event for %s: %r" % (key, ev))
     e = ev[0]
-    h.check(e.get("source") == "copy" and e["sha256"] == sha and
+    h.check(e.get("source") == "copy" and e.get("sha256") == sha and
             e["copySource"]["key"] == src_key and
             e["copySource"]["versionId"] == src_vid,
             "the copy's stored event: %r" % e)

@@ -6,7 +6,8 @@
  * copied as a multipart upload of UploadPartCopy parts, leaving no upload;
  * a part copied from a range into a client's upload completes into those
  * bytes; a crash before the copy's version id reached its intent leaves
- * an intent the next start resolves to the copy (its token). */
+ * an intent the next start resolves to the copy (its token); the cluster
+ * gone before the CopyObject: unreachable, and nothing left once back. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../unit/helpers.h"
 #include "rgw_store_help.h"
 
 static vs_commit copy_commit(const char *ctype, const char *headers)
@@ -188,4 +190,48 @@ void t_copy_crash(void **state)
   assert_int_equal(n, 0);
   free(list);
   vs_store_close(s);
+}
+
+/* The cluster gone between the source's HEAD and the CopyObject: the copy
+ * fails as unreachable (the sink's 503), and once the cluster is back
+ * nothing is left: no version, no intent. */
+void t_copy_unreachable(void **state)
+{
+  vs_store_s3_opts o;
+  vs_store *s = NULL;
+  vs_store_intent *list;
+  vs_object_info src, cp;
+  vs_commit c = copy_commit(NULL, NULL);
+  digests d;
+  char spool[600], st[600], **ids;
+  size_t n = 1;
+  gate g;
+  vs_err e = {0};
+  int i;
+  (void)state;
+  assert_int_equal(gate_start(&g, T.endpoint), 0);
+  snprintf(spool, sizeof(spool), "%s/copynet/spool", DIR_);
+  snprintf(st, sizeof(st), "%s/copynet/state", DIR_);
+  memset(&o, 0, sizeof(o));
+  o.t = T, o.t.endpoint = g.endpoint, o.bucket = BUCKET, o.prefix = PREFIX;
+  o.spool_dir = spool, o.state_dir = st, o.require_versioning = 1;
+  assert_int_equal(vs_store_s3_open(&s, &o, &e), VS_OK);
+  put_ok(s, "bkt", "cpn/src", 500, 25, &src, &d);
+  assert_int_equal(vs_store_settle(s, "bkt", "cpn/src", src.version_id, &e),
+                   0);
+  gate_allow(&g, 1); /* the source's HEAD, then nothing */
+  assert_int_equal(vs_store_copy(s, "bkt", "cpn/src", src.version_id, "bkt",
+                                 "cpn/dst", &c, &cp, &e), VS_ERR_NET);
+  gate_set(&g, 1);
+  /* the intent is the cleaner's or intents()'s: either drops it */
+  for(i = 0; i < 50 && n; i++) {
+    assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
+    free(list);
+  }
+  assert_int_equal(n, 0);
+  assert_int_equal(vst_count_files(st), 0); /* its intent file gone */
+  assert_int_equal(count_versions(s, "bkt", "cpn/dst", &ids), 0);
+  free_ids(ids, 0);
+  vs_store_close(s);
+  gate_stop(&g);
 }

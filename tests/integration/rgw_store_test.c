@@ -808,6 +808,7 @@ int main(void)
     cmocka_unit_test(t_copy_parts),
     cmocka_unit_test(t_part_copy),
     cmocka_unit_test(t_copy_crash),
+    cmocka_unit_test(t_copy_unreachable),
   };
   const char *ep = getenv("VSINK_RGW_ENDPOINT");
   int rc;

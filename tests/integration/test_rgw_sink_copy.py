@@ -19,7 +19,8 @@ source's cluster version, and records the copy as it records a PUT.
 - boto3 upload_part_copy with CopySourceRange into a client multipart
   upload, then Complete: GET equals the source's range bytes;
 - a copy from a missing key: 404 NoSuchKey, nothing stored;
-- RGW's gateway stopped: a copy is 503, nothing left, no event."""
+- RGW's gateway stopped: a copy is 503, nothing left, no event; an
+  UploadPartCopy is 503 and makes no part."""
 import hashlib
 import os
 import shutil
@@ -259,7 +260,12 @@ h.check(code_of(lambda: c.copy_object(
 h.check(nothing_at("dst/none.bin"), "nothing stored for it")
 
 # ---- the cluster away --------------------------------------------------------
+pending = c.create_multipart_upload(Bucket="videos", Key="mpu/down.bin")
 rgw.stop_gateway()
+got = code_of(lambda: c.upload_part_copy(
+    Bucket="videos", Key="mpu/down.bin", UploadId=pending["UploadId"],
+    PartNumber=1, CopySource="videos/dst/copy.mp4"))
+h.check(got[1] == 503, "UploadPartCopy, cluster down: 503: %r" % (got,))
 t0 = time.time()
 got = code_of(lambda: c.copy_object(Bucket="videos", Key="dst/down.bin",
                                     CopySource="videos/dst/copy.mp4"))
@@ -267,6 +273,11 @@ print("copy while RGW is down: %r in %.1f s" % (got, time.time() - t0))
 h.check(got[1] == 503, "cluster down: 503: %r" % (got,))
 rgw.start_gateway()
 h.check(nothing_at("dst/down.bin"), "nothing left of the copy")
+h.check(not c.list_parts(Bucket="videos", Key="mpu/down.bin",
+                         UploadId=pending["UploadId"]).get("Parts"),
+        "no part made while the cluster was down")
+c.abort_multipart_upload(Bucket="videos", Key="mpu/down.bin",
+                         UploadId=pending["UploadId"])
 r = c.copy_object(Bucket="videos", Key="dst/up.bin",
                   CopySource="videos/dst/copy.mp4")
 h.check(c.get_object(Bucket="videos", Key="dst/up.bin")["Body"].read() ==

@@ -187,6 +187,30 @@ int vs_s3_mpu_parts(const vs_s3_target *t, const char *bucket,
                     vs_s3_parts_page *out, vs_err *err);
 void vs_s3_parts_page_free(vs_s3_parts_page *p);
 
+/* ---- server-side copies (s3_copy.c) ------------------------------------- */
+/* The source of a copy: a version (NULL or "": the current one) and, for
+ * UploadPartCopy, a byte range. */
+typedef struct vs_s3_copy_src {
+  const char *bucket;
+  const char *key;
+  const char *version_id;
+  int range;                /* 1: bytes first..last (both included) */
+  uint64_t first, last;
+} vs_s3_copy_src;
+/* CopyObject of src into bucket/key with x-amz-metadata-directive REPLACE:
+ * the new object carries o's content type and headers, nothing of the
+ * source's (o may be NULL: none). At most 5 GiB (S3's limit for one
+ * copy). A 200 whose body is an <Error> is that error. out: the result's
+ * ETag and the new x-amz-version-id. */
+int vs_s3_copy(const vs_s3_target *t, const vs_s3_copy_src *src,
+               const char *bucket, const char *key,
+               const vs_s3_write_opts *o, vs_s3_put_result *out, vs_err *err);
+/* UploadPartCopy: part number of upload_id holds src's bytes (its range
+ * when src->range); the part's ETag into etag. Not retried. */
+int vs_s3_mpu_part_copy(const vs_s3_target *t, const vs_s3_copy_src *src,
+                        const char *bucket, const char *key,
+                        const char *upload_id, unsigned number,
+                        char etag[VS_S3_ETAG_MAX], vs_err *err);
 /* ---- reads and deletes (s3_get.c, s3_delete.c) ----------------------------- */
 
 /* Receives a GET's body as it arrives; nonzero stops the transfer (the call
@@ -313,6 +337,12 @@ int vs_s3_presign_put(const vs_s3_target *t, const char *bucket,
  *   multipart upload it could not abort): its intent stays, with pid 0,
  *   and intents() reports the version if one carries its token, else
  *   aborts the upload and drops the intent.
+ * - copy (vs_store_copy) is a CopyObject of the source's version on the
+ *   cluster (REPLACE: the caller's headers, a new intent token, the
+ *   source's digests; a source without a SHA-256 in its metadata is read
+ *   back once to hash it), committed and checked as a PutObject is; a
+ *   source over copy_max is a multipart upload of UploadPartCopy parts.
+ *   part_copy is a cluster UploadPartCopy into the client's upload.
  * - listing pages through ListObjectVersions (the only listing that tells
  *   the current version's id).
  * - parts_in_flight is per open store: its pool of part threads. */
@@ -325,6 +355,9 @@ typedef struct vs_store_s3_opts {
   int require_versioning;    /* VS_ERR_INVALID unless versioning is Enabled */
   unsigned parts_in_flight;  /* per store (its part threads); 0: 8 */
   unsigned upload_parts;     /* in flight per upload; 0: 2 */
+  /* The largest source one CopyObject copies (0: S3's 5 GiB); a larger
+   * one is copied as a multipart upload of UploadPartCopy parts. */
+  uint64_t copy_max;
 } vs_store_s3_opts;
 
 /* Opens the store (o->t's strings and o->bucket are not copied: they must

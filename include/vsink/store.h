@@ -201,6 +201,10 @@ typedef struct vs_store_ops {
                   const char *headers, vs_err *err);
   /* Multipart uploads (vs_store_mpu_* below); NULL: the store has none. */
   const struct vs_store_mpu_ops *mpu;
+  /* CopyObject (vs_store_copy below); NULL: the store does not copy. */
+  int (*copy)(vs_store *s, const char *src_bucket, const char *src_key,
+              const char *src_vid, const char *bucket, const char *key,
+              const struct vs_commit *c, vs_object_info *info, vs_err *err);
 } vs_store_ops;
 
 struct vs_store {
@@ -225,8 +229,7 @@ typedef struct vs_store_fs_opts {
 } vs_store_fs_opts;
 int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);
-/* Whether s is the filesystem store: multipart uploads, copies and the
- * multipart sweeper are the filesystem store's alone for now. */
+/* Whether s is the filesystem store. */
 int vs_store_is_fs(const vs_store *s);
 /* The version ids a key holds, oldest first (in the filesystem store ids
  * sort in commit order). *ids is malloc'd, as is each id: free both. A key
@@ -238,13 +241,14 @@ int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
                               char ***ids, size_t *n, vs_err *err);
 
 /* CopyObject: a new version of bucket/key holding the bytes of version
- * src_vid (its real id) of src_bucket/src_key. The filesystem store makes
- * it a hard link of the source's version file (nothing copied) and commits
- * it through the same path and intent as an upload, so c's policy,
- * if_none_match, if_match, defer_overwrite, content_type and headers apply
- * as for a PUT; bytes, sha256, md5 and the checksum are the source's (c's
- * are ignored). VS_ERR_NOTFOUND when the source version is missing;
- * VS_ERR_INVALID for a store that does not copy. */
+ * src_vid (its real id) of src_bucket/src_key, committed through the same
+ * path and intent as an upload, so c's policy, if_none_match, if_match,
+ * defer_overwrite, content_type and headers apply as for a PUT; bytes,
+ * sha256, md5 and the checksum are the source's (c's are ignored). The
+ * filesystem store makes it a hard link of the source's version file
+ * (nothing copied); the S3 store a server-side copy on the cluster
+ * (s3store_copy.c). VS_ERR_NOTFOUND when the source version is missing;
+ * VS_ERR_INVALID for a store that does not copy (vs_store_has_copy). */
 int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
                   const char *src_vid, const char *bucket, const char *key,
                   const vs_commit *c, vs_object_info *info, vs_err *err);
@@ -396,7 +400,7 @@ int vs_store_part_range(vs_store *s, const char *bucket, const char *key,
 /* What a store implements of the calls above, each as documented there
  * (part_commit without its store argument). The vs_store_mpu_* calls are
  * VS_ERR_INVALID for a store without them; part_copy and part_range may be
- * NULL (the S3 store has neither yet). */
+ * NULL (the S3 store has no part_range). */
 typedef struct vs_store_mpu_ops {
   int (*create)(vs_store *s, vs_mpu *m, vs_err *err);
   int (*get)(vs_store *s, const char *bucket, const char *key,
@@ -479,6 +483,11 @@ static inline int vs_store_settle(vs_store *s, const char *b, const char *k,
 { return s->ops->settle ? s->ops->settle(s, b, k, v, e) : VS_OK; }
 static inline int vs_store_has_mpu(const vs_store *s)
 { return s && s->ops->mpu != 0; }
+/* Whether the store serves vs_store_copy, and vs_store_part_copy. */
+static inline int vs_store_has_copy(const vs_store *s)
+{ return s && s->ops->copy != 0; }
+static inline int vs_store_has_part_copy(const vs_store *s)
+{ return s && s->ops->mpu != 0 && s->ops->mpu->part_copy != 0; }
 static inline int vs_store_expect(vs_store *s, vs_upload *u, uint64_t n,
                                   vs_err *e)
 { return s->ops->expect ? s->ops->expect(u, n, e) : VS_OK; }

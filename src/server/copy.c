@@ -325,7 +325,11 @@ static void copy_commit(vs__req *r)
   if(rc) {
     if(rc != VS_ERR_EXISTS && rc != VS_ERR_NOTFOUND)
       vs_log("error", "copy to %s/%s: %s", r->bucket, r->key, err.msg);
-    r->done_code = vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY);
+    /* a copy sends no bytes: a copy that did not check out (a store
+     * whose bytes travel, S3) is the sink's fault, not a BadDigest */
+    r->done_code = rc == VS_ERR_DIGEST
+                     ? VS__S3_INTERNAL
+                     : vs__s3_of_store(rc, VS__S3_NO_SUCH_KEY);
     snprintf(r->done_msg, sizeof(r->done_msg), "%s",
              rc == VS_ERR_NOTFOUND && !r->if_match[0]
              ? "the copy source is gone" : "");

@@ -80,7 +80,8 @@ static void copy_work(vs__req *r)
              r->bucket, r->key, r->copy->bucket, r->copy->key, err.msg);
     r->done_code = rc == VS_ERR_NOSPACE ? VS__S3_STORAGE
                    : rc == VS_ERR_NOTFOUND ? VS__S3_NO_SUCH_UPLOAD
-                                           : VS__S3_INTERNAL;
+                   : rc == VS_ERR_NET ? VS__S3_UNAVAILABLE /* the cluster */
+                                      : VS__S3_INTERNAL;
     return;
   }
   snprintf(r->md5_hex, sizeof(r->md5_hex), "%s", p.md5);

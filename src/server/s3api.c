@@ -18,11 +18,12 @@ enum {
   WRITES = 0x4,      /* refused with 503 once the server is stopping */
   SERVICE = 0x8,     /* /: no bucket */
   ANY_BUCKET = 0x10, /* /bucket, served or not: the handler decides */
-  /* served by the filesystem store only, or by a store with multipart
-   * uploads: another store answers 501 NotImplemented before a body byte,
-   * never a guess */
-  FS_ONLY = 0x20,
+  /* served only by a store with copies, multipart uploads, or copies of
+   * parts (what its ops table holds, vsink/store.h): another store
+   * answers 501 NotImplemented before a body byte, never a guess */
+  COPIES = 0x20,
   MPU = 0x40,
+  PART_COPIES = 0x80,
 };
 
 static const struct {
@@ -34,7 +35,7 @@ static const struct {
   {VS__OP_GET_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_HEAD_OBJECT, NEED_KEY, vs__get_object},
   {VS__OP_PUT_OBJECT, NEED_KEY | WRITES, vs__put_object},
-  {VS__OP_COPY_OBJECT, NEED_KEY | WRITES | FS_ONLY, vs__copy_object},
+  {VS__OP_COPY_OBJECT, NEED_KEY | WRITES | COPIES, vs__copy_object},
   {VS__OP_LIST_BUCKETS, SERVICE, vs__list_buckets},
   {VS__OP_CREATE_BUCKET, ANY_BUCKET | WRITES, vs__create_bucket},
   {VS__OP_GET_BUCKET_LOCATION, NEED_BUCKET, vs__get_bucket_location},
@@ -46,7 +47,8 @@ static const struct {
   {VS__OP_DELETE_OBJECTS, NEED_BUCKET | WRITES, vs__delete_objects},
   {VS__OP_CREATE_MPU, NEED_KEY | WRITES | MPU, vs__mpu_create},
   {VS__OP_UPLOAD_PART, NEED_KEY | WRITES | MPU, vs__put_object},
-  {VS__OP_UPLOAD_PART_COPY, NEED_KEY | WRITES | FS_ONLY, vs__mpu_part_copy},
+  {VS__OP_UPLOAD_PART_COPY, NEED_KEY | WRITES | PART_COPIES,
+   vs__mpu_part_copy},
   {VS__OP_COMPLETE_MPU, NEED_KEY | WRITES | MPU, vs__mpu_complete},
   {VS__OP_ABORT_MPU, NEED_KEY | WRITES | MPU, vs__mpu_abort},
   {VS__OP_LIST_PARTS, NEED_KEY | MPU, vs__mpu_list_parts},
@@ -80,6 +82,13 @@ static int check_key(vs__req *r)
   }
 }
 
+static int store_serves(const vs_store *st, unsigned needs)
+{
+  return (!(needs & COPIES) || vs_store_has_copy(st)) &&
+         (!(needs & MPU) || vs_store_has_mpu(st)) &&
+         (!(needs & PART_COPIES) || vs_store_has_part_copy(st));
+}
+
 static enum MHD_Result first(vs__req *r, const char *data, size_t *size)
 {
   size_t i;
@@ -106,8 +115,7 @@ static enum MHD_Result first(vs__req *r, const char *data, size_t *size)
     return vs__reject(r, VS__S3_INVALID_ARGUMENT, "malformed request path");
   if((HANDLERS[i].needs & NEED_KEY) && check_key(r))
     return MHD_YES;
-  if(((HANDLERS[i].needs & FS_ONLY) && !vs_store_is_fs(r->srv->cfg.store)) ||
-     ((HANDLERS[i].needs & MPU) && !vs_store_has_mpu(r->srv->cfg.store)))
+  if(!store_serves(r->srv->cfg.store, HANDLERS[i].needs))
     return vs__reject(r, VS__S3_NOT_IMPLEMENTED,
                       "not served by this sink's store");
   if((HANDLERS[i].needs & WRITES) && atomic_load(&r->srv->stopping))

@@ -218,6 +218,16 @@ int vs_store_versions(vs_store *s, const char *bucket, const char *key,
   return s->ops->versions(s, bucket, key, ids, n, err);
 }
 
+int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
+                  const char *src_vid, const char *bucket, const char *key,
+                  const vs_commit *c, vs_object_info *info, vs_err *err)
+{
+  if(!vs_store_has_copy(s))
+    return vs_fail(err, VS_ERR_INVALID, "this store does not copy");
+  return s->ops->copy(s, src_bucket, src_key, src_vid, bucket, key, c, info,
+                      err);
+}
+
 /* ---- multipart uploads: the store's own, through its mpu ops -------------
  * part_copy and part_range may be NULL (VS_ERR_INVALID). */
 

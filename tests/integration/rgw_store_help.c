@@ -22,6 +22,7 @@
 vs_s3_target T;
 const char *BUCKET, *PLAIN;
 char PREFIX[64], DIR_[512];
+uint64_t COPY_MAX;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -41,6 +42,7 @@ vs_store *open_store(const char *bucket, const char *sub, int req)
   o.spool_dir = spool;
   o.state_dir = state;
   o.require_versioning = req;
+  o.copy_max = COPY_MAX;
   rc = vs_store_s3_open(&s, &o, &e);
   if(rc)
     fail_msg("open: %s", e.msg);
@@ -274,6 +276,9 @@ static void *gate_main(void *arg)
       close(c);
       continue;
     }
+    if(__atomic_load_n(&g->left, __ATOMIC_SEQ_CST) > 0 &&
+       __atomic_sub_fetch(&g->left, 1, __ATOMIC_SEQ_CST) == 0)
+      __atomic_store_n(&g->open, 0, __ATOMIC_SEQ_CST); /* the last one */
     if(connect(u, (struct sockaddr *)&g->up, sizeof(g->up)) ||
        !(r = malloc(sizeof(*r)))) {
       close(u);
@@ -312,7 +317,14 @@ int gate_start(gate *g, const char *endpoint)
 
 void gate_set(gate *g, int open)
 {
+  __atomic_store_n(&g->left, 0, __ATOMIC_SEQ_CST);
   __atomic_store_n(&g->open, open, __ATOMIC_SEQ_CST);
+}
+
+void gate_allow(gate *g, int n)
+{
+  __atomic_store_n(&g->left, n, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&g->open, 1, __ATOMIC_SEQ_CST);
 }
 
 void gate_stop(gate *g)

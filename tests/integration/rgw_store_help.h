@@ -36,6 +36,15 @@ typedef struct put_args {
   const char *if_match;
 } put_args;
 
+/* open_store's copy_max (0: the store's default). */
+extern uint64_t COPY_MAX;
+/* rgw_store_copy.c's tests. */
+void t_copy_single(void **state);
+void t_copy_parts(void **state);
+void t_part_copy(void **state);
+void t_copy_crash(void **state);
+void t_copy_unreachable(void **state);
+
 /* A store over bucket under PREFIX, its dirs in DIR_/sub (fails the test
  * when it cannot open). */
 vs_store *open_store(const char *bucket, const char *sub, int req);
@@ -68,12 +77,15 @@ long maxrss_kib(void);
  * under way go on), so the cluster looks gone. */
 typedef struct gate {
   int lfd, open;
+  int left;            /* > 0: connections let through before it closes */
   struct sockaddr_in up;
   char endpoint[64];   /* the gate's, to give the store */
   pthread_t th;
 } gate;
 int gate_start(gate *g, const char *cluster_endpoint);
 void gate_set(gate *g, int open);
+/* Lets n more connections through, then closes. */
+void gate_allow(gate *g, int n);
 void gate_stop(gate *g);
 
 #endif

@@ -12,7 +12,7 @@
  * and mid-upload; versioning required; an unreachable cluster; a stream
  * whose reader goes away; peak RSS of a 300 MiB upload; start-up
  * reconciliation (vs_server_reconcile) over intents whose random version
- * ids are not in time order. */
+ * ids are not in time order; copies (rgw_store_copy.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -804,6 +804,11 @@ int main(void)
     cmocka_unit_test(t_abort_mpu),
     cmocka_unit_test(t_describe_mismatch),
     cmocka_unit_test(t_unreachable_commit),
+    cmocka_unit_test(t_copy_single),
+    cmocka_unit_test(t_copy_parts),
+    cmocka_unit_test(t_part_copy),
+    cmocka_unit_test(t_copy_crash),
+    cmocka_unit_test(t_copy_unreachable),
   };
   const char *ep = getenv("VSINK_RGW_ENDPOINT");
   int rc;

@@ -17,8 +17,9 @@ sink keeps its objects in a cluster bucket and serves them from there.
   the stored event; Abort leaves nothing; aws cli's multipart `s3 cp`;
   another node's sweeper (--multipart-expiry) aborts a stale upload and
   drops its journal;
-- what the S3 store does not serve yet (CopyObject) is 501
-  NotImplemented, nothing stored;
+- CopyObject is served (a server-side copy on the cluster; the details are
+  test_rgw_sink_copy.py's): the copy lands under the prefix with a
+  `stored` event "source":"copy";
 - `vsink verify --store s3://` re-hashes the objects streamed from the
   cluster, and names a version deleted behind the sink's back;
 - a 300 MiB upload keeps the sink's peak RSS bounded (spooled parts, not
@@ -323,19 +324,15 @@ h.check("Contents" not in s3.list_objects_v2(
     Bucket=CLUSTER, Prefix=PREFIX + "/.uploads/"), "and dropped its journal")
 h.check(sink3.stop() == 0, "sweeping sink stopped cleanly")
 
-# ---- what the S3 store does not serve: refused, nothing stored ---------------
-for call in (lambda: c.copy_object(Bucket="videos", Key="copy",
-                                   CopySource="videos/list/y"),):
-    try:
-        call()
-        h.fail("served what the S3 store does not do")
-    except c.exceptions.ClientError as e:
-        h.check(e.response["Error"]["Code"] == "NotImplemented" and
-                e.response["ResponseMetadata"]["HTTPStatusCode"] == 501,
-                "501 NotImplemented: %r" % e.response)
-h.check("Contents" not in s3.list_objects_v2(Bucket=CLUSTER,
-                                             Prefix=cluster_key("copy")),
-        "nothing stored for the copy")
+# ---- CopyObject: served on the cluster (test_rgw_sink_copy.py has more) -----
+r = c.copy_object(Bucket="videos", Key="copy", CopySource="videos/list/y")
+hd = s3.head_object(Bucket=CLUSTER, Key=cluster_key("copy"))
+h.check(hd["VersionId"] == r["VersionId"] and
+        hd["ETag"] == r["CopyObjectResult"]["ETag"],
+        "the copy is the cluster's new version: %r %r" % (hd, r))
+ev = [e for e in sink.manifest_events("stored") if e["key"] == "copy"]
+h.check(len(ev) == 1 and ev[0]["source"] == "copy" and
+        ev[0]["copySource"]["key"] == "list/y", "its stored event: %r" % ev)
 h.check(sink2.stop() == 0, "second sink stopped cleanly")
 
 # ---- verify re-hashes the objects streamed from the cluster ---------------

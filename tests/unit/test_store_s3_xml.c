@@ -149,6 +149,42 @@ static void test_complete_200_with_error(void **state)
   expect_in("an Error without a Code", err.msg);
 }
 
+/* CopyObject and UploadPartCopy: a result after RGW's keep-alive white
+ * space, and a 200 that is an error (S3 sends the status before the copy
+ * ends). */
+static void test_copy_results(void **state)
+{
+  char etag[VS_S3_ETAG_MAX] = "x";
+  vs_err err = {0};
+  const char *ok = "\n \n" DECL "<CopyObjectResult xmlns=\"http://s3.amazonaws."
+                   "com/doc/2006-03-01/\"><LastModified>2026-12-02T18:00:00."
+                   "000Z</LastModified><ETag>&quot;9e107d9d372bb6826bd81d3542"
+                   "a419d6&quot;</ETag></CopyObjectResult>";
+  const char *part = "<CopyPartResult><ETag>\"3858f62230ac3c915f300c664312c11"
+                     "f\"</ETag></CopyPartResult>";
+  const char *failed = "   " DECL "<Error><Code>SlowDown</Code><Message>Please "
+                       "reduce your request rate.</Message></Error>";
+  (void)state;
+  assert_int_equal(vs__s3_parse_result(ok, strlen(ok), "CopyObjectResult",
+                                       "CopyObject", etag, sizeof(etag),
+                                       &err), VS_OK);
+  assert_string_equal(etag, "9e107d9d372bb6826bd81d3542a419d6");
+  assert_int_equal(vs__s3_parse_result(part, strlen(part), "CopyPartResult",
+                                       "UploadPartCopy", etag, sizeof(etag),
+                                       &err), VS_OK);
+  assert_string_equal(etag, "3858f62230ac3c915f300c664312c11f");
+  assert_int_equal(vs__s3_parse_result(failed, strlen(failed),
+                                       "CopyObjectResult", "CopyObject", etag,
+                                       sizeof(etag), &err), VS_ERR_NET);
+  assert_string_equal(etag, "");
+  expect_in("HTTP 200 with error SlowDown", err.msg);
+  /* the wrong result is no result */
+  assert_int_equal(vs__s3_parse_result(part, strlen(part), "CopyObjectResult",
+                                       "CopyObject", etag, sizeof(etag),
+                                       &err), VS_ERR_NET);
+  expect_in("malformed CopyObject answer", err.msg);
+}
+
 /* ---- malformed documents, any parser ------------------------------------ */
 
 static void expect_malformed(const char *doc, const char *why)
@@ -566,6 +602,7 @@ int main(void)
     cmocka_unit_test(test_create),
     cmocka_unit_test(test_complete),
     cmocka_unit_test(test_complete_200_with_error),
+    cmocka_unit_test(test_copy_results),
     cmocka_unit_test(test_malformed),
     cmocka_unit_test(test_comments_and_attributes),
     cmocka_unit_test(test_list_v2),

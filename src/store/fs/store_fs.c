@@ -664,6 +664,7 @@ const vs_store_ops vs__fs_ops = {
   .list_open = vs__fs_list_open,
   .versions = vs_store_fs_list_versions,
   .mpu = &vs__fs_mpu_ops,
+  .copy = vs__fs_copy,
 };
 
 int vs_store_is_fs(const vs_store *s)

@@ -9,16 +9,14 @@
 #include "store_fs_int.h"
 #include "vsink/store.h"
 
-int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
-                  const char *src_vid, const char *bucket, const char *key,
-                  const vs_commit *c, vs_object_info *info, vs_err *err)
+int vs__fs_copy(vs_store *s, const char *src_bucket, const char *src_key,
+                const char *src_vid, const char *bucket, const char *key,
+                const vs_commit *c, vs_object_info *info, vs_err *err)
 {
   vs_object_info *src;
   vs_upload *u = NULL;
   vs_commit cc;
   int rc;
-  if(!vs__store_fs_buckets(s))
-    return vs_fail(err, VS_ERR_INVALID, "only the filesystem store copies");
   if(!src_vid || !*src_vid)
     return vs_fail(err, VS_ERR_INVALID, "a copy names its source version");
   if(!(src = malloc(sizeof(*src))))

@@ -153,6 +153,10 @@ int vs__fs_mpu_clean(vs__fs_store *s, int *cleaned, vs_err *err);
 /* ---- store_fs.c */
 /* DIR/buckets of a filesystem store; NULL for another kind of store. */
 const char *vs__store_fs_buckets(const vs_store *s);
+/* vs_store_copy in the filesystem store (store_fs_copy.c). */
+int vs__fs_copy(vs_store *s, const char *src_bucket, const char *src_key,
+                const char *src_vid, const char *bucket, const char *key,
+                const vs_commit *c, vs_object_info *info, vs_err *err);
 /* vs_commit.headers' form: "name:value\n" lines, names lower-case tokens,
  * values without control bytes but tab, fitting VS_OBJ_HEADERS_MAX. */
 int vs__fs_headers_ok(const char *h);

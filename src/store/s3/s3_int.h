@@ -124,6 +124,12 @@ int vs__s3_parse_create(const char *body, size_t n, char *upload_id,
  * becomes that error's vs_code and message. */
 int vs__s3_parse_complete(const char *body, size_t n, char *etag,
                           size_t cap, vs_err *err);
+/* The same for any answer whose root (after white space) is root and
+ * carries an ETag: CopyObjectResult, CopyPartResult. what names the call
+ * in messages. */
+int vs__s3_parse_result(const char *body, size_t n, const char *root,
+                        const char *what, char *etag, size_t cap,
+                        vs_err *err);
 int vs__s3_parse_list(const char *body, size_t n, vs_s3_list_page *out,
                       vs_err *err);
 int vs__s3_parse_versions(const char *body, size_t n, vs_s3_list_page *out,

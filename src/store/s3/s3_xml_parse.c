@@ -254,29 +254,37 @@ int vs__s3_parse_create(const char *body, size_t n, char *upload_id,
   return VS_OK;
 }
 
-/* An <Error> where a result belongs (CompleteMultipartUpload's 200). */
-static int embedded_error(const char *body, size_t n, vs_err *err)
+/* An <Error> where a result belongs (a 200 of CompleteMultipartUpload,
+ * CopyObject or UploadPartCopy). */
+static int embedded_error(const char *body, size_t n, const char *what,
+                          vs_err *err)
 {
   char code[64], msg[160];
   if(!vs__s3_parse_error(body, n, code, sizeof(code), msg, sizeof(msg)))
-    return vs_fail(err, VS_ERR_NET, "malformed CompleteMultipartUpload "
-                   "answer: an Error without a Code");
+    return vs_fail(err, VS_ERR_NET, "malformed %s answer: an Error without "
+                   "a Code", what);
   return vs_fail(err, vs__s3_code_of(200, code), "HTTP 200 with error %s%s%s",
                  code, *msg ? ": " : "", msg);
 }
 
-int vs__s3_parse_complete(const char *body, size_t n, char *etag,
-                          size_t cap, vs_err *err)
+int vs__s3_parse_result(const char *body, size_t n, const char *root,
+                        const char *what, char *etag, size_t cap,
+                        vs_err *err)
 {
   vs__s3x x;
   int rc;
   *etag = 0;
+  /* RGW keeps a long copy's connection alive with white space before
+   * the document */
+  while(n && (*body == ' ' || *body == '\n' || *body == '\r' ||
+              *body == '\t'))
+    body++, n--;
   vs__s3x_init(&x, body, n);
   if(!vs__s3x_root(&x) && !strcmp(x.name, "Error"))
-    return embedded_error(body, n, err);
-  if(root_is(&x, body, n, "CompleteMultipartUploadResult"))
-    return malformed(&x, "CompleteMultipartUpload", err);
-  while((rc = vs__s3x_child(&x, "CompleteMultipartUploadResult")) == 1) {
+    return embedded_error(body, n, what, err);
+  if(root_is(&x, body, n, root))
+    return malformed(&x, what, err);
+  while((rc = vs__s3x_child(&x, root)) == 1) {
     rc = !strcmp(x.name, "ETag") ? etag_text(&x, etag, cap)
                                  : vs__s3x_skip(&x);
     if(rc)
@@ -284,9 +292,16 @@ int vs__s3_parse_complete(const char *body, size_t n, char *etag,
   }
   if(rc || vs__s3x_end(&x)) {
     *etag = 0;
-    return malformed(&x, "CompleteMultipartUpload", err);
+    return malformed(&x, what, err);
   }
   return VS_OK; /* an empty ETag too: Ceph RGW sends <ETag></ETag> */
+}
+
+int vs__s3_parse_complete(const char *body, size_t n, char *etag,
+                          size_t cap, vs_err *err)
+{
+  return vs__s3_parse_result(body, n, "CompleteMultipartUploadResult",
+                             "CompleteMultipartUpload", etag, cap, err);
 }
 
 /* ---- growing arrays ------------------------------------------------------ */

@@ -39,6 +39,7 @@ static const vs_store_ops s3s_ops = {
   .versions = vs__s3s_versions,
   .describe = vs__s3s_describe,
   .mpu = &vs__s3s_mpu_ops,
+  .copy = vs__s3s_copy,
 };
 
 int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,
@@ -214,6 +215,7 @@ int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err)
   s->t = o->t;
   s->bucket = o->bucket;
   s->upload_parts = o->upload_parts ? o->upload_parts : 2;
+  s->copy_max = o->copy_max ? o->copy_max : VS_PART_MAX_BYTES;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->work, NULL);
   pthread_cond_init(&s->idle, NULL);

@@ -28,6 +28,7 @@ typedef struct vs__s3s {
   char *spool;          /* spool_dir */
   char *idir;           /* state_dir/intent */
   unsigned upload_parts;
+  uint64_t copy_max;    /* the largest source one CopyObject copies */
   /* The part pool: parts_in_flight threads taking jobs from one queue, so
    * the process never sends more parts at once than it has threads. */
   pthread_mutex_t mu;
@@ -91,6 +92,10 @@ struct vs_upload {
   char *client_upload;
   unsigned client_part;
   int client;
+  /* A copy (s3store_copy.c): the source's cluster key and version; the
+   * commit copies it on the cluster instead of sending a body. */
+  char *copy_ckey;
+  char copy_vid[VS_S3_VERSION_MAX];
   /* the intent: token made at begin, written at Create or commit */
   struct vs__s3s_intent *intent;
   int intent_made;
@@ -119,6 +124,8 @@ void vs__s3s_abort(vs_upload *u);
  * x-amz-meta-vsink-* dropped), the intent token and, with c, its digests. */
 int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
                  vs_buf *b, vs_err *err);
+/* Makes u's intent durable (before anything it names can land). */
+int vs__s3s_make_intent(vs_upload *u, vs_err *err);
 /* Commits a client's multipart upload: u->upload_id, parts, n_parts,
  * written and the intent's token set by the caller; policy, conditions,
  * intent, verification and SHA-256 (vs__s3s_hash) as for any upload.
@@ -167,6 +174,29 @@ int vs__s3s_hash(vs__s3s *s, const char *ckey, const char *vid,
 struct vs__s3s_intent;
 int vs__s3s_mpu_ours(vs__s3s *s, const struct vs__s3s_intent *it,
                      int *ours, vs_err *err);
+
+/* The description of a client's upload from its journal object (key NULL:
+ * of any key): VS_ERR_NOTFOUND when the sink has no such upload. */
+int vs__s3s_journal_get(vs__s3s *s, const char *bucket, const char *key,
+                        const char *id, vs_mpu *m,
+                        char token[VS__S3S_TOKEN_LEN + 1], vs_err *err);
+
+/* ---- s3store_copy.c --------------------------------------------------- */
+/* vs_store_copy: a server-side copy on the cluster, committed as a PUT. */
+int vs__s3s_copy(vs_store *st, const char *src_bucket, const char *src_key,
+                 const char *src_vid, const char *bucket, const char *key,
+                 const vs_commit *c, vs_object_info *info, vs_err *err);
+/* The write of a copy's commit (u->copy_ckey set): makes the intent, then
+ * CopyObject, or a multipart upload of UploadPartCopy parts for a source
+ * over s->copy_max (u->upload_id set then); res gets what landed. */
+int vs__s3s_put_copy(vs_upload *u, const vs_commit *c, vs_s3_put_result *res,
+                     vs_err *err);
+/* UploadPartCopy into a client's upload (vs_store_mpu_ops.part_copy). */
+int vs__s3s_part_copy(vs_store *st, const char *bucket, const char *key,
+                      const char *upload_id, unsigned number,
+                      const char *src_bucket, const char *src_key,
+                      const char *src_vid, uint64_t off, uint64_t len,
+                      vs_part_info *p, vs_err *err);
 
 /* ---- s3store_list.c --------------------------------------------------- */
 int vs__s3s_list_open(vs_store *st, const vs_list_opts *o,

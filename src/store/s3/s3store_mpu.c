@@ -213,6 +213,13 @@ int vs__s3s_mpu_ours(vs__s3s *s, const vs__s3s_intent *it, int *ours,
   return rc;
 }
 
+int vs__s3s_journal_get(vs__s3s *s, const char *bucket, const char *key,
+                        const char *id, vs_mpu *m,
+                        char token[VS__S3S_TOKEN_LEN + 1], vs_err *err)
+{
+  return journal_get(s, bucket, key, id, m, token, err);
+}
+
 /* Every version of the journal object and its parts' checksums, so a
  * versioned bucket keeps none (a plain DELETE would only hide them behind
  * markers). */
@@ -818,6 +825,7 @@ const vs_store_mpu_ops vs__s3s_mpu_ops = {
   .get = mpu_get,
   .part_begin = part_begin,
   .part_commit = part_commit,
+  .part_copy = vs__s3s_part_copy,
   .parts = mpu_parts,
   .complete = mpu_complete,
   .abort = mpu_abort,

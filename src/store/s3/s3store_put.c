@@ -146,6 +146,7 @@ static void upload_free(vs_upload *u)
   free(u->headers);
   free(u->intent);
   free(u->client_upload);
+  free(u->copy_ckey);
   pthread_cond_destroy(&u->done);
   free(u);
 }
@@ -265,7 +266,7 @@ int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
 
 /* ---- the multipart upload ----------------------------------------------- */
 
-static int make_intent(vs_upload *u, vs_err *err)
+int vs__s3s_make_intent(vs_upload *u, vs_err *err)
 {
   vs__s3s_intent *it = u->intent;
   it->pid = (long)getpid();
@@ -290,7 +291,7 @@ static int mpu_create(vs_upload *u, vs_err *err)
   /* the id in the intent, so a crash's leftover upload can be aborted */
   snprintf(u->intent->upload_id, sizeof(u->intent->upload_id), "%s",
            u->upload_id);
-  return make_intent(u, err);
+  return vs__s3s_make_intent(u, err);
 }
 
 static int grow_parts(vs_upload *u, vs_err *err)
@@ -500,7 +501,7 @@ static int put_single(vs_upload *u, put_state *ps, vs_err *err)
   o.content_type = ctype_of(ps->c->content_type);
   o.headers = vs_buf_str(&h);
   o.if_none_match = reject(ps->c);
-  if(!rc && !(rc = make_intent(u, err)))
+  if(!rc && !(rc = vs__s3s_make_intent(u, err)))
     rc = vs_s3_put(&u->s->t, u->s->bucket, u->ckey, &b, &o, &ps->res, err);
   vs_buf_free(&h);
   return rc;
@@ -530,7 +531,7 @@ static int complete_client(vs_upload *u, put_state *ps, vs_err *err)
   int rc;
   snprintf(u->intent->upload_id, sizeof(u->intent->upload_id), "%s",
            u->upload_id);
-  if((rc = make_intent(u, err)))
+  if((rc = vs__s3s_make_intent(u, err)))
     return rc;
   return vs_s3_mpu_complete(&u->s->t, u->s->bucket, u->ckey, u->upload_id,
                             u->parts, u->n_parts, &ps->res, err);
@@ -552,6 +553,10 @@ static int verify(vs_upload *u, put_state *ps, vs_object_info *info,
                    "%s, sent %llu with %s", u->ckey,
                    (unsigned long long)info->bytes, info->etag,
                    (unsigned long long)u->written, want);
+  /* a copy carries the source's SHA-256 whichever way it was made */
+  if(u->copy_ckey && strcmp(info->sha256, ps->c->sha256))
+    return vs_fail(err, VS_ERR_DIGEST, "%s: the copy carries SHA-256 '%s', "
+                   "its source %s", u->ckey, info->sha256, ps->c->sha256);
   return VS_OK;
 }
 
@@ -595,7 +600,7 @@ static int commit_marker(vs_upload *u, vs_object_info *info, vs_err *err)
   vs_s3_delete_result dr;
   int rc;
   u->intent->marker = 1;
-  if((rc = make_intent(u, err)) ||
+  if((rc = vs__s3s_make_intent(u, err)) ||
      (rc = vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, NULL, &dr, err)))
     return rc;
   memset(info, 0, sizeof(*info));
@@ -620,6 +625,8 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
     return rc;
   if(u->client)
     rc = complete_client(u, ps, err);
+  else if(u->copy_ckey)
+    rc = vs__s3s_put_copy(u, ps->c, &ps->res, err);
   else
     rc = u->upload_id[0] ? put_multipart(u, ps, err)
                          : put_single(u, ps, err);

@@ -467,7 +467,7 @@ static void t_list_pages(void **state)
   vs_list_opts o = {0};
   vs_store_list *l;
   vs_list_item *it = malloc(sizeof(*it));
-  vs_s3_body b = {"x", -1, 0, 1};
+  vs_s3_body b = {"x", -1, 0, 1, NULL};
   vs_s3_put_result r;
   vs_err e = {0};
   char key[256], prev[VS_KEY_MAX + 1] = "";

@@ -49,6 +49,7 @@ AGG = int(os.environ.get("AGG_MIB", "64")) << 20
 CONC = int(os.environ.get("CONC", "12"))
 AGG_RUNS = int(os.environ.get("AGG_RUNS", "3"))
 PARTS = os.environ.get("PARTS", "single,agg").split(",")
+BASE = os.environ.get("VSINK_BASE")  # another vsink build to compare
 BUCKET = "videos"
 CLUSTER = "vsink-cluster"
 PFX = "sink/" + BUCKET + "/"  # where the sinks keep bucket videos
@@ -134,11 +135,11 @@ def gc(rgw):
         print("  (rgw gc: exit %d)" % r.returncode, flush=True)
 
 
-def start_vsink(work, name, args=(), extra_env=None, port=0):
+def start_vsink(work, name, args=(), extra_env=None, port=0, binary=None):
     env = dict(os.environ, VSINK_ACCESS_KEY_ID=KEY_ID,
                VSINK_SECRET_ACCESS_KEY=SECRET, **(extra_env or {}))
     wrap = os.environ.get("SINK_WRAP", "").split() if name == "n0" else []
-    p = subprocess.Popen(wrap + [VSINK, "serve", "--listen",
+    p = subprocess.Popen(wrap + [binary or VSINK, "serve", "--listen",
                                  "127.0.0.1:%d" % port, "--data",
                                  os.path.join(work, name), "--bucket",
                                  BUCKET] + list(args),
@@ -203,8 +204,8 @@ def single(body, servers, cl):
           (SIZE >> 20, RUNS), flush=True)
     res = {s["name"]: [] for s in servers}
     for i in range(RUNS):
-        order = servers[i % 3:] + servers[:i % 3]
-        for s in order:
+        k = i % len(servers)
+        for s in servers[k:] + servers[:k]:
             drop_caches()
             key = "bench-%d.bin" % i
             r = put(s, body, key)
@@ -216,7 +217,7 @@ def single(body, servers, cl):
     print("\n| %d MiB PUT | median | range | curl CPU s | sink CPU s | "
           "RGW CPU s |" % (SIZE >> 20))
     print("|---|---|---|---|---|---|")
-    for n in ("rgw", "vsink-s3", "vsink-fs"):
+    for n in [s["name"] for s in servers]:
         w = [r[0] for r in res[n]]
         print("| %s | %.3f s | %.3f-%.3f | %.2f | %.2f | %.2f |" % (
             n, med(w), min(w), max(w), med([r[1] for r in res[n]]),
@@ -323,6 +324,11 @@ def main():
             nodes.append((sink_pid(p), ep))
         fs, fs_ep = start_vsink(work, "fs")
         procs.append(fs)
+        if BASE:  # another build of vsink, as vsink-s3 (before and after)
+            bp, base_ep = start_vsink(work, "base", [
+                "--node", "base", "--store", "s3://%s/base" % CLUSTER,
+                "--s3-endpoint", rgw.endpoint], s3env, binary=BASE)
+            procs.append(bp)
         dropped = drop_caches()
         print("page cache dropped before each PUT: %s" % (
             "yes" if dropped else "no (not root)"), flush=True)
@@ -347,6 +353,12 @@ def main():
             {"name": "vsink-fs", "endpoint": fs_ep, "key_id": KEY_ID,
              "secret": SECRET, "sink": [fs.pid], "rgw": [],
              "delete": lambda k: fs_cl.delete_object(Bucket=BUCKET, Key=k)}]
+        if BASE:
+            servers.insert(2, {
+                "name": "vsink-s3-base", "endpoint": base_ep,
+                "key_id": KEY_ID, "secret": SECRET, "sink": [bp.pid],
+                "rgw": rpids, "delete": lambda k: purge(
+                    cl, CLUSTER, "base/%s/" % BUCKET)})
         if "single" in PARTS:
             single(body, servers, cl)
         if "agg" in PARTS:

@@ -10,10 +10,11 @@
 # The measuring is in bench/bench_rgw.py (PARTS=single or agg: one only).
 #
 # Environment: BUILD (default build-rgwbench), SIZE_MIB, RUNS, CONC,
-# AGG_MIB, AGG_RUNS, TMPDIR (vsink's data). Needs the Ceph packages and
-# haproxy of scripts/install-deps.sh --test, and root to drop the page
-# cache between runs (without it the runs go on, and the header says so).
-# Not in ctest.
+# AGG_MIB, AGG_RUNS, TMPDIR (vsink's data), VSINK_BASE (another vsink
+# binary: one more server in part 1, "vsink-s3-base", to compare builds).
+# Needs the Ceph packages and haproxy of scripts/install-deps.sh --test,
+# and root to drop the page cache between runs (without it the runs go on,
+# and the header says so). Not in ctest.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)

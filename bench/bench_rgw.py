@@ -226,6 +226,11 @@ def single(body, servers, cl):
         [r[0] for r in res["rgw"]]) - 1
     print("| vsink-s3 / rgw | %+.1f %% | target < +10 %%: %s | | | |" % (
         100 * add, "met" if add < 0.10 else "MISSED"), flush=True)
+    # what the load cannot blur: the CPU the whole PUT took, all processes
+    cpu = {n: med([r[1] + r[2] + r[3] for r in res[n]]) for n in res}
+    print("| CPU of curl + sink + RGW, vsink-s3 / rgw | %+.1f %% | %.2f s "
+          "/ %.2f s | | | |" % (100 * (cpu["vsink-s3"] / cpu["rgw"] - 1),
+                                cpu["vsink-s3"], cpu["rgw"]), flush=True)
 
 
 def batch(body, target, tag):

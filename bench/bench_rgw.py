@@ -164,6 +164,24 @@ def sink_pid(p):
     return int(kids[0]) if kids else p.pid
 
 
+def stop(procs, kids):
+    """SIGTERM to every server (and a wrapped sink itself: a wrapper such
+    as strace may not pass it on), SIGKILL to what is left after 60 s."""
+    for pid in kids:
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def haproxy(work, name, ports):
     port = free_port()
     cfg = os.path.join(work, name + ".cfg")
@@ -300,7 +318,7 @@ def main():
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else work
     bdir = tempfile.mkdtemp(dir=shm)
     body, abody = os.path.join(bdir, "body"), os.path.join(bdir, "abody")
-    procs, rgw = [], None
+    procs, kids, rgw = [], [], None
     with open("/proc/loadavg") as f:
         load = f.read().strip()
     print("bench_rgw: %s, %d CPUs, /proc/loadavg at start: %s" % (
@@ -327,6 +345,8 @@ def main():
                 "--s3-endpoint", rgw.endpoint], s3env, ports[i])
             procs.append(p)
             nodes.append((sink_pid(p), ep))
+            if nodes[-1][0] != p.pid:  # under SINK_WRAP
+                kids.append(nodes[-1][0])
         fs, fs_ep = start_vsink(work, "fs")
         procs.append(fs)
         if BASE:  # another build of vsink, as vsink-s3 (before and after)
@@ -386,9 +406,7 @@ def main():
         with open("/proc/loadavg") as f:
             print("\n/proc/loadavg at the end: %s" % f.read().strip())
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(60)
+        stop(procs, kids)
         if rgw:
             rgw.stop()
         if os.environ.get("KEEP_LOGS"):

@@ -11,7 +11,10 @@
 #
 # Environment: BUILD (default build-rgwbench), SIZE_MIB, RUNS, CONC,
 # AGG_MIB, AGG_RUNS, TMPDIR (vsink's data), VSINK_BASE (another vsink
-# binary: one more server in part 1, "vsink-s3-base", to compare builds).
+# binary: one more server in part 1, "vsink-s3-base", to compare builds),
+# SINK_WRAP (a command before the first sink node's, e.g. "perf record -g
+# -o /tmp/sink.perf --" or "strace -f -o /tmp/sink.st -e trace=connect
+# --"), KEEP_LOGS=1 (keep the sinks' logs).
 # Needs the Ceph packages and haproxy of scripts/install-deps.sh --test,
 # and root to drop the page cache between runs (without it the runs go on,
 # and the header says so). Not in ctest.

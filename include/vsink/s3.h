@@ -58,12 +58,17 @@ typedef struct vs_s3_put_result {
 
 /* A request body: mem's len bytes when mem is set, else len bytes of the
  * file fd from off (read with pread, so fd's offset is untouched and a
- * retry reads them again). */
+ * retry reads them again). md5: the body's MD5 in base64 when the caller
+ * hashed it already (a spool file, hashed while it was written): then the
+ * body is read once, sent with that Content-MD5, which the signature
+ * covers, and x-amz-content-sha256: UNSIGNED-PAYLOAD; NULL: vsink hashes
+ * the body first and signs its SHA-256 too. */
 typedef struct vs_s3_body {
   const void *mem;
   int fd;
   uint64_t off;
   uint64_t len;
+  const char *md5;
 } vs_s3_body;
 
 /* HEAD /bucket/key. Fills info: bytes (Content-Length), etag (unquoted),
@@ -100,7 +105,8 @@ typedef struct vs_s3_write_opts {
 } vs_s3_write_opts;
 
 /* PutObject: the body with Content-MD5 and its SHA-256 as the signed
- * x-amz-content-sha256 (the body is read twice: hashed, then sent). o may
+ * x-amz-content-sha256 (the body is read twice: hashed, then sent), or
+ * with body->md5 and UNSIGNED-PAYLOAD (read once). o may
  * be NULL. With o->if_none_match an existing key is never replaced (412:
  * VS_ERR_EXISTS). */
 int vs_s3_put(const vs_s3_target *t, const char *bucket, const char *key,
@@ -119,7 +125,8 @@ typedef struct vs_s3_part {
 int vs_s3_mpu_create(const vs_s3_target *t, const char *bucket,
                      const char *key, const vs_s3_write_opts *o,
                      char upload_id[VS_S3_UPLOAD_ID_MAX], vs_err *err);
-/* UploadPart from body, with Content-MD5 and the payload's SHA-256; tried
+/* UploadPart from body, with Content-MD5 and the payload's SHA-256 (or
+ * body->md5 and UNSIGNED-PAYLOAD, as vs_s3_put); tried
  * up to t->part_attempts times on VS_ERR_NET, with doubling back-off, the
  * bytes read again each time. The part's ETag into etag. */
 int vs_s3_mpu_part(const vs_s3_target *t, const char *bucket,

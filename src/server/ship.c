@@ -182,7 +182,7 @@ static int ship_one(vs_ship *s, const char *name, int *conflict,
   if(fd < 0 || fstat(fd, &st))
     rc = vs_fail_errno(err, errno, "open %s", path);
   else {
-    vs_s3_body body = {NULL, fd, 0, (uint64_t)st.st_size};
+    vs_s3_body body = {NULL, fd, 0, (uint64_t)st.st_size, NULL};
     rc = vs_s3_put(&s->t, s->bucket, key, &body, &wo, &res, err);
     if(rc == VS_ERR_EXISTS) {
       rc = same_object(s, key, fd, (uint64_t)st.st_size, &same, err);

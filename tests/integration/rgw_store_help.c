@@ -234,18 +234,24 @@ long maxrss_kib(void)
 
 typedef struct relay {
   int a, b;
+  gate *g;
 } relay;
 
-/* Copies both ways until either side ends. */
+/* Copies both ways until either side ends, or the gate closes: a cluster
+ * that goes away takes its connections with it, kept-alive ones too. */
 static void *relay_main(void *arg)
 {
   relay *r = arg;
   char buf[65536];
   struct pollfd p[2] = {{r->a, POLLIN, 0}, {r->b, POLLIN, 0}};
+  int idle_ms = 0;
   for(;;) {
-    int i;
-    if(poll(p, 2, 60000) <= 0)
+    int i, ready = poll(p, 2, 50);
+    if(ready < 0 || !__atomic_load_n(&r->g->open, __ATOMIC_SEQ_CST) ||
+       (!ready && (idle_ms += 50) >= 60000))
       break;
+    if(ready)
+      idle_ms = 0;
     for(i = 0; i < 2; i++) {
       ssize_t n;
       if(!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -258,6 +264,7 @@ static void *relay_main(void *arg)
 out:
   close(r->a);
   close(r->b);
+  __atomic_sub_fetch(&r->g->relays, 1, __ATOMIC_SEQ_CST);
   free(r);
   return NULL;
 }
@@ -285,8 +292,10 @@ static void *gate_main(void *arg)
       close(c);
       continue;
     }
-    r->a = c, r->b = u;
+    r->a = c, r->b = u, r->g = g;
+    __atomic_add_fetch(&g->relays, 1, __ATOMIC_SEQ_CST);
     if(pthread_create(&th, NULL, relay_main, r)) {
+      __atomic_sub_fetch(&g->relays, 1, __ATOMIC_SEQ_CST);
       close(u), close(c), free(r);
       continue;
     }
@@ -329,7 +338,10 @@ void gate_allow(gate *g, int n)
 
 void gate_stop(gate *g)
 {
+  gate_set(g, 0); /* the relays end within their poll (g goes with us) */
   shutdown(g->lfd, SHUT_RDWR);
   pthread_join(g->th, NULL);
   close(g->lfd);
+  while(__atomic_load_n(&g->relays, __ATOMIC_SEQ_CST))
+    usleep(10000);
 }

@@ -73,11 +73,12 @@ size_t uploads_under(const char *b);
 long maxrss_kib(void);
 
 /* A gate on 127.0.0.1 in front of the cluster: open, it relays each
- * connection to it; closed, it drops new connections at once (those
- * under way go on), so the cluster looks gone. */
+ * connection to it; closed, it drops new connections at once and cuts
+ * those under way (kept-alive ones too), so the cluster looks gone. */
 typedef struct gate {
   int lfd, open;
   int left;            /* > 0: connections let through before it closes */
+  int relays;          /* relay threads alive */
   struct sockaddr_in up;
   char endpoint[64];   /* the gate's, to give the store */
   pthread_t th;

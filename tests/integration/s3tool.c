@@ -121,7 +121,7 @@ static void print_result(const vs_s3_put_result *r)
 /* put: from the file (pread) or, with --mem, from a copy in memory. */
 static int cmd_put(tool *o, vs_err *err)
 {
-  vs_s3_body b = {NULL, -1, 0, 0};
+  vs_s3_body b = {NULL, -1, 0, 0, NULL};
   vs_s3_put_result r;
   struct stat st;
   char *mem = NULL;
@@ -147,7 +147,7 @@ static int cmd_put(tool *o, vs_err *err)
 
 static int cmd_mpu_part(tool *o, vs_err *err)
 {
-  vs_s3_body b = {NULL, -1, 0, 0};
+  vs_s3_body b = {NULL, -1, 0, 0, NULL};
   char etag[VS_S3_ETAG_MAX];
   int rc;
   if((rc = need(o, 8, err)))
@@ -189,7 +189,7 @@ static int cmd_mpu_complete(tool *o, vs_err *err)
 static int cmd_mpu(tool *o, vs_err *err)
 {
   char id[VS_S3_UPLOAD_ID_MAX];
-  vs_s3_body b = {NULL, -1, 0, 0};
+  vs_s3_body b = {NULL, -1, 0, 0, NULL};
   vs_s3_part *parts = NULL;
   vs_s3_put_result r;
   uint64_t size, psize;

@@ -319,7 +319,7 @@ static void test_part_retried(void **state)
                     answer("200 OK", "ETag: \"etag-of-7\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   int fd = temp_file(path, file_data, sizeof(file_data)), i;
-  vs_s3_body b = {NULL, fd, 1000, 15000};
+  vs_s3_body b = {NULL, fd, 1000, 15000, NULL};
   vs_err err = {0};
   (void)state;
   lseek(fd, 0, SEEK_SET);
@@ -345,7 +345,7 @@ static void test_part_gives_up(void **state)
   canned *s = start(3, slow, slow, slow);
   vs_s3_target t = target(s, endpoint);
   int fd = temp_file(path, file_data, 100);
-  vs_s3_body b = {NULL, fd, 0, 100};
+  vs_s3_body b = {NULL, fd, 0, 100, NULL};
   vs_err err = {0};
   struct timespec t0, t1;
   double took;
@@ -382,7 +382,7 @@ static void test_part_timeout_retried(void **state)
   char endpoint[64], etag[VS_S3_ETAG_MAX];
   canned *s = start(2, HANG, answer("200 OK", "ETag: \"e2\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
-  vs_s3_body b = {"part bytes", -1, 0, 10};
+  vs_s3_body b = {"part bytes", -1, 0, 10, NULL};
   vs_err err = {0};
   struct timespec t0;
   double took;
@@ -435,7 +435,7 @@ static void expect_once(const char *status, const char *code, int rc)
   canned *s = start(2, s3_error(status, code),
                     answer("200 OK", "ETag: \"x\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
-  vs_s3_body b = {"abc", -1, 0, 3};
+  vs_s3_body b = {"abc", -1, 0, 3, NULL};
   vs_err err = {0};
   assert_int_equal(vs_s3_mpu_part(&t, "videos", "k", "u", 1, &b, etag, &err),
                    rc);
@@ -520,7 +520,7 @@ static void test_put_if_none_match(void **state)
                     answer("200 OK", "ETag: \"md5\"\r\nx-amz-version-id: "
                            "v1\r\n", ""));
   vs_s3_target t = target(s, endpoint);
-  vs_s3_body b = {"hello", -1, 0, 5};
+  vs_s3_body b = {"hello", -1, 0, 5, NULL};
   vs_s3_put_result r;
   vs_err err = {0};
   parsed p;

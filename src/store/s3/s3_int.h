@@ -68,7 +68,8 @@ char *vs__s3_qenc(const char *s);
  * when value is NULL or "". Failure shows in q->failed. */
 void vs__s3_qadd(vs_buf *q, const char *name, const char *value);
 /* One pass over a body: its MD5 as base64 (Content-MD5) and its SHA-256 as
- * hex (x-amz-content-sha256). */
+ * hex (x-amz-content-sha256); or, when the body's MD5 is known (b->md5),
+ * that one and "UNSIGNED-PAYLOAD", without reading the body. */
 int vs__s3_hash_body(const vs_s3_body *b, char md5_b64[25],
                      char sha256_hex[65], vs_err *err);
 /* The call's body from b (payload_sha256 must stay valid meanwhile). */

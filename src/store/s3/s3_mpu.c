@@ -143,7 +143,7 @@ int vs_s3_mpu_complete(const vs_s3_target *t, const char *bucket,
 {
   vs__s3_call c = {0};
   vs_buf xml = VS_BUF_INIT;
-  vs_s3_body body = {NULL, -1, 0, 0};
+  vs_s3_body body = {NULL, -1, 0, 0, NULL};
   char md5[25], sha[65], h_md5[48], *q = NULL;
   int rc;
   memset(out, 0, sizeof(*out));

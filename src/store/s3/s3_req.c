@@ -448,10 +448,53 @@ static int sign(vs__s3_call *c, const char *url, struct curl_slist **hdrs,
  * curl_easy_init it is not thread-safe in every libcurl. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ready;
+/* Each thread keeps one easy handle, and with it libcurl's cache of open
+ * connections: a request reuses the connection the last one left alive
+ * instead of a new TCP connection per part, HEAD or intent. A handle
+ * belongs to one thread at a time, so no lock and no CURLSH. */
+static pthread_key_t handle_key;
+
+static void handle_free(void *h)
+{
+  curl_easy_cleanup(h);
+}
 
 static void curl_setup(void)
 {
-  curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK &&
+               !pthread_key_create(&handle_key, handle_free);
+}
+
+/* The thread's handle, its options back to the defaults (its connections
+ * kept), or a new one. NULL: out of memory. */
+static CURL *handle_get(void)
+{
+  CURL *h = pthread_getspecific(handle_key);
+  if(h) {
+    curl_easy_reset(h);
+    return h;
+  }
+  if((h = curl_easy_init()) && pthread_setspecific(handle_key, h)) {
+    curl_easy_cleanup(h);
+    h = NULL;
+  }
+  return h;
+}
+
+/* After a request. libcurl itself closes a connection left in an unknown
+ * state (a body cut short, an abort from a callback, a timeout); a failed
+ * try still drops the whole handle, so that the next one starts on a new
+ * connection whatever went wrong (a gateway restarted, a proxy between). */
+static void handle_put(CURL *h, int failed)
+{
+  if(!h)
+    return;
+  if(failed) {
+    pthread_setspecific(handle_key, NULL);
+    curl_easy_cleanup(h);
+    return;
+  }
+  curl_easy_reset(h); /* no pointer into this call's stack stays in it */
 }
 
 /* One try: an answer (any status) or VS_ERR_NET / VS_ERR_IO. */
@@ -460,7 +503,7 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
   struct curl_slist *hdrs = NULL;
   char errbuf[CURL_ERROR_SIZE] = "";
   xfer x = {c, 0, 0, 0, 0, 0, 0, 0, 0};
-  CURLcode e;
+  CURLcode e = CURLE_OK;
   CURL *h;
   int rc;
   pthread_once(&curl_once, curl_setup);
@@ -469,7 +512,7 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
   if((rc = sign(c, url, &hdrs, err)))
     return rc;
   answer_reset(c);
-  if(!(h = curl_easy_init()) || setup(h, &x, url, hdrs, errbuf))
+  if(!(h = handle_get()) || setup(h, &x, url, hdrs, errbuf))
     rc = vs_fail(err, VS_ERR_NOMEM, "cannot set up libcurl");
   else if((e = curl_easy_perform(h)) == CURLE_OK)
     ;
@@ -489,7 +532,7 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
                  *errbuf ? errbuf : curl_easy_strerror(e));
   if(!rc && h)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-  curl_easy_cleanup(h);
+  handle_put(h, rc != VS_OK || e != CURLE_OK);
   curl_slist_free_all(hdrs);
   return rc;
 }

@@ -48,11 +48,15 @@ typedef struct vs__s3s {
 } vs__s3s;
 
 /* A part spool file of an upload: filled by write(), then sent by a pool
- * thread, then filled again. */
+ * thread, then filled again. Its MD5 is taken from the bytes as they are
+ * written (the Content-MD5 it goes up with), not read back from the file:
+ * one pass fewer, and a file that changed on disk fails as BadDigest. */
 typedef struct vs__s3s_slot {
   int fd;
   uint64_t len;
   int busy;             /* queued or being sent */
+  struct evp_md_ctx_st *md5; /* of the len bytes so far; NULL: none yet */
+  char md5_b64[25];     /* set when the slot is handed over */
 } vs__s3s_slot;
 
 struct vs__s3s_job {
@@ -111,6 +115,9 @@ int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,
                           vs_err *err);
 
 /* ---- s3store_put.c ---------------------------------------------------- */
+/* Ends the MD5 of what the slot holds into its md5_b64 (and starts the
+ * next): before the slot goes up. */
+int vs__s3s_slot_seal(vs__s3s_slot *sl, vs_err *err);
 int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
                   vs_upload **out, vs_err *err);
 int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err);

@@ -189,7 +189,7 @@ static int journal_put(vs__s3s *s, const vs_mpu *m, const char *token,
   int rc = json ? journal_key(s, m->bucket, m->upload_id, &jk, err)
                 : vs_fail(err, VS_ERR_NOMEM, "out of memory");
   if(!rc) {
-    vs_s3_body b = {json, -1, 0, strlen(json)};
+    vs_s3_body b = {json, -1, 0, strlen(json), NULL};
     vs_s3_write_opts jo = {"application/json", NULL, excl};
     rc = vs_s3_put(&s->t, s->bucket, jk, &b, &jo, &res, err);
   }
@@ -271,7 +271,7 @@ static int part_sum_put(vs__s3s *s, const char *bucket, const char *id,
   int rc = part_sum_key(s, bucket, id, p->number, &k, err);
   int n = snprintf(body, sizeof(body), "%s:%s", p->checksum_alg,
                    p->checksum);
-  vs_s3_body b = {body, -1, 0, (uint64_t)n};
+  vs_s3_body b = {body, -1, 0, (uint64_t)n, NULL};
   if(!rc)
     rc = vs_s3_put(&s->t, s->bucket, k, &b, NULL, &res, err);
   free(k);
@@ -406,10 +406,10 @@ static int part_begin(vs_store *st, const char *bucket, const char *key,
 static int part_commit(vs_upload *u, vs_part_info *p, vs_err *err)
 {
   vs__s3s *s = u->s;
-  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written};
+  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written, u->slots[0].md5_b64};
   char etag[VS_S3_ETAG_MAX];
-  int rc = VS_OK;
-  if(p->bytes != u->written)
+  int rc = vs__s3s_slot_seal(&u->slots[0], err);
+  if(!rc && p->bytes != u->written)
     rc = vs_fail(err, VS_ERR_INVALID, "part of %llu bytes, %llu written",
                  (unsigned long long)p->bytes,
                  (unsigned long long)u->written);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "store/s3/s3store_int.h"
 #include "util/buf.h"
+#include "util/enc.h"
 #include "util/log.h"
 
 #define PUT_MAX (5ULL << 40) /* S3's largest object */
@@ -30,7 +32,7 @@ static void run_job(vs__s3s *s, vs__s3s_job *j)
   vs_err e = {0};
   int rc = VS_OK;
   if(!u->cancelled) {
-    vs_s3_body b = {NULL, sl->fd, 0, sl->len};
+    vs_s3_body b = {NULL, sl->fd, 0, sl->len, sl->md5_b64};
     pthread_mutex_unlock(&s->mu);
     rc = vs_s3_mpu_part(&s->t, s->bucket, u->ckey, u->upload_id, j->number,
                         &b, etag, &e);
@@ -114,15 +116,40 @@ static int spool_open(const char *dir, int *fd, vs_err *err)
   return VS_OK;
 }
 
+static int md5_start(vs__s3s_slot *sl, vs_err *err)
+{
+  if(!sl->md5 && !(sl->md5 = EVP_MD_CTX_new()))
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  if(!EVP_DigestInit_ex(sl->md5, EVP_md5(), NULL))
+    return vs_fail(err, VS_ERR_NOMEM, "cannot set up MD5");
+  return VS_OK;
+}
+
+int vs__s3s_slot_seal(vs__s3s_slot *sl, vs_err *err)
+{
+  unsigned char d[16];
+  int rc = sl->md5 ? VS_OK : md5_start(sl, err); /* nothing written */
+  if(rc)
+    return rc;
+  if(!EVP_DigestFinal_ex(sl->md5, d, NULL))
+    return vs_fail(err, VS_ERR_NOMEM, "MD5 failed");
+  vs_b64(d, 16, sl->md5_b64);
+  return md5_start(sl, err); /* for the slot's next part */
+}
+
 static int spool_write(vs__s3s_slot *sl, const char *p, size_t n,
                        vs_err *err)
 {
+  int rc = sl->md5 ? VS_OK : md5_start(sl, err);
+  if(rc)
+    return rc;
   while(n) {
     ssize_t w = pwrite(sl->fd, p, n, (off_t)sl->len);
     if(w < 0 && errno == EINTR)
       continue;
     if(w < 0)
       return vs_fail_errno(err, errno, "write spool file");
+    EVP_DigestUpdate(sl->md5, p, (size_t)w);
     p += w;
     n -= (size_t)w;
     sl->len += (uint64_t)w;
@@ -135,9 +162,11 @@ static int spool_write(vs__s3s_slot *sl, const char *p, size_t n,
 static void upload_free(vs_upload *u)
 {
   unsigned i;
-  for(i = 0; u->slots && i < u->n_slots; i++)
+  for(i = 0; u->slots && i < u->n_slots; i++) {
     if(u->slots[i].fd >= 0)
       close(u->slots[i].fd);
+    EVP_MD_CTX_free(u->slots[i].md5);
+  }
   free(u->slots);
   free(u->parts);
   free(u->key);
@@ -340,7 +369,8 @@ static int send_part(vs_upload *u, int last, vs_err *err)
     return vs_fail(err, VS_ERR_TOOLARGE, "more than %d parts of %llu bytes "
                    "(tell the size first: expect)", VS_PART_NUMBER_MAX,
                    (unsigned long long)u->part_size);
-  if(!u->upload_id[0] && (rc = mpu_create(u, err)))
+  if((!u->upload_id[0] && (rc = mpu_create(u, err))) ||
+     (rc = vs__s3s_slot_seal(&u->slots[u->cur], err)))
     return rc;
   if(!(j = calloc(1, sizeof(*j))))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
@@ -495,9 +525,11 @@ static int same(const char *a, const char *b)
 static int put_single(vs_upload *u, put_state *ps, vs_err *err)
 {
   vs_s3_write_opts o = {0};
-  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written};
+  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written, u->slots[0].md5_b64};
   vs_buf h = VS_BUF_INIT;
   int rc = build_headers(u, ps->c->headers, ps->c, &h, err);
+  if(!rc)
+    rc = vs__s3s_slot_seal(&u->slots[0], err);
   o.content_type = ctype_of(ps->c->content_type);
   o.headers = vs_buf_str(&h);
   o.if_none_match = reject(ps->c);

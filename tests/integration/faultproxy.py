@@ -18,6 +18,8 @@ target). Its action:
   the connection is reset: the cluster went away right after the write.
 down(True) resets every open connection and every new one, as a cluster
 that went away (connections refused at once) until down(False).
+hang(True) takes new connections and never answers them, as a cluster
+that stopped responding, until hang(False) resets them.
 
 Request lines are found by scanning the client's bytes, which holds for a
 client that does not pipeline (libcurl does not) and bodies that do not
@@ -127,6 +129,8 @@ class FaultProxy:
         self.hits = []          # (method, target, action) of each match
         self.conns = set()
         self.is_down = False
+        self.is_hung = False
+        self.held = []
         self.lock = threading.Lock()
         self.sock = None
         self.port = None
@@ -147,6 +151,7 @@ class FaultProxy:
             self.sock.close()
         except OSError:
             pass
+        self.hang(False)
         self.down(True)
 
     def fail(self, method, target_re, action):
@@ -169,6 +174,13 @@ class FaultProxy:
         for c in conns:
             c.kill()
 
+    def hang(self, is_hung=True):
+        with self.lock:
+            self.is_hung = is_hung
+            held, self.held = (self.held, []) if not is_hung else ([], [])
+        for sock in held:
+            _reset(sock)
+
     def _match(self, method, target):
         with self.lock:
             for m, rx, action in self.rules:
@@ -184,9 +196,13 @@ class FaultProxy:
             except OSError:
                 return
             with self.lock:
-                down = self.is_down
+                down, hung = self.is_down, self.is_hung
+                if hung and not down:
+                    self.held.append(client)
             if down:
                 _reset(client)
+                continue
+            if hung:
                 continue
             c = _Conn(self, client)
             with self.lock:

@@ -16,7 +16,8 @@ RGW carried it out (the answer lost), or every connection.
    InvalidPart); retried once the fault is lifted, it is, and Complete
    gives the right object;
 3. `vsink verify --store s3://` with radosgw stopped and with a closed
-   port: exit 3 and the endpoint named, within a bound, never "problem(s)";
+   port, or one that takes connections and never answers: exit 3 and the
+   endpoint named, within a bound, never "problem(s)";
    a cluster that answers the open but not the reads: exit 1, every object
    a read-error, none called missing or damaged;
 4. commits that fail with the cluster away (503) leave intents with pid
@@ -449,6 +450,18 @@ h.check(out.returncode == 3 and closed.encode() in out.stderr and
         "3. closed port: exit 3: %r %r" % (out.stdout, out.stderr))
 h.check(took < 60, "3. closed port: %.1f s" % took)
 rgw.start_gateway()
+# a cluster that takes connections and never answers: the request
+# timeout ends it
+proxy.hang(True)
+out, took = verify(proxy.endpoint)
+proxy.hang(False)
+print("3. verify, cluster silent: exit %d in %.1f s: %s" % (
+    out.returncode, took, out.stderr.decode(errors="replace").strip()))
+h.check(out.returncode == 3 and b"timed out" in out.stderr.lower() and
+        b"problem(s)" not in out.stdout,
+        "3. cluster silent: exit 3, a timeout: %r %r" % (out.stdout,
+                                                         out.stderr))
+h.check(took < 90, "3. cluster silent: %.1f s" % took)
 # the open answered, the reads refused
 proxy.fail("GET", "^/%s/%s/videos/" % (CLUSTER, PREFIX), "refuse")
 out, took = verify(proxy.endpoint, timeout=300)

@@ -292,7 +292,8 @@ static void check_one(vrun *ru, const vobj *ob, unsigned char *buf,
 {
   vs_err e = {0};
   vs_object_info *info = malloc(sizeof(*info));
-  int fd = -1, rc;
+  int fd = -1, rc, streamed = 0;
+  uint64_t len = 0;
   memset(it, 0, sizeof(*it));
   it->bucket = ob->bucket;
   it->key = ob->key;
@@ -304,9 +305,12 @@ static void check_one(vrun *ru, const vobj *ob, unsigned char *buf,
                             info, &e)
             : vs_fail(&e, VS_ERR_NOMEM, "out of memory");
   /* a store without local files (S3) streams the version it found */
-  if(!rc && fd < 0)
+  if(!rc && fd < 0) {
+    streamed = 1;
+    len = info->bytes;
     rc = vs_store_stream(ru->o->store, ob->bucket, ob->key, ob->vid, 0,
-                         info->bytes, &fd, &e);
+                         len, &fd, &e);
+  }
   free(info);
   if(rc) {
     open_failed(ru, ob, it, rc, &e);
@@ -315,6 +319,10 @@ static void check_one(vrun *ru, const vobj *ob, unsigned char *buf,
   if(hash_fd(fd, buf, cap, md, it))
     set_problem(it, "read-error", "reading %s/%s version %s: %s", ob->bucket,
                 ob->key, ob->vid, strerror(errno));
+  else if(streamed && it->bytes_read < len) /* a transfer that failed */
+    set_problem(it, "read-error", "reading %s/%s version %s: the store's "
+                "stream ended after %" PRIu64 " of %" PRIu64 " bytes",
+                ob->bucket, ob->key, ob->vid, it->bytes_read, len);
   else if(it->bytes_read != ob->bytes)
     set_problem(it, "size-mismatch", "%" PRIu64 " bytes, the manifest "
                 "records %" PRIu64, it->bytes_read, ob->bytes);

@@ -334,8 +334,11 @@ static int mpu_create(vs_store *st, vs_mpu *m, vs_err *err)
   if(strlen(id) > VS_UPLOAD_ID_MAX)
     rc = vs_fail(err, VS_ERR_NET, "the cluster's upload id is %zu bytes; "
                  "the sink takes at most %d", strlen(id), VS_UPLOAD_ID_MAX);
-  else
-    rc = journal_put(s, m, token, "", 1, err);
+  else if((rc = journal_put(s, m, token, "", 1, err)) == VS_ERR_NET &&
+          journal_drop(s, m->bucket, id, &e))
+    /* unanswered, it may have landed: a journal left behind would list
+     * an upload the client never heard of, until the sweeper's expiry */
+    vs_log("warn", "drop journal of upload %s: %s", id, e.msg);
   if(rc && vs_s3_mpu_abort(&s->t, s->bucket, ckey, id, &e))
     vs_log("warn", "abort %s of %s: %s", id, ckey, e.msg);
 out:

@@ -15,7 +15,11 @@ target). Its action:
   there, then the connection is reset instead of the answer being relayed
   (the client cannot tell whether it happened);
 - "lose_answer_down": the same, and the relay goes down (below) before
-  the connection is reset: the cluster went away right after the write.
+  the connection is reset: the cluster went away right after the write;
+- "hold": the request never reaches the server and the connection stays
+  open, unanswered: the client waits (until it gives up, or is killed).
+slow(seconds) holds every request that long before passing it on, as a
+cluster that answers slowly, until slow(0).
 down(True) resets every open connection and every new one, as a cluster
 that went away (connections refused at once) until down(False).
 hang(True) takes new connections and never answers them, as a cluster
@@ -29,6 +33,7 @@ import re
 import socket
 import struct
 import threading
+import time
 
 REQ_LINE = re.compile(rb"(GET|PUT|POST|HEAD|DELETE) (\S+) HTTP/1\.1\r\n")
 
@@ -86,17 +91,23 @@ class _Conn:
             if not data:
                 break
             scan = tail + data
+            new_request = False
             for m in REQ_LINE.finditer(scan):
                 if m.end() <= len(tail):
                     continue  # seen in the previous chunk
+                new_request = True
                 action = self.proxy._match(m.group(1).decode(),
                                            m.group(2).decode(errors="replace"))
                 if action == "refuse":
                     self.kill()
                     return
+                if action == "hold":
+                    return  # not passed on, not answered, left open
                 if action in ("lose_answer", "lose_answer_down"):
                     self.lose = action
             tail = scan[-512:]
+            if self.proxy.delay and new_request:
+                time.sleep(self.proxy.delay)
             try:
                 self.upstream.sendall(data)
             except OSError:
@@ -131,6 +142,7 @@ class FaultProxy:
         self.is_down = False
         self.is_hung = False
         self.held = []
+        self.delay = 0
         self.lock = threading.Lock()
         self.sock = None
         self.port = None
@@ -155,7 +167,8 @@ class FaultProxy:
         self.down(True)
 
     def fail(self, method, target_re, action):
-        assert action in ("refuse", "lose_answer", "lose_answer_down")
+        assert action in ("refuse", "lose_answer", "lose_answer_down",
+                          "hold")
         with self.lock:
             self.rules.append((method, re.compile(target_re), action))
 
@@ -173,6 +186,9 @@ class FaultProxy:
             conns = list(self.conns) if is_down else []
         for c in conns:
             c.kill()
+
+    def slow(self, seconds):
+        self.delay = seconds
 
     def hang(self, is_hung=True):
         with self.lock:

@@ -237,6 +237,24 @@ typedef struct relay {
   gate *g;
 } relay;
 
+/* A request the client starts (its request line ends in the bytes read):
+ * 0 to pass it on, -1 when the gate allows no more (gate_allow), which
+ * closes it. A kept-alive connection carries several requests, so the
+ * gate counts requests, not connections. */
+static int count_requests(gate *g, const char *p, size_t n)
+{
+  const char *end = p + n, *q;
+  for(; (q = memmem(p, (size_t)(end - p), "HTTP/1.1\r\n", 10)); p = q + 10) {
+    if(!__atomic_load_n(&g->counting, __ATOMIC_SEQ_CST))
+      return 0;
+    if(__atomic_sub_fetch(&g->left, 1, __ATOMIC_SEQ_CST) < 0) {
+      __atomic_store_n(&g->open, 0, __ATOMIC_SEQ_CST);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* Copies both ways until either side ends, or the gate closes: a cluster
  * that goes away takes its connections with it, kept-alive ones too. */
 static void *relay_main(void *arg)
@@ -257,7 +275,8 @@ static void *relay_main(void *arg)
       if(!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       n = read(p[i].fd, buf, sizeof(buf));
-      if(n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+      if(n <= 0 || (i == 0 && count_requests(r->g, buf, (size_t)n)) ||
+         write(p[1 - i].fd, buf, (size_t)n) != n)
         goto out;
     }
   }
@@ -283,9 +302,6 @@ static void *gate_main(void *arg)
       close(c);
       continue;
     }
-    if(__atomic_load_n(&g->left, __ATOMIC_SEQ_CST) > 0 &&
-       __atomic_sub_fetch(&g->left, 1, __ATOMIC_SEQ_CST) == 0)
-      __atomic_store_n(&g->open, 0, __ATOMIC_SEQ_CST); /* the last one */
     if(connect(u, (struct sockaddr *)&g->up, sizeof(g->up)) ||
        !(r = malloc(sizeof(*r)))) {
       close(u);
@@ -326,13 +342,14 @@ int gate_start(gate *g, const char *endpoint)
 
 void gate_set(gate *g, int open)
 {
-  __atomic_store_n(&g->left, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&g->counting, 0, __ATOMIC_SEQ_CST);
   __atomic_store_n(&g->open, open, __ATOMIC_SEQ_CST);
 }
 
 void gate_allow(gate *g, int n)
 {
   __atomic_store_n(&g->left, n, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&g->counting, 1, __ATOMIC_SEQ_CST);
   __atomic_store_n(&g->open, 1, __ATOMIC_SEQ_CST);
 }
 

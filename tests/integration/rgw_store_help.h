@@ -77,7 +77,7 @@ long maxrss_kib(void);
  * those under way (kept-alive ones too), so the cluster looks gone. */
 typedef struct gate {
   int lfd, open;
-  int left;            /* > 0: connections let through before it closes */
+  int counting, left;  /* counting: requests let through before it closes */
   int relays;          /* relay threads alive */
   struct sockaddr_in up;
   char endpoint[64];   /* the gate's, to give the store */
@@ -85,7 +85,7 @@ typedef struct gate {
 } gate;
 int gate_start(gate *g, const char *cluster_endpoint);
 void gate_set(gate *g, int open);
-/* Lets n more connections through, then closes. */
+/* Lets n more requests through (on any connection), then closes. */
 void gate_allow(gate *g, int n);
 void gate_stop(gate *g);
 

@@ -20,7 +20,6 @@ still names its own attempt.
   intent. A retry of the Complete then finds no upload (404 NoSuchUpload):
   no version without an event, no event without a version."""
 import os
-import socket
 import sys
 import threading
 import time
@@ -28,84 +27,12 @@ import time
 import botocore.config
 import botocore.exceptions
 
+from faultproxy import FaultProxy
 from rgw import RGW, RGWUnavailable
 import vsharness as h
 
 CLUSTER = "vsink-mpuretry"
 PREFIX = "p"
-
-
-class CompleteProxy:
-    """TCP proxy to RGW. A request line "POST ...uploadId=" (a Complete:
-    a part is PUT, Create is POST ?uploads) trips it: mode "swallow" stops
-    forwarding that connection (the cluster never sees the Complete),
-    mode "cut" forwards it and closes the client side once the cluster
-    answered it, passing nothing of the answer on. Request bodies through it are small (journals, XML)."""
-
-    def __init__(self, host, port, mode):
-        self.target = (host, port)
-        self.mode = mode
-        self.tripped = threading.Event()
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._conn, args=(c,),
-                             daemon=True).start()
-
-    def _conn(self, c):
-        u = socket.create_connection(self.target)
-        state = {"trip": False}
-
-        def up():
-            while True:
-                try:
-                    d = c.recv(65536)
-                except OSError:
-                    d = b""
-                if not d:
-                    break
-                if b"POST " in d and b"uploadId=" in d.split(b"\r\n")[0]:
-                    state["trip"] = True
-                    self.tripped.set()
-                    if self.mode == "swallow":
-                        return  # never forwarded: hold the connection
-                u.sendall(d)
-            u.close()
-
-        def down():
-            seen = b""
-            while True:
-                try:
-                    d = u.recv(65536)
-                except OSError:
-                    d = b""
-                if not d:
-                    break
-                if state["trip"] and self.mode == "cut":
-                    # not forwarded, not even a "100 Continue" (the body
-                    # must still go up): cut once the cluster answered
-                    seen += d
-                    if b"</CompleteMultipartUploadResult>" in seen or \
-                            b"</Error>" in seen:
-                        break
-                    continue
-                try:
-                    c.sendall(d)
-                except OSError:
-                    break
-            c.close()
-
-        threading.Thread(target=up, daemon=True).start()
-        threading.Thread(target=down, daemon=True).start()
 
 
 try:
@@ -121,8 +48,7 @@ env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
                        "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
 STORE = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX)]
 DIRECT = STORE + ["--s3-endpoint", rgw.endpoint]
-rhost, rport = rgw.endpoint.split("//")[1].split(":")
-rport = int(rport)
+COMPLETE = r"\?uploadId="  # a Complete (a part is PUT, Create ?uploads)
 
 sink_b = h.Sink(args=DIRECT, env=env, tag="mpuretry-b").start()
 cb = h.boto3_client(sink_b)
@@ -167,8 +93,9 @@ def client_once(sink, timeout):
 
 
 # ---- 1: A's Complete never reached the cluster; A killed; retried via B ----
-proxy = CompleteProxy(rhost, rport, "swallow")
-A_ARGS = STORE + ["--s3-endpoint", "http://127.0.0.1:%d" % proxy.port]
+proxy = FaultProxy(rgw.port).start()
+proxy.fail("POST", COMPLETE, "hold")
+A_ARGS = STORE + ["--s3-endpoint", proxy.endpoint]
 sink_a = h.Sink(args=A_ARGS, env=env, tag="mpuretry-a").start()
 up, mp = upload("one.bin")
 ca = client_once(sink_a, 60)
@@ -183,7 +110,10 @@ def complete_a():
 
 
 threading.Thread(target=complete_a, daemon=True).start()
-h.check(proxy.tripped.wait(30), "A sent its Complete towards the cluster")
+deadline = time.time() + 30
+while time.time() < deadline and not proxy.hits_of("hold"):
+    time.sleep(0.1)
+h.check(proxy.hits_of("hold"), "A sent its Complete towards the cluster")
 time.sleep(0.3)
 h.check(len(intents(sink_a)) == 1, "A holds one intent: %r" % intents(sink_a))
 sink_a.kill9()
@@ -207,8 +137,9 @@ print("case 1: B's version %s kept by A's recovery" % vid)
 h.check(sink_a.stop() == 0, "A stopped")
 
 # ---- 2: A's Complete landed, its answer cut: A's cleaner removes it ---------
-proxy2 = CompleteProxy(rhost, rport, "cut")
-sink_a.args = STORE + ["--s3-endpoint", "http://127.0.0.1:%d" % proxy2.port]
+proxy.clear()
+proxy.fail("POST", COMPLETE, "lose_answer")
+sink_a.args = STORE + ["--s3-endpoint", proxy.endpoint]
 sink_a.start()
 up, mp = upload("two.bin")
 ca = client_once(sink_a, 60)
@@ -219,7 +150,7 @@ try:
 except botocore.exceptions.ClientError as e:
     code = e.response["ResponseMetadata"]["HTTPStatusCode"]
     h.check(code == 503, "503 while the answer was cut: %r" % e.response)
-h.check(proxy2.tripped.is_set(), "the Complete went to the cluster")
+h.check(proxy.hits_of("lose_answer"), "the Complete went to the cluster")
 deadline = time.time() + 30
 while time.time() < deadline and (cluster_versions("two.bin") or
                                   intents(sink_a)):

@@ -8,67 +8,17 @@ once slowed, holds every request 3 s before passing it on. Four GET/HEAD
 of an object are sent at once; while they wait on the cluster, /healthz
 and a request the sink refuses by itself (a bad signature) are answered
 at once, and the four then get the right bytes and headers."""
-import socket
 import sys
 import threading
 import time
 import urllib.request
 
+from faultproxy import FaultProxy
 from rgw import RGW, RGWUnavailable
 import vsharness as h
 
 CLUSTER = "vsink-slow"
 DELAY = 3.0
-
-
-class SlowRelay:
-    """TCP relay to the cluster; slow: each request waits DELAY s."""
-
-    def __init__(self, host, port):
-        self.target = (host, port)
-        self.slow = False
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(32)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._conn, args=(c,),
-                             daemon=True).start()
-
-    def _pump(self, src, dst, delay):
-        while True:
-            try:
-                d = src.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            if delay and self.slow and d[:4] in (b"GET ", b"HEAD", b"PUT ",
-                                                  b"POST", b"DELE"):
-                time.sleep(DELAY)
-            try:
-                dst.sendall(d)
-            except OSError:
-                break
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _conn(self, c):
-        u = socket.create_connection(self.target)
-        threading.Thread(target=self._pump, args=(c, u, True),
-                         daemon=True).start()
-        threading.Thread(target=self._pump, args=(u, c, False),
-                         daemon=True).start()
 
 
 try:
@@ -80,18 +30,17 @@ s3 = rgw.client()
 rgw.create_bucket(CLUSTER)
 s3.put_bucket_versioning(Bucket=CLUSTER,
                          VersioningConfiguration={"Status": "Enabled"})
-host, port = rgw.endpoint.split("//")[1].split(":")
-relay = SlowRelay(host, int(port))
+relay = FaultProxy(rgw.port).start()
 env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
                        "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
 sink = h.Sink(args=["--store", "s3://%s/n" % CLUSTER, "--s3-endpoint",
-                    "http://127.0.0.1:%d" % relay.port, "--threads", "1"],
+                    relay.endpoint, "--threads", "1"],
               env=env, tag="slowcluster").start()
 c = h.boto3_client(sink)
 body = h.pattern(200000, seed=4)
 c.put_object(Bucket="videos", Key="a.mp4", Body=body)
 
-relay.slow = True
+relay.slow(DELAY)
 results = {}
 
 
@@ -142,6 +91,6 @@ h.check(len(results) == 4 and all(v[0] is True for v in results.values()),
         "every GET/HEAD answered right: %r" % results)
 h.check(all(v[1] >= DELAY for v in results.values()),
         "each did wait on the slowed cluster: %r" % results)
-relay.slow = False
+relay.slow(0)
 h.check(sink.stop() == 0, "sink stopped")
 print("OK")

@@ -175,18 +175,34 @@ extern const vs_store_mpu_ops vs__s3s_mpu_ops;
 int vs__s3s_hash(vs__s3s *s, const char *ckey, const char *vid,
                  uint64_t bytes, char hex[65], vs_err *err);
 
-/* Whether the upload's journal still names the intent's Complete attempt
- * (*ours 0 when it names another, or is gone: completed and recorded, or
- * aborted). */
+/* ---- s3store_journal.c ------------------------------------------------ */
 struct vs__s3s_intent;
-int vs__s3s_mpu_ours(vs__s3s *s, const struct vs__s3s_intent *it,
-                     int *ours, vs_err *err);
-
+/* "PREFIX.uploads/<bucket>/" (malloc'd): where the journals are. */
+int vs__s3s_journal_dir(const vs__s3s *s, const char *bucket, char **out,
+                        vs_err *err);
 /* The description of a client's upload from its journal object (key NULL:
  * of any key): VS_ERR_NOTFOUND when the sink has no such upload. */
 int vs__s3s_journal_get(vs__s3s *s, const char *bucket, const char *key,
                         const char *id, vs_mpu *m,
                         char token[VS__S3S_TOKEN_LEN + 1], vs_err *err);
+/* The journal written whole: at Create (excl: If-None-Match), and again
+ * by each Complete attempt, naming it, before the cluster's Complete. */
+int vs__s3s_journal_put(vs__s3s *s, const vs_mpu *m, const char *token,
+                        const char *attempt, int excl, vs_err *err);
+/* Every version of the journal and of its parts' checksums. */
+int vs__s3s_journal_drop(vs__s3s *s, const char *bucket, const char *id,
+                         vs_err *err);
+/* Whether the upload's journal still names the intent's Complete attempt
+ * (*ours 0 when it names another, or is gone: completed and recorded, or
+ * aborted). */
+int vs__s3s_mpu_ours(vs__s3s *s, const struct vs__s3s_intent *it,
+                     int *ours, vs_err *err);
+/* A part's verified checksum, kept beside the journal; get: both fields
+ * "" when none was kept. */
+int vs__s3s_part_sum_put(vs__s3s *s, const char *bucket, const char *id,
+                         const vs_part_info *p, vs_err *err);
+int vs__s3s_part_sum_get(vs__s3s *s, const char *bucket, const char *id,
+                         unsigned number, vs_part_info *p, vs_err *err);
 
 /* ---- s3store_copy.c --------------------------------------------------- */
 /* vs_store_copy: a server-side copy on the cluster, committed as a PUT. */

@@ -227,7 +227,8 @@ static int settle_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
   if(strcmp(it->bucket, c->bucket) || strcmp(it->key, c->key) ||
      strcmp(it->version_id, c->vid))
     return VS_OK;
-  if(it->replaces[0] && !c->keep_replaced) { /* a deferred overwrite: the old version goes now */
+  /* a deferred overwrite: the old version goes now */
+  if(it->replaces[0] && !c->keep_replaced) {
     if((rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err)))
       return rc;
     rc = vs_s3_delete(&s->t, s->bucket, ckey, it->replaces, NULL, err);

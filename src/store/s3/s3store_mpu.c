@@ -179,7 +179,8 @@ static int cluster_parts(vs__s3s *s, const char *ckey, const char *id,
       rc = vs_fail(err, VS_ERR_NOMEM, "out of memory");
     else {
       all = g;
-      memcpy(all + *n, pg.parts, pg.n * sizeof(*g));
+      if(pg.n) /* an upload without parts has no array (memcpy's NULL) */
+        memcpy(all + *n, pg.parts, pg.n * sizeof(*g));
       *n += pg.n;
     }
     marker = pg.truncated && pg.next_marker > marker ? pg.next_marker : 0;

@@ -243,6 +243,20 @@ class RGW:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def versioned_bucket(self, name):
+        """A bucket with versioning on, as `--store s3://` requires."""
+        self.create_bucket(name)
+        self.client().put_bucket_versioning(
+            Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return name
+
+    def sink_env(self, base):
+        """base (a sink's environment) with this cluster's keys."""
+        env = dict(base)
+        env["VSINK_S3_ACCESS_KEY_ID"] = self.access_key
+        env["VSINK_S3_SECRET_ACCESS_KEY"] = self.secret
+        return env
+
     def admin(self, *args, timeout=30):
         """radosgw-admin against this cluster; returns its stdout."""
         return self._run(["radosgw-admin", "-c", self.conf] + list(args),
@@ -391,3 +405,15 @@ if __name__ == "__main__":
         assert body == b"hello", body
         t1 = time.monotonic()
     print("stopped in %.1f s" % (time.monotonic() - t1))
+
+
+def start_or_skip(tag, mem_mib):
+    """A started RGW, or the test skipped (exit 77) on a machine that
+    cannot run one."""
+    try:
+        rgw = RGW(tag=tag, mem_mib=mem_mib).start()
+    except RGWUnavailable as e:
+        print("SKIP: %s" % e)
+        sys.exit(77)
+    print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+    return rgw

@@ -20,7 +20,6 @@ still names its own attempt.
   intent. A retry of the Complete then finds no upload (404 NoSuchUpload):
   no version without an event, no event without a version."""
 import os
-import sys
 import threading
 import time
 
@@ -28,24 +27,17 @@ import botocore.config
 import botocore.exceptions
 
 from faultproxy import FaultProxy
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-mpuretry"
 PREFIX = "p"
 
 
-try:
-    rgw = RGW(tag="mpuretry", mem_mib=512).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
+rgw = start_or_skip("mpuretry", 512)
 s3 = rgw.client()
-rgw.create_bucket(CLUSTER)
-s3.put_bucket_versioning(Bucket=CLUSTER,
-                         VersioningConfiguration={"Status": "Enabled"})
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+rgw.versioned_bucket(CLUSTER)
+env = rgw.sink_env(h.env_with_keys())
 STORE = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX)]
 DIRECT = STORE + ["--s3-endpoint", rgw.endpoint]
 COMPLETE = r"\?uploadId="  # a Complete (a part is PUT, Create ?uploads)

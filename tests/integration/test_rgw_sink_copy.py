@@ -25,10 +25,9 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-copy"
@@ -71,18 +70,10 @@ def one_copy_event(key, sha, src_key, src_vid):
     return e
 
 
-try:
-    rgw = RGW(tag="sinkcopy", mem_mib=1536).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("sinkcopy", 1536)
 s3 = rgw.client()
-rgw.create_bucket(CLUSTER)
-s3.put_bucket_versioning(Bucket=CLUSTER,
-                         VersioningConfiguration={"Status": "Enabled"})
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+rgw.versioned_bucket(CLUSTER)
+env = rgw.sink_env(h.env_with_keys())
 ARGS = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX),
         "--s3-endpoint", rgw.endpoint]
 sink = h.Sink(args=ARGS, env=env, tag="s3copy").start()

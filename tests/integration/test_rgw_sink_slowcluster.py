@@ -8,31 +8,23 @@ once slowed, holds every request 3 s before passing it on. Four GET/HEAD
 of an object are sent at once; while they wait on the cluster, /healthz
 and a request the sink refuses by itself (a bad signature) are answered
 at once, and the four then get the right bytes and headers."""
-import sys
 import threading
 import time
 import urllib.request
 
 from faultproxy import FaultProxy
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-slow"
 DELAY = 3.0
 
 
-try:
-    rgw = RGW(tag="slowcluster", mem_mib=256).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
+rgw = start_or_skip("slowcluster", 256)
 s3 = rgw.client()
-rgw.create_bucket(CLUSTER)
-s3.put_bucket_versioning(Bucket=CLUSTER,
-                         VersioningConfiguration={"Status": "Enabled"})
+rgw.versioned_bucket(CLUSTER)
 relay = FaultProxy(rgw.port).start()
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+env = rgw.sink_env(h.env_with_keys())
 sink = h.Sink(args=["--store", "s3://%s/n" % CLUSTER, "--s3-endpoint",
                     relay.endpoint, "--threads", "1"],
               env=env, tag="slowcluster").start()

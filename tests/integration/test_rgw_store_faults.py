@@ -40,7 +40,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import zlib
 
@@ -48,7 +47,7 @@ import boto3
 from botocore.config import Config
 
 from faultproxy import FaultProxy
-from rgw import RGW, RGWUnavailable, free_port
+from rgw import start_or_skip, free_port
 import vsharness as h
 
 CLUSTER = "vsink-faults"
@@ -64,20 +63,12 @@ def path_re(key):
     return "^/%s/%s(\\?|$)" % (CLUSTER, ckey(key).replace(".", "\\."))
 
 
-try:
-    rgw = RGW(tag="s3faults", mem_mib=1024).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("s3faults", 1024)
 s3 = rgw.client()
-rgw.create_bucket(CLUSTER)
-s3.put_bucket_versioning(Bucket=CLUSTER,
-                         VersioningConfiguration={"Status": "Enabled"})
+rgw.versioned_bucket(CLUSTER)
 proxy = FaultProxy(rgw.port).start()
 
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+env = rgw.sink_env(h.env_with_keys())
 ARGS = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX),
         "--s3-endpoint", proxy.endpoint]
 sink = h.Sink(args=ARGS, env=env, tag="s3faults").start()

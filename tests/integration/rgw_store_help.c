@@ -137,6 +137,7 @@ int put(vs_store *s, const char *b, const char *k, const put_args *a,
   c.content_type = a->ctype;
   c.headers = a->headers;
   c.policy = a->policy;
+  c.defer_overwrite = a->defer;
   c.if_none_match = a->if_none_match;
   c.if_match = a->if_match;
   c.checksum_alg = "crc32";

@@ -32,6 +32,7 @@ typedef struct put_args {
   int expect;           /* tell the size first */
   const char *ctype, *headers;
   vs_on_existing policy;
+  int defer;            /* vs_commit.defer_overwrite */
   int if_none_match;
   const char *if_match;
 } put_args;
@@ -44,6 +45,9 @@ void t_copy_parts(void **state);
 void t_part_copy(void **state);
 void t_copy_crash(void **state);
 void t_copy_unreachable(void **state);
+/* rgw_store_overwrite.c's tests. */
+void t_overwrite_chain(void **state);
+void t_overwrite_chain_crash(void **state);
 
 /* A store over bucket under PREFIX, its dirs in DIR_/sub (fails the test
  * when it cannot open). */

@@ -12,7 +12,8 @@
  * and mid-upload; versioning required; an unreachable cluster; a stream
  * whose reader goes away; peak RSS of a 300 MiB upload; start-up
  * reconciliation (vs_server_reconcile) over intents whose random version
- * ids are not in time order; copies (rgw_store_copy.c). */
+ * ids are not in time order; copies (rgw_store_copy.c); chains of
+ * overwrites cut by a crash (rgw_store_overwrite.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -822,6 +823,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_crash_intents), /* first: they fork, no thread yet */
     cmocka_unit_test(t_reconcile_order),
+    cmocka_unit_test(t_overwrite_chain),
+    cmocka_unit_test(t_overwrite_chain_crash),
     cmocka_unit_test(t_rss),
     cmocka_unit_test(t_url),
     cmocka_unit_test(t_open_checks),

@@ -3,13 +3,17 @@
  * and version, keys JSON-escaped in the line), removed otherwise (@current
  * falls back); every intent is settled; a second run finds nothing. The
  * writer's segments are found by the pid in their names even when the node
- * name holds dashes, whether still plain or already gzipped. */
+ * name holds dashes, whether still plain or already gzipped. Under
+ * --on-existing overwrite a chain of unsettled replacements ends with one
+ * version: the newest recorded one, or the last settled one. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -140,12 +144,154 @@ static void test_settled_need_nothing(void **state)
   expect_version(f, "k.mp4", a.version_id, VS_OK);
 }
 
+/* A PUT under --on-existing overwrite, as the sink commits it: the
+ * replaced version stays until this one is settled. */
+static void put_over(fx *f, const char *body, vs_object_info *i)
+{
+  const size_t n = strlen(body);
+  vs_upload *u = NULL;
+  vs_commit c = {0};
+  char sha[65];
+  vs_err err = {0};
+  assert_int_equal(vs_store_begin(f->s, "videos", "ow.mp4", &u, &err), 0);
+  assert_int_equal(vs_store_write(f->s, u, body, n, &err), VS_OK);
+  st_sha256(body, n, sha);
+  c.bytes = n;
+  c.sha256 = sha;
+  c.policy = VS_ON_EXISTING_OVERWRITE;
+  c.defer_overwrite = 1;
+  assert_int_equal(vs_store_commit(f->s, u, &c, i, &err), VS_OK);
+}
+
+/* The number of versions ow.mp4 holds; the newest into last. */
+static size_t versions_of(fx *f, char last[48])
+{
+  char **ids = NULL;
+  size_t i, n = 0;
+  vs_err err = {0};
+  assert_int_equal(vs_store_versions(f->s, "videos", "ow.mp4", &ids, &n,
+                                     &err), VS_OK);
+  last[0] = 0;
+  if(n)
+    snprintf(last, 48, "%s", ids[n - 1]);
+  for(i = 0; i < n; i++)
+    free(ids[i]);
+  free(ids);
+  return n;
+}
+
+/* base (settled) <- v[0] <- v[1] <- v[2], each replacing the one before,
+ * none settled; rec[i] says whether v[i]'s event is in the manifest. The
+ * key must end with exactly `want` (0: base, else v[want - 1]). */
+static void chain(fx *f, const int rec[3], int want)
+{
+  vs_object_info base, v[3];
+  char last[48];
+  unsigned kept = 0, i;
+  vs_err err = {0};
+  put_over(f, "base", &base);
+  record(f, "ow.mp4", &base);
+  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
+                                   base.version_id, &err), VS_OK);
+  for(i = 0; i < 3; i++) {
+    char body[16];
+    snprintf(body, sizeof(body), "v%u", i);
+    put_over(f, body, &v[i]);
+    if(rec[i]) {
+      record(f, "ow.mp4", &v[i]);
+      kept++;
+    }
+  }
+  run(f, kept, 3 - kept);
+  assert_int_equal(versions_of(f, last), 1);
+  assert_string_equal(last, want ? v[want - 1].version_id
+                                   : base.version_id);
+}
+
+static void test_overwrite_chain(void **state)
+{
+  static const struct {
+    int rec[3], want;
+  } cases[] = {
+    {{0, 0, 0}, 0}, {{1, 0, 0}, 1}, {{0, 1, 0}, 2}, {{0, 0, 1}, 3},
+    {{1, 1, 0}, 2}, {{1, 0, 1}, 3}, {{0, 1, 1}, 3}, {{1, 1, 1}, 3},
+  };
+  size_t i;
+  for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    fx *f;
+    assert_int_equal(setup(state), 0);
+    f = *state;
+    chain(f, cases[i].rec, cases[i].want);
+    teardown(state);
+  }
+}
+
+/* Removes the files of version vid wherever they are below dir. */
+static int unlink_version(const char *dir, const char *vid)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof(cmd), "find '%s' -name '@%s*' -delete", dir, vid);
+  return system(cmd);
+}
+
+/* The intent of vid made to replace `to`, as vs__intent_pass_on does:
+ * its target "<pid>:<replaced>:<bucket>/<key>" rewritten in place. */
+static void rewrite_intent(fx *f, const char *vid, const char *to)
+{
+  char idir[300], path[600], tmp[608], target[400], next[400], *c1, *c2;
+  struct dirent *e;
+  DIR *d;
+  ssize_t n;
+  snprintf(idir, sizeof(idir), "%s/.intent", f->dir);
+  assert_non_null(d = opendir(idir));
+  while((e = readdir(d)) && strncmp(e->d_name, vid, strlen(vid)))
+    ;
+  assert_non_null(e);
+  snprintf(path, sizeof(path), "%s/%s", idir, e->d_name);
+  closedir(d);
+  n = readlink(path, target, sizeof(target) - 1);
+  assert_true(n > 0);
+  target[n] = 0;
+  assert_non_null(c1 = strchr(target, ':'));
+  assert_non_null(c2 = strchr(c1 + 1, ':'));
+  snprintf(next, sizeof(next), "%.*s:%s%s", (int)(c1 - target), target, to,
+           c2);
+  snprintf(tmp, sizeof(tmp), "%s.new", path);
+  assert_int_equal(symlink(next, tmp), 0);
+  assert_int_equal(rename(tmp, path), 0);
+}
+
+/* A crash in the middle of reconciling base <- a <- b, neither recorded:
+ * b was made to replace base and a's files went, but a's intent stayed.
+ * Settling a must leave base to b's intent: b goes, base is current. */
+static void test_overwrite_chain_crash(void **state)
+{
+  fx *f = *state;
+  vs_object_info base, a, b;
+  char last[48];
+  vs_err err = {0};
+  put_over(f, "base", &base);
+  record(f, "ow.mp4", &base);
+  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
+                                   base.version_id, &err), VS_OK);
+  put_over(f, "a", &a);
+  put_over(f, "b", &b);
+  rewrite_intent(f, b.version_id, base.version_id);
+  assert_int_equal(unlink_version(f->dir, a.version_id), 0);
+  run(f, 0, 1);
+  assert_int_equal(versions_of(f, last), 1);
+  assert_string_equal(last, base.version_id);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_plain_segment, setup, teardown),
     cmocka_unit_test_setup_teardown(test_gzipped_segment, setup, teardown),
     cmocka_unit_test_setup_teardown(test_settled_need_nothing, setup,
+                                    teardown),
+    cmocka_unit_test(test_overwrite_chain),
+    cmocka_unit_test_setup_teardown(test_overwrite_chain_crash, setup,
                                     teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -561,6 +561,25 @@ static int successor(const char *keydir, const char *vid, char *out,
   return rc;
 }
 
+/* Called with the key's stripe locked, before vid goes: a version that
+ * replaced vid now replaces what vid replaced, so settling it still
+ * leaves one version (a chain old <- vid <- next where vid went
+ * unrecorded otherwise kept old beside next). */
+static int pass_on_replaced(vs__fs_store *s, const char *bucket,
+                            const char *key, const char *vid, vs_err *err)
+{
+  char old[VS__VID_LEN + 1] = "";
+  vs_err e2 = {0};
+  int rc = vs__intent_replaces(s->intent, bucket, key, vid, old, &e2);
+  if(rc == VS_ERR_NOTFOUND || (!rc && !old[0]))
+    return VS_OK; /* settled, or replaced nothing */
+  if(rc) {
+    *err = e2;
+    return rc;
+  }
+  return vs__intent_pass_on(s->intent, bucket, key, vid, old, err);
+}
+
 static int fs_remove(vs_store *base, const char *bucket, const char *key,
                      const char *vid, vs_err *err)
 {
@@ -581,7 +600,9 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
                    bucket, key);
   stripe = vs__fs_stripe(keydir);
   pthread_mutex_lock(&s->stripe[stripe]);
-  rc = vs__fs_read_current(keydir, cur, &has, err);
+  rc = pass_on_replaced(s, bucket, key, vid, err);
+  if(!rc)
+    rc = vs__fs_read_current(keydir, cur, &has, err);
   if(!rc && has && !strcmp(cur, vid)) {
     rc = successor(keydir, vid, next, err);
     if(!rc && next[0])
@@ -600,15 +621,17 @@ static int fs_remove(vs_store *base, const char *bucket, const char *key,
   return rc;
 }
 
-/* A deferred overwrite, once its replacement is recorded: the replaced
- * version goes (unless it is current again, which only a removal of the
- * replacement makes it). */
+/* A deferred overwrite, once its replacement vid is recorded: the
+ * replaced version goes, unless it is current again (only a removal of
+ * the replacement makes it so) or another intent took it over (a crash
+ * between vs__intent_pass_on and the intent's drop in fs_remove). */
 static int drop_replaced(vs__fs_store *s, const char *bucket, const char *key,
-                         const char *old, vs_err *err)
+                         const char *vid, const char *old, vs_err *err)
 {
   char keydir[PATH_MAX], cur[VS__VID_LEN + 1];
   unsigned stripe;
-  int has, rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
+  int has, claimed = 0;
+  int rc = vs__fs_key_dir(s, bucket, key, keydir, sizeof(keydir), err);
   if(!rc && !vs__fs_vid_valid(old))
     rc = vs_fail(err, VS_ERR_IO, "intent for %s/%s names a bad version "
                  "'%s'", bucket, key, old);
@@ -617,7 +640,9 @@ static int drop_replaced(vs__fs_store *s, const char *bucket, const char *key,
   stripe = vs__fs_stripe(keydir);
   pthread_mutex_lock(&s->stripe[stripe]);
   rc = vs__fs_read_current(keydir, cur, &has, err);
-  if(!rc && !(has && !strcmp(cur, old))) {
+  if(!rc && !(has && !strcmp(cur, old)))
+    rc = vs__intent_claimed(s->intent, bucket, key, old, vid, &claimed, err);
+  if(!rc && !(has && !strcmp(cur, old)) && !claimed) {
     vs__fs_remove_version(keydir, old);
     rc = vs_fsync_dir(keydir, err);
   }
@@ -638,7 +663,7 @@ static int fs_settle(vs_store *base, const char *bucket, const char *key,
   if(rc == VS_ERR_NOTFOUND)
     return VS_OK; /* settled already */
   if(!rc && old[0])
-    rc = drop_replaced(s, bucket, key, old, err);
+    rc = drop_replaced(s, bucket, key, vid, old, err);
   if(!rc)
     rc = vs__intent_drop(s->intent, bucket, key, vid, err);
   return rc;

@@ -206,3 +206,103 @@ int vs__intent_list(const char *idir, vs_store_intent **list, size_t *n,
     qsort(*list, *n, sizeof(**list), cmp_intent);
   return VS_OK;
 }
+
+/* Calls fn for each intent of bucket/key in idir, with its entry name and
+ * the version it replaces, until fn returns non-zero (returned). */
+typedef int (*intent_fn)(void *ctx, int dfd, const char *name,
+                         const vs_store_intent *it, const char *replaces);
+
+static int each_of_key(const char *idir, const char *bucket, const char *key,
+                       intent_fn fn, void *ctx, vs_err *err)
+{
+  DIR *d = opendir(idir);
+  struct dirent *e;
+  vs_store_intent it;
+  char replaces[VID_LEN + 1];
+  int rc = 0;
+  if(!d)
+    return errno == ENOENT ? VS_OK
+                           : vs_fail_errno(err, errno, "open directory %s",
+                                           idir);
+  while(!rc && (e = readdir(d)))
+    if(e->d_name[0] != '.' &&
+       !parse_entry(dirfd(d), e->d_name, &it, replaces) &&
+       !strcmp(it.bucket, bucket) && !strcmp(it.key, key))
+      rc = fn(ctx, dirfd(d), e->d_name, &it, replaces);
+  closedir(d);
+  return rc;
+}
+
+typedef struct pass_on {
+  const char *from, *to;
+  unsigned moved;
+  vs_err *err;
+} pass_on;
+
+/* Rewrites one intent to replace p->to, keeping its pid and its time (the
+ * next start's reconciliation picks manifest segments by that time). */
+static int pass_one(void *ctx, int dfd, const char *name,
+                    const vs_store_intent *it, const char *replaces)
+{
+  pass_on *p = ctx;
+  char target[TARGET_MAX], tmp[NAME_LEN + 8];
+  struct timespec t[2];
+  struct stat st;
+  if(strcmp(replaces, p->from))
+    return 0;
+  if(fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+    return vs_fail_errno(p->err, errno, "stat intent %s", name);
+  snprintf(target, sizeof(target), "%ld:%s:%s/%s", it->pid, p->to,
+           it->bucket, it->key);
+  snprintf(tmp, sizeof(tmp), ".pass-%s", name);
+  unlinkat(dfd, tmp, 0);
+  if(symlinkat(target, dfd, tmp))
+    return vs_fail_errno(p->err, errno, "create intent %s", tmp);
+  t[0] = st.st_atim;
+  t[1] = st.st_mtim;
+  if(utimensat(dfd, tmp, t, AT_SYMLINK_NOFOLLOW) ||
+     renameat(dfd, tmp, dfd, name)) {
+    int e = errno;
+    unlinkat(dfd, tmp, 0);
+    return vs_fail_errno(p->err, e, "rewrite intent %s", name);
+  }
+  p->moved++;
+  return 0;
+}
+
+int vs__intent_pass_on(const char *idir, const char *bucket, const char *key,
+                       const char *from, const char *to, vs_err *err)
+{
+  pass_on p = {from, to, 0, err};
+  int rc = each_of_key(idir, bucket, key, pass_one, &p, err);
+  if(!rc && p.moved)
+    rc = vs_fsync_dir(idir, err);
+  return rc;
+}
+
+typedef struct claim {
+  const char *vid, *except;
+  int *claimed;
+} claim;
+
+static int claims_one(void *ctx, int dfd, const char *name,
+                      const vs_store_intent *it, const char *replaces)
+{
+  claim *c = ctx;
+  (void)dfd;
+  (void)name;
+  *c->claimed = !strcmp(replaces, c->vid) &&
+                strcmp(it->version_id, c->except);
+  return *c->claimed ? -1 : 0; /* found: stop */
+}
+
+int vs__intent_claimed(const char *idir, const char *bucket, const char *key,
+                       const char *vid, const char *except, int *claimed,
+                       vs_err *err)
+{
+  claim c = {vid, except, claimed};
+  int rc;
+  *claimed = 0;
+  rc = each_of_key(idir, bucket, key, claims_one, &c, err);
+  return rc < 0 ? VS_OK : rc;
+}

@@ -19,6 +19,16 @@ int vs__intent_add(const char *idir, const char *bucket, const char *key,
 int vs__intent_replaces(const char *idir, const char *bucket,
                         const char *key, const char *vid,
                         char replaces[27], vs_err *err);
+/* Every intent of bucket/key that replaces `from` is made to replace `to`
+ * instead, durably: what a version that goes unrecorded replaced passes to
+ * the one that replaced it. Each keeps its pid and time. */
+int vs__intent_pass_on(const char *idir, const char *bucket, const char *key,
+                       const char *from, const char *to, vs_err *err);
+/* *claimed: whether an intent of bucket/key other than except's replaces
+ * vid (one that took it over by vs__intent_pass_on). */
+int vs__intent_claimed(const char *idir, const char *bucket, const char *key,
+                       const char *vid, const char *except, int *claimed,
+                       vs_err *err);
 /* Makes every intent added so far durable. */
 int vs__intent_sync(const char *idir, vs_err *err);
 /* Removes the intent; none is fine. No fsync: a lost unlink only makes the

@@ -253,6 +253,12 @@ int vs__s3s_intent_put(vs__s3s *s, const vs__s3s_intent *it, int sync,
 void vs__s3s_intent_drop(vs__s3s *s, const char *name);
 /* A client's Complete attempt (its name is not its token). */
 int vs__s3s_intent_attempt(const vs__s3s_intent *it);
+/* Before version vid of bucket/key is taken back: intents that replace
+ * vid now replace what vid replaced (a chain of deferred overwrites
+ * old <- vid <- next keeps one version whichever of them is recorded).
+ * Only this node's intents: a chain across nodes is not followed. */
+int vs__s3s_pass_on(vs__s3s *s, const char *bucket, const char *key,
+                    const char *vid, vs_err *err);
 /* Drops the intent of a version taken back (remove): a deferred
  * overwrite's replaced version stays. */
 int vs__s3s_intent_forget(vs__s3s *s, const char *bucket, const char *key,

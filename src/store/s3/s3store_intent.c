@@ -212,6 +212,70 @@ static int each_intent(vs__s3s *s, intent_fn fn, void *ctx, vs_err *err)
   return rc;
 }
 
+/* ---- a chain of deferred overwrites --------------------------------------- */
+
+typedef struct chain_ctx {
+  const vs__s3s_intent *self; /* claimed: the intent asking */
+  const char *bucket, *key, *vid;
+  char to[VS_S3_VERSION_MAX]; /* pass_on: what vid replaced */
+} chain_ctx;
+
+static int same_key(const vs__s3s_intent *it, const char *bucket,
+                    const char *key)
+{
+  return !strcmp(it->bucket, bucket) && !strcmp(it->key, key);
+}
+
+static int claims(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
+{
+  chain_ctx *c = ctx;
+  (void)s;
+  (void)err;
+  return same_key(it, c->bucket, c->key) &&
+         strcmp(it->name, c->self->name) &&
+         !strcmp(it->replaces, c->self->replaces)
+           ? -1 /* found: stop */
+           : VS_OK;
+}
+
+/* -1 when an intent other than self replaces what self replaces, VS_OK
+ * when none does, or an error. */
+static int claimed(vs__s3s *s, const vs__s3s_intent *self, vs_err *err)
+{
+  chain_ctx c = {self, self->bucket, self->key, NULL, ""};
+  return each_intent(s, claims, &c, err);
+}
+
+static int replaced_by(vs__s3s *s, vs__s3s_intent *it, void *ctx,
+                       vs_err *err)
+{
+  chain_ctx *c = ctx;
+  (void)s;
+  (void)err;
+  if(same_key(it, c->bucket, c->key) && !strcmp(it->version_id, c->vid))
+    snprintf(c->to, sizeof(c->to), "%s", it->replaces);
+  return VS_OK;
+}
+
+static int pass_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
+{
+  chain_ctx *c = ctx;
+  if(!same_key(it, c->bucket, c->key) || strcmp(it->replaces, c->vid))
+    return VS_OK;
+  snprintf(it->replaces, sizeof(it->replaces), "%s", c->to);
+  return vs__s3s_intent_put(s, it, 1, err);
+}
+
+int vs__s3s_pass_on(vs__s3s *s, const char *bucket, const char *key,
+                    const char *vid, vs_err *err)
+{
+  chain_ctx c = {NULL, bucket, key, vid, ""};
+  int rc = each_intent(s, replaced_by, &c, err);
+  if(rc || !c.to[0])
+    return rc; /* settled, or replaced nothing */
+  return each_intent(s, pass_one, &c, err);
+}
+
 /* ---- settle ------------------------------------------------------------- */
 
 typedef struct settle_ctx {
@@ -223,19 +287,22 @@ static int settle_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
 {
   settle_ctx *c = ctx;
   char *ckey;
-  int rc;
+  int rc = VS_OK;
   if(strcmp(it->bucket, c->bucket) || strcmp(it->key, c->key) ||
      strcmp(it->version_id, c->vid))
     return VS_OK;
-  /* a deferred overwrite: the old version goes now */
-  if(it->replaces[0] && !c->keep_replaced) {
+  /* a deferred overwrite: the old version goes now, unless another intent
+   * took it over (a crash in vs__s3s_remove after vs__s3s_pass_on) */
+  if(it->replaces[0] && !c->keep_replaced)
+    rc = claimed(s, it, err);
+  if(it->replaces[0] && !c->keep_replaced && !rc) {
     if((rc = vs__s3s_ckey(s, it->bucket, it->key, &ckey, err)))
       return rc;
     rc = vs_s3_delete(&s->t, s->bucket, ckey, it->replaces, NULL, err);
     free(ckey);
-    if(rc)
-      return rc;
   }
+  if(rc > 0)
+    return rc;
   vs__s3s_intent_drop(s, it->name);
   return VS_OK;
 }

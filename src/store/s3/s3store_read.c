@@ -359,6 +359,8 @@ int vs__s3s_remove(vs_store *st, const char *bucket, const char *key,
                    key, vid);
   }
   if(!rc)
+    rc = vs__s3s_pass_on(s, bucket, key, vid, err);
+  if(!rc)
     rc = vs_s3_delete(&s->t, s->bucket, ckey, vid, NULL, err);
   free(ckey);
   if(rc)

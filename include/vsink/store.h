@@ -205,6 +205,10 @@ typedef struct vs_store_ops {
   int (*copy)(vs_store *s, const char *src_bucket, const char *src_key,
               const char *src_vid, const char *bucket, const char *key,
               const struct vs_commit *c, vs_object_info *info, vs_err *err);
+  /* 1: its calls ask a server over the network (S3), so any of them may
+   * wait for seconds; a caller with other work in hand (the sink's event
+   * threads) makes them elsewhere (vs_store_is_remote). */
+  int remote;
 } vs_store_ops;
 
 struct vs_store {
@@ -231,6 +235,7 @@ int vs_store_fs_open(vs_store **out, const vs_store_fs_opts *o, int *cleaned,
                      vs_err *err);
 /* Whether s is the filesystem store. */
 int vs_store_is_fs(const vs_store *s);
+/* Whether s's calls go over the network (vs_store_ops.remote): below. */
 /* The version ids a key holds, oldest first (in the filesystem store ids
  * sort in commit order). *ids is malloc'd, as is each id: free both. A key
  * without versions is VS_OK with *n = 0. VS_ERR_INVALID for a store that
@@ -466,6 +471,8 @@ static inline int vs_store_commit(vs_store *s, vs_upload *u,
 { return s->ops->commit(u, c, i, e); }
 static inline void vs_store_abort(vs_store *s, vs_upload *u)
 { s->ops->abort(u); }
+static inline int vs_store_is_remote(const vs_store *s)
+{ return s && s->ops->remote; }
 static inline int vs_store_stat(vs_store *s, const char *b, const char *k,
                                 const char *v, vs_object_info *i, vs_err *e)
 { return s->ops->stat(s, b, k, v, i, e); }

@@ -259,7 +259,7 @@ static enum MHD_Result get_object(vs__req *r)
   if(vs__meta_overrides_check(r, &code, msg, sizeof(msg)) ||
      parse_part_number(r, &part, &code, msg, sizeof(msg)))
     return vs__reject(r, code, msg);
-  if(!vs_store_is_fs(r->srv->cfg.store)) {
+  if(vs_store_is_remote(r->srv->cfg.store)) {
     r->part_number = part; /* a GET's partNumber, checked: kept for later */
     r->phase = 3;
     if(vs__commit_submit(r, open_work))

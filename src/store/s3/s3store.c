@@ -40,6 +40,7 @@ static const vs_store_ops s3s_ops = {
   .describe = vs__s3s_describe,
   .mpu = &vs__s3s_mpu_ops,
   .copy = vs__s3s_copy,
+  .remote = 1,
 };
 
 int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,

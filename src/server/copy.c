@@ -264,22 +264,29 @@ static int dest_ok(vs__req *r, vs__fail *f)
   return rc;
 }
 
-/* Everything that can be refused, before the commit: 0 or the answer in
- * f. */
-static int copy_check(vs__req *r, vs__fail *f)
+/* What the headers alone refuse (on the event thread): 0 or the answer in
+ * f; the source's versionId as asked into r->copy->ask. */
+static int copy_parse(vs__req *r, vs__fail *f)
 {
   const char *src = vs__header(r->conn, "x-amz-copy-source");
   char vid[48];
-  vs_object_info *info;
-  int rc;
-  if(no_body(r, f) ||
-     parse_source(r, src ? src : "", vid, sizeof(vid), f) ||
-     parse_directive(r, f) || parse_dest_conditions(r, f))
+  if(no_body(r, f) || parse_source(r, src ? src : "", vid, sizeof(vid), f))
     return -1;
-  if(!(info = malloc(sizeof(*info))))
+  snprintf(r->copy->ask, sizeof(r->copy->ask), "%s", vid);
+  return parse_directive(r, f) || parse_dest_conditions(r, f);
+}
+
+/* What the store refuses, before the commit (on the pool: the store may
+ * be a cluster): 0 or the answer in f. */
+static int copy_check(vs__req *r, vs__fail *f)
+{
+  vs_object_info *info = malloc(sizeof(*info));
+  int rc;
+  if(!info)
     return vs__failed(f, VS__S3_INTERNAL, "out of memory");
-  rc = source_version(r, vid, info, f) || source_conditions(r, info, f) ||
-       self_copy_ok(r, f) || choose_metadata(r, info, f) || dest_ok(r, f);
+  rc = source_version(r, r->copy->ask, info, f) ||
+       source_conditions(r, info, f) || self_copy_ok(r, f) ||
+       choose_metadata(r, info, f) || dest_ok(r, f);
   free(info);
   return rc ? -1 : 0;
 }
@@ -339,6 +346,18 @@ static void copy_commit(vs__req *r)
                                     "stored", copy_event(r, r->done_info));
 }
 
+/* On a commit thread: what the store refuses, else the commit. */
+static void copy_work(vs__req *r)
+{
+  vs__fail f = {VS__S3_NONE, ""};
+  if(!copy_check(r, &f)) {
+    copy_commit(r);
+    return;
+  }
+  r->done_code = f.code;
+  snprintf(r->done_msg, sizeof(r->done_msg), "%s", f.msg);
+}
+
 /* ---- the answer --------------------------------------------------------- */
 
 static enum MHD_Result copy_ok(vs__req *r)
@@ -372,7 +391,7 @@ static enum MHD_Result copy_ok(vs__req *r)
 static enum MHD_Result copy_answer(vs__req *r)
 {
   r->phase = 2;
-  if(r->done_code == VS__S3_PRECONDITION)
+  if(r->done_code == VS__S3_PRECONDITION && !r->done_msg[0])
     return vs__reject(r, r->done_code, r->if_match[0]
                       ? "If-Match: the destination changed meanwhile"
                       : "an object already exists under this key");
@@ -382,8 +401,9 @@ static enum MHD_Result copy_answer(vs__req *r)
   return copy_ok(r);
 }
 
-/* Checked on the first call (a copy has no body), committed on the pool,
- * answered when resumed. */
+/* Its headers checked on the first call (a copy has no body); the source
+ * and destination checked and the copy committed on the pool; answered
+ * when resumed. */
 enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size)
 {
   vs__fail f = {VS__S3_NONE, ""};
@@ -393,10 +413,10 @@ enum MHD_Result vs__copy_object(vs__req *r, const char *data, size_t *size)
     return copy_answer(r);
   if(r->phase)
     return MHD_YES;
-  if(copy_check(r, &f))
+  if(copy_parse(r, &f))
     return vs__reject(r, f.code, f.msg[0] ? f.msg : NULL);
   r->phase = 3;
-  if(vs__commit_submit(r, copy_commit))
+  if(vs__commit_submit(r, copy_work))
     return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
   return MHD_YES;
 }

@@ -352,6 +352,7 @@ enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size);
 struct vs__copy {
   char bucket[64];
   char vid[48];       /* the real id of the version copied */
+  char ask[48];       /* ?versionId= of x-amz-copy-source; "" for none */
   int replace;        /* x-amz-metadata-directive: REPLACE */
   char key[];         /* NUL-terminated; checked by vs_store_check_key */
 };

@@ -1,7 +1,8 @@
 /* UploadPartCopy: a part made of a stored version's bytes, all of them (a
  * hard link: nothing is read or written) or x-amz-copy-source-range's. The
  * source and its conditions are checked as for CopyObject (copy.c), before
- * anything is made; the part is made on a commit thread. */
+ * anything is made; checks and part on a commit thread (the upload and the
+ * source are looked up in the store, which may be a cluster). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +69,18 @@ static int check(vs__req *r, vs__fail *f)
 static void copy_work(vs__req *r)
 {
   vs_part_info p = {0};
+  vs__fail f = {VS__S3_NONE, ""};
   vs_err err = {0};
-  int rc = vs_store_part_copy(r->srv->cfg.store, r->bucket, r->key,
-                              r->mpu->upload_id, r->part_number,
-                              r->copy->bucket, r->copy->key, r->copy->vid,
-                              r->copy_off, r->copy_len, &p, &err);
+  int rc;
+  if(check(r, &f)) {
+    r->done_code = f.code;
+    snprintf(r->done_msg, sizeof(r->done_msg), "%s", f.msg);
+    return;
+  }
+  rc = vs_store_part_copy(r->srv->cfg.store, r->bucket, r->key,
+                          r->mpu->upload_id, r->part_number, r->copy->bucket,
+                          r->copy->key, r->copy->vid, r->copy_off,
+                          r->copy_len, &p, &err);
   r->done_code = VS__S3_NONE;
   if(rc) {
     if(rc != VS_ERR_NOTFOUND)
@@ -95,7 +103,7 @@ static enum MHD_Result answer(vs__req *r)
   char when[25];
   r->phase = 2;
   if(r->done_code)
-    return vs__reject(r, r->done_code, NULL);
+    return vs__reject(r, r->done_code, r->done_msg[0] ? r->done_msg : NULL);
   vs_time_rfc3339(r->done_info->mtime_ms, when);
   vs_buf_addf(&b, VS_XML_HEAD "<CopyPartResult xmlns=\"" VS_XML_NS
               "\"><LastModified>%s"
@@ -112,15 +120,12 @@ static enum MHD_Result answer(vs__req *r)
 
 enum MHD_Result vs__mpu_part_copy(vs__req *r, const char *data, size_t *size)
 {
-  vs__fail f = {VS__S3_NONE, ""};
   (void)data;
   *size = 0;
   if(r->phase == 3)
     return answer(r);
   if(r->phase)
     return MHD_YES;
-  if(check(r, &f))
-    return vs__reject(r, f.code, f.msg[0] ? f.msg : NULL);
   r->phase = 3;
   if(vs__commit_submit(r, copy_work))
     return vs__reject(r, VS__S3_UNAVAILABLE, NULL);

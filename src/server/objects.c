@@ -100,54 +100,52 @@ static enum MHD_Result reject(vs__req *r, vs__s3code code, const char *msg)
 
 /* ---- PUT: the first call ------------------------------------------------ */
 
-/* The key's current object, into info when there is one (1); a current
- * delete marker (delete.c) is none */
-static int key_exists(vs__req *r, vs_object_info *info)
+/* Whether the key's current object matters: a condition, or REJECT. */
+static int needs_current(const vs__req *r)
 {
-  return vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, info,
-                       NULL) == VS_OK && !info->delete_marker;
+  return r->if_none_match || r->if_match[0] ||
+         r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT;
 }
 
-/* The metadata to keep, and the preconditions against what the key holds
- * now (the store checks them again at commit, under its lock). */
+/* The preconditions against what the key holds now (the store checks them
+ * again at commit, under its lock); a current delete marker (delete.c) is
+ * no object. A failed look is no object but for an unreachable cluster:
+ * the commit would fail the same way after the whole body. */
 static int put_check_key(vs__req *r, vs__s3code *code, char *msg,
                          size_t cap)
 {
   vs_object_info *cur;
-  int exists, rc = 0;
-  r->obj_headers = malloc(VS_OBJ_HEADERS_MAX);
-  cur = malloc(sizeof(*cur));
-  if(!r->obj_headers || !cur) {
-    free(cur);
+  vs_err err = {0};
+  int exists, rc;
+  if(!needs_current(r))
+    return 0;
+  if(!(cur = malloc(sizeof(*cur)))) {
     *code = VS__S3_INTERNAL;
     snprintf(msg, cap, "out of memory");
     return -1;
   }
-  if(vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, code, msg,
-                      cap)) {
-    free(cur);
-    return -1;
+  rc = vs_store_stat(r->srv->cfg.store, r->bucket, r->key, NULL, cur, &err);
+  exists = !rc && !cur->delete_marker;
+  *code = VS__S3_NONE;
+  msg[0] = 0;
+  if(rc == VS_ERR_NET) { /* the cluster unreachable: 503 before the body */
+    vs_log("warn", "PUT %s/%s: %s", r->bucket, r->key, err.msg);
+    *code = VS__S3_UNAVAILABLE;
   }
-  exists = key_exists(r, cur);
-  if(exists && (r->if_none_match ||
-                r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT)) {
+  else if(exists && (r->if_none_match ||
+                     r->srv->cfg.on_existing == VS_ON_EXISTING_REJECT)) {
     *code = VS__S3_PRECONDITION;
     snprintf(msg, cap, "an object already exists under this key");
-    rc = -1;
   }
-  else if(r->if_match[0] && !exists) {
+  else if(r->if_match[0] && !exists)
     *code = VS__S3_NO_SUCH_KEY; /* as S3 answers If-Match on no object */
-    msg[0] = 0;
-    rc = -1;
-  }
   else if(r->if_match[0] && strcmp(r->if_match, "*") &&
           strcmp(r->if_match, cur->etag)) {
     *code = VS__S3_PRECONDITION;
     snprintf(msg, cap, "If-Match: the object's ETag is \"%s\"", cur->etag);
-    rc = -1;
   }
   free(cur);
-  return rc;
+  return *code ? -1 : 0;
 }
 
 static int awsc_data(void *arg, const char *p, size_t n);
@@ -159,6 +157,7 @@ static int is_part(const vs__req *r)
   return r->rt.op == VS__OP_UPLOAD_PART;
 }
 
+/* What the headers alone decide. */
 static int put_checks(vs__req *r, vs__s3code *code, char *msg, size_t cap)
 {
   if(vs__put_length(r, code, msg, cap) || vs__put_md5(r, code, msg, cap) ||
@@ -166,10 +165,37 @@ static int put_checks(vs__req *r, vs__s3code *code, char *msg, size_t cap)
      vs__awsc_begin(r, awsc_data, code, msg, cap))
     return -1;
   if(is_part(r))
+    return 0;
+  if(vs__put_preconditions(r, code, msg, cap) ||
+     vs__put_content_type(r, code, msg, cap))
+    return -1;
+  if(!(r->obj_headers = malloc(VS_OBJ_HEADERS_MAX))) {
+    *code = VS__S3_INTERNAL;
+    snprintf(msg, cap, "out of memory");
+    return -1;
+  }
+  return vs__meta_collect(r, r->obj_headers, VS_OBJ_HEADERS_MAX, code, msg,
+                          cap);
+}
+
+/* What the store decides: a part's upload, or the key's current object. */
+static int store_checks(vs__req *r, vs__s3code *code, char *msg, size_t cap)
+{
+  if(is_part(r))
     return vs__part_begin(r, code, msg, cap);
-  return vs__put_preconditions(r, code, msg, cap) ||
-         vs__put_content_type(r, code, msg, cap) ||
-         put_check_key(r, code, msg, cap);
+  return put_check_key(r, code, msg, cap);
+}
+
+/* store_checks on a commit thread, for a store whose calls wait on the
+ * network: the event thread's other connections do not wait with it. */
+static void check_work(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  char msg[200] = "";
+  if(store_checks(r, &code, msg, sizeof(msg))) {
+    r->done_code = code;
+    snprintf(r->done_msg, sizeof(r->done_msg), "%s", msg);
+  }
 }
 
 /* The bytes the object will hold, as far as the headers tell: an
@@ -187,14 +213,11 @@ static uint64_t body_size(const vs__req *r)
   return r->srv->cfg.max_object_size;
 }
 
-static enum MHD_Result put_begin(vs__req *r)
+/* Checked: the digests, the store's upload, the body next. */
+static enum MHD_Result put_start(vs__req *r)
 {
-  vs__s3code code = VS__S3_NONE;
-  char msg[200] = "";
   vs_err err = {0};
   int want_md5;
-  if(put_checks(r, &code, msg, sizeof(msg)))
-    return reject(r, code, msg);
   /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time; a
    * part's always is (the object's ETag is made of them) */
   want_md5 = r->has_md5 || !r->srv->cfg.etag_sha256 || is_part(r);
@@ -223,6 +246,40 @@ static enum MHD_Result put_begin(vs__req *r)
   r->counted_upload = 1;
   r->phase = 1;
   return MHD_YES;
+}
+
+/* The first call: what the headers decide, then what the store does, here
+ * or (phase 4) on the pool before any body byte is read. */
+static enum MHD_Result put_begin(vs__req *r)
+{
+  vs__s3code code = VS__S3_NONE;
+  char msg[200] = "";
+  if(put_checks(r, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  if(vs_store_is_remote(r->srv->cfg.store) &&
+     (is_part(r) || needs_current(r))) {
+    r->phase = 4;
+    if(vs__commit_submit(r, check_work))
+      return reject(r, VS__S3_UNAVAILABLE, NULL);
+    return MHD_YES;
+  }
+  if(store_checks(r, &code, msg, sizeof(msg)))
+    return reject(r, code, msg);
+  return put_start(r);
+}
+
+/* Resumed after check_work: called as on the first call (no body read
+ * yet), so a refusal is still answered before the body. */
+static enum MHD_Result put_checked(vs__req *r)
+{
+  vs__s3code code = r->done_code;
+  free(r->done_info); /* the commit's allocates its own when it runs */
+  r->done_info = NULL;
+  r->done_code = VS__S3_NONE;
+  if(code)
+    return reject(r, code, r->done_msg[0] ? r->done_msg : NULL);
+  vs__conn_enter(r->cn, VS__C_BODY, vs_now_ms(NULL, NULL));
+  return put_start(r);
 }
 
 /* ---- PUT: the body ------------------------------------------------------ */
@@ -490,6 +547,8 @@ enum MHD_Result vs__put_object(vs__req *r, const char *data, size_t *size)
 {
   if(r->phase == 0)
     return put_begin(r);
+  if(r->phase == 4)
+    return put_checked(r);
   if(r->phase == 1 && *size)
     return put_data(r, data, size);
   if(r->phase == 1)

@@ -1,15 +1,23 @@
 """A slow cluster must not stall the sink's other connections: with
-`--store s3://`, GET and HEAD ask the cluster for the version (a HEAD)
-on the commit pool, not on the event thread that serves every other
-connection of it.
+`--store s3://`, what asks the cluster before a body is read is done on
+the commit pool, not on the event thread that serves every other
+connection: GET and HEAD's look-up of the version, a PUT's look at the
+key's current object (If-None-Match, If-Match, --on-existing reject),
+UploadPart's look-up of its upload, and a copy's (CopyObject,
+UploadPartCopy) look at its source and destination.
 
 The sink (one event thread) reaches a real Ceph RGW through a relay that,
-once slowed, holds every request 3 s before passing it on. Four GET/HEAD
-of an object are sent at once; while they wait on the cluster, /healthz
-and a request the sink refuses by itself (a bad signature) are answered
-at once, and the four then get the right bytes and headers."""
+once slowed, holds every request 3 s before passing it on. Requests are
+sent at once; while they wait on the cluster, /healthz and a request the
+sink refuses by itself (a bad signature) are answered at once, and the
+requests then get their right answers. A PUT refused by the key's state
+(412) or by an unreachable cluster (503) is still refused before its
+body: the client that asked `Expect: 100-continue` gets no 100."""
+import hashlib
+import socket
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 from faultproxy import FaultProxy
@@ -32,57 +40,160 @@ c = h.boto3_client(sink)
 body = h.pattern(200000, seed=4)
 c.put_object(Bucket="videos", Key="a.mp4", Body=body)
 
-relay.slow(DELAY)
-results = {}
 
-
-def fetch(i):
+def refused_meanwhile():
+    """/healthz and a refused request: their times."""
     t0 = time.monotonic()
     try:
-        if i % 2:
-            r = c.head_object(Bucket="videos", Key="a.mp4")
-            results[i] = (r["ContentLength"] == len(body),
-                          time.monotonic() - t0)
-        else:
-            got = c.get_object(Bucket="videos", Key="a.mp4",
-                               Range="bytes=10-99")["Body"].read()
-            results[i] = (got == body[10:100], time.monotonic() - t0)
-    except Exception as e:  # reported by the check below
-        results[i] = (repr(e), time.monotonic() - t0)
+        with urllib.request.urlopen(sink.endpoint + "/healthz",
+                                    timeout=30) as r:
+            h.check(r.status == 200, "healthz: %d" % r.status)
+    except OSError as e:  # a stalled event thread may drop it unanswered
+        h.fail("/healthz not answered while requests waited on the cluster "
+               "(%.3f s): %r" % (time.monotonic() - t0, e))
+    took_health = time.monotonic() - t0
+    st, _, _ = sink.request("GET", "/videos/a.mp4", headers={
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDVSINKTEST0001/"
+        "20261202/us-east-1/s3/aws4_request, SignedHeaders=host, "
+        "Signature=00"})
+    return took_health, st, time.monotonic() - t0 - took_health
 
 
-threads = [threading.Thread(target=fetch, args=(i,)) for i in range(4)]
-for t in threads:
-    t.start()
-time.sleep(0.5)  # the four are waiting on the cluster now
-t0 = time.monotonic()
-try:
-    with urllib.request.urlopen(sink.endpoint + "/healthz", timeout=30) as r:
-        h.check(r.status == 200, "healthz: %d" % r.status)
-except OSError as e:  # a stalled event thread may drop it unanswered
-    h.fail("/healthz not answered while GETs waited on the cluster (%.3f "
-           "s): %r" % (time.monotonic() - t0, e))
-took_health = time.monotonic() - t0
-st, _, b = sink.request("GET", "/videos/a.mp4",
-                        headers={"Authorization": "AWS4-HMAC-SHA256 "
-                                 "Credential=AKIDVSINKTEST0001/20261202/"
-                                 "us-east-1/s3/aws4_request, SignedHeaders="
-                                 "host, Signature=00"})
-took_refused = time.monotonic() - t0 - took_health
-print("while 4 GET/HEAD waited on the cluster: /healthz in %.3f s, a "
-      "refused request (%d) in %.3f s" % (took_health, st, took_refused))
-h.check(took_health < DELAY / 2,
-        "/healthz waited on the cluster: %.3f s" % took_health)
-h.check(400 <= st < 500 and took_refused < DELAY / 2,
-        "a refused request waited on the cluster: %d in %.3f s" %
-        (st, took_refused))
-for t in threads:
-    t.join(60)
-print("the four: %r" % results)
-h.check(len(results) == 4 and all(v[0] is True for v in results.values()),
-        "every GET/HEAD answered right: %r" % results)
-h.check(all(v[1] >= DELAY for v in results.values()),
-        "each did wait on the slowed cluster: %r" % results)
+def meanwhile(label, jobs):
+    """Runs jobs (name: function returning True or what went wrong) at once
+    against the slowed cluster; the sink must serve others meanwhile."""
+    results = {}
+
+    def run(name, fn):
+        t0 = time.monotonic()
+        try:
+            ok = fn()
+        except Exception as e:  # reported by the check below
+            ok = repr(e)
+        results[name] = (ok, round(time.monotonic() - t0, 3))
+
+    threads = [threading.Thread(target=run, args=j) for j in jobs.items()]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # they are waiting on the cluster now
+    took_health, st, took_refused = refused_meanwhile()
+    print("while %d %s waited on the cluster: /healthz in %.3f s, a "
+          "refused request (%d) in %.3f s" % (len(jobs), label, took_health,
+                                             st, took_refused))
+    h.check(took_health < DELAY / 2, "%s: /healthz waited on the cluster: "
+            "%.3f s" % (label, took_health))
+    h.check(400 <= st < 500 and took_refused < DELAY / 2,
+            "%s: a refused request waited on the cluster: %d in %.3f s" %
+            (label, st, took_refused))
+    for t in threads:
+        t.join(90)
+    print("  %r" % results)
+    h.check(len(results) == len(jobs) and
+            all(v[0] is True for v in results.values()),
+            "%s: every one answered right: %r" % (label, results))
+    h.check(all(v[1] >= DELAY for v in results.values()),
+            "%s: each did wait on the slowed cluster: %r" % (label, results))
+
+
+def get_range():
+    got = c.get_object(Bucket="videos", Key="a.mp4",
+                       Range="bytes=10-99")["Body"].read()
+    return got == body[10:100] or "wrong bytes"
+
+
+def head():
+    return c.head_object(Bucket="videos", Key="a.mp4")["ContentLength"] \
+        == len(body) or "wrong length"
+
+
+def put_if_none_match(key, data):
+    st, _, b = sink.request("PUT", sink.presign_raw("PUT", "/videos/" + key),
+                            body=data, headers={"If-None-Match": "*"})
+    return st == 200 or "%d %s" % (st, b[:200])
+
+
+def first_line_of_put(key, extra):
+    """The first answer to a PUT of 10 MiB announced with Expect:
+    100-continue, before any body byte is sent."""
+    u = urllib.parse.urlsplit(sink.presign_raw("PUT", "/videos/" + key))
+    s = socket.create_connection((sink.host, sink.port), timeout=60)
+    try:
+        s.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: "
+                   "%d\r\nExpect: 100-continue\r\n%s\r\n" %
+                   (u.path, u.query, sink.host, sink.port, 10 << 20,
+                    "".join("%s: %s\r\n" % kv for kv in extra.items())))
+                  .encode())
+        return s.recv(4096).split(b"\r\n", 1)[0].decode()
+    finally:
+        s.close()
+
+
+def refused_before_body():
+    line = first_line_of_put("a.mp4", {"If-None-Match": "*"})
+    return line.startswith("HTTP/1.1 412") or line
+
+
+mpu = c.create_multipart_upload(Bucket="videos", Key="m.mp4")["UploadId"]
+part = h.pattern(300000, seed=9)
+PART_ETAG = '"%s"' % hashlib.md5(part).hexdigest()
+
+
+def upload_part():
+    r = c.upload_part(Bucket="videos", Key="m.mp4", UploadId=mpu,
+                      PartNumber=1, Body=part)
+    return r["ETag"] == PART_ETAG or r["ETag"]
+
+
+mpu2 = c.create_multipart_upload(Bucket="videos", Key="m2.mp4")["UploadId"]
+
+
+def copy():
+    r = c.copy_object(Bucket="videos", Key="c.mp4",
+                      CopySource={"Bucket": "videos", "Key": "a.mp4"})
+    return r["CopyObjectResult"]["ETag"] == A_ETAG or repr(r)
+
+
+def upload_part_copy():
+    r = c.upload_part_copy(Bucket="videos", Key="m2.mp4", UploadId=mpu2,
+                           PartNumber=1, CopySource={"Bucket": "videos",
+                                                     "Key": "a.mp4"})
+    return r["CopyPartResult"]["ETag"] == A_ETAG or repr(r)
+
+
+A_ETAG = '"%s"' % hashlib.md5(body).hexdigest()
+relay.slow(DELAY)
+meanwhile("GET/HEAD", {"get0": get_range, "head1": head, "get2": get_range,
+                       "head3": head})
+meanwhile("PUT/UploadPart", {
+    "put If-None-Match new": lambda: put_if_none_match("n1.mp4", body),
+    "put If-None-Match taken, Expect": refused_before_body,
+    "upload part": upload_part})
+meanwhile("copies", {"copy": copy, "upload part copy": upload_part_copy})
 relay.slow(0)
+
+# the new object is there, once; the taken key still holds the first one
+h.check(c.get_object(Bucket="videos", Key="n1.mp4")["Body"].read() == body,
+        "n1.mp4 stored")
+h.check(len(h.stored_of(sink, "n1.mp4")) == 1, "n1.mp4 recorded once")
+h.check(len(h.stored_of(sink, "a.mp4")) == 1, "a.mp4 not stored again")
+c.complete_multipart_upload(Bucket="videos", Key="m.mp4", UploadId=mpu,
+                            MultipartUpload={"Parts": [
+                                {"PartNumber": 1, "ETag": PART_ETAG}]})
+h.check(c.get_object(Bucket="videos", Key="m.mp4")["Body"].read() == part,
+        "m.mp4 completed from the part sent while the cluster was slow")
+h.check(c.get_object(Bucket="videos", Key="c.mp4")["Body"].read() == body,
+        "c.mp4 copied while the cluster was slow")
+c.abort_multipart_upload(Bucket="videos", Key="m2.mp4", UploadId=mpu2)
+
+# the cluster gone: a conditional PUT is refused (503) before its body
+relay.down(True)
+t0 = time.monotonic()
+line = first_line_of_put("n2.mp4", {"If-None-Match": "*"})
+print("cluster down: conditional PUT answered %r in %.3f s" %
+      (line, time.monotonic() - t0))
+h.check(line.startswith("HTTP/1.1 503"),
+        "a conditional PUT with the cluster down: %r, not 503 before the "
+        "body" % line)
+relay.down(False)
 h.check(sink.stop() == 0, "sink stopped")
 print("OK")

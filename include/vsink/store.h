@@ -257,6 +257,12 @@ int vs_store_fs_list_versions(vs_store *s, const char *bucket, const char *key,
 int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
                   const char *src_vid, const char *bucket, const char *key,
                   const vs_commit *c, vs_object_info *info, vs_err *err);
+/* For the stores' copy ops: what a copy commits, c (policy, conditions,
+ * content type, headers) with the source's bytes, sha256, md5 and
+ * checksum, so every store carries the same of its source. out points
+ * into src: src must outlive it. */
+void vs_store_copy_commit(const vs_commit *c, const vs_object_info *src,
+                          vs_commit *out);
 
 /* A missing bucket directory lists nothing (VS_OK). */
 int vs_store_list_open(vs_store *s, const vs_list_opts *o,

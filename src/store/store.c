@@ -228,6 +228,17 @@ int vs_store_copy(vs_store *s, const char *src_bucket, const char *src_key,
                       err);
 }
 
+void vs_store_copy_commit(const vs_commit *c, const vs_object_info *src,
+                          vs_commit *out)
+{
+  *out = *c;
+  out->bytes = src->bytes;
+  out->sha256 = src->sha256;
+  out->md5 = src->md5[0] ? src->md5 : NULL;
+  out->checksum_alg = src->checksum_alg[0] ? src->checksum_alg : NULL;
+  out->checksum = src->checksum_alg[0] ? src->checksum : NULL;
+}
+
 /* ---- multipart uploads: the store's own, through its mpu ops -------------
  * part_copy and part_range may be NULL (VS_ERR_INVALID). */
 

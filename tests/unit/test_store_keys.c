@@ -1,4 +1,5 @@
-/* store: the checks every store shares (keys, buckets, policy names). */
+/* store: the checks every store shares (keys, buckets, policy names), and
+ * the commit a copy makes of its source. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,12 +163,57 @@ static void test_policy_names(void **state)
   assert_string_equal(vs_on_existing_name((vs_on_existing)7), "unknown");
 }
 
+/* No copy test through a store looks at the verified checksum, so the
+ * source's fields (and "" read as none) are checked here. */
+static void test_copy_commit(void **state)
+{
+  vs_object_info src;
+  vs_commit c = {0}, cc;
+  (void)state;
+  memset(&src, 0, sizeof(src));
+  src.bytes = 42;
+  strcpy(src.sha256, "ab");
+  strcpy(src.md5, "cd");
+  strcpy(src.checksum_alg, "crc32");
+  strcpy(src.checksum, "AAAAAA==");
+  c.bytes = 7;
+  c.sha256 = "";
+  c.md5 = "ff";
+  c.checksum_alg = "sha1";
+  c.checksum = "x";
+  c.content_type = "text/x-copy";
+  c.headers = "x-amz-meta-a:1\n";
+  c.policy = VS_ON_EXISTING_REJECT;
+  c.if_none_match = 1;
+  c.if_match = "e1";
+  c.defer_overwrite = 1;
+  vs_store_copy_commit(&c, &src, &cc);
+  assert_int_equal(cc.bytes, 42);
+  assert_ptr_equal(cc.sha256, src.sha256);
+  assert_ptr_equal(cc.md5, src.md5);
+  assert_ptr_equal(cc.checksum_alg, src.checksum_alg);
+  assert_ptr_equal(cc.checksum, src.checksum);
+  assert_ptr_equal(cc.content_type, c.content_type);
+  assert_ptr_equal(cc.headers, c.headers);
+  assert_ptr_equal(cc.if_match, c.if_match);
+  assert_int_equal(cc.policy, VS_ON_EXISTING_REJECT);
+  assert_int_equal(cc.if_none_match, 1);
+  assert_int_equal(cc.defer_overwrite, 1);
+  /* a source without an MD5 or a checksum: none, not the caller's */
+  src.md5[0] = 0;
+  src.checksum_alg[0] = 0;
+  vs_store_copy_commit(&c, &src, &cc);
+  assert_null(cc.md5);
+  assert_null(cc.checksum_alg);
+  assert_null(cc.checksum);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_good_keys),   cmocka_unit_test(test_key_length),
     cmocka_unit_test(test_bad_keys),    cmocka_unit_test(test_nul_inside),
-    cmocka_unit_test(test_s3_keys),
+    cmocka_unit_test(test_s3_keys),     cmocka_unit_test(test_copy_commit),
     cmocka_unit_test(test_buckets),     cmocka_unit_test(test_policy_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

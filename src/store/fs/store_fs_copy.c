@@ -33,12 +33,7 @@ int vs__fs_copy(vs_store *s, const char *src_bucket, const char *src_key,
     free(src);
     return rc;
   }
-  cc = *c;
-  cc.bytes = src->bytes;
-  cc.sha256 = src->sha256;
-  cc.md5 = src->md5[0] ? src->md5 : NULL;
-  cc.checksum_alg = src->checksum_alg[0] ? src->checksum_alg : NULL;
-  cc.checksum = src->checksum_alg[0] ? src->checksum : NULL;
+  vs_store_copy_commit(c, src, &cc);
   rc = vs_store_commit(s, u, &cc, info, err);
   free(src);
   return rc;

@@ -146,12 +146,7 @@ int vs__s3s_copy(vs_store *st, const char *src_bucket, const char *src_key,
   snprintf(u->copy_vid, sizeof(u->copy_vid), "%s", src->version_id);
   u->written = src->bytes;
   u->started = 1;
-  cc = *c;
-  cc.bytes = src->bytes;
-  cc.sha256 = src->sha256;
-  cc.md5 = src->md5[0] ? src->md5 : NULL;
-  cc.checksum_alg = src->checksum_alg[0] ? src->checksum_alg : NULL;
-  cc.checksum = src->checksum_alg[0] ? src->checksum : NULL;
+  vs_store_copy_commit(c, src, &cc);
   rc = vs__s3s_commit(u, &cc, info, err);
   free(src);
   return rc;

@@ -166,6 +166,7 @@ meanwhile("GET/HEAD", {"get0": get_range, "head1": head, "get2": get_range,
                        "head3": head})
 meanwhile("PUT/UploadPart", {
     "put If-None-Match new": lambda: put_if_none_match("n1.mp4", body),
+    "put If-None-Match empty": lambda: put_if_none_match("e.mp4", b""),
     "put If-None-Match taken, Expect": refused_before_body,
     "upload part": upload_part})
 meanwhile("copies", {"copy": copy, "upload part copy": upload_part_copy})
@@ -176,6 +177,8 @@ h.check(c.get_object(Bucket="videos", Key="n1.mp4")["Body"].read() == body,
         "n1.mp4 stored")
 h.check(len(h.stored_of(sink, "n1.mp4")) == 1, "n1.mp4 recorded once")
 h.check(len(h.stored_of(sink, "a.mp4")) == 1, "a.mp4 not stored again")
+h.check(c.head_object(Bucket="videos", Key="e.mp4")["ContentLength"] == 0,
+        "the empty e.mp4 stored")
 c.complete_multipart_upload(Bucket="videos", Key="m.mp4", UploadId=mpu,
                             MultipartUpload={"Parts": [
                                 {"PartNumber": 1, "ETag": PART_ETAG}]})

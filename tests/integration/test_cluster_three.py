@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 import vsharness as h
 
 TASKS = 300
@@ -39,15 +39,9 @@ if not shutil.which("haproxy"):
 if not h.FAKEAPI:
     print("SKIP: VSINK_FAKEAPI is not set")
     sys.exit(77)
-try:
-    rgw = RGW(tag="fleet", mem_mib=2048).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
+rgw = start_or_skip("fleet", 2048)
 s3 = rgw.client()
-rgw.create_bucket(CLUSTER)
-s3.put_bucket_versioning(Bucket=CLUSTER,
-                         VersioningConfiguration={"Status": "Enabled"})
+rgw.versioned_bucket(CLUSTER)
 work = h.tmpdir("fleet")
 
 
@@ -57,8 +51,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+env = rgw.sink_env(h.env_with_keys())
 BUCKET_URL = "s3://%s/%s" % (CLUSTER, PREFIX)
 ports = [free_port() for _ in range(3)]
 

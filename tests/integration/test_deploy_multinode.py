@@ -47,7 +47,7 @@ import urllib.parse
 import vsharness
 from vsharness import (KEY_ID, SECRET, Sink, VSINK, check, fail, pattern,
                        sha256, tmpdir)
-from rgw import RGW, RGWUnavailable, free_port, _die_with_parent
+from rgw import free_port, start_or_skip, _die_with_parent
 
 SRC = os.environ.get("VSINK_SRC") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "../..")
@@ -256,12 +256,7 @@ def vsink_rules(s3, bucket):
 def check_bucket_setup():
     if not AWS:
         fail("awscli is not installed (scripts/install-deps.sh --test)")
-    try:
-        rgw = RGW(tag="deploy").start()
-    except RGWUnavailable as e:
-        print("SKIP: %s" % e)
-        sys.exit(77)
-    print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+    rgw = start_or_skip("deploy", 1024)
     s3 = rgw.client()
 
     rc, said = bucket_setup(rgw, "vsink-deploy", "--prefix", "prod",

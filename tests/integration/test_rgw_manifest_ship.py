@@ -20,26 +20,19 @@ import glob
 import gzip
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 
-from rgw import RGW, RGWUnavailable, free_port
+from rgw import free_port, start_or_skip
 from vsharness import (VSINK, FAKEAPI, FakeAPI, Sink, boto3_client, check,
                        env_with_keys, fail, submit, tmpdir)
 
-try:
-    rgw = RGW(tag="mship").start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("mship", 1024)
 s3 = rgw.client()
 BUCKET = rgw.create_bucket("vsink-mship")
 PREFIX = "cl/a"
 URL = "s3://%s/%s" % (BUCKET, PREFIX)
-ENV = env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                     "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+ENV = rgw.sink_env(env_with_keys())
 data = tmpdir("mship")
 mdir = os.path.join(data, "manifest")
 
@@ -303,8 +296,7 @@ print("bad shipping options refused")
 if FAKEAPI:
     fake = FakeAPI(delay_ms=50, size=20000)
     sdir = tmpdir("mship-submit")
-    S3ENV = {"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-             "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret}
+    S3ENV = rgw.sink_env({})  # the cluster's keys alone
     rc, lines, err, _ = submit(
         ["--target", "s3://%s/runs" % BUCKET, "--s3-endpoint", rgw.endpoint,
          "--manifest", URL, "--manifest-extra", sdir, "--prompt",

@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.parse
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 
 VSINK = os.environ["VSINK"]
 S3HEAD = os.environ["VSINK_S3HEAD"]
@@ -37,12 +37,7 @@ def check(cond, msg):
         fail(msg)
 
 
-try:
-    rgw = RGW(tag="presign").start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("presign", 1024)
 s3 = rgw.client()
 BUCKET = rgw.create_bucket("vsink-presign")
 work = tempfile.mkdtemp(prefix="vsink-it-rgw-")
@@ -222,9 +217,7 @@ check(f["bytes"] == "12345" and f["content_type"] == "video/mp4",
 s3.put_object(Bucket=BUCKET, Key="empty", Body=b"")
 check(head_matches(BUCKET, "empty")["bytes"] == "0", "empty object size")
 
-versioned = rgw.create_bucket("vsink-versioned")
-s3.put_bucket_versioning(Bucket=versioned,
-                         VersioningConfiguration={"Status": "Enabled"})
+versioned = rgw.versioned_bucket("vsink-versioned")
 v1 = s3.put_object(Bucket=versioned, Key="v.mp4", Body=b"one")["VersionId"]
 v2 = s3.put_object(Bucket=versioned, Key="v.mp4", Body=b"two!")["VersionId"]
 f = head_matches(versioned, "v.mp4")

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 
 S3TOOL = os.environ["VSINK_S3TOOL"]
 VS_ERR = {"invalid": 1, "notfound": 2, "exists": 3, "auth": 9, "net": 11}
@@ -46,12 +46,7 @@ def check(cond, msg):
         fail(msg)
 
 
-try:
-    rgw = RGW(tag="s3client").start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("s3client", 1024)
 s3 = rgw.client()
 PLAIN = rgw.create_bucket("vsink-s3c")
 VERS = rgw.create_bucket("vsink-s3v")

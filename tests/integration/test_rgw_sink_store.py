@@ -29,11 +29,10 @@ sink keeps its objects in a cluster bucket and serves them from there.
 import hashlib
 import os
 import subprocess
-import sys
 import time
 import urllib.parse
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-cluster"
@@ -56,17 +55,11 @@ def vm_hwm_kib(pid):
     return 0
 
 
-try:
-    rgw = RGW(tag="sinkstore", mem_mib=1536).start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("sinkstore", 1536)
 s3 = rgw.client()
 rgw.create_bucket(CLUSTER)
 
-env = h.env_with_keys({"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-                       "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret})
+env = rgw.sink_env(h.env_with_keys())
 ARGS = ["--store", "s3://%s/%s" % (CLUSTER, PREFIX),
         "--s3-endpoint", rgw.endpoint]
 

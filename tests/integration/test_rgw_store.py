@@ -7,20 +7,13 @@ import os
 import subprocess
 import sys
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 
 BINARY = os.environ["VSINK_RGW_STORE_TEST"]
 
-try:
-    rgw = RGW(tag="s3store").start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
-print("RGW started in %.1f s at %s" % (rgw.startup_seconds, rgw.endpoint))
+rgw = start_or_skip("s3store", 1024)
 s3 = rgw.client()
-VERS = rgw.create_bucket("vsink-store")
-s3.put_bucket_versioning(Bucket=VERS,
-                         VersioningConfiguration={"Status": "Enabled"})
+VERS = rgw.versioned_bucket("vsink-store")
 PLAIN = rgw.create_bucket("vsink-store-plain")
 
 env = dict(os.environ)

@@ -6,23 +6,17 @@ stderr); after the webhook the sink (started with --s3-endpoint) HEADs the
 object and writes `stored`, and so does `vsink submit --wait`; the bytes
 in the bucket are the fake's bytes."""
 import hashlib
-import sys
 import time
 import urllib.parse
 
-from rgw import RGW, RGWUnavailable
+from rgw import start_or_skip
 from vsharness import (FakeAPI, Sink, by_task, check, env_with_keys,
                        fake_sha256, submit)
 
-try:
-    rgw = RGW(tag="submit").start()
-except RGWUnavailable as e:
-    print("SKIP: %s" % e)
-    sys.exit(77)
+rgw = start_or_skip("submit", 1024)
 s3 = rgw.client()
 BUCKET = rgw.create_bucket("vsink-submit")
-S3ENV = {"VSINK_S3_ACCESS_KEY_ID": rgw.access_key,
-         "VSINK_S3_SECRET_ACCESS_KEY": rgw.secret}
+S3ENV = rgw.sink_env({})  # the cluster's keys alone
 SIZE = 150000
 sink = Sink(tag="submit-rgw", args=["--s3-endpoint", rgw.endpoint],
             env=env_with_keys(S3ENV)).start()

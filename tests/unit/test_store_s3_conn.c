@@ -6,12 +6,7 @@
  * x-amz-content-sha256: UNSIGNED-PAYLOAD, instead of being hashed first.
  * The server: HTTP/1.1 with keep-alive on 127.0.0.1, counting its
  * connections. */
-#define _GNU_SOURCE /* strcasestr */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
-#include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -31,111 +24,57 @@
 #define KEY_ID "AKIDUNITS3CONN000001"
 #define SECRET "unitS3ConnSecret/0123456789abcdefghijkl"
 #define NOW 1700000000
-#define MAX_REQ 4
-#define BODY_MAX 65536
 
 typedef struct server {
-  int fd, port;
+  vst_server srv;
   int max;           /* answers this many requests, then stops */
   int close_after;   /* closes a connection after so many answers; 0: never */
   int accepts, requests;
-  char head[MAX_REQ][4096];
-  char body[MAX_REQ][BODY_MAX];
-  size_t body_len[MAX_REQ];
-  pthread_t th;
+  vst_req req[VST_REQ_MAX];
 } server;
 
-static size_t read_some(int c, char *out, size_t cap)
+static int more(void *ctx)
 {
-  struct pollfd p = {c, POLLIN, 0};
-  ssize_t r;
-  if(poll(&p, 1, 5000) != 1 || (r = read(c, out, cap)) <= 0)
-    return 0;
-  return (size_t)r;
+  server *s = ctx;
+  return s->requests < s->max;
 }
 
-/* Request i from c: 0 when the connection ended first. Requests carry no
- * pipelined bytes past their body (one at a time). */
-static int read_request(server *s, int i, int c)
+/* Keep-alive: requests on c until it ends or close_after, each answered
+ * 200 with ETag "e<n>" (n counting from 1 across connections). */
+static void answer(void *ctx, int c)
 {
-  char *h = s->head[i], *end = NULL, *cl;
-  size_t len = 0, n, want = 0, have;
-  while(len + 1 < sizeof(s->head[i]) &&
-        (n = read_some(c, h + len, sizeof(s->head[i]) - 1 - len)) > 0) {
-    len += n;
-    h[len] = 0;
-    if((end = strstr(h, "\r\n\r\n")))
-      break;
-  }
-  if(!end)
-    return 0;
-  end += 4;
-  have = len - (size_t)(end - h);
-  if((cl = strcasestr(h, "\r\ncontent-length:")))
-    want = strtoul(cl + 17, NULL, 10);
-  memcpy(s->body[i], end, have);
-  *end = 0;
-  if(strcasestr(h, "\r\nexpect: 100-continue")) {
-    ssize_t w = write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+  server *s = ctx;
+  int here;
+  s->accepts++;
+  for(here = 0; s->requests < s->max &&
+                vst_read_request(c, &s->req[s->requests]);) {
+    char a[128];
+    ssize_t w;
+    s->requests++;
+    snprintf(a, sizeof(a), "HTTP/1.1 200 OK\r\nETag: \"e%d\"\r\n"
+             "Content-Length: 0\r\n\r\n", s->requests);
+    w = write(c, a, strlen(a));
     (void)w;
-  }
-  while(have < want && have < BODY_MAX &&
-        (n = read_some(c, s->body[i] + have, BODY_MAX - have)) > 0)
-    have += n;
-  s->body_len[i] = have;
-  return 1;
-}
-
-static void *serve(void *arg)
-{
-  server *s = arg;
-  struct pollfd p = {s->fd, POLLIN, 0};
-  int c, here;
-  while(s->requests < s->max && poll(&p, 1, 5000) == 1) {
-    if((c = accept(s->fd, NULL, NULL)) < 0)
+    if(s->close_after && ++here >= s->close_after)
       break;
-    s->accepts++;
-    for(here = 0; s->requests < s->max &&
-                  read_request(s, s->requests, c);) {
-      char a[128];
-      ssize_t w;
-      s->requests++;
-      snprintf(a, sizeof(a), "HTTP/1.1 200 OK\r\nETag: \"e%d\"\r\n"
-               "Content-Length: 0\r\n\r\n", s->requests);
-      w = write(c, a, strlen(a));
-      (void)w;
-      if(s->close_after && ++here >= s->close_after)
-        break;
-    }
-    close(c);
   }
-  return NULL;
 }
 
 static server *start(int max, int close_after)
 {
   server *s = calloc(1, sizeof(*s));
-  struct sockaddr_in sa = {0};
-  socklen_t len = sizeof(sa);
   assert_non_null(s);
+  assert_true(max <= VST_REQ_MAX);
   s->max = max;
   s->close_after = close_after;
-  s->fd = socket(AF_INET, SOCK_STREAM, 0);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_true(s->fd >= 0);
-  assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  assert_int_equal(listen(s->fd, 8), 0);
-  assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
-  s->port = ntohs(sa.sin_port);
-  assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+  s->srv = (vst_server){.fd = -1, .more = more, .answer = answer, .ctx = s};
+  assert_int_equal(vst_server_start(&s->srv), 0);
   return s;
 }
 
 static void finish(server *s)
 {
-  pthread_join(s->th, NULL);
-  close(s->fd);
+  vst_server_wait(&s->srv);
 }
 
 static int64_t fixed_now(void *ctx)
@@ -148,7 +87,7 @@ static vs_s3_target target(const server *s, char *endpoint)
 {
   vs_s3_target t = {endpoint, NULL, KEY_ID, SECRET, fixed_now, NULL, 5000,
                     4, 10};
-  sprintf(endpoint, "http://127.0.0.1:%d", s->port);
+  sprintf(endpoint, "http://127.0.0.1:%d", s->srv.port);
   return t;
 }
 
@@ -198,63 +137,28 @@ static void test_closed_connection_replaced(void **state)
 
 /* ---- a body whose MD5 is known ----------------------------------------- */
 
-typedef struct parsed {
-  char method[16], uri[1024];
-  char names[24][64], values[24][512];
-  int n;
-} parsed;
-
-static void parse_head(const char *raw, parsed *p)
-{
-  const char *line = strstr(raw, "\r\n");
-  memset(p, 0, sizeof(*p));
-  assert_non_null(line);
-  assert_int_equal(sscanf(raw, "%15s %1023s", p->method, p->uri), 2);
-  for(line += 2; *line && strncmp(line, "\r\n", 2) && p->n < 24;) {
-    const char *colon = strchr(line, ':'), *eol = strstr(line, "\r\n");
-    const char *v = colon + 1;
-    assert_non_null(colon);
-    assert_non_null(eol);
-    snprintf(p->names[p->n], 64, "%.*s", (int)(colon - line), line);
-    while(*v == ' ')
-      v++;
-    snprintf(p->values[p->n], 512, "%.*s", (int)(eol - v), v);
-    p->n++;
-    line = eol + 2;
-  }
-}
-
-static const char *lookup(void *ctx, const char *name)
-{
-  parsed *p = ctx;
-  int i;
-  for(i = 0; i < p->n; i++)
-    if(!strcasecmp(p->names[i], name))
-      return p->values[i];
-  return NULL;
-}
-
 /* Request i is signed (vsink's verifier accepts it), UNSIGNED-PAYLOAD,
  * with Content-MD5 md5 among the signed headers, and carried body. */
 static void assert_unsigned(const server *s, int i, const char *md5,
                             const char *body)
 {
-  parsed p;
+  vst_parsed p;
   vs_keyring *kr = vs_keyring_new();
   vs_sigv4_request req;
   vs_sigv4_result res;
   vs_err err = {0};
-  parse_head(s->head[i], &p);
-  req = (vs_sigv4_request){p.method, p.uri, lookup, &p};
+  assert_int_equal(vst_parse_head(s->req[i].head, &p), 0);
+  req = (vs_sigv4_request){p.method, p.uri, vst_lookup, &p};
   assert_int_equal(vs_keyring_add(kr, KEY_ID, SECRET, &err), 0);
   assert_int_equal(vs_sigv4_verify(&req, kr, "us-east-1", NOW, &res, &err),
                    VS_SIGV4_OK);
   vs_keyring_free(kr);
-  assert_string_equal(lookup(&p, "x-amz-content-sha256"), VS_SIGV4_UNSIGNED);
-  assert_string_equal(lookup(&p, "content-md5"), md5);
-  assert_non_null(strstr(lookup(&p, "authorization"), "content-md5;"));
-  assert_int_equal(s->body_len[i], strlen(body));
-  assert_memory_equal(s->body[i], body, strlen(body));
+  assert_string_equal(vst_lookup(&p, "x-amz-content-sha256"),
+                      VS_SIGV4_UNSIGNED);
+  assert_string_equal(vst_lookup(&p, "content-md5"), md5);
+  assert_non_null(strstr(vst_lookup(&p, "authorization"), "content-md5;"));
+  assert_int_equal(s->req[i].body_len, strlen(body));
+  assert_memory_equal(s->req[i].body, body, strlen(body));
 }
 
 static void test_known_md5_unsigned(void **state)

@@ -8,13 +8,8 @@
  * VS_ERR_EXISTS; GetObject streams to its receiver, which may stop it;
  * DeleteObject returns the marker. (The same calls against a real Ceph RGW:
  * tests/integration/test_rgw_s3client.py.) */
-#define _GNU_SOURCE /* strcasestr */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
-#include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,124 +29,6 @@
 #define KEY_ID "AKIDUNITS3OPS0000001"
 #define SECRET "unitS3OpsSecret/0123456789abcdefghijklm"
 #define NOW 1700000000
-#define MAX_CONN 4
-#define BODY_MAX 65536
-#define HANG "HANG" /* an answer ending so: what comes before it, then silence */
-
-typedef struct canned {
-  int fd, port, n;
-  const char *answers[MAX_CONN]; /* "": close at once; see HANG */
-  char head[MAX_CONN][4096];
-  char body[MAX_CONN][BODY_MAX];
-  size_t body_len[MAX_CONN];
-  int got;
-  pthread_t th;
-} canned;
-
-static size_t read_some(int c, char *out, size_t cap)
-{
-  struct pollfd p = {c, POLLIN, 0};
-  ssize_t r;
-  if(poll(&p, 1, 5000) != 1 || (r = read(c, out, cap)) <= 0)
-    return 0;
-  return (size_t)r;
-}
-
-/* The request's headers into head, its body (Content-Length) into body;
- * "100 Continue" first when the client waits for it. */
-static void read_request(canned *s, int i, int c)
-{
-  char *h = s->head[i], *end = NULL, *cl;
-  size_t len = 0, n, want = 0, have;
-  while(len + 1 < sizeof(s->head[i]) &&
-        (n = read_some(c, h + len, sizeof(s->head[i]) - 1 - len)) > 0) {
-    len += n;
-    h[len] = 0;
-    if((end = strstr(h, "\r\n\r\n")))
-      break;
-  }
-  if(!end)
-    return;
-  end += 4;
-  have = len - (size_t)(end - h);
-  if((cl = strcasestr(h, "\r\ncontent-length:")))
-    want = strtoul(cl + 17, NULL, 10);
-  memcpy(s->body[i], end, have);
-  *end = 0;
-  if(strcasestr(h, "\r\nexpect: 100-continue")) {
-    ssize_t w = write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    (void)w;
-  }
-  while(have < want && have < BODY_MAX &&
-        (n = read_some(c, s->body[i] + have, BODY_MAX - have)) > 0)
-    have += n;
-  s->body_len[i] = have;
-}
-
-static void *serve(void *arg)
-{
-  canned *s = arg;
-  struct pollfd p = {s->fd, POLLIN, 0};
-  int i, c;
-  for(i = 0; i < s->n && poll(&p, 1, 5000) == 1; i++) {
-    if((c = accept(s->fd, NULL, NULL)) < 0)
-      break;
-    read_request(s, i, c);
-    s->got = i + 1;
-    if(s->answers[i] && *s->answers[i]) {
-      const char *a = s->answers[i];
-      size_t n = strlen(a);
-      int hang = n >= 4 && !strcmp(a + n - 4, HANG);
-      ssize_t w = write(c, a, hang ? n - 4 : n);
-      (void)w;
-      if(hang) { /* say no more until the client gives up */
-        char sink[256];
-        struct pollfd q = {c, POLLIN, 0};
-        while(poll(&q, 1, 10000) == 1 && read(c, sink, sizeof(sink)) > 0)
-          ;
-      }
-    }
-    close(c);
-  }
-  return NULL;
-}
-
-static canned *start(int n, ...)
-{
-  canned *s = calloc(1, sizeof(*s));
-  struct sockaddr_in sa = {0};
-  socklen_t len = sizeof(sa);
-  va_list ap;
-  int i;
-  assert_non_null(s);
-  va_start(ap, n);
-  for(i = 0; i < n; i++)
-    s->answers[i] = va_arg(ap, const char *);
-  va_end(ap);
-  s->n = n;
-  s->fd = socket(AF_INET, SOCK_STREAM, 0);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_true(s->fd >= 0);
-  assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  assert_int_equal(listen(s->fd, 8), 0);
-  assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
-  s->port = ntohs(sa.sin_port);
-  assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
-  return s;
-}
-
-/* Waits for the server; what it recorded stays readable until done(). */
-static void finish(canned *s)
-{
-  pthread_join(s->th, NULL);
-  close(s->fd);
-}
-
-static void done(canned *s)
-{
-  free(s);
-}
 
 static int64_t fixed_now(void *ctx)
 {
@@ -160,11 +36,11 @@ static int64_t fixed_now(void *ctx)
   return (int64_t)NOW * 1000;
 }
 
-static vs_s3_target target(const canned *s, char *endpoint)
+static vs_s3_target target(const vst_canned *s, char *endpoint)
 {
   vs_s3_target t = {endpoint, NULL, KEY_ID, SECRET, fixed_now, NULL, 5000,
                     4, 10};
-  sprintf(endpoint, "http://127.0.0.1:%d", s->port);
+  sprintf(endpoint, "http://127.0.0.1:%d", s->srv.port);
   return t;
 }
 
@@ -194,42 +70,6 @@ static const char *s3_error(const char *status, const char *code)
 
 /* ---- what a request carried ---------------------------------------------- */
 
-typedef struct parsed {
-  char method[16], uri[1024];
-  char names[24][64], values[24][512];
-  int n;
-} parsed;
-
-static void parse_head(const char *raw, parsed *p)
-{
-  const char *line = strstr(raw, "\r\n");
-  memset(p, 0, sizeof(*p));
-  assert_non_null(line);
-  assert_int_equal(sscanf(raw, "%15s %1023s", p->method, p->uri), 2);
-  for(line += 2; *line && strncmp(line, "\r\n", 2) && p->n < 24;) {
-    const char *colon = strchr(line, ':'), *eol = strstr(line, "\r\n");
-    const char *v = colon + 1;
-    assert_non_null(colon);
-    assert_non_null(eol);
-    snprintf(p->names[p->n], 64, "%.*s", (int)(colon - line), line);
-    while(*v == ' ')
-      v++;
-    snprintf(p->values[p->n], 512, "%.*s", (int)(eol - v), v);
-    p->n++;
-    line = eol + 2;
-  }
-}
-
-static const char *lookup(void *ctx, const char *name)
-{
-  parsed *p = ctx;
-  int i;
-  for(i = 0; i < p->n; i++)
-    if(!strcasecmp(p->names[i], name))
-      return p->values[i];
-  return NULL;
-}
-
 static void digests(const void *p, size_t n, char md5_b64[25],
                     char sha_hex[65])
 {
@@ -248,32 +88,32 @@ static void digests(const void *p, size_t n, char md5_b64[25],
 
 /* Request i: method and URI, signed so vsink's verifier accepts it, with
  * the body want (n bytes) and its Content-MD5 and SHA-256. */
-static void assert_request(const canned *s, int i, const char *method,
+static void assert_request(const vst_canned *s, int i, const char *method,
                            const char *uri, const void *want, size_t n)
 {
-  parsed p;
+  vst_parsed p;
   vs_keyring *kr = vs_keyring_new();
   vs_sigv4_request req;
   vs_sigv4_result res;
   vs_err err = {0};
   char md5[25], sha[65];
-  parse_head(s->head[i], &p);
+  assert_int_equal(vst_parse_head(s->req[i].head, &p), 0);
   assert_string_equal(p.method, method);
   assert_string_equal(p.uri, uri);
-  req = (vs_sigv4_request){p.method, p.uri, lookup, &p};
+  req = (vs_sigv4_request){p.method, p.uri, vst_lookup, &p};
   assert_int_equal(vs_keyring_add(kr, KEY_ID, SECRET, &err), 0);
   assert_int_equal(vs_sigv4_verify(&req, kr, "us-east-1", NOW, &res, &err),
                    VS_SIGV4_OK);
   vs_keyring_free(kr);
-  assert_int_equal(s->body_len[i], n);
-  assert_memory_equal(s->body[i], want, n);
+  assert_int_equal(s->req[i].body_len, n);
+  assert_memory_equal(s->req[i].body, want, n);
   digests(want, n, md5, sha);
-  assert_string_equal(lookup(&p, "x-amz-content-sha256"), sha);
+  assert_string_equal(vst_lookup(&p, "x-amz-content-sha256"), sha);
   assert_string_equal(res.payload_sha256, sha);
   if(!strcmp(method, "PUT") || !strcmp(method, "POST")) {
-    assert_non_null(lookup(&p, "content-md5"));
-    assert_string_equal(lookup(&p, "content-md5"), md5);
-    assert_non_null(strstr(lookup(&p, "authorization"), "content-md5;"));
+    assert_non_null(vst_lookup(&p, "content-md5"));
+    assert_string_equal(vst_lookup(&p, "content-md5"), md5);
+    assert_non_null(strstr(vst_lookup(&p, "authorization"), "content-md5;"));
   }
 }
 
@@ -313,10 +153,11 @@ static unsigned char file_data[20000];
 static void test_part_retried(void **state)
 {
   char endpoint[64], path[64], etag[VS_S3_ETAG_MAX];
-  canned *s = start(4, s3_error("503 Service Unavailable", "SlowDown"),
-                    "", /* the connection dropped without an answer */
-                    s3_error("500 Internal Server Error", "InternalError"),
-                    answer("200 OK", "ETag: \"etag-of-7\"\r\n", ""));
+  vst_canned *s = vst_canned_start(4,
+    s3_error("503 Service Unavailable", "SlowDown"),
+    "", /* the connection dropped without an answer */
+    s3_error("500 Internal Server Error", "InternalError"),
+    answer("200 OK", "ETag: \"etag-of-7\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   int fd = temp_file(path, file_data, sizeof(file_data)), i;
   vs_s3_body b = {NULL, fd, 1000, 15000, NULL};
@@ -325,7 +166,7 @@ static void test_part_retried(void **state)
   lseek(fd, 0, SEEK_SET);
   assert_int_equal(vs_s3_mpu_part(&t, "videos", "a b.mp4", "u+1/x", 7, &b,
                                   etag, &err), VS_OK);
-  finish(s);
+  vst_canned_wait(s);
   assert_string_equal(etag, "etag-of-7");
   assert_int_equal(s->got, 4);
   for(i = 0; i < 4; i++)
@@ -335,14 +176,14 @@ static void test_part_retried(void **state)
   assert_int_equal(lseek(fd, 0, SEEK_CUR), 0); /* pread: offset untouched */
   close(fd);
   unlink(path);
-  done(s);
+  free(s);
 }
 
 static void test_part_gives_up(void **state)
 {
   char endpoint[64], path[64], etag[VS_S3_ETAG_MAX];
   const char *slow = s3_error("503 Service Unavailable", "SlowDown");
-  canned *s = start(3, slow, slow, slow);
+  vst_canned *s = vst_canned_start(3, slow, slow, slow);
   vs_s3_target t = target(s, endpoint);
   int fd = temp_file(path, file_data, 100);
   vs_s3_body b = {NULL, fd, 0, 100, NULL};
@@ -356,7 +197,7 @@ static void test_part_gives_up(void **state)
   assert_int_equal(vs_s3_mpu_part(&t, "videos", "k", "u", 1, &b, etag, &err),
                    VS_ERR_NET);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  finish(s);
+  vst_canned_wait(s);
   took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
   assert_int_equal(s->got, 3);
   assert_true(took >= 0.3 && took < 5); /* 100 + 200 ms of back-off */
@@ -365,7 +206,7 @@ static void test_part_gives_up(void **state)
                                   "SlowDown"));
   close(fd);
   unlink(path);
-  done(s);
+  free(s);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -380,7 +221,8 @@ static double seconds_since(const struct timespec *t0)
 static void test_part_timeout_retried(void **state)
 {
   char endpoint[64], etag[VS_S3_ETAG_MAX];
-  canned *s = start(2, HANG, answer("200 OK", "ETag: \"e2\"\r\n", ""));
+  vst_canned *s = vst_canned_start(2, VST_HANG,
+                                   answer("200 OK", "ETag: \"e2\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   vs_s3_body b = {"part bytes", -1, 0, 10, NULL};
   vs_err err = {0};
@@ -392,7 +234,7 @@ static void test_part_timeout_retried(void **state)
   assert_int_equal(vs_s3_mpu_part(&t, "videos", "k", "u", 2, &b, etag, &err),
                    VS_OK);
   took = seconds_since(&t0);
-  finish(s);
+  vst_canned_wait(s);
   assert_int_equal(s->got, 2);
   assert_string_equal(etag, "e2");
   assert_true(took >= 0.9 && took < 5);
@@ -400,15 +242,15 @@ static void test_part_timeout_retried(void **state)
                  "part bytes", 10);
   assert_request(s, 1, "PUT", "/videos/k?partNumber=2&uploadId=u",
                  "part bytes", 10);
-  done(s);
+  free(s);
 }
 
 /* A GET whose body stops half-way fails after the stall, not never. */
 static void test_get_stalls(void **state)
 {
   char endpoint[64];
-  canned *s = start(1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
-                       "ten bytes." HANG);
+  vst_canned *s = vst_canned_start(1, "HTTP/1.1 200 OK\r\nContent-Length: "
+                                   "100\r\n\r\nten bytes." VST_HANG);
   vs_s3_target t = target(s, endpoint);
   counter c = {0};
   vs_err err = {0};
@@ -420,30 +262,30 @@ static void test_get_stalls(void **state)
   assert_int_equal(vs_s3_get(&t, "videos", "k", NULL, count, &c, NULL, &err),
                    VS_ERR_NET);
   took = seconds_since(&t0);
-  finish(s);
+  vst_canned_wait(s);
   print_message("stalled GET failed after %.2f s: %s\n", took, err.msg);
   assert_true(c.bytes == 10);
   assert_true(took >= 0.9 && took < 5);
   assert_non_null(strstr(err.msg, "GET videos/k: "));
-  done(s);
+  free(s);
 }
 
 /* A refusal is final: one request, no retry. */
 static void expect_once(const char *status, const char *code, int rc)
 {
   char endpoint[64], etag[VS_S3_ETAG_MAX];
-  canned *s = start(2, s3_error(status, code),
-                    answer("200 OK", "ETag: \"x\"\r\n", ""));
+  vst_canned *s = vst_canned_start(2, s3_error(status, code),
+                                   answer("200 OK", "ETag: \"x\"\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   vs_s3_body b = {"abc", -1, 0, 3, NULL};
   vs_err err = {0};
   assert_int_equal(vs_s3_mpu_part(&t, "videos", "k", "u", 1, &b, etag, &err),
                    rc);
-  shutdown(s->fd, SHUT_RDWR); /* the second answer is never asked for */
-  finish(s);
+  shutdown(s->srv.fd, SHUT_RDWR); /* the second answer is never asked for */
+  vst_canned_wait(s);
   assert_int_equal(s->got, 1);
   assert_non_null(strstr(err.msg, code));
-  done(s);
+  free(s);
 }
 
 static void test_part_refusals(void **state)
@@ -468,7 +310,7 @@ static void test_complete_200_error(void **state)
                      "<ETag>\"e1\"</ETag></Part><Part><PartNumber>3"
                      "</PartNumber><ETag>\"e&amp;3\"</ETag></Part>"
                      "</CompleteMultipartUpload>";
-  canned *s = start(1, answer("200 OK", "", body));
+  vst_canned *s = vst_canned_start(1, answer("200 OK", "", body));
   vs_s3_target t = target(s, endpoint);
   vs_s3_part parts[2] = {{1, "e1"}, {3, "e&3"}};
   vs_s3_put_result r;
@@ -476,13 +318,13 @@ static void test_complete_200_error(void **state)
   (void)state;
   assert_int_equal(vs_s3_mpu_complete(&t, "videos", "k", "up", parts, 2, &r,
                                       &err), VS_ERR_NET);
-  finish(s);
+  vst_canned_wait(s);
   assert_int_equal(s->got, 1);
   assert_request(s, 0, "POST", "/videos/k?uploadId=up", want, strlen(want));
   assert_string_equal(err.msg, "POST videos/k: HTTP 200 with error "
                                "InternalError: try again");
   assert_string_equal(r.etag, "");
-  done(s);
+  free(s);
 }
 
 static void test_complete_ok(void **state)
@@ -490,7 +332,8 @@ static void test_complete_ok(void **state)
   char endpoint[64];
   const char *body = "<CompleteMultipartUploadResult><ETag>&quot;abc-2&quot;"
                      "</ETag></CompleteMultipartUploadResult>";
-  canned *s = start(1, answer("200 OK", "x-amz-version-id: v9\r\n", body));
+  vst_canned *s = vst_canned_start(1, answer("200 OK",
+                                   "x-amz-version-id: v9\r\n", body));
   vs_s3_target t = target(s, endpoint);
   vs_s3_part parts[2] = {{1, "e1"}, {2, "e2"}};
   vs_s3_part bad[2] = {{2, "e1"}, {2, "e2"}};
@@ -504,10 +347,10 @@ static void test_complete_ok(void **state)
                                       &err), VS_ERR_INVALID);
   assert_int_equal(vs_s3_mpu_complete(&t, "videos", "k", "up", parts, 2, &r,
                                       &err), VS_OK);
-  finish(s);
+  vst_canned_wait(s);
   assert_string_equal(r.etag, "abc-2");
   assert_string_equal(r.version_id, "v9");
-  done(s);
+  free(s);
 }
 
 /* ---- PutObject ----------------------------------------------------------- */
@@ -515,15 +358,14 @@ static void test_complete_ok(void **state)
 static void test_put_if_none_match(void **state)
 {
   char endpoint[64];
-  canned *s = start(2, s3_error("412 Precondition Failed",
-                                "PreconditionFailed"),
-                    answer("200 OK", "ETag: \"md5\"\r\nx-amz-version-id: "
-                           "v1\r\n", ""));
+  vst_canned *s = vst_canned_start(2,
+    s3_error("412 Precondition Failed", "PreconditionFailed"),
+    answer("200 OK", "ETag: \"md5\"\r\nx-amz-version-id: v1\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   vs_s3_body b = {"hello", -1, 0, 5, NULL};
   vs_s3_put_result r;
   vs_err err = {0};
-  parsed p;
+  vst_parsed p;
   (void)state;
   vs_s3_write_opts w = {"video/mp4", "x-amz-meta-task:t-1\n\nCache-Control:"
                        "max-age=60\nx-amz-meta-Seed: 42", 1};
@@ -540,24 +382,24 @@ static void test_put_if_none_match(void **state)
                                   "PreconditionFailed"));
   assert_int_equal(vs_s3_put(&t, "videos", "k", &b, NULL, &r, &err),
                    VS_OK);
-  finish(s);
+  vst_canned_wait(s);
   assert_string_equal(r.etag, "md5");
   assert_string_equal(r.version_id, "v1");
   assert_request(s, 0, "PUT", "/videos/k", "hello", 5);
-  parse_head(s->head[0], &p);
-  assert_string_equal(lookup(&p, "if-none-match"), "*");
-  assert_string_equal(lookup(&p, "content-type"), "video/mp4");
-  assert_string_equal(lookup(&p, "x-amz-meta-task"), "t-1");
-  assert_string_equal(lookup(&p, "x-amz-meta-seed"), "42");
-  assert_string_equal(lookup(&p, "cache-control"), "max-age=60");
-  assert_non_null(strstr(lookup(&p, "authorization"),
+  assert_int_equal(vst_parse_head(s->req[0].head, &p), 0);
+  assert_string_equal(vst_lookup(&p, "if-none-match"), "*");
+  assert_string_equal(vst_lookup(&p, "content-type"), "video/mp4");
+  assert_string_equal(vst_lookup(&p, "x-amz-meta-task"), "t-1");
+  assert_string_equal(vst_lookup(&p, "x-amz-meta-seed"), "42");
+  assert_string_equal(vst_lookup(&p, "cache-control"), "max-age=60");
+  assert_non_null(strstr(vst_lookup(&p, "authorization"),
                          "cache-control;content-md5;content-type;host;"
                          "if-none-match;x-amz-content-sha256;x-amz-date;"
                          "x-amz-meta-seed;x-amz-meta-task,"));
-  parse_head(s->head[1], &p);
-  assert_null(lookup(&p, "if-none-match"));
+  assert_int_equal(vst_parse_head(s->req[1].head, &p), 0);
+  assert_null(vst_lookup(&p, "if-none-match"));
   assert_request(s, 1, "PUT", "/videos/k", "hello", 5);
-  done(s);
+  free(s);
 }
 
 /* HEAD hands back the headers an object keeps, names lower-case, in the
@@ -565,22 +407,21 @@ static void test_put_if_none_match(void **state)
 static void test_head_kept_headers(void **state)
 {
   char endpoint[64];
-  canned *s = start(1, answer("200 OK", "Cache-Control: no-cache\r\n"
-                              "X-Amz-Meta-Task: t-1\r\nx-amz-request-id: r"
-                              "\r\nx-amz-meta-empty:\r\nContent-Language: "
-                              "fr\r\n", ""));
+  vst_canned *s = vst_canned_start(1, answer("200 OK",
+    "Cache-Control: no-cache\r\nX-Amz-Meta-Task: t-1\r\nx-amz-request-id: r"
+    "\r\nx-amz-meta-empty:\r\nContent-Language: fr\r\n", ""));
   vs_s3_target t = target(s, endpoint);
   vs_object_info info;
   vs_err err = {0};
   (void)state;
   assert_int_equal(vs_s3_head_version(&t, "videos", "k", "v1", &info, &err),
                    VS_OK);
-  finish(s);
+  vst_canned_wait(s);
   assert_string_equal(info.headers, "cache-control:no-cache\n"
                       "x-amz-meta-task:t-1\nx-amz-meta-empty:\n"
                       "content-language:fr\n");
   assert_request(s, 0, "HEAD", "/videos/k?versionId=v1", "", 0);
-  done(s);
+  free(s);
 }
 
 /* ---- GetObject, DeleteObject ---------------------------------------------- */
@@ -589,14 +430,14 @@ static void test_get_streamed(void **state)
 {
   static char body[60001], a206[60200], a200[60200];
   char endpoint[64];
-  canned *s;
+  vst_canned *s;
   vs_s3_target t;
   vs_s3_get_opts g = {"v 1", 1, 5, -1};
   vs_object_info info;
   counter c = {0}, stop = {0, 0, 1, 0};
   unsigned long want = 0;
   vs_err err = {0};
-  parsed p;
+  vst_parsed p;
   size_t i;
   (void)state;
   for(i = 0; i < sizeof(body) - 1; i++) {
@@ -607,7 +448,7 @@ static void test_get_streamed(void **state)
            "\"e\"\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
   snprintf(a200, sizeof(a200), "HTTP/1.1 200 OK\r\nContent-Length: %zu"
            "\r\n\r\n%s", strlen(body), body);
-  s = start(2, a206, a200);
+  s = vst_canned_start(2, a206, a200);
   t = target(s, endpoint);
   assert_int_equal(vs_s3_get(&t, "videos", "k", &g, count, &c, &info, &err),
                    VS_OK);
@@ -618,20 +459,21 @@ static void test_get_streamed(void **state)
   assert_int_equal(vs_s3_get(&t, "videos", "k", NULL, count, &stop, &info,
                              &err), VS_ERR_IO);
   assert_non_null(strstr(err.msg, "stopped by the receiver"));
-  finish(s);
-  parse_head(s->head[0], &p);
+  vst_canned_wait(s);
+  assert_int_equal(vst_parse_head(s->req[0].head, &p), 0);
   assert_string_equal(p.uri, "/videos/k?versionId=v%201");
-  assert_string_equal(lookup(&p, "range"), "bytes=5-");
+  assert_string_equal(vst_lookup(&p, "range"), "bytes=5-");
   assert_request(s, 0, "GET", "/videos/k?versionId=v%201", "", 0);
-  done(s);
+  free(s);
 }
 
 static void test_delete_marker(void **state)
 {
   char endpoint[64];
-  canned *s = start(2, answer("204 No Content", "x-amz-delete-marker: true\r\n"
-                              "x-amz-version-id: m-1\r\n", ""),
-                    answer("204 No Content", "", ""));
+  vst_canned *s = vst_canned_start(2,
+    answer("204 No Content", "x-amz-delete-marker: true\r\n"
+           "x-amz-version-id: m-1\r\n", ""),
+    answer("204 No Content", "", ""));
   vs_s3_target t = target(s, endpoint);
   vs_s3_delete_result d;
   vs_err err = {0};
@@ -642,10 +484,10 @@ static void test_delete_marker(void **state)
   assert_int_equal(vs_s3_delete(&t, "videos", "k", "v/2", &d, &err), VS_OK);
   assert_int_equal(d.delete_marker, 0);
   assert_string_equal(d.version_id, "");
-  finish(s);
+  vst_canned_wait(s);
   assert_request(s, 0, "DELETE", "/videos/k", "", 0);
   assert_request(s, 1, "DELETE", "/videos/k?versionId=v%2F2", "", 0);
-  done(s);
+  free(s);
 }
 
 int main(void)

@@ -5,9 +5,11 @@
  * connection that thread serves, so the connection is suspended, a commit
  * thread does the work, and the connection is resumed to send the
  * answer. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "server/internal.h"
+#include "util/buf.h"
 
 static void *committer(void *cls)
 {
@@ -119,4 +121,43 @@ void vs__commits_stop(vs_server *s)
   pthread_cond_destroy(&s->q_cond);
   pthread_cond_destroy(&s->q_idle);
   pthread_mutex_destroy(&s->q_lock);
+}
+
+int vs__done(vs__req *r, vs__s3code code, const char *msg)
+{
+  r->done_code = code;
+  snprintf(r->done_msg, sizeof(r->done_msg), "%s", msg ? msg : "");
+  return -1;
+}
+
+enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r))
+{
+  vs_buf b = VS_BUF_INIT;
+  if(r->phase == 0) {
+    r->phase = 3;
+    if(vs__commit_submit(r, work))
+      return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+    return MHD_YES;
+  }
+  if(r->phase != 3)
+    return MHD_YES;
+  r->phase = 2;
+  if(r->done_code || !r->body)
+    return vs__reject(r, r->done_code ? r->done_code : VS__S3_INTERNAL,
+                      r->done_msg[0] ? r->done_msg : NULL);
+  vs_buf_add(&b, r->body, r->body_len);
+  free(r->body);
+  r->body = NULL;
+  return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
+}
+
+vs__s3code vs__checked(vs__req *r)
+{
+  vs__s3code code = r->done_code;
+  free(r->done_info); /* the commit allocates its own when it runs */
+  r->done_info = NULL;
+  r->done_code = VS__S3_NONE;
+  if(!code)
+    vs__conn_enter(r->cn, VS__C_BODY, vs_now_ms(NULL, NULL));
+  return code;
 }

@@ -379,6 +379,19 @@ vs__s3code vs__record_version(vs__req *r, const char *key, const char *vid,
  * server is stopping and takes no more work: answer 503 at once. */
 int vs__commits_start(vs_server *s, unsigned n, vs_err *err);
 int vs__commit_submit(vs__req *r, void (*work)(vs__req *r));
+/* A body-less request answered whole from the pool, so that nothing of it
+ * waits on the store on the event thread: the handler returns this on
+ * every call. work leaves an XML document in r->body (answered 200) or
+ * the error in r->done_code and r->done_msg (vs__done). */
+enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r));
+/* A request checked on the pool before its body (phase 4: the store may
+ * be a cluster), resumed as on its first call, so that a refusal is still
+ * answered before the body: VS__S3_NONE (the connection back to receiving
+ * its body), or the refusal (r->done_msg says why, "" for the stock
+ * message). */
+vs__s3code vs__checked(vs__req *r);
+/* Sets r's error for vs__pooled's answer (msg NULL: the stock one); -1. */
+int vs__done(vs__req *r, vs__s3code code, const char *msg);
 /* Shutdown: takes no more work, and waits until every suspended
  * connection has been resumed (libmicrohttpd may be stopped then). */
 void vs__commits_close(vs_server *s);

@@ -466,31 +466,10 @@ static void list_work(vs__req *r)
   params_free(&p);
 }
 
-static enum MHD_Result list_answer(vs__req *r)
-{
-  vs_buf b = VS_BUF_INIT;
-  r->phase = 2;
-  if(r->done_code || !r->body)
-    return vs__reject(r, r->done_code ? r->done_code : VS__S3_INTERNAL,
-                      r->done_msg[0] ? r->done_msg : NULL);
-  vs_buf_add(&b, r->body, r->body_len);
-  free(r->body);
-  r->body = NULL;
-  return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
-}
-
 /* All three operations: the page is built on the commit pool, then sent. */
 enum MHD_Result vs__list_objects(vs__req *r, const char *data, size_t *size)
 {
   (void)data;
   *size = 0;
-  if(r->phase == 0) {
-    r->phase = 3;
-    if(vs__commit_submit(r, list_work))
-      return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
-    return MHD_YES;
-  }
-  if(r->phase == 3)
-    return list_answer(r);
-  return MHD_YES;
+  return vs__pooled(r, list_work);
 }

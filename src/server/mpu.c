@@ -259,11 +259,20 @@ enum MHD_Result vs__part_ok(vs__req *r)
 
 /* ---- AbortMultipartUpload ---------------------------------------------- */
 
+/* On a commit thread: the upload looked up (the store may be a cluster),
+ * then aborted. */
 static void abort_work(vs__req *r)
 {
+  vs__s3code code = VS__S3_NONE;
+  char msg[200] = "";
   vs_err err = {0};
-  int rc = vs_store_mpu_abort(r->srv->cfg.store, r->bucket, r->key,
-                              r->mpu->upload_id, &err);
+  int rc;
+  if(vs__mpu_lookup(r, &code, msg, sizeof(msg))) {
+    vs__done(r, code, msg);
+    return;
+  }
+  rc = vs_store_mpu_abort(r->srv->cfg.store, r->bucket, r->key,
+                          r->mpu->upload_id, &err);
   r->done_code = rc ? vs__s3_of_store(rc, VS__S3_NO_SUCH_UPLOAD) : VS__S3_NONE;
   if(rc && rc != VS_ERR_NOTFOUND)
     vs_log("error", "abort multipart upload of %s/%s: %s", r->bucket,
@@ -282,14 +291,13 @@ enum MHD_Result vs__mpu_abort(vs__req *r, const char *data, size_t *size)
   if(r->phase == 3) {
     r->phase = 2;
     if(r->done_code)
-      return vs__reject(r, r->done_code, NULL);
+      return vs__reject(r, r->done_code, r->done_msg[0] ? r->done_msg : NULL);
     resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     return resp ? vs__send(r, MHD_HTTP_NO_CONTENT, resp) : MHD_NO;
   }
   if(r->phase)
     return MHD_YES;
-  if(no_body(r, &code, msg, sizeof(msg)) ||
-     vs__mpu_lookup(r, &code, msg, sizeof(msg)))
+  if(no_body(r, &code, msg, sizeof(msg)))
     return vs__reject(r, code, msg[0] ? msg : NULL);
   r->phase = 3;
   if(vs__commit_submit(r, abort_work))

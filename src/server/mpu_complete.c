@@ -72,10 +72,23 @@ static int first_check(vs__req *r, vs__fail *f)
   if((f->code = vs__body_digests(r, VS__BODY_MD5_ONLY, f->msg,
                                  sizeof(f->msg))))
     return -1;
-  if(vs__put_preconditions(r, &f->code, f->msg, sizeof(f->msg)) ||
-     vs__mpu_lookup(r, &f->code, f->msg, sizeof(f->msg)))
+  return vs__put_preconditions(r, &f->code, f->msg, sizeof(f->msg));
+}
+
+/* The upload, from the store, and the checksum asked against it. */
+static int upload_check(vs__req *r, vs__fail *f)
+{
+  if(vs__mpu_lookup(r, &f->code, f->msg, sizeof(f->msg)))
     return -1;
   return object_checksum(r, f);
+}
+
+/* upload_check on a commit thread, for a store over the network. */
+static void check_work(vs__req *r)
+{
+  vs__fail f = {VS__S3_NONE, ""};
+  if(upload_check(r, &f))
+    vs__done(r, f.code, f.msg);
 }
 
 /* The parts the body lists, checked for what the store does not know
@@ -294,6 +307,21 @@ enum MHD_Result vs__mpu_complete(vs__req *r, const char *data, size_t *size)
   if(r->phase == 0) {
     if(first_check(r, &f))
       return vs__reject(r, f.code, f.msg[0] ? f.msg : NULL);
+    if(vs_store_is_remote(r->srv->cfg.store)) {
+      r->phase = 4;
+      if(vs__commit_submit(r, check_work))
+        return vs__reject(r, VS__S3_UNAVAILABLE, NULL);
+      return MHD_YES;
+    }
+    if(upload_check(r, &f))
+      return vs__reject(r, f.code, f.msg[0] ? f.msg : NULL);
+    r->phase = 1;
+    return MHD_YES;
+  }
+  if(r->phase == 4) { /* resumed from check_work: no body read yet */
+    vs__s3code code = vs__checked(r);
+    if(code)
+      return vs__reject(r, code, r->done_msg[0] ? r->done_msg : NULL);
     r->phase = 1;
     return MHD_YES;
   }

@@ -1,7 +1,8 @@
 /* ListParts and ListMultipartUploads. An upload has at most 10,000 parts
  * and a sink few uploads in progress at once, so both read the store's
  * whole list and page through it here, in S3's order: parts by number,
- * uploads by key (bytes) then by upload id, which sorts by creation. */
+ * uploads by key (bytes) then by upload id, which sorts by creation. Both
+ * are built on the commit pool (vs__pooled): the store may be a cluster. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,9 @@ static int url_encoding(vs__req *r, int *url)
   *url = enc != NULL;
   free(enc);
   if(bad)
-    vs__reject(r, VS__S3_INVALID_ARGUMENT, "Invalid Encoding Method "
-               "specified in Request");
-  return bad ? -1 : 0;
+    return vs__done(r, VS__S3_INVALID_ARGUMENT, "Invalid Encoding Method "
+                    "specified in Request");
+  return 0;
 }
 
 /* ---- ListParts ---------------------------------------------------------- */
@@ -80,8 +81,9 @@ static void parts_head(vs__req *r, vs_buf *b, int url, long marker,
   }
 }
 
-enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
-                                   size_t *size)
+/* On a commit thread (the upload and its parts are the store's): the
+ * page into r->body, or the error. */
+static void parts_work(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
   char msg[200] = "";
@@ -91,24 +93,25 @@ enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
   vs_buf b = VS_BUF_INIT;
   vs_err err = {0};
   int url;
-  (void)data;
-  *size = 0;
-  if(r->phase)
-    return MHD_YES;
   if(vs__query_count(r->raw_uri, "max-parts", PAGE_MAX, &max) < 0 ||
      vs__query_count(r->raw_uri, "part-number-marker", 1L << 30,
-                     &marker) < 0)
-    return vs__reject(r, VS__S3_INVALID_ARGUMENT, "max-parts and "
-                      "part-number-marker must be integers of 0 to "
-                      "2147483647");
+                     &marker) < 0) {
+    vs__done(r, VS__S3_INVALID_ARGUMENT, "max-parts and part-number-marker "
+             "must be integers of 0 to 2147483647");
+    return;
+  }
   if(url_encoding(r, &url))
-    return MHD_YES;
-  if(vs__mpu_lookup(r, &code, msg, sizeof(msg)))
-    return vs__reject(r, code, msg[0] ? msg : NULL);
+    return;
+  if(vs__mpu_lookup(r, &code, msg, sizeof(msg))) {
+    vs__done(r, code, msg);
+    return;
+  }
   if(vs_store_mpu_parts(r->srv->cfg.store, r->bucket, r->key,
-                        r->mpu->upload_id, &parts, &n, &err))
-    return vs__reject(r, err.code == VS_ERR_NOTFOUND ? VS__S3_NO_SUCH_UPLOAD
-                                                     : VS__S3_INTERNAL, NULL);
+                        r->mpu->upload_id, &parts, &n, &err)) {
+    vs__done(r, err.code == VS_ERR_NOTFOUND ? VS__S3_NO_SUCH_UPLOAD
+                                            : VS__S3_INTERNAL, NULL);
+    return;
+  }
   parts_head(r, &b, url, marker, max);
   for(i = 0; i < n && (long)parts[i].number <= marker; i++)
     ;
@@ -120,10 +123,21 @@ enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
   vs_buf_addf(&b, "<IsTruncated>%s</IsTruncated></ListPartsResult>",
               i < n ? "true" : "false");
   free(parts);
-  r->phase = 2;
-  if(b.failed)
-    return vs__reject(r, VS__S3_INTERNAL, "out of memory");
-  return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
+  if(b.failed) {
+    vs_buf_free(&b);
+    vs__done(r, VS__S3_INTERNAL, "out of memory");
+    return;
+  }
+  r->body_len = b.len;
+  r->body = vs_buf_steal(&b);
+}
+
+enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
+                                   size_t *size)
+{
+  (void)data;
+  *size = 0;
+  return vs__pooled(r, parts_work);
 }
 
 /* ---- ListMultipartUploads ----------------------------------------------- */
@@ -158,20 +172,16 @@ static int uparams_read(vs__req *r, uparams *p)
   p->key_marker = vs__query_get(r->raw_uri, "key-marker");
   p->id_marker = vs__query_get(r->raw_uri, "upload-id-marker");
   p->max = PAGE_MAX;
-  if(vs__query_count(r->raw_uri, "max-uploads", PAGE_MAX, &p->max) < 0) {
-    vs__reject(r, VS__S3_INVALID_ARGUMENT, "max-uploads must be an "
-               "integer of 0 to 2147483647");
-    return -1;
-  }
+  if(vs__query_count(r->raw_uri, "max-uploads", PAGE_MAX, &p->max) < 0)
+    return vs__done(r, VS__S3_INVALID_ARGUMENT, "max-uploads must be an "
+                    "integer of 0 to 2147483647");
   /* prefix and key-marker name keys, which may hold control bytes */
   if(!vs_utf8_valid(p->prefix ? p->prefix : "", p->prefix ?
                     strlen(p->prefix) : 0) || !text_ok(p->delim) ||
      !vs_utf8_valid(p->key_marker ? p->key_marker : "", p->key_marker ?
-                    strlen(p->key_marker) : 0) || !text_ok(p->id_marker)) {
-    vs__reject(r, VS__S3_INVALID_ARGUMENT, "prefix, delimiter and markers "
-               "must be UTF-8 text without control characters");
-    return -1;
-  }
+                    strlen(p->key_marker) : 0) || !text_ok(p->id_marker))
+    return vs__done(r, VS__S3_INVALID_ARGUMENT, "prefix, delimiter and "
+                    "markers must be UTF-8 text without control characters");
   if(p->delim && !*p->delim) {
     free(p->delim);
     p->delim = NULL;
@@ -281,7 +291,9 @@ static void uploads_head(vs__req *r, vs_buf *b, const uparams *p)
     vs_buf_adds(b, "<EncodingType>url</EncodingType>");
 }
 
-enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size)
+/* On a commit thread (the uploads are the store's): the page into
+ * r->body, or the error. */
+static void uploads_work(vs__req *r)
 {
   uparams p = {0};
   vs_mpu *v = NULL;
@@ -290,18 +302,14 @@ enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size)
   vs_buf head = VS_BUF_INIT, body = VS_BUF_INIT;
   vs_err err = {0};
   int truncated;
-  (void)data;
-  *size = 0;
-  if(r->phase)
-    return MHD_YES;
-  r->phase = 2;
   if(uparams_read(r, &p)) {
     uparams_free(&p);
-    return MHD_YES;
+    return;
   }
   if(vs_store_mpu_list(r->srv->cfg.store, r->bucket, &v, &n, &err)) {
     uparams_free(&p);
-    return vs__reject(r, VS__S3_INTERNAL, err.msg);
+    vs__done(r, VS__S3_INTERNAL, err.msg);
+    return;
   }
   truncated = uploads_page(&p, v, n, &body, &last, &last_cp);
   uploads_head(r, &head, &p);
@@ -323,7 +331,18 @@ enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size)
   vs_buf_free(&body);
   free(v);
   uparams_free(&p);
-  if(head.failed)
-    return vs__reject(r, VS__S3_INTERNAL, "out of memory");
-  return vs__send_buf(r, MHD_HTTP_OK, &head, "application/xml");
+  if(head.failed) {
+    vs_buf_free(&head);
+    vs__done(r, VS__S3_INTERNAL, "out of memory");
+    return;
+  }
+  r->body_len = head.len;
+  r->body = vs_buf_steal(&head);
+}
+
+enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size)
+{
+  (void)data;
+  *size = 0;
+  return vs__pooled(r, uploads_work);
 }

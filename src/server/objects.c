@@ -272,13 +272,9 @@ static enum MHD_Result put_begin(vs__req *r)
  * yet), so a refusal is still answered before the body. */
 static enum MHD_Result put_checked(vs__req *r)
 {
-  vs__s3code code = r->done_code;
-  free(r->done_info); /* the commit's allocates its own when it runs */
-  r->done_info = NULL;
-  r->done_code = VS__S3_NONE;
+  vs__s3code code = vs__checked(r);
   if(code)
     return reject(r, code, r->done_msg[0] ? r->done_msg : NULL);
-  vs__conn_enter(r->cn, VS__C_BODY, vs_now_ms(NULL, NULL));
   return put_start(r);
 }
 

@@ -28,22 +28,21 @@ static vs__s3code find(vs__req *r, vs_object_info *info)
   return code;
 }
 
-enum MHD_Result vs__get_object_tagging(vs__req *r, const char *data,
-                                       size_t *size)
+/* On a commit thread (the version is the store's): the empty tag set, or
+ * why not. */
+static void tagging_work(vs__req *r)
 {
-  vs_object_info *info;
+  vs_object_info *info = malloc(sizeof(*info));
   vs_buf b = VS_BUF_INIT;
   vs__s3code code;
-  (void)data;
-  *size = 0;
-  if(r->phase)
-    return MHD_YES;
-  r->phase = 2;
-  if(!(info = malloc(sizeof(*info))))
-    return vs__reject(r, VS__S3_INTERNAL, "out of memory");
+  if(!info) {
+    vs__done(r, VS__S3_INTERNAL, "out of memory");
+    return;
+  }
   if((code = find(r, info))) {
     free(info);
-    return vs__reject(r, code, NULL);
+    vs__done(r, code, NULL);
+    return;
   }
   if(r->srv->cfg.on_existing == VS_ON_EXISTING_VERSION) {
     r->extra_header = "x-amz-version-id";
@@ -52,5 +51,19 @@ enum MHD_Result vs__get_object_tagging(vs__req *r, const char *data,
   free(info);
   vs_buf_adds(&b, VS_XML_HEAD "<Tagging xmlns=\"" VS_XML_NS "\"><TagSet/>"
               "</Tagging>");
-  return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
+  if(b.failed) {
+    vs_buf_free(&b);
+    vs__done(r, VS__S3_INTERNAL, "out of memory");
+    return;
+  }
+  r->body_len = b.len;
+  r->body = vs_buf_steal(&b);
+}
+
+enum MHD_Result vs__get_object_tagging(vs__req *r, const char *data,
+                                       size_t *size)
+{
+  (void)data;
+  *size = 0;
+  return vs__pooled(r, tagging_work);
 }

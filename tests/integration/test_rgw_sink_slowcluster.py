@@ -3,8 +3,10 @@
 the commit pool, not on the event thread that serves every other
 connection: GET and HEAD's look-up of the version, a PUT's look at the
 key's current object (If-None-Match, If-Match, --on-existing reject),
-UploadPart's look-up of its upload, and a copy's (CopyObject,
-UploadPartCopy) look at its source and destination.
+UploadPart's look-up of its upload, a copy's (CopyObject, UploadPartCopy)
+look at its source and destination, and the multipart requests without a
+body or with a small one (ListParts, ListMultipartUploads, Complete's
+look-up of its upload, Abort) and GetObjectTagging.
 
 The sink (one event thread) reaches a real Ceph RGW through a relay that,
 once slowed, holds every request 3 s before passing it on. Requests are
@@ -25,7 +27,7 @@ from rgw import start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-slow"
-DELAY = 3.0
+DELAY = 2.0
 
 
 rgw = start_or_skip("slowcluster", 256)
@@ -160,6 +162,38 @@ def upload_part_copy():
     return r["CopyPartResult"]["ETag"] == A_ETAG or repr(r)
 
 
+mpu3 = c.create_multipart_upload(Bucket="videos", Key="m3.mp4")["UploadId"]
+c.upload_part(Bucket="videos", Key="m3.mp4", UploadId=mpu3, PartNumber=1,
+              Body=body)
+
+
+def list_parts():
+    got = c.list_parts(Bucket="videos", Key="m.mp4", UploadId=mpu)["Parts"]
+    return [p["ETag"] for p in got] == [PART_ETAG] or repr(got)
+
+
+def list_uploads():
+    got = c.list_multipart_uploads(Bucket="videos").get("Uploads", [])
+    return mpu in [u["UploadId"] for u in got] or repr(got)
+
+
+def tagging():
+    return c.get_object_tagging(Bucket="videos", Key="a.mp4")["TagSet"] \
+        == [] or "tags"
+
+
+def complete3():
+    r = c.complete_multipart_upload(
+        Bucket="videos", Key="m3.mp4", UploadId=mpu3,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": A_ETAG}]})
+    return r["ETag"].endswith('-1"') or repr(r)
+
+
+def abort2():
+    c.abort_multipart_upload(Bucket="videos", Key="m2.mp4", UploadId=mpu2)
+    return True
+
+
 A_ETAG = '"%s"' % hashlib.md5(body).hexdigest()
 relay.slow(DELAY)
 meanwhile("GET/HEAD", {"get0": get_range, "head1": head, "get2": get_range,
@@ -170,6 +204,9 @@ meanwhile("PUT/UploadPart", {
     "put If-None-Match taken, Expect": refused_before_body,
     "upload part": upload_part})
 meanwhile("copies", {"copy": copy, "upload part copy": upload_part_copy})
+meanwhile("multipart requests and tagging", {
+    "list parts": list_parts, "list uploads": list_uploads,
+    "tagging": tagging, "complete": complete3, "abort": abort2})
 relay.slow(0)
 
 # the new object is there, once; the taken key still holds the first one
@@ -186,7 +223,10 @@ h.check(c.get_object(Bucket="videos", Key="m.mp4")["Body"].read() == part,
         "m.mp4 completed from the part sent while the cluster was slow")
 h.check(c.get_object(Bucket="videos", Key="c.mp4")["Body"].read() == body,
         "c.mp4 copied while the cluster was slow")
-c.abort_multipart_upload(Bucket="videos", Key="m2.mp4", UploadId=mpu2)
+h.check(c.get_object(Bucket="videos", Key="m3.mp4")["Body"].read() == body,
+        "m3.mp4 completed while the cluster was slow")
+h.check(mpu2 not in [u["UploadId"] for u in c.list_multipart_uploads(
+    Bucket="videos").get("Uploads", [])], "m2.mp4's upload aborted")
 
 # the cluster gone: a conditional PUT is refused (503) before its body
 relay.down(True)

@@ -696,6 +696,9 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+  /* uploads parked on a full pipe go on, waiting on their threads: no
+   * connection may stay suspended when libmicrohttpd stops */
+  vs__pump_close(s->pump);
   /* commits under way finish and answer; none start from here on (a body
    * that completes now is answered 503 and kept nowhere) */
   vs__commits_close(s);

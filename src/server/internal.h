@@ -206,6 +206,7 @@ typedef struct vs__req {
   char *obj_headers;        /* objmeta.c: the headers kept with it */
   char if_match[70];        /* PUT If-Match, unquoted; "" when none */
   struct vs__pipe *pipe;    /* objects.c: the body through the pump */
+  int pipe_parked;          /* suspended until the pipe has room */
   struct vs__awsc *awsc;    /* chunked.c: an aws-chunked body's decoder */
   vs_sigv4_chain chain;     /* auth.c: a signed aws-chunked body's seed */
   vs__s3code pending;       /* an error found mid-body, answered at the end */

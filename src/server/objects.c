@@ -304,11 +304,53 @@ static int put_inline(vs__req *r, const char *data, size_t n, vs_err *err)
   return vs_store_write(r->srv->cfg.store, r->up, data, n, err);
 }
 
-static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
+/* The pipe is full (its lanes wait on the store: a slow cluster, a disk's
+ * flush): the connection is suspended, not its thread, which serves
+ * others meanwhile; a pump thread resumes it once there is room. */
+static void park_conn(void *arg)
 {
-  size_t n = *size;
+  vs__req *r = arg;
+  MHD_suspend_connection(r->conn);
+  r->pipe_parked = 1;
+  vs__conn_enter(r->cn, VS__C_PARKED, vs_now_ms(NULL, NULL));
+}
+
+static void wake_conn(void *arg)
+{
+  MHD_resume_connection(((vs__req *)arg)->conn);
+}
+
+/* n bytes into the pipe: 0 when all went or the rest waits parked (*left
+ * says how many), -1 when a lane failed (err). */
+static int pipe_take(vs__req *r, const char *data, size_t n, size_t *left,
+                     vs_err *err)
+{
+  size_t took = 0;
+  *left = 0;
+  if(vs__pipe_offer(r->pipe, data, n, &took, err))
+    return -1;
+  if(took < n &&
+     vs__pipe_park(r->pipe, 0, park_conn, wake_conn, r)) {
+    *left = n - took;
+    return 0;
+  }
+  /* not parked: room came meanwhile, or the server is stopping */
+  return took < n ? vs__pipe_put(r->pipe, data + took, n - took, err) : 0;
+}
+
+/* may_park: what the pipe has no room for may wait in libmicrohttpd's
+ * buffer (*size) while the connection is parked; the aws-chunked decoder
+ * hands over what it decoded, which must all go. */
+static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size,
+                                 int may_park)
+{
+  size_t n = *size, left = 0;
   vs_err err = {0};
   *size = 0;
+  if(r->pipe_parked) { /* resumed: the body goes on */
+    r->pipe_parked = 0;
+    vs__conn_enter(r->cn, VS__C_BODY, vs_now_ms(NULL, NULL));
+  }
   if(r->pending) {
     r->discarded += n;
     if(r->discarded > DRAIN_LIMIT)
@@ -322,13 +364,15 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
   }
   if(!r->pipe)
     pipe_try(r);
-  if(r->pipe ? vs__pipe_put(r->pipe, data, n, &err)
-             : put_inline(r, data, n, &err)) {
+  if(!r->pipe ? put_inline(r, data, n, &err)
+     : may_park ? pipe_take(r, data, n, &left, &err)
+                : vs__pipe_put(r->pipe, data, n, &err)) {
     write_failed(r, &err);
     return MHD_YES;
   }
-  r->bytes_in += n;
-  atomic_fetch_add(&r->srv->m.bytes_in, n);
+  *size = left;
+  r->bytes_in += n - left;
+  atomic_fetch_add(&r->srv->m.bytes_in, n - left);
   return MHD_YES;
 }
 
@@ -336,7 +380,7 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
 static int awsc_data(void *arg, const char *p, size_t n)
 {
   vs__req *r = arg;
-  put_plain(r, p, &n);
+  put_plain(r, p, &n, 0);
   return r->pending ? -1 : 0;
 }
 
@@ -347,7 +391,7 @@ static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
 {
   size_t n = *size;
   if(!r->awsc || r->pending)
-    return put_plain(r, data, size);
+    return put_plain(r, data, size, !r->awsc);
   *size = 0;
   if(vs__awsc_feed(r->awsc, data, n) && !r->pending)
     fail_mid_body(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
@@ -498,6 +542,12 @@ static enum MHD_Result put_finish(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
   char msg[120];
+  /* the lanes finish their last buffers with the connection parked; this
+   * final call comes again once they are done */
+  if(r->pipe && !r->pending &&
+     vs__pipe_park(r->pipe, 1, park_conn, wake_conn, r))
+    return MHD_YES;
+  r->pipe_parked = 0;
   r->phase = 2;
   if(r->pending)
     return reject(r, r->pending, r->pending_msg);

@@ -27,6 +27,12 @@ struct vs__pipe {
   unsigned nlanes;
   int failed;
   vs_err err;        /* the first lane's failure */
+  /* parked (vs__pipe_park): its owner waits for room, or for its lanes to
+   * be done (idle), without holding its thread; wake(arg) says when */
+  void (*wake)(void *arg);
+  void *wake_arg;
+  int want_idle;
+  struct vs__pipe *park_next;
 };
 
 struct vs__pump {
@@ -36,6 +42,8 @@ struct vs__pump {
   pthread_t *threads;
   unsigned nthreads;
   int stop;
+  int closing;         /* vs__pump_close: no more parking */
+  struct vs__pipe *parked;
   struct lane *head, *tail;
   char **free_bufs;    /* allocated, unused */
   unsigned nfree, nbufs, maxbufs;
@@ -61,6 +69,32 @@ static struct lane *take(vs__pump *p)
   return l;
 }
 
+static int lanes_idle(const vs__pipe *pp);
+static int has_room(const vs__pipe *pp);
+
+/* Off the parked list; mu held. */
+static void unpark(vs__pump *p, vs__pipe *pp)
+{
+  vs__pipe **at;
+  for(at = &p->parked; *at; at = &(*at)->park_next)
+    if(*at == pp) {
+      *at = pp->park_next;
+      break;
+    }
+  pp->wake = NULL;
+}
+
+/* A parked pipe whose owner may go on is woken; mu held. */
+static void maybe_wake(vs__pump *p, vs__pipe *pp)
+{
+  void (*wake)(void *) = pp->wake;
+  if(!wake || !(pp->failed || (pp->want_idle ? lanes_idle(pp)
+                                             : has_room(pp))))
+    return;
+  unpark(p, pp);
+  wake(pp->wake_arg);
+}
+
 /* Runs the lane's buffers until it has caught up with its pipe; mu held. */
 static void run(vs__pump *p, struct lane *l)
 {
@@ -79,9 +113,11 @@ static void run(vs__pump *p, struct lane *l)
     }
     l->done++;
     pthread_cond_broadcast(&p->done);
+    maybe_wake(p, pp);
   }
   l->busy = 0;
   pthread_cond_broadcast(&p->done);
+  maybe_wake(p, pp);
 }
 
 static void *worker(void *arg)
@@ -212,28 +248,127 @@ static unsigned slowest(const vs__pipe *pp)
   return m;
 }
 
-/* The filled buffer goes down the lanes; then waits until the next slot is
- * free (its lanes are done with it) or the pipe failed. */
-static int send_fill(vs__pipe *pp, vs_err *err)
+/* The next buffer's slot is free: its lanes are done with it; mu held. */
+static int has_room(const vs__pipe *pp)
 {
-  vs__pump *p = pp->pump;
+  return pp->sent - slowest(pp) < pp->depth;
+}
+
+/* No lane runs or waits to run; mu held. */
+static int lanes_idle(const vs__pipe *pp)
+{
   unsigned i;
-  int rc;
-  pthread_mutex_lock(&p->mu);
+  for(i = 0; i < pp->nlanes; i++)
+    if(pp->lane[i].busy)
+      return 0;
+  return 1;
+}
+
+/* The filled buffer goes down the lanes; mu held. */
+static void hand_over(vs__pipe *pp)
+{
+  unsigned i;
   pp->len[pp->sent % pp->depth] = pp->fill;
   pp->sent++;
   for(i = 0; i < pp->nlanes; i++)
     if(!pp->lane[i].busy)
-      ready(p, &pp->lane[i]);
-  while(!pp->failed && pp->sent - slowest(pp) >= pp->depth)
-    pthread_cond_wait(&p->done, &p->mu);
-  rc = pp->failed;
-  if(rc && err)
-    *err = pp->err;
-  pthread_mutex_unlock(&p->mu);
+      ready(pp->pump, &pp->lane[i]);
   pp->fill = 0;
   pp->cap = PUMP_BUF;
-  return rc ? -1 : 0;
+}
+
+/* The pipe's failure into err: -1, or 0 when it has none; mu held. */
+static int failure(const vs__pipe *pp, vs_err *err)
+{
+  if(!pp->failed)
+    return 0;
+  if(err)
+    *err = pp->err;
+  return -1;
+}
+
+/* The filled buffer goes down the lanes; then waits until the next slot is
+ * free or the pipe failed. */
+static int send_fill(vs__pipe *pp, vs_err *err)
+{
+  vs__pump *p = pp->pump;
+  int rc;
+  pthread_mutex_lock(&p->mu);
+  hand_over(pp);
+  while(!pp->failed && !has_room(pp))
+    pthread_cond_wait(&p->done, &p->mu);
+  rc = failure(pp, err);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+int vs__pipe_offer(vs__pipe *pp, const void *data, size_t n, size_t *took,
+                   vs_err *err)
+{
+  vs__pump *p = pp->pump;
+  const char *d = data;
+  *took = 0;
+  while(n) {
+    size_t k = pp->cap - pp->fill;
+    if(!pp->fill) { /* a new buffer: its slot must be free */
+      int rc, room;
+      pthread_mutex_lock(&p->mu);
+      rc = failure(pp, err);
+      room = has_room(pp);
+      pthread_mutex_unlock(&p->mu);
+      if(rc || !room)
+        return rc;
+    }
+    if(k > n)
+      k = n;
+    memcpy(pp->buf[pp->sent % pp->depth] + pp->fill, d, k);
+    pp->fill += k;
+    d += k;
+    n -= k;
+    *took += k;
+    if(pp->fill == pp->cap) {
+      pthread_mutex_lock(&p->mu);
+      hand_over(pp);
+      pthread_mutex_unlock(&p->mu);
+    }
+  }
+  return 0;
+}
+
+int vs__pipe_park(vs__pipe *pp, int idle, void (*park)(void *),
+                  void (*wake)(void *), void *arg)
+{
+  vs__pump *p = pp->pump;
+  int parked = 0;
+  pthread_mutex_lock(&p->mu);
+  if(idle && pp->fill)
+    hand_over(pp); /* the last piece goes too */
+  if(!p->closing && !pp->failed && !(idle ? lanes_idle(pp) : has_room(pp))) {
+    pp->wake = wake;
+    pp->wake_arg = arg;
+    pp->want_idle = idle;
+    pp->park_next = p->parked;
+    p->parked = pp;
+    park(arg);
+    parked = 1;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return parked;
+}
+
+void vs__pump_close(vs__pump *p)
+{
+  if(!p)
+    return;
+  pthread_mutex_lock(&p->mu);
+  p->closing = 1;
+  while(p->parked) {
+    vs__pipe *pp = p->parked;
+    void (*wake)(void *) = pp->wake;
+    unpark(p, pp);
+    wake(pp->wake_arg);
+  }
+  pthread_mutex_unlock(&p->mu);
 }
 
 int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err)
@@ -288,6 +423,8 @@ void vs__pipe_free(vs__pipe *pp)
     return;
   p = pp->pump;
   pthread_mutex_lock(&p->mu);
+  if(pp->wake)
+    unpark(p, pp);
   pp->failed = 1; /* the lanes skip what is left */
   settle(pp);
   for(i = 0; i < pp->depth; i++)

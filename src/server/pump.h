@@ -70,6 +70,22 @@ vs__pipe *vs__pipe_open(vs__pump *p, const vs__lane_def *lanes, unsigned n,
 unsigned vs__pipe_depth(const vs__pipe *pp); /* its buffers */
 int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err);
 int vs__pipe_end(vs__pipe *pp, vs_err *err);
+/* vs__pipe_put without waiting: takes what the pipe has room for (*took;
+ * the rest is for a later call, after vs__pipe_park); -1 when a lane
+ * failed (err says how). */
+int vs__pipe_offer(vs__pipe *pp, const void *data, size_t n, size_t *took,
+                   vs_err *err);
+/* The owner waits for room (idle: for every lane to be done, the last
+ * piece sent first) without holding its thread: park(arg) is called now
+ * and wake(arg) later from a pump thread (or vs__pump_close), both under
+ * the pump's lock, so wake never comes before park. Returns 1 if parked;
+ * 0 when there is no need (room, done, failed) or the pump is closing:
+ * then neither is called and the owner goes on (vs__pipe_put and
+ * vs__pipe_end wait). */
+int vs__pipe_park(vs__pipe *pp, int idle, void (*park)(void *),
+                  void (*wake)(void *), void *arg);
+/* Stopping: every parked pipe is woken, and none parks from now on. */
+void vs__pump_close(vs__pump *p);
 void vs__pipe_free(vs__pipe *pp);
 
 #endif

@@ -130,6 +130,17 @@ int vs__done(vs__req *r, vs__s3code code, const char *msg)
   return -1;
 }
 
+void vs__pooled_body(vs__req *r, vs_buf *b)
+{
+  if(b->failed) {
+    vs_buf_free(b);
+    vs__done(r, VS__S3_INTERNAL, "out of memory");
+    return;
+  }
+  r->body_len = b->len;
+  r->body = vs_buf_steal(b);
+}
+
 enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r))
 {
   vs_buf b = VS_BUF_INIT;

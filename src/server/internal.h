@@ -391,6 +391,9 @@ enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r));
  * its body), or the refusal (r->done_msg says why, "" for the stock
  * message). */
 vs__s3code vs__checked(vs__req *r);
+/* b's document as vs__pooled's answer (b is emptied), or out of memory. */
+struct vs_buf;
+void vs__pooled_body(vs__req *r, struct vs_buf *b);
 /* Sets r's error for vs__pooled's answer (msg NULL: the stock one); -1. */
 int vs__done(vs__req *r, vs__s3code code, const char *msg);
 /* Shutdown: takes no more work, and waits until every suspended

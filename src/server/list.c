@@ -434,13 +434,7 @@ static void answer(vs__req *r, const params *p, page *pg)
   if(p->url)
     vs_buf_adds(&b, "<EncodingType>url</EncodingType>");
   vs_buf_addf(&b, "</%s>\n", root);
-  if(b.failed) {
-    r->done_code = VS__S3_INTERNAL;
-    vs_buf_free(&b);
-    return;
-  }
-  r->body_len = b.len;
-  r->body = vs_buf_steal(&b);
+  vs__pooled_body(r, &b);
 }
 
 /* On a commit thread: the whole page, or the error, for list_answer. */

@@ -123,13 +123,7 @@ static void parts_work(vs__req *r)
   vs_buf_addf(&b, "<IsTruncated>%s</IsTruncated></ListPartsResult>",
               i < n ? "true" : "false");
   free(parts);
-  if(b.failed) {
-    vs_buf_free(&b);
-    vs__done(r, VS__S3_INTERNAL, "out of memory");
-    return;
-  }
-  r->body_len = b.len;
-  r->body = vs_buf_steal(&b);
+  vs__pooled_body(r, &b);
 }
 
 enum MHD_Result vs__mpu_list_parts(vs__req *r, const char *data,
@@ -331,13 +325,7 @@ static void uploads_work(vs__req *r)
   vs_buf_free(&body);
   free(v);
   uparams_free(&p);
-  if(head.failed) {
-    vs_buf_free(&head);
-    vs__done(r, VS__S3_INTERNAL, "out of memory");
-    return;
-  }
-  r->body_len = head.len;
-  r->body = vs_buf_steal(&head);
+  vs__pooled_body(r, &head);
 }
 
 enum MHD_Result vs__mpu_list(vs__req *r, const char *data, size_t *size)

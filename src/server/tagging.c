@@ -51,13 +51,7 @@ static void tagging_work(vs__req *r)
   free(info);
   vs_buf_adds(&b, VS_XML_HEAD "<Tagging xmlns=\"" VS_XML_NS "\"><TagSet/>"
               "</Tagging>");
-  if(b.failed) {
-    vs_buf_free(&b);
-    vs__done(r, VS__S3_INTERNAL, "out of memory");
-    return;
-  }
-  r->body_len = b.len;
-  r->body = vs_buf_steal(&b);
+  vs__pooled_body(r, &b);
 }
 
 enum MHD_Result vs__get_object_tagging(vs__req *r, const char *data,

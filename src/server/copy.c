@@ -350,12 +350,10 @@ static void copy_commit(vs__req *r)
 static void copy_work(vs__req *r)
 {
   vs__fail f = {VS__S3_NONE, ""};
-  if(!copy_check(r, &f)) {
+  if(copy_check(r, &f))
+    vs__done(r, f.code, f.msg);
+  else
     copy_commit(r);
-    return;
-  }
-  r->done_code = f.code;
-  snprintf(r->done_msg, sizeof(r->done_msg), "%s", f.msg);
 }
 
 /* ---- the answer --------------------------------------------------------- */

@@ -73,8 +73,7 @@ static void copy_work(vs__req *r)
   vs_err err = {0};
   int rc;
   if(check(r, &f)) {
-    r->done_code = f.code;
-    snprintf(r->done_msg, sizeof(r->done_msg), "%s", f.msg);
+    vs__done(r, f.code, f.msg);
     return;
   }
   rc = vs_store_part_copy(r->srv->cfg.store, r->bucket, r->key,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -234,21 +235,28 @@ static int unlink_version(const char *dir, const char *vid)
   return system(cmd);
 }
 
-/* The intent of vid made to replace `to`, as vs__intent_pass_on does:
- * its target "<pid>:<replaced>:<bucket>/<key>" rewritten in place. */
-static void rewrite_intent(fx *f, const char *vid, const char *to)
+/* The path of vid's intent into out. */
+static void intent_path_of(fx *f, const char *vid, char *out, size_t cap)
 {
-  char idir[300], path[600], tmp[608], target[400], next[400], *c1, *c2;
+  char idir[300];
   struct dirent *e;
   DIR *d;
-  ssize_t n;
   snprintf(idir, sizeof(idir), "%s/.intent", f->dir);
   assert_non_null(d = opendir(idir));
   while((e = readdir(d)) && strncmp(e->d_name, vid, strlen(vid)))
     ;
   assert_non_null(e);
-  snprintf(path, sizeof(path), "%s/%s", idir, e->d_name);
+  snprintf(out, cap, "%s/%s", idir, e->d_name);
   closedir(d);
+}
+
+/* The intent of vid made to replace `to`, as vs__intent_pass_on does:
+ * its target "<pid>:<replaced>:<bucket>/<key>" rewritten in place. */
+static void rewrite_intent(fx *f, const char *vid, const char *to)
+{
+  char path[600], tmp[608], target[400], next[400], *c1, *c2;
+  ssize_t n;
+  intent_path_of(f, vid, path, sizeof(path));
   n = readlink(path, target, sizeof(target) - 1);
   assert_true(n > 0);
   target[n] = 0;
@@ -283,6 +291,36 @@ static void test_overwrite_chain_crash(void **state)
   assert_string_equal(last, base.version_id);
 }
 
+/* Removing a passes base on to b's intent, which keeps its time: the next
+ * start picks the manifest segments that may hold b's event by it. */
+static void test_pass_on_keeps_time(void **state)
+{
+  fx *f = *state;
+  vs_object_info base, a, b;
+  char path[600], target[400], want[64];
+  struct stat before, after;
+  ssize_t n;
+  vs_err err = {0};
+  put_over(f, "base", &base);
+  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
+                                   base.version_id, &err), VS_OK);
+  put_over(f, "a", &a);
+  put_over(f, "b", &b);
+  intent_path_of(f, b.version_id, path, sizeof(path));
+  assert_int_equal(lstat(path, &before), 0);
+  usleep(20 * 1000);
+  assert_int_equal(vs_store_remove(f->s, "videos", "ow.mp4", a.version_id,
+                                   &err), VS_OK);
+  assert_int_equal(lstat(path, &after), 0);
+  assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  n = readlink(path, target, sizeof(target) - 1);
+  assert_true(n > 0);
+  target[n] = 0;
+  snprintf(want, sizeof(want), ":%s:", base.version_id);
+  assert_non_null(strstr(target, want));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -292,6 +330,8 @@ int main(void)
                                     teardown),
     cmocka_unit_test(test_overwrite_chain),
     cmocka_unit_test_setup_teardown(test_overwrite_chain_crash, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_pass_on_keeps_time, setup,
                                     teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,7 +143,7 @@ void vs__pooled_body(vs__req *r, vs_buf *b)
 
 enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r))
 {
-  vs_buf b = VS_BUF_INIT;
+  vs_buf b;
   if(r->phase == 0) {
     r->phase = 3;
     if(vs__commit_submit(r, work))
@@ -156,8 +156,11 @@ enum MHD_Result vs__pooled(vs__req *r, void (*work)(vs__req *r))
   if(r->done_code || !r->body)
     return vs__reject(r, r->done_code ? r->done_code : VS__S3_INTERNAL,
                       r->done_msg[0] ? r->done_msg : NULL);
-  vs_buf_add(&b, r->body, r->body_len);
-  free(r->body);
+  /* the document itself goes out, not a copy (a page may be a MiB) */
+  b.data = r->body;
+  b.len = r->body_len;
+  b.cap = r->body_len + 1;
+  b.failed = 0;
   r->body = NULL;
   return vs__send_buf(r, MHD_HTTP_OK, &b, "application/xml");
 }

@@ -181,7 +181,8 @@ typedef struct vs__req {
   int64_t start_ms;
   char id[17];              /* x-amz-request-id */
   int started;              /* the first access call has run */
-  int phase;                /* 0 headers, 1 body, 2 answered, 3 committing */
+  int phase;                /* 0 headers, 1 body, 2 answered, 3 committing,
+                             * 4 checked on the pool before the body */
   int rejected;             /* an error is queued: drop any further body */
   int route;
   vs__route_result rt;      /* router.c: the operation, or why refused */

@@ -192,10 +192,8 @@ static void check_work(vs__req *r)
 {
   vs__s3code code = VS__S3_NONE;
   char msg[200] = "";
-  if(store_checks(r, &code, msg, sizeof(msg))) {
-    r->done_code = code;
-    snprintf(r->done_msg, sizeof(r->done_msg), "%s", msg);
-  }
+  if(store_checks(r, &code, msg, sizeof(msg)))
+    vs__done(r, code, msg);
 }
 
 /* The bytes the object will hold, as far as the headers tell: an

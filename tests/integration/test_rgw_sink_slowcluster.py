@@ -8,7 +8,8 @@ look at its source and destination, and the multipart requests without a
 body or with a small one (ListParts, ListMultipartUploads, Complete's
 look-up of its upload, Abort) and GetObjectTagging. An upload that comes
 faster than the cluster takes it waits with its connection parked (the
-pump's pipe full), not its thread.
+pump's pipe full), not its thread; a slow one (written inline) has its
+cluster upload made by the store's part threads.
 
 The sink (one event thread) reaches a real Ceph RGW through a relay that,
 once slowed, holds every request 3 s before passing it on. Requests are
@@ -241,11 +242,34 @@ def healthz_during(label, fn):
         time.sleep(0.05)
     t.join()
     print("while %s: %d /healthz, the longest in %.3f s" % (label, n, worst))
-    h.check(out.get("ok") is True, "%s: %r" % (label, out.get("ok")))
+    h.check(out.get("ok") is True, "%s: %r; the sink's log ends:\n%s" %
+            (label, out.get("ok"), sink.log()[-4000:]))
     h.check(worst < DELAY / 2, "%s: /healthz waited %.3f s" % (label, worst))
 
 
+SLOW = h.pattern(9 << 20, seed=12)
+
+
+def put_slow():
+    """9 MiB at under 1 MiB/s on average (a pause, then the rest): hashed
+    and written inline, not in the pump, so the cluster upload its first
+    part needs is made when the part fills, while /healthz is polled."""
+    u = urllib.parse.urlsplit(sink.presign_raw("PUT", "/videos/slow.mp4"))
+    s = socket.create_connection((sink.host, sink.port), timeout=60)
+    try:
+        s.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: "
+                   "%d\r\n\r\n" % (u.path, u.query, sink.host, sink.port,
+                                     len(SLOW))).encode() + SLOW[:65536])
+        time.sleep(9.5)  # 9 MiB in more than 9 s: under the pump's rate
+        s.sendall(SLOW[65536:])
+        line = s.recv(4096).split(b"\r\n", 1)[0].decode()
+        return line.startswith("HTTP/1.1 200") or line
+    finally:
+        s.close()
+
+
 healthz_during("a 48 MiB PUT outran the slowed cluster", put_fast)
+healthz_during("a slow 9 MiB PUT filled its first part", put_slow)
 relay.slow(0)
 
 # the new object is there, once; the taken key still holds the first one
@@ -266,6 +290,8 @@ h.check(c.get_object(Bucket="videos", Key="m3.mp4")["Body"].read() == body,
         "m3.mp4 completed while the cluster was slow")
 h.check(c.get_object(Bucket="videos", Key="big.mp4")["Body"].read() == BIG,
         "big.mp4 stored whole while the cluster was slow")
+h.check(c.get_object(Bucket="videos", Key="slow.mp4")["Body"].read() == SLOW,
+        "slow.mp4 stored whole while the cluster was slow")
 h.check(mpu2 not in [u["UploadId"] for u in c.list_multipart_uploads(
     Bucket="videos").get("Uploads", [])], "m2.mp4's upload aborted")
 

@@ -64,6 +64,7 @@ struct vs__s3s_job {
   struct vs_upload *u;
   unsigned slot;
   unsigned number;
+  int create;           /* the first: makes the cluster upload, then sends */
 };
 
 struct vs_upload {
@@ -77,12 +78,14 @@ struct vs_upload {
   vs__s3s_slot *slots;  /* upload_parts + 1 */
   unsigned n_slots;
   unsigned cur;         /* the slot write() fills */
-  /* Multipart, once the body outgrew one part. Guarded by s->mu: */
+  /* Multipart, once the body outgrew one part. Guarded by s->mu, but
+   * upload_id, which the first job writes while creating is set: */
   char upload_id[VS_S3_UPLOAD_ID_MAX];
   vs_s3_part *parts;    /* by number - 1 */
   unsigned n_parts;     /* parts handed to the pool so far */
   unsigned cap_parts;
   unsigned in_flight;   /* jobs queued or running */
+  int creating;         /* the first job is making the cluster upload */
   int cancelled;        /* queued jobs are dropped, not sent */
   int part_rc;          /* the first part's failure */
   vs_err part_err;

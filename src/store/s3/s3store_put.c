@@ -24,14 +24,39 @@
 
 /* ---- the part pool ------------------------------------------------------ */
 
+static int mpu_create(vs_upload *u, vs_err *err);
+
+/* The first job makes the cluster upload (CreateMultipartUpload and the
+ * intent naming it), so that the writer, which may be the event thread of
+ * a slow upload, never waits on the cluster; the others wait for it. */
+static int job_create(vs__s3s *s, vs__s3s_job *j, vs_err *e)
+{
+  vs_upload *u = j->u;
+  int rc = VS_OK;
+  if(j->create) {
+    if(!u->cancelled) {
+      pthread_mutex_unlock(&s->mu);
+      rc = mpu_create(u, e);
+      pthread_mutex_lock(&s->mu);
+    }
+    u->creating = 0;
+    pthread_cond_broadcast(&u->done);
+  }
+  while(u->creating)
+    pthread_cond_wait(&u->done, &s->mu);
+  return rc;
+}
+
 static void run_job(vs__s3s *s, vs__s3s_job *j)
 {
   vs_upload *u = j->u;
   vs__s3s_slot *sl = &u->slots[j->slot];
   char etag[VS_S3_ETAG_MAX] = "";
   vs_err e = {0};
-  int rc = VS_OK;
-  if(!u->cancelled) {
+  int rc = job_create(s, j, &e);
+  if(!rc && !u->cancelled && !u->upload_id[0]) /* its Create failed */
+    rc = vs_fail(&e, VS_ERR_IO, "part %u: no cluster upload", j->number);
+  if(!rc && !u->cancelled) {
     vs_s3_body b = {NULL, sl->fd, 0, sl->len, sl->md5_b64};
     pthread_mutex_unlock(&s->mu);
     rc = vs_s3_mpu_part(&s->t, s->bucket, u->ckey, u->upload_id, j->number,
@@ -42,7 +67,7 @@ static void run_job(vs__s3s *s, vs__s3s_job *j)
     u->part_rc = rc;
     u->part_err = e;
   }
-  else if(!rc) {
+  else if(!rc && etag[0]) {
     u->parts[j->number - 1].number = j->number;
     memcpy(u->parts[j->number - 1].etag, etag, sizeof(etag));
   }
@@ -369,8 +394,7 @@ static int send_part(vs_upload *u, int last, vs_err *err)
     return vs_fail(err, VS_ERR_TOOLARGE, "more than %d parts of %llu bytes "
                    "(tell the size first: expect)", VS_PART_NUMBER_MAX,
                    (unsigned long long)u->part_size);
-  if((!u->upload_id[0] && (rc = mpu_create(u, err))) ||
-     (rc = vs__s3s_slot_seal(&u->slots[u->cur], err)))
+  if((rc = vs__s3s_slot_seal(&u->slots[u->cur], err)))
     return rc;
   if(!(j = calloc(1, sizeof(*j))))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
@@ -383,6 +407,8 @@ static int send_part(vs_upload *u, int last, vs_err *err)
   j->u = u;
   j->slot = u->cur;
   j->number = ++u->n_parts;
+  if(j->number == 1)
+    j->create = u->creating = 1;
   u->slots[u->cur].busy = 1;
   u->in_flight++;
   if(s->tail)
@@ -660,8 +686,7 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
   else if(u->copy_ckey)
     rc = vs__s3s_put_copy(u, ps->c, &ps->res, err);
   else
-    rc = u->upload_id[0] ? put_multipart(u, ps, err)
-                         : put_single(u, ps, err);
+    rc = u->n_parts ? put_multipart(u, ps, err) : put_single(u, ps, err);
   if(rc)
     return rc;
   if((rc = verify(u, ps, info, err)) ||

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/internal.h"
+#include "server/pump.h"
 #include "util/buf.h"
 
 const double vs__hist_bounds[VS__HIST_N] = {0.01, 0.025, 0.05, 0.1, 0.25,
@@ -124,6 +125,10 @@ enum MHD_Result vs__metrics_page(vs__req *r)
           "gauge");
   vs_buf_addf(&b, "vsink_uploads_in_flight %u\n",
               atomic_load(&m->uploads_in_flight));
+  counter(&b, "vsink_uploads_waiting_store", "Uploads whose connection is "
+          "suspended until the store takes more of their body.", "gauge");
+  vs_buf_addf(&b, "vsink_uploads_waiting_store %u\n",
+              vs__pump_parked(r->srv->pump));
   counter(&b, "vsink_requests_in_flight", "Requests being served now.",
           "gauge");
   vs_buf_addf(&b, "vsink_requests_in_flight %u\n", atomic_load(&m->in_flight));

@@ -371,6 +371,19 @@ void vs__pump_close(vs__pump *p)
   pthread_mutex_unlock(&p->mu);
 }
 
+unsigned vs__pump_parked(vs__pump *p)
+{
+  const vs__pipe *pp;
+  unsigned n = 0;
+  if(!p)
+    return 0;
+  pthread_mutex_lock(&p->mu);
+  for(pp = p->parked; pp; pp = pp->park_next)
+    n++;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
 int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err)
 {
   const char *d = data;

@@ -86,6 +86,8 @@ int vs__pipe_park(vs__pipe *pp, int idle, void (*park)(void *),
                   void (*wake)(void *), void *arg);
 /* Stopping: every parked pipe is woken, and none parks from now on. */
 void vs__pump_close(vs__pump *p);
+/* Pipes parked now (0 for NULL): uploads waiting on their store. */
+unsigned vs__pump_parked(vs__pump *p);
 void vs__pipe_free(vs__pipe *pp);
 
 #endif

@@ -1,0 +1,86 @@
+"""A stop (SIGTERM past --shutdown-timeout) while an upload waits, its
+connection suspended, for a slow cluster to take its parts (the pump's pipe
+full). libmicrohttpd 0.9.75 aborts the process if it is stopped with a
+connection suspended, so the stop must wake that upload first; the upload
+then ends without a 200, and leaves nothing: no object, no `stored` event,
+no multipart upload on the cluster. The sink exits 0.
+
+The sink reaches a real Ceph RGW through a relay that holds every request
+a few seconds; /metrics' vsink_uploads_waiting_store says when the upload
+is parked."""
+import threading
+import time
+import urllib.request
+
+from faultproxy import FaultProxy
+from rgw import start_or_skip
+import vsharness as h
+
+CLUSTER = "vsink-stopparked"
+DELAY = 3.0
+
+rgw = start_or_skip("stopparked", 256)
+s3 = rgw.client()
+rgw.versioned_bucket(CLUSTER)
+relay = FaultProxy(rgw.port).start()
+sink = h.Sink(args=["--store", "s3://%s/n" % CLUSTER, "--s3-endpoint",
+                    relay.endpoint, "--threads", "1",
+                    "--shutdown-timeout", "1"],
+              env=rgw.sink_env(h.env_with_keys()), tag="stopparked").start()
+
+
+def waiting_store():
+    with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("vsink_uploads_waiting_store "):
+                return int(line.split()[1])
+    h.fail("/metrics has no vsink_uploads_waiting_store")
+
+
+h.check(waiting_store() == 0, "no upload waits before any was sent")
+BIG = h.pattern(48 << 20, seed=21)
+out = {}
+
+
+def put_big():
+    """One PUT, no retries: its status, or what cut it."""
+    try:
+        out["status"] = sink.request(
+            "PUT", sink.presign_raw("PUT", "/videos/big.mp4"), body=BIG,
+            timeout=120)[0]
+    except OSError as e:
+        out["status"] = repr(e)
+
+
+relay.slow(DELAY)
+t = threading.Thread(target=put_big)
+t.start()
+deadline = time.monotonic() + 30
+while waiting_store() == 0:
+    h.check(time.monotonic() < deadline and t.is_alive(),
+            "the 48 MiB PUT never waited on the slowed cluster: %r" % out)
+    time.sleep(0.05)
+print("the PUT waits on the cluster, parked; stopping the sink")
+
+t0 = time.monotonic()
+rc = sink.stop(timeout=120)
+took = time.monotonic() - t0
+t.join(30)
+print("sink exited %d in %.1f s; the PUT got %r" % (rc, took,
+                                                    out.get("status")))
+h.check(rc == 0, "the sink exits 0 when stopped with an upload parked "
+        "(not %d); its log ends:\n%s" % (rc, sink.log()[-3000:]))
+h.check(out.get("status") != 200, "the cut upload got no 200: %r" % out)
+relay.slow(0)
+
+# nothing of it anywhere: no version, no event, no cluster upload
+vers = s3.list_object_versions(Bucket=CLUSTER, Prefix="n/videos/")
+h.check(not vers.get("Versions") and not vers.get("DeleteMarkers"),
+        "nothing of the cut upload in the cluster: %r" %
+        [v["Key"] for v in vers.get("Versions", [])])
+h.check(h.stored_of(sink, "big.mp4") == [], "no stored event")
+ups = s3.list_multipart_uploads(Bucket=CLUSTER).get("Uploads", [])
+h.check(ups == [], "its cluster upload aborted: %r" %
+        [u["Key"] for u in ups])
+relay.stop()
+print("OK")

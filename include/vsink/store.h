@@ -178,6 +178,11 @@ typedef struct vs_store_ops {
    * store that cuts the stream into parts sizes them from it. Without it
    * the store assumes the upload may be as large as S3 allows. */
   int (*expect)(vs_upload *u, uint64_t bytes, vs_err *err);
+  /* Optional, after expect: 1 when the object will carry a multipart
+   * ETag ("<MD5 of the parts' MD5s>-N", the store hashing each part it
+   * makes), so the whole body's MD5 is not its ETag and the caller need
+   * not compute it (unless it has a Content-MD5 to check). */
+  int (*parted)(const vs_upload *u);
   /* Optional: a store whose objects are not local files (S3). Its open
    * fills info and sets *fd to -1; the caller then asks for the bytes it
    * serves with stream: an fd (the read end of a pipe, caller closes)
@@ -504,6 +509,8 @@ static inline int vs_store_has_part_copy(const vs_store *s)
 static inline int vs_store_expect(vs_store *s, vs_upload *u, uint64_t n,
                                   vs_err *e)
 { return s->ops->expect ? s->ops->expect(u, n, e) : VS_OK; }
+static inline int vs_store_parted(const vs_store *s, const vs_upload *u)
+{ return s->ops->parted ? s->ops->parted(u) : 0; }
 static inline int vs_store_describe(vs_store *s, vs_upload *u,
                                     const char *content_type,
                                     const char *headers, vs_err *e)

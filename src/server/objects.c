@@ -198,27 +198,56 @@ static void check_work(vs__req *r)
 
 /* The bytes the object will hold, as far as the headers tell: an
  * aws-chunked body's decoded length (chunked_put.c refuses a malformed
- * one), else Content-Length, else (chunked) the most it may be. */
-static uint64_t body_size(const vs__req *r)
+ * one), else Content-Length, else (chunked: *told 0) the most it may be. */
+static uint64_t body_size(const vs__req *r, int *told)
 {
   const char *sha = vs__header(r->conn, "x-amz-content-sha256");
   const char *dl = vs__header(r->conn, "x-amz-decoded-content-length");
+  *told = 1;
   if(sha && !strncmp(sha, "STREAMING-", 10) && dl && *dl >= '0' &&
      *dl <= '9')
     return strtoull(dl, NULL, 10);
   if(r->content_length >= 0)
     return (uint64_t)r->content_length;
+  *told = 0;
   return r->srv->cfg.max_object_size;
 }
 
-/* Checked: the digests, the store's upload, the body next. */
+/* The store's upload, told what a store that sends the object before its
+ * end needs at the start: its size and how it is described (a part is
+ * sized by its upload). *parted: the object's ETag will be made of its
+ * parts' MD5s, which the store computes. */
+static int upload_start(vs__req *r, int *parted, vs_err *err)
+{
+  vs_store *st = r->srv->cfg.store;
+  uint64_t size;
+  int told;
+  *parted = 0;
+  if(!r->up && vs_store_begin(st, r->bucket, r->key, &r->up, err))
+    return -1;
+  if(is_part(r))
+    return 0;
+  size = body_size(r, &told);
+  if(vs_store_expect(st, r->up, size, err) ||
+     vs_store_describe(st, r->up, r->content_type, r->obj_headers, err))
+    return -1;
+  *parted = told && vs_store_parted(st, r->up);
+  return 0;
+}
+
+/* Checked: the store's upload, the digests, the body next. */
 static enum MHD_Result put_start(vs__req *r)
 {
   vs_err err = {0};
-  int want_md5;
-  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time; a
-   * part's always is (the object's ETag is made of them) */
-  want_md5 = r->has_md5 || !r->srv->cfg.etag_sha256 || is_part(r);
+  int want_md5, parted;
+  if(upload_start(r, &parted, &err))
+    return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
+  /* the ETag is the MD5, as S3's, unless --etag sha256 saves the time or
+   * the store makes it of its parts' (then the MD5 would be thrown away);
+   * a part's always is (the object's ETag is made of them); a Content-MD5
+   * is always checked */
+  want_md5 = r->has_md5 || is_part(r) ||
+             (!r->srv->cfg.etag_sha256 && !parted);
   r->sha = EVP_MD_CTX_new();
   if(want_md5)
     r->md5 = EVP_MD_CTX_new();
@@ -230,16 +259,6 @@ static enum MHD_Result put_start(vs__req *r)
   if(r->cksum_alg && r->cksum_alg != VS_CKSUM_SHA256 &&
      vs_cksum_init(&r->cksum, r->cksum_alg))
     return reject(r, VS__S3_INTERNAL, "out of memory");
-  if(!r->up &&
-     vs_store_begin(r->srv->cfg.store, r->bucket, r->key, &r->up, &err))
-    return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
-  /* what a store that sends the object before its end needs at the start:
-   * its size and how it is described (a part is sized by its upload) */
-  if(!is_part(r) &&
-     (vs_store_expect(r->srv->cfg.store, r->up, body_size(r), &err) ||
-      vs_store_describe(r->srv->cfg.store, r->up, r->content_type,
-                        r->obj_headers, &err)))
-    return reject(r, vs__s3_of_store(err.code, VS__S3_NO_SUCH_KEY), err.msg);
   atomic_fetch_add(&r->srv->m.uploads_in_flight, 1);
   r->counted_upload = 1;
   r->phase = 1;

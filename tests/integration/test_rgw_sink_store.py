@@ -26,6 +26,7 @@ sink keeps its objects in a cluster bucket and serves them from there.
   memory);
 - RGW stopped: a PUT is 503 ServiceUnavailable and leaves nothing; started
   again: the next PUT lands."""
+import base64
 import hashlib
 import os
 import subprocess
@@ -184,9 +185,33 @@ g = c.get_object(Bucket="videos", Key="big/one.bin",
                  Range="bytes=%d-%d" % (9 << 20, (9 << 20) + 99999))
 h.check(g["Body"].read() == big[9 << 20:(9 << 20) + 100000],
         "a range across a part boundary")
+# its ETag is made of the 8 MiB parts' MD5s, which the sink computed (it
+# does not hash the whole body a second time for an MD5 no one sees)
+parts_etag = "%s-5" % hashlib.md5(b"".join(
+    hashlib.md5(big[i:i + (8 << 20)]).digest()
+    for i in range(0, len(big), 8 << 20))).hexdigest()
+h.check(c.head_object(Bucket="videos", Key="big/one.bin")["ETag"].strip('"')
+        == parts_etag, "the multipart ETag of the parts' MD5s")
 ev = [e for e in sink.manifest_events("stored") if e["key"] == "big/one.bin"]
 h.check(len(ev) == 1 and ev[0]["sha256"] == h.sha256(big) and
-        ev[0]["bytes"] == len(big), "stored event of the big one: %r" % ev)
+        ev[0]["bytes"] == len(big) and ev[0]["etag"] == parts_etag,
+        "stored event of the big one: %r" % ev)
+# a Content-MD5 on a body that goes up in parts is still checked whole
+mid = big[:20 << 20]
+try:
+    c.put_object(Bucket="videos", Key="big/md5.bin", Body=mid,
+                 ContentMD5=base64.b64encode(hashlib.md5(big).digest())
+                 .decode())
+    h.fail("a wrong Content-MD5 over 20 MiB was stored")
+except c.exceptions.ClientError as e:
+    h.check(e.response["Error"]["Code"] == "BadDigest",
+            "wrong Content-MD5: %r" % e.response["Error"])
+h.check(not s3.list_object_versions(Bucket=CLUSTER, Prefix=cluster_key(
+    "big/md5.bin")).get("Versions"), "nothing of the bad digest's body")
+r = c.put_object(Bucket="videos", Key="big/md5.bin", Body=mid,
+                 ContentMD5=base64.b64encode(hashlib.md5(mid).digest())
+                 .decode())
+h.check(r["ETag"].endswith('-3"'), "the right Content-MD5: stored %r" % r)
 mpus = s3.list_multipart_uploads(Bucket=CLUSTER)
 h.check(not mpus.get("Uploads"), "no upload left open: %r" % mpus)
 # ?partNumber of an object the cluster holds in parts: the store keeps no

@@ -34,6 +34,7 @@ static const vs_store_ops s3s_ops = {
   .settle = vs__s3s_settle,
   .intents = vs__s3s_intents,
   .expect = vs__s3s_expect,
+  .parted = vs__s3s_parted,
   .stream = vs__s3s_stream,
   .list_open = vs__s3s_list_open,
   .versions = vs__s3s_versions,

@@ -73,6 +73,7 @@ struct vs_upload {
   char *key;            /* the sink's */
   char *ckey;           /* the cluster's */
   uint64_t part_size;
+  uint64_t expected;    /* told by expect; 0: not told */
   uint64_t written;
   int started;          /* the first write came: expect is too late */
   vs__s3s_slot *slots;  /* upload_parts + 1 */
@@ -124,6 +125,7 @@ int vs__s3s_slot_seal(vs__s3s_slot *sl, vs_err *err);
 int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
                   vs_upload **out, vs_err *err);
 int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err);
+int vs__s3s_parted(const vs_upload *u);
 int vs__s3s_describe(vs_upload *u, const char *content_type,
                      const char *headers, vs_err *err);
 int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err);

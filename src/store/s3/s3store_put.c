@@ -259,7 +259,15 @@ int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err)
                    "TiB", (unsigned long long)bytes);
   part = (bytes + VS_PART_NUMBER_MAX - 1) / VS_PART_NUMBER_MAX;
   u->part_size = part > VS__S3S_PART_MIN ? part : VS__S3S_PART_MIN;
+  u->expected = bytes;
   return VS_OK;
+}
+
+/* More than a part: a multipart upload on the cluster, whose ETag is made
+ * of the parts' MD5s (each computed as it is spooled, Content-MD5). */
+int vs__s3s_parted(const vs_upload *u)
+{
+  return u->expected > u->part_size;
 }
 
 int vs__s3s_describe(vs_upload *u, const char *content_type,

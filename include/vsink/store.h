@@ -146,7 +146,15 @@ typedef struct vs_store_ops {
    * the disk is full. */
   int (*commit)(vs_upload *u, const vs_commit *c, vs_object_info *info,
                 vs_err *err);
+  /* Drops the upload: nothing of it becomes visible. A remote store may
+   * finish the work (parts in flight, its cluster upload) on its own
+   * threads; all of it is done by the time the store is closed. */
   void (*abort)(vs_upload *u);
+  /* Optional; from any thread, also while another is inside write: a
+   * write that waits on the store (a remote store's part slots) returns
+   * at once, failed, and so do later ones. The upload is then only fit
+   * for abort. */
+  void (*cancel)(vs_upload *u);
   /* version_id NULL or "" for the current object; a missing key or
    * version, or a malformed version id, is VS_ERR_NOTFOUND. */
   int (*stat)(vs_store *s, const char *bucket, const char *key,
@@ -482,6 +490,8 @@ static inline int vs_store_commit(vs_store *s, vs_upload *u,
 { return s->ops->commit(u, c, i, e); }
 static inline void vs_store_abort(vs_store *s, vs_upload *u)
 { s->ops->abort(u); }
+static inline void vs_store_cancel(vs_store *s, vs_upload *u)
+{ if(s->ops->cancel && u) s->ops->cancel(u); }
 static inline int vs_store_is_remote(const vs_store *s)
 { return s && s->ops->remote; }
 static inline int vs_store_stat(vs_store *s, const char *b, const char *k,

@@ -80,6 +80,8 @@ static void pipe_try(vs__req *r)
 
 static void drop_upload(vs__req *r)
 {
+  /* a lane waiting in the store's write (a cluster's part slots) returns */
+  vs_store_cancel(r->srv->cfg.store, r->up);
   vs__pipe_free(r->pipe); /* first: its lanes use what follows */
   r->pipe = NULL;
   if(r->up) {

@@ -63,6 +63,17 @@ static void forget_version(const char *k)
   assert_int_equal(system(cmd), 0);
 }
 
+/* The cluster uploads under b once there is one (the first part's job
+ * makes it, after the write that filled the part returned); 10 s at most. */
+static size_t await_upload(const char *b)
+{
+  size_t n;
+  int i;
+  for(i = 0; i < 400 && !(n = uploads_under(b)); i++)
+    usleep(25 * 1000);
+  return n;
+}
+
 static void crash_child(void)
 {
   vs_store *s = open_store(BUCKET, "crash", 1);
@@ -662,13 +673,22 @@ static void t_abort_mpu(void **state)
   assert_int_equal(vs_store_expect(s, u, 30 * MiB, &e), VS_OK);
   for(i = 0; i < 17; i++) /* two parts sent, a third filling */
     assert_int_equal(vs_store_write(s, u, buf, MiB, &e), VS_OK);
-  assert_int_equal(uploads_under("abt"), 1);
+  assert_int_equal(await_upload("abt"), 1);
+  /* a write waiting for a part slot returns once cancelled (the sink's
+   * event thread does not wait on the cluster to drop an upload) */
+  vs_store_cancel(s, u);
+  assert_int_equal(vs_store_write(s, u, buf, MiB, &e), VS_OK); /* spooled */
+  for(i = 0; i < 8 && !e.code; i++)
+    vs_store_write(s, u, buf, MiB, &e);
+  assert_int_equal(e.code, VS_ERR_IO);
+  /* abort leaves the cluster's upload to the part threads: gone once the
+   * store is closed */
   vs_store_abort(s, u);
-  assert_int_equal(uploads_under("abt"), 0);
   assert_int_equal(vs_store_stat(s, "abt", "abort/k", NULL, &st, &e),
                    VS_ERR_NOTFOUND);
-  free(buf);
   vs_store_close(s);
+  assert_int_equal(uploads_under("abt"), 0);
+  free(buf);
 }
 
 static void t_open_checks(void **state)
@@ -747,7 +767,13 @@ static void t_unreachable_commit(void **state)
   assert_int_equal(vs_store_begin(s, "bkt", "net/mpu", &u, &e), VS_OK);
   for(i = 0; i < 9; i++)
     assert_int_equal(vs_store_write(s, u, buf, MiB, &e), VS_OK);
-  assert_int_equal(uploads_under("bkt"), 1);
+  assert_int_equal(await_upload("bkt"), 1);
+  /* and its Create answered: the intent naming the upload is written (a
+   * Create whose answer the closing gate cut would leave the upload to the
+   * sweeper, with no intent) */
+  for(i = 0; i < 400 && !vst_count_files(st); i++)
+    usleep(25 * 1000);
+  assert_int_equal(vst_count_files(st), 1);
   gate_set(&g, 0);
   c.bytes = 9 * MiB, c.sha256 = "00";
   assert_int_equal(vs_store_commit(s, u, &c, &info, &e), VS_ERR_NET);
@@ -761,10 +787,14 @@ static void t_unreachable_commit(void **state)
   assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
   assert_int_equal(n, 0);
   free(list);
+  /* net/b's failed write was aborted (the part threads finish that; its
+   * Create, retried, may have got through once the cluster was back) */
+  for(i = 0; i < 400 && uploads_under("bkt"); i++)
+    usleep(25 * 1000);
   assert_int_equal(uploads_under("bkt"), 0);
+  vs_store_close(s);
   assert_int_equal(vst_count_files(st), 0);
   free(buf);
-  vs_store_close(s);
   gate_stop(&g);
 }
 

@@ -268,7 +268,38 @@ def put_slow():
         s.close()
 
 
+def put_cut():
+    """48 MiB announced, 30 sent fast, then the client goes away while the
+    upload waits on the cluster: dropping it (a lane inside the store's
+    write, parts in flight, the cluster upload to abort) must not hold the
+    event thread; /healthz is polled on until that upload is gone."""
+    u = urllib.parse.urlsplit(sink.presign_raw("PUT", "/videos/cut.mp4"))
+    s = socket.create_connection((sink.host, sink.port), timeout=60)
+    s.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %d"
+               "\r\n\r\n" % (u.path, u.query, sink.host, sink.port,
+                               len(BIG))).encode())
+    s.sendall(BIG[:30 << 20])
+    deadline = time.monotonic() + 30
+    while not cut_uploads():  # its first part is on its way
+        if time.monotonic() > deadline:
+            return "the cut PUT's cluster upload was never made"
+        time.sleep(0.1)
+    s.close()
+    deadline = time.monotonic() + 60
+    while cut_uploads():
+        if time.monotonic() > deadline:
+            return "the cut PUT's cluster upload was not aborted"
+        time.sleep(0.2)
+    return True
+
+
+def cut_uploads():
+    return [u for u in s3.list_multipart_uploads(Bucket=CLUSTER).get(
+        "Uploads", []) if u["Key"].endswith("/cut.mp4")]
+
+
 healthz_during("a 48 MiB PUT outran the slowed cluster", put_fast)
+healthz_during("a PUT cut while it waited on the cluster", put_cut)
 healthz_during("a slow 9 MiB PUT filled its first part", put_slow)
 relay.slow(0)
 
@@ -292,6 +323,9 @@ h.check(c.get_object(Bucket="videos", Key="big.mp4")["Body"].read() == BIG,
         "big.mp4 stored whole while the cluster was slow")
 h.check(c.get_object(Bucket="videos", Key="slow.mp4")["Body"].read() == SLOW,
         "slow.mp4 stored whole while the cluster was slow")
+h.check(not s3.list_object_versions(Bucket=CLUSTER, Prefix="n/videos/cut")
+        .get("Versions") and h.stored_of(sink, "cut.mp4") == [],
+        "nothing of the cut PUT")
 h.check(mpu2 not in [u["UploadId"] for u in c.list_multipart_uploads(
     Bucket="videos").get("Uploads", [])], "m2.mp4's upload aborted")
 

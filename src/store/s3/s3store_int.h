@@ -65,6 +65,7 @@ struct vs__s3s_job {
   unsigned slot;
   unsigned number;
   int create;           /* the first: makes the cluster upload, then sends */
+  int reap;             /* not a part: ends the aborted upload (end_upload) */
 };
 
 struct vs_upload {
@@ -126,6 +127,7 @@ int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
                   vs_upload **out, vs_err *err);
 int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err);
 int vs__s3s_parted(const vs_upload *u);
+void vs__s3s_cancel(vs_upload *u);
 int vs__s3s_describe(vs_upload *u, const char *content_type,
                      const char *headers, vs_err *err);
 int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err);

@@ -24,7 +24,11 @@
 
 /* ---- the part pool ------------------------------------------------------ */
 
+/* What becomes of an upload's intent when it ends (end_upload). */
+enum { INTENT_KEEP, INTENT_DROP, INTENT_ENDED };
+
 static int mpu_create(vs_upload *u, vs_err *err);
+static void end_upload(vs_upload *u, int fate);
 
 /* The first job makes the cluster upload (CreateMultipartUpload and the
  * intent naming it), so that the writer, which may be the event thread of
@@ -53,7 +57,15 @@ static void run_job(vs__s3s *s, vs__s3s_job *j)
   vs__s3s_slot *sl = &u->slots[j->slot];
   char etag[VS_S3_ETAG_MAX] = "";
   vs_err e = {0};
-  int rc = job_create(s, j, &e);
+  int rc;
+  if(j->reap) { /* after the upload's parts in the queue: no deadlock */
+    pthread_mutex_unlock(&s->mu);
+    end_upload(u, INTENT_DROP);
+    pthread_mutex_lock(&s->mu);
+    free(j);
+    return;
+  }
+  rc = job_create(s, j, &e);
   if(!rc && !u->cancelled && !u->upload_id[0]) /* its Create failed */
     rc = vs_fail(&e, VS_ERR_IO, "part %u: no cluster upload", j->number);
   if(!rc && !u->cancelled) {
@@ -373,6 +385,17 @@ static int grow_parts(vs_upload *u, vs_err *err)
   return VS_OK;
 }
 
+/* s->mu held. */
+static void enqueue(vs__s3s *s, vs__s3s_job *j)
+{
+  if(s->tail)
+    s->tail->next = j;
+  else
+    s->head = j;
+  s->tail = j;
+  pthread_cond_signal(&s->work);
+}
+
 /* A free slot for write() to fill (its spool file made on first use);
  * waits while every slot is being sent. s->mu held. */
 static int next_slot(vs_upload *u, vs_err *err)
@@ -381,6 +404,9 @@ static int next_slot(vs_upload *u, vs_err *err)
   for(;;) {
     if(u->part_rc)
       return vs_fail(err, u->part_rc, "%s", u->part_err.msg);
+    if(u->cancelled)
+      return vs_fail(err, VS_ERR_IO, "%s: the upload was cancelled",
+                     u->ckey);
     for(i = 0; i < u->n_slots; i++)
       if(!u->slots[i].busy) {
         u->cur = i;
@@ -419,12 +445,7 @@ static int send_part(vs_upload *u, int last, vs_err *err)
     j->create = u->creating = 1;
   u->slots[u->cur].busy = 1;
   u->in_flight++;
-  if(s->tail)
-    s->tail->next = j;
-  else
-    s->head = j;
-  s->tail = j;
-  pthread_cond_signal(&s->work);
+  enqueue(s, j);
   rc = last ? VS_OK : next_slot(u, err);
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -471,8 +492,6 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return rc;
 }
 
-/* What becomes of an upload's intent when it ends. */
-enum { INTENT_KEEP, INTENT_DROP, INTENT_ENDED };
 
 /* ENDED: the commit failed without knowing whether its write landed (the
  * cluster did not answer), or its multipart upload could not be aborted:
@@ -500,10 +519,38 @@ static void end_upload(vs_upload *u, int fate)
   upload_free(u);
 }
 
+/* The event thread's (an upload refused or cut mid-body): what waits on
+ * the cluster (parts in flight, AbortMultipartUpload) is left to the part
+ * threads, behind the upload's parts. */
 void vs__s3s_abort(vs_upload *u)
 {
-  if(u)
+  vs__s3s_job *j;
+  int here;
+  if(!u)
+    return;
+  j = calloc(1, sizeof(*j));
+  pthread_mutex_lock(&u->s->mu);
+  u->cancelled = 1;
+  /* here: nothing to wait for, or no part thread left to do it */
+  here = !j || (!u->in_flight && !u->upload_id[0]) || u->s->stopping;
+  if(!here) {
+    j->u = u;
+    j->reap = 1;
+    enqueue(u->s, j);
+  }
+  pthread_mutex_unlock(&u->s->mu);
+  if(here) {
+    free(j);
     end_upload(u, INTENT_DROP);
+  }
+}
+
+void vs__s3s_cancel(vs_upload *u)
+{
+  pthread_mutex_lock(&u->s->mu);
+  u->cancelled = 1;
+  pthread_cond_broadcast(&u->done);
+  pthread_mutex_unlock(&u->s->mu);
 }
 
 /* ---- commit ------------------------------------------------------------- */

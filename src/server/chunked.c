@@ -255,20 +255,26 @@ static int line_byte(vs__awsc *d, char c)
                            : trailer_line(d, d->line, n);
 }
 
-static size_t data_bytes(vs__awsc *d, const char *p, size_t n)
+/* Payload to the caller, *k bytes of it taken: 0 all it was offered, 1
+ * fewer (the caller paused: the rest comes again in a later feed, so only
+ * what was taken is hashed), -1 refused. */
+static int data_bytes(vs__awsc *d, const char *p, size_t n, size_t *k)
 {
-  size_t k = n < d->left ? n : (size_t)d->left;
-  if(signed_mode(d) && !EVP_DigestUpdate(d->sha, p, k))
-    return fail(d, VS__S3_INTERNAL, "out of memory"), 0;
-  if(d->data && d->data(d->arg, p, k))
-    return fail(d, VS__S3_INTERNAL, "the payload was not taken"), 0;
-  d->left -= k;
-  d->total += k;
+  size_t want = n < d->left ? n : (size_t)d->left;
+  *k = want;
+  if(d->data && d->data(d->arg, p, want, k))
+    return fail(d, VS__S3_INTERNAL, "the payload was not taken");
+  if(*k > want)
+    *k = want;
+  if(signed_mode(d) && !EVP_DigestUpdate(d->sha, p, *k))
+    return fail(d, VS__S3_INTERNAL, "out of memory");
+  d->left -= *k;
+  d->total += *k;
   if(!d->left) {
     d->st = S_DATA_CRLF;
     d->crlf = 0;
   }
-  return k;
+  return *k < want;
 }
 
 /* The CR LF after a chunk's data (then its signature is checked), or after
@@ -292,16 +298,22 @@ static int crlf_byte(vs__awsc *d, char c)
   return 0;
 }
 
-int vs__awsc_feed(vs__awsc *d, const char *p, size_t n)
+int vs__awsc_feed(vs__awsc *d, const char *p, size_t n, size_t *used)
 {
   size_t i = 0;
+  *used = 0;
   while(i < n) {
     switch(d->st) {
     case S_DATA: {
-      size_t k = data_bytes(d, p + i, n - i);
-      if(!k)
+      size_t k;
+      int rc = data_bytes(d, p + i, n - i, &k);
+      if(rc < 0)
         return -1;
       i += k;
+      if(rc) { /* paused */
+        *used = i;
+        return 0;
+      }
       continue;
     }
     case S_HEADER:
@@ -322,6 +334,7 @@ int vs__awsc_feed(vs__awsc *d, const char *p, size_t n)
     }
     i++;
   }
+  *used = n;
   return 0;
 }
 

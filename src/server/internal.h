@@ -416,7 +416,10 @@ typedef enum vs__awsc_mode {
   VS__AWSC_SIGNED,               /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
   VS__AWSC_SIGNED_TRAILER        /* ...-PAYLOAD-TRAILER */
 } vs__awsc_mode;
-typedef int (*vs__awsc_data_fn)(void *arg, const char *p, size_t n);
+/* *took (n on entry) may be set lower: the caller pauses, and the decoder
+ * stops there (vs__awsc_feed's *used). Non-zero: refused. */
+typedef int (*vs__awsc_data_fn)(void *arg, const char *p, size_t n,
+                                size_t *took);
 typedef int (*vs__awsc_trailer_fn)(void *arg, const char *name,
                                    const char *value);
 typedef struct vs__awsc vs__awsc;
@@ -426,9 +429,10 @@ vs__awsc *vs__awsc_new(vs__awsc_mode mode, const vs_sigv4_chain *chain,
                        uint64_t decoded_len, const char *trailer_name,
                        vs__awsc_data_fn data, vs__awsc_trailer_fn trailer,
                        void *arg);
-/* 0: all of p taken; -1: refused, vs__awsc_code/msg say why (S3's code:
+/* 0: *used bytes of p taken, all of them unless data paused (the rest is
+ * to be fed again); -1: refused, vs__awsc_code/msg say why (S3's code:
  * SignatureDoesNotMatch, IncompleteBody, InvalidRequest, BadDigest). */
-int vs__awsc_feed(vs__awsc *d, const char *p, size_t n);
+int vs__awsc_feed(vs__awsc *d, const char *p, size_t n, size_t *used);
 /* At the body's end: 0 when it was complete, the decoded total equal to
  * decoded_len; -1 otherwise. */
 int vs__awsc_end(vs__awsc *d);

@@ -150,7 +150,7 @@ static int put_check_key(vs__req *r, vs__s3code *code, char *msg,
   return *code ? -1 : 0;
 }
 
-static int awsc_data(void *arg, const char *p, size_t n);
+static int awsc_data(void *arg, const char *p, size_t n, size_t *took);
 
 /* An UploadPart (mpu.c) is a PUT of a part: the same body checks, then
  * its upload and part number instead of the key's conditions. */
@@ -357,11 +357,9 @@ static int pipe_take(vs__req *r, const char *data, size_t n, size_t *left,
   return took < n ? vs__pipe_put(r->pipe, data + took, n - took, err) : 0;
 }
 
-/* may_park: what the pipe has no room for may wait in libmicrohttpd's
- * buffer (*size) while the connection is parked; the aws-chunked decoder
- * hands over what it decoded, which must all go. */
-static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size,
-                                 int may_park)
+/* What the pipe has no room for (*size) waits in libmicrohttpd's buffer,
+ * or the aws-chunked decoder's input, while the connection is parked. */
+static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
 {
   size_t n = *size, left = 0;
   vs_err err = {0};
@@ -384,8 +382,7 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size,
   if(!r->pipe)
     pipe_try(r);
   if(!r->pipe ? put_inline(r, data, n, &err)
-     : may_park ? pipe_take(r, data, n, &left, &err)
-                : vs__pipe_put(r->pipe, data, n, &err)) {
+              : pipe_take(r, data, n, &left, &err)) {
     write_failed(r, &err);
     return MHD_YES;
   }
@@ -395,11 +392,14 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size,
   return MHD_YES;
 }
 
-/* The decoder's payload: 0 while the upload takes it. */
-static int awsc_data(void *arg, const char *p, size_t n)
+/* The decoder's payload: 0 while the upload takes it (*took of it: less
+ * when the connection parked on a full pipe). */
+static int awsc_data(void *arg, const char *p, size_t n, size_t *took)
 {
   vs__req *r = arg;
-  put_plain(r, p, &n, 0);
+  size_t left = n;
+  put_plain(r, p, &left);
+  *took = n - left;
   return r->pending ? -1 : 0;
 }
 
@@ -408,12 +408,15 @@ static int awsc_data(void *arg, const char *p, size_t n)
  * mid-body error, and the rest of the body is drained */
 static enum MHD_Result put_data(vs__req *r, const char *data, size_t *size)
 {
-  size_t n = *size;
+  size_t n = *size, used = n;
   if(!r->awsc || r->pending)
-    return put_plain(r, data, size, !r->awsc);
-  *size = 0;
-  if(vs__awsc_feed(r->awsc, data, n) && !r->pending)
-    fail_mid_body(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
+    return put_plain(r, data, size);
+  if(vs__awsc_feed(r->awsc, data, n, &used)) {
+    used = n;
+    if(!r->pending)
+      fail_mid_body(r, vs__awsc_code(r->awsc), vs__awsc_msg(r->awsc));
+  }
+  *size = n - used; /* what is left waits in libmicrohttpd while parked */
   return MHD_YES;
 }
 

@@ -3,7 +3,8 @@
  *
  * Input: a mode byte, a cut byte, two bytes of decoded length, then a body.
  * Invariants: (1) the body decodes the same (same answer, same payload
- * bytes) whole and cut in two at any point, and never hands out more than
+ * bytes) whole and cut in two at any point with the payload taken a few
+ * bytes at a time (pausing), and never hands out more than
  * the decoded length; (2) an accepted body decoded to exactly the decoded
  * length; (3) the body's bytes used as a payload, encoded as a client
  * would (signed with the seed's chain, chunks of a size from the input, a
@@ -25,11 +26,15 @@ typedef struct out {
   unsigned char buf[MAXOUT];
   size_t n;
   int over;
+  size_t take_max; /* 0: all; else pause after this many (a full pipe) */
 } out;
 
-static int on_data(void *arg, const char *p, size_t n)
+static int on_data(void *arg, const char *p, size_t n, size_t *took)
 {
   out *o = arg;
+  if(o->take_max && n > o->take_max)
+    n = o->take_max;
+  *took = n;
   if(o->n + n > MAXOUT) {
     o->over = 1;
     return -1;
@@ -55,6 +60,22 @@ static vs_sigv4_chain chain(void)
   return c;
 }
 
+/* All of b, again after each pause (the decoder takes up where it
+ * stopped); a pause must take something. */
+static int feed(vs__awsc *d, const char *b, size_t n)
+{
+  size_t used;
+  while(n) {
+    if(vs__awsc_feed(d, b, n, &used))
+      return -1;
+    if(!used)
+      abort();
+    b += used;
+    n -= used;
+  }
+  return 0;
+}
+
 static vs__s3code run(vs__awsc_mode mode, const char *b, size_t n,
                       uint64_t want, size_t cut, out *o)
 {
@@ -68,8 +89,7 @@ static vs__s3code run(vs__awsc_mode mode, const char *b, size_t n,
   o->over = 0;
   if(cut > n)
     cut = n;
-  if(vs__awsc_feed(d, b, cut) || vs__awsc_feed(d, b + cut, n - cut) ||
-     vs__awsc_end(d))
+  if(feed(d, b, cut) || feed(d, b + cut, n - cut) || vs__awsc_end(d))
     code = vs__awsc_code(d);
   if(!code && vs__awsc_total(d) != want)
     abort();
@@ -132,6 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   body = (const char *)data + 4;
   n = size - 4;
   /* (1), (2) */
+  A.take_max = 0;
+  B.take_max = 1 + cut % 64; /* B pauses often */
   c1 = run(mode, body, n, want, n, &A);
   c2 = run(mode, body, n, want, cut * n / 255, &B);
   if(c1 != c2 || (!c1 && (A.n != B.n || memcmp(A.buf, B.buf, A.n))))

@@ -8,8 +8,10 @@ look at its source and destination, and the multipart requests without a
 body or with a small one (ListParts, ListMultipartUploads, Complete's
 look-up of its upload, Abort) and GetObjectTagging. An upload that comes
 faster than the cluster takes it waits with its connection parked (the
-pump's pipe full), not its thread; a slow one (written inline) has its
-cluster upload made by the store's part threads.
+pump's pipe full), not its thread (aws-chunked too: the decoder stops
+where the pipe is full); a slow one (written inline) has its cluster
+upload made by the store's part threads, and one cut mid-body is dropped
+without waiting on the cluster.
 
 The sink (one event thread) reaches a real Ceph RGW through a relay that,
 once slowed, holds every request 3 s before passing it on. Requests are
@@ -25,6 +27,7 @@ import time
 import urllib.parse
 import urllib.request
 
+import awschunked
 from faultproxy import FaultProxy
 from rgw import start_or_skip
 import vsharness as h
@@ -298,7 +301,26 @@ def cut_uploads():
         "Uploads", []) if u["Key"].endswith("/cut.mp4")]
 
 
+def put_chunked():
+    """The same 48 MiB as signed aws-chunked (64 KiB chunks): the decoder
+    stops where the pipe is full and takes up there once resumed."""
+    path = "/videos/chunked.mp4"
+    hd, k, amz, scope, seed = awschunked.sign_request(
+        sink, path, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        {"Content-Encoding": "aws-chunked",
+         "x-amz-decoded-content-length": str(len(BIG))})
+    st, _, b = sink.request("PUT", sink.endpoint + path, CHUNKED_BODY(
+        k, amz, scope, seed), hd, timeout=120)
+    return st == 200 or "%d %s" % (st, b[:300])
+
+
+def CHUNKED_BODY(k, amz, scope, seed):
+    return awschunked.signed_body(k, amz, scope, seed, BIG, 65536)
+
+
 healthz_during("a 48 MiB PUT outran the slowed cluster", put_fast)
+healthz_during("an aws-chunked 48 MiB PUT outran the slowed cluster",
+               put_chunked)
 healthz_during("a PUT cut while it waited on the cluster", put_cut)
 healthz_during("a slow 9 MiB PUT filled its first part", put_slow)
 relay.slow(0)
@@ -321,6 +343,8 @@ h.check(c.get_object(Bucket="videos", Key="m3.mp4")["Body"].read() == body,
         "m3.mp4 completed while the cluster was slow")
 h.check(c.get_object(Bucket="videos", Key="big.mp4")["Body"].read() == BIG,
         "big.mp4 stored whole while the cluster was slow")
+h.check(c.get_object(Bucket="videos", Key="chunked.mp4")["Body"].read() ==
+        BIG, "chunked.mp4 stored whole while the cluster was slow")
 h.check(c.get_object(Bucket="videos", Key="slow.mp4")["Body"].read() == SLOW,
         "slow.mp4 stored whole while the cluster was slow")
 h.check(not s3.list_object_versions(Bucket=CLUSTER, Prefix="n/videos/cut")

@@ -16,113 +16,20 @@
   trailer; and boto3 >= 1.36 itself (the pyenv python3, when present):
   put_object and upload_file.
 """
-import base64
-import datetime
 import hashlib
-import hmac
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import zlib
 
+from awschunked import crc32_b64, sign_request, signed_body, unsigned_body
 from vsharness import (KEY_ID, SECRET, Sink, check, fail, pattern,
                        s3_error_code, sha256, tmpdir)
 
 sink = Sink(args=["--max-object-size", "10000000"], tag="awsc").start()
 N_STORED = 0
-
-
-def signing_key(day):
-    k = ("AWS4" + SECRET).encode()
-    for part in (day, "us-east-1", "s3", "aws4_request"):
-        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-    return k
-
-
-def sign_request(path, content_sha, headers, host=None, method="PUT",
-                 query=""):
-    """SigV4 header form; returns (headers with Authorization, key, amz,
-    scope, seed signature). query: canonical (sorted, encoded)."""
-    now = datetime.datetime.utcnow()
-    amz = now.strftime("%Y%m%dT%H%M%SZ")
-    day = amz[:8]
-    h = dict(headers)
-    h["host"] = host or "%s:%d" % (sink.host, sink.port)
-    h["x-amz-date"] = amz
-    h["x-amz-content-sha256"] = content_sha
-    names = sorted(k.lower() for k in h)
-    lower = dict((k.lower(), str(v).strip()) for k, v in h.items())
-    creq = "\n".join([method, path, query] +
-                     ["%s:%s" % (n, lower[n]) for n in names] +
-                     ["", ";".join(names), content_sha])
-    scope = "%s/us-east-1/s3/aws4_request" % day
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope,
-                     hashlib.sha256(creq.encode()).hexdigest()])
-    key = signing_key(day)
-    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-    h["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders="
-                          "%s, Signature=%s" % (KEY_ID, scope,
-                                                ";".join(names), sig))
-    del h["host"]
-    return h, key, amz, scope, sig
-
-
-EMPTY = hashlib.sha256(b"").hexdigest()
-
-
-def chunk_sig(key, amz, scope, prev, data):
-    sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz, scope, prev, EMPTY,
-                     hashlib.sha256(data).hexdigest()])
-    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-
-
-def trailer_sig(key, amz, scope, prev, trailer_bytes):
-    sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz, scope, prev,
-                     hashlib.sha256(trailer_bytes).hexdigest()])
-    return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-
-
-def crc32_b64(data):
-    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-
-
-def signed_body(key, amz, scope, seed, data, csize, trailer=None,
-                forge=None):
-    """forge: 'chunk' (a flipped payload byte after signing), 'swap' (first
-    two chunks exchanged), 'trailer-sig'."""
-    chunks = [data[i:i + csize] for i in range(0, len(data), csize)] + [b""]
-    prev, out = seed, []
-    for c in chunks:
-        prev = chunk_sig(key, amz, scope, prev, c)
-        piece = b"%x;chunk-signature=%s\r\n" % (len(c), prev.encode())
-        if c:
-            piece += c + b"\r\n"
-        out.append(piece)
-    if forge == "chunk":
-        p = bytearray(out[0])
-        p[-3] ^= 1
-        out[0] = bytes(p)
-    if forge == "swap":
-        out[0], out[1] = out[1], out[0]
-    body = b"".join(out)
-    if trailer is None:
-        return body + b"\r\n"
-    tsig = trailer_sig(key, amz, scope, prev, trailer.encode() + b"\n")
-    if forge == "trailer-sig":
-        tsig = tsig[:10] + ("0" if tsig[10] != "0" else "1") + tsig[11:]
-    return body + trailer.encode() + b"\r\nx-amz-trailer-signature:" + \
-        tsig.encode() + b"\r\n\r\n"
-
-
-def unsigned_body(data, csize, trailer):
-    out = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + csize]),
-                                      data[i:i + csize])
-                   for i in range(0, len(data), csize))
-    return out + b"0\r\n" + (trailer.encode() + b"\r\n" if trailer else b"") \
-        + b"\r\n"
 
 
 def put(key, mode, data, body_fn, extra=None, decoded=None):
@@ -132,7 +39,7 @@ def put(key, mode, data, body_fn, extra=None, decoded=None):
             str(len(data) if decoded is None else decoded)}
     hdrs.update(extra or {})
     hdrs = dict((k, v) for k, v in hdrs.items() if v is not None)
-    h, k, amz, scope, seed = sign_request(path, mode, hdrs)
+    h, k, amz, scope, seed = sign_request(sink, path, mode, hdrs)
     body = body_fn(k, amz, scope, seed)
     return sink.request("PUT", sink.endpoint + path, body, h)
 
@@ -476,8 +383,8 @@ def cli223_put(tls, path, data, query="", method="PUT"):
             "x-amz-decoded-content-length": str(len(data)),
             "x-amz-trailer": "x-amz-checksum-crc32",
             "x-amz-sdk-checksum-algorithm": "CRC32"}
-    h, _, _, _, _ = sign_request(path, UNSIGNED_TRAILER, hdrs, tls.host,
-                                 method, query)
+    h, _, _, _, _ = sign_request(sink, path, UNSIGNED_TRAILER, hdrs,
+                                 tls.host, method, query)
     body = unsigned_body(data, 65536, "x-amz-checksum-crc32:" +
                          crc32_b64(data))
     h["Content-Length"] = str(len(body))
@@ -486,7 +393,8 @@ def cli223_put(tls, path, data, query="", method="PUT"):
 
 
 def tls_signed(tls, method, path, query="", body=b"", headers=None):
-    h, _, _, _, _ = sign_request(path, hashlib.sha256(body).hexdigest(),
+    h, _, _, _, _ = sign_request(sink, path,
+                                 hashlib.sha256(body).hexdigest(),
                                  headers or {}, tls.host, method, query)
     return tls.request(method, path + ("?" + query if query else ""), body,
                        h)

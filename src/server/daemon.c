@@ -15,6 +15,7 @@
 
 #include "server/internal.h"
 #include "server/pump.h"
+#include "server/waker.h"
 #include "server/router.h"
 #include "util/buf.h"
 #include "util/enc.h"
@@ -578,6 +579,7 @@ static void free_server(vs_server *s)
   if(!s)
     return;
   vs__pump_stop(s->pump); /* after libmicrohttpd: no upload is left */
+  vs__waker_stop(s->waker);
   vs__buckets_free(s);
   free(s->region);
   vs_keyring_free(s->keys);
@@ -620,6 +622,8 @@ int vs_server_start(vs_server **out, const vs_server_config *c, vs_err *err)
   if(!rc)
     rc = vs__pump_start(&s->pump, 2 * s->cfg.threads + 2,
                         BUFS_PER_WORKER * s->cfg.threads, err);
+  if(!rc && vs_store_is_remote(s->cfg.store))
+    rc = vs__waker_start(&s->waker, err);
   if(!rc)
     rc = open_listener(s, &ss, c->listen ? c->listen : "127.0.0.1:9000",
                        err);
@@ -699,6 +703,7 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
   /* uploads parked on a full pipe go on, waiting on their threads: no
    * connection may stay suspended when libmicrohttpd stops */
   vs__pump_close(s->pump);
+  vs__waker_close(s->waker); /* and GETs waiting on the store */
   /* commits under way finish and answer; none start from here on (a body
    * that completes now is answered 503 and kept nowhere) */
   vs__commits_close(s);

@@ -113,6 +113,7 @@ struct vs_server {
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
   struct vs__pump *pump;        /* uploads' hashing and writing (pump.h) */
+  struct vs__waker *waker;      /* GETs waiting on a remote store (waker.h) */
   /* the multipart sweeper (mpu.c) */
   pthread_t mpu_sweeper;
   int mpu_sweeper_running;

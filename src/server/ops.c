@@ -6,6 +6,7 @@
 
 #include "server/internal.h"
 #include "server/pump.h"
+#include "server/waker.h"
 #include "util/buf.h"
 
 const double vs__hist_bounds[VS__HIST_N] = {0.01, 0.025, 0.05, 0.1, 0.25,
@@ -129,6 +130,10 @@ enum MHD_Result vs__metrics_page(vs__req *r)
           "suspended until the store takes more of their body.", "gauge");
   vs_buf_addf(&b, "vsink_uploads_waiting_store %u\n",
               vs__pump_parked(r->srv->pump));
+  counter(&b, "vsink_downloads_waiting_store", "Answers whose connection "
+          "is suspended until the store sends more of the object.", "gauge");
+  vs_buf_addf(&b, "vsink_downloads_waiting_store %u\n",
+              vs__waker_parked(r->srv->waker));
   counter(&b, "vsink_requests_in_flight", "Requests being served now.",
           "gauge");
   vs_buf_addf(&b, "vsink_requests_in_flight %u\n", atomic_load(&m->in_flight));

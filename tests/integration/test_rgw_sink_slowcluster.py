@@ -11,7 +11,8 @@ faster than the cluster takes it waits with its connection parked (the
 pump's pipe full), not its thread (aws-chunked too: the decoder stops
 where the pipe is full); a slow one (written inline) has its cluster
 upload made by the store's part threads, and one cut mid-body is dropped
-without waiting on the cluster.
+without waiting on the cluster. A GET whose bytes the cluster has not
+sent yet waits with its connection suspended too.
 
 The sink (one event thread) reaches a real Ceph RGW through a relay that,
 once slowed, holds every request 3 s before passing it on. Requests are
@@ -321,6 +322,16 @@ def CHUNKED_BODY(k, amz, scope, seed):
 healthz_during("a 48 MiB PUT outran the slowed cluster", put_fast)
 healthz_during("an aws-chunked 48 MiB PUT outran the slowed cluster",
                put_chunked)
+
+
+def get_big():
+    """48 MiB streamed from the cluster, whose answer the relay holds: the
+    answer waits with its connection suspended, not in read()."""
+    got = c.get_object(Bucket="videos", Key="big.mp4")["Body"].read()
+    return got == BIG or "wrong bytes (%d)" % len(got)
+
+
+healthz_during("a GET waited on the slowed cluster", get_big)
 healthz_during("a PUT cut while it waited on the cluster", put_cut)
 healthz_during("a slow 9 MiB PUT filled its first part", put_slow)
 relay.slow(0)

@@ -40,6 +40,7 @@ int vs_s3_get(const vs_s3_target *t, const char *bucket, const char *key,
   c.query = q.data;
   c.sink = fn;
   c.sink_ctx = ctx;
+  c.alive = opts ? opts->alive : NULL;
   rc = vs__s3_do(&c, err);
   if(!rc && c.bad_header)
     rc = vs_fail(err, VS_ERR_NET, "%s: malformed %s in the answer", c.what,

@@ -37,6 +37,7 @@ typedef struct vs__s3_call {
   /* a 2xx body goes to sink when set, else into body (VS__S3_ANSWER_MAX) */
   vs_s3_data_fn sink;
   void *sink_ctx;
+  int (*alive)(void *sink_ctx); /* 0 stops the transfer (sink_failed) */
   /* answer */
   long status;
   vs_object_info info;      /* the headers HEAD reads, and x-amz-delete-marker */

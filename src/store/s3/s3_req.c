@@ -352,6 +352,10 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
   int64_t now = mono_ms();
   (void)dltotal;
   (void)ultotal;
+  if(x->c->alive && !x->c->alive(x->c->sink_ctx)) {
+    x->c->sink_failed = 1;
+    return 1;
+  }
   if(dlnow != x->last_dl || ulnow != x->last_ul) {
     x->last_dl = dlnow;
     x->last_ul = ulnow;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,16 @@ static int to_pipe(void *ctx, const void *p, size_t n)
   return over;
 }
 
+/* The GET is still read: a pipe whose read end is closed (the answer cut,
+ * the client gone, the sink stopping) shows POLLERR on its write end, and
+ * the transfer stops then rather than at the cluster's stall timeout. */
+static int reader_here(void *ctx)
+{
+  stream_job *j = ctx;
+  struct pollfd p = {j->wfd, 0, 0};
+  return poll(&p, 1, 0) <= 0 || !(p.revents & POLLERR);
+}
+
 static void *stream_main(void *arg)
 {
   stream_job *j = arg;
@@ -155,6 +166,7 @@ static void *stream_main(void *arg)
   o.range = 1;
   o.first = j->off;
   o.last = (int64_t)(j->off + j->len - 1);
+  o.alive = reader_here;
   if(info && j->len &&
      vs_s3_get(&s->t, s->bucket, j->ckey, &o, to_pipe, j, info, &e) &&
      j->sent < j->len && e.code != VS_ERR_IO)

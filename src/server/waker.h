@@ -1,0 +1,40 @@
+/* The waker: a connection whose answer waits for bytes from an fd (a GET
+ * streamed from a remote store, get_stream.c) is suspended instead of
+ * holding its event thread in read(), and one thread, on epoll, resumes it
+ * once the fd is readable (data, EOF or error alike).
+ *
+ *   slot = -1;
+ *   in the content reader, read() said EAGAIN:
+ *     if(vs__waker_park(w, &slot, fd, conn) == 0) return 0;  (suspended)
+ *     1: the server is stopping (cut the answer); -1: wait in poll()
+ *   before closing fd: vs__waker_forget(w, &slot);
+ *
+ * An event is matched to its park by slot and generation, so one that
+ * comes late (the stream gone meanwhile) finds nothing to resume. */
+#ifndef VS_SERVER_WAKER_H
+#define VS_SERVER_WAKER_H
+
+#include <microhttpd.h>
+
+#include "vsink/common.h"
+
+typedef struct vs__waker vs__waker;
+
+int vs__waker_start(vs__waker **out, vs_err *err);
+/* Every parked connection is resumed and none parks from now on: before
+ * libmicrohttpd stops (it aborts on a suspended connection). NULL: fine. */
+void vs__waker_close(vs__waker *w);
+/* After libmicrohttpd stopped. NULL: fine. */
+void vs__waker_stop(vs__waker *w);
+/* From the connection's content reader: suspends conn until fd is
+ * readable. 0 parked; 1 not, closing (the server stops: cut the answer);
+ * -1 not (out of memory): the caller waits for fd itself. *slot: the
+ * fd's place here, -1 the first time. */
+int vs__waker_park(vs__waker *w, int *slot, int fd,
+                   struct MHD_Connection *conn);
+/* The fd is about to be closed (its connection is not parked). */
+void vs__waker_forget(vs__waker *w, int *slot);
+/* Connections parked now. */
+unsigned vs__waker_parked(vs__waker *w);
+
+#endif

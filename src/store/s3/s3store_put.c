@@ -492,7 +492,6 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return rc;
 }
 
-
 /* ENDED: the commit failed without knowing whether its write landed (the
  * cluster did not answer), or its multipart upload could not be aborted:
  * the intent stays, without a process (pid 0), so that intents() finds

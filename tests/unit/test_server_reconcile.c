@@ -5,7 +5,8 @@
  * writer's segments are found by the pid in their names even when the node
  * name holds dashes, whether still plain or already gzipped. Under
  * --on-existing overwrite a chain of unsettled replacements ends with one
- * version: the newest recorded one, or the last settled one. */
+ * version: the newest recorded one, or the last settled one, also when a
+ * later settle already removed a version whose own settle was still due. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -291,6 +292,33 @@ static void test_overwrite_chain_crash(void **state)
   assert_string_equal(last, base.version_id);
 }
 
+/* base <- a <- b, both recorded; b's settle removed a's files, then the
+ * crash came before a's own settle (which removes base) and b's intent's
+ * drop. The restart's store open sees a's intent without a's data: it must
+ * leave it to reconciliation, which settles it, so base goes and b stays
+ * alone (dropping it at open kept base beside b). */
+static void test_overwrite_settled_out_of_order(void **state)
+{
+  fx *f = *state;
+  vs_object_info base, a, b;
+  char last[48];
+  vs_err err = {0};
+  put_over(f, "base", &base);
+  record(f, "ow.mp4", &base);
+  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
+                                   base.version_id, &err), VS_OK);
+  put_over(f, "a", &a);
+  put_over(f, "b", &b);
+  record(f, "ow.mp4", &a);
+  record(f, "ow.mp4", &b);
+  assert_int_equal(unlink_version(f->dir, a.version_id), 0);
+  vs_store_close(f->s);
+  assert_int_equal(st_open_dir(f->dir, 0, NULL, &f->s, &err), VS_OK);
+  run(f, 2, 0);
+  assert_int_equal(versions_of(f, last), 1);
+  assert_string_equal(last, b.version_id);
+}
+
 /* Removing a passes base on to b's intent, which keeps its time: the next
  * start picks the manifest segments that may hold b's event by it. */
 static void test_pass_on_keeps_time(void **state)
@@ -331,6 +359,8 @@ int main(void)
     cmocka_unit_test(test_overwrite_chain),
     cmocka_unit_test_setup_teardown(test_overwrite_chain_crash, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(test_overwrite_settled_out_of_order,
+                                    setup, teardown),
     cmocka_unit_test_setup_teardown(test_pass_on_keeps_time, setup,
                                     teardown),
   };

@@ -83,11 +83,13 @@ static int clean_tmp(vs__fs_store *s, int *cleaned, vs_err *err)
   return rc;
 }
 
-/* Intents whose version never landed (the crash came before the data
- * rename): the metadata that may have landed alone goes, then the intent.
- * Those whose version did land wait for the caller, who knows whether it
- * was recorded. */
-static int drop_unplaced(vs__fs_store *s, int *cleaned, vs_err *err)
+/* Metadata that landed without its data (a crash between the two renames
+ * of a commit) goes; its intent stays for the caller's reconciliation. A
+ * version may also lack its data because a later version's settle removed
+ * it after replacing it, with its own settle (the removal of what it
+ * replaced) still to come: only the caller knows whether it was recorded,
+ * and dropping its intent here left that replaced version behind. */
+static int drop_lone_meta(vs__fs_store *s, int *cleaned, vs_err *err)
 {
   vs_store_intent *l;
   char keydir[PATH_MAX], p[PATH_MAX];
@@ -101,12 +103,10 @@ static int drop_unplaced(vs__fs_store *s, int *cleaned, vs_err *err)
       continue; /* not a key this store could have made: left alone */
     if(!lstat(p, &st) || errno != ENOENT)
       continue;
-    vs__fs_remove_version(keydir, l[i].version_id);
-    if(!stat(keydir, &st))
-      rc = vs_fsync_dir(keydir, err);
-    if(!rc)
-      rc = vs__intent_drop(s->intent, l[i].bucket, l[i].key,
-                           l[i].version_id, err);
+    if(vs__fs_path(p, sizeof(p), NULL, "%s/@%s.json", keydir,
+                   l[i].version_id) || unlink(p))
+      continue;
+    rc = vs_fsync_dir(keydir, err);
     if(!rc && cleaned)
       (*cleaned)++;
   }
@@ -151,7 +151,7 @@ static int fs_setup(vs__fs_store *s, const vs_store_fs_opts *o, int *cleaned,
   if(!rc)
     rc = clean_tmp(s, cleaned, err);
   if(!rc)
-    rc = drop_unplaced(s, cleaned, err);
+    rc = drop_lone_meta(s, cleaned, err);
   if(!rc)
     rc = vs__fs_mpu_clean(s, cleaned, err);
   return rc;

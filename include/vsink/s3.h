@@ -229,8 +229,8 @@ typedef struct vs_s3_get_opts {
   int range;               /* 1: bytes first..last (last < 0: to the end) */
   uint64_t first;
   int64_t last;
-  /* NULL, or asked (with fn's ctx) about once a second while the answer
-   * is awaited or comes: 0 stops the transfer, VS_ERR_IO (the receiver
+  /* NULL, or asked (with fn's ctx) at most ten times a second while the
+   * answer is awaited or comes: 0 stops the transfer, VS_ERR_IO (the receiver
    * went away: there is no one to wait for the cluster for) */
   int (*alive)(void *ctx);
 } vs_s3_get_opts;

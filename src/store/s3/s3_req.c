@@ -31,9 +31,15 @@ typedef struct xfer {
   int overflow;        /* the answer outgrew its buffer */
   long stall_ms;       /* bodies: the longest time without a byte moving */
   int64_t last_move_ms;
+  int64_t alive_ms;    /* when c->alive was last asked */
   curl_off_t last_dl, last_ul;
   int stalled;
 } xfer;
+
+/* libcurl calls the progress function for every buffer it moves; asking
+ * c->alive (a poll() on the reader's pipe) a few times a second is enough
+ * to stop a transfer nobody reads. */
+#define ALIVE_EVERY_MS 100
 
 /* ---- checks and the URL ------------------------------------------------- */
 
@@ -352,9 +358,12 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
   int64_t now = mono_ms();
   (void)dltotal;
   (void)ultotal;
-  if(x->c->alive && !x->c->alive(x->c->sink_ctx)) {
-    x->c->sink_failed = 1;
-    return 1;
+  if(x->c->alive && now - x->alive_ms >= ALIVE_EVERY_MS) {
+    x->alive_ms = now;
+    if(!x->c->alive(x->c->sink_ctx)) {
+      x->c->sink_failed = 1;
+      return 1;
+    }
   }
   if(dlnow != x->last_dl || ulnow != x->last_ul) {
     x->last_dl = dlnow;
@@ -506,7 +515,7 @@ static int send_once(vs__s3_call *c, const char *url, vs_err *err)
 {
   struct curl_slist *hdrs = NULL;
   char errbuf[CURL_ERROR_SIZE] = "";
-  xfer x = {c, 0, 0, 0, 0, 0, 0, 0, 0};
+  xfer x = {.c = c};
   CURLcode e = CURLE_OK;
   CURL *h;
   int rc;

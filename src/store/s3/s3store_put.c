@@ -687,7 +687,10 @@ static void landed(vs_upload *u, put_state *ps, vs_object_info *info)
       vs_log("warn", "overwrite of %s: delete version %s: %s", u->ckey,
              ps->prev, e.msg);
   }
-  if(vs__s3s_intent_put(u->s, it, 0, &e))
+  /* Synced when it names a replaced version: that name exists only here,
+   * and the stored event the caller writes next must not outlive it (a
+   * power cut would otherwise keep both versions). */
+  if(vs__s3s_intent_put(u->s, it, it->replaces[0] != 0, &e))
     vs_log("warn", "intent of %s %s: %s", u->ckey, info->version_id, e.msg);
 }
 

@@ -29,8 +29,7 @@ import urllib.parse
 import urllib.request
 
 import awschunked
-from faultproxy import FaultProxy
-from rgw import start_or_skip
+from rgw import relayed_sink, start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-slow"
@@ -39,12 +38,7 @@ DELAY = 2.0
 
 rgw = start_or_skip("slowcluster", 256)
 s3 = rgw.client()
-rgw.versioned_bucket(CLUSTER)
-relay = FaultProxy(rgw.port).start()
-env = rgw.sink_env(h.env_with_keys())
-sink = h.Sink(args=["--store", "s3://%s/n" % CLUSTER, "--s3-endpoint",
-                    relay.endpoint, "--threads", "1"],
-              env=env, tag="slowcluster").start()
+relay, sink = relayed_sink(rgw, CLUSTER, "slowcluster")
 c = h.boto3_client(sink)
 body = h.pattern(200000, seed=4)
 c.put_object(Bucket="videos", Key="a.mp4", Body=body)

@@ -13,8 +13,7 @@ import threading
 import time
 import urllib.request
 
-from faultproxy import FaultProxy
-from rgw import start_or_skip
+from rgw import relayed_sink, start_or_skip
 import vsharness as h
 
 CLUSTER = "vsink-stopparked"
@@ -22,12 +21,8 @@ DELAY = 3.0
 
 rgw = start_or_skip("stopparked", 256)
 s3 = rgw.client()
-rgw.versioned_bucket(CLUSTER)
-relay = FaultProxy(rgw.port).start()
-sink = h.Sink(args=["--store", "s3://%s/n" % CLUSTER, "--s3-endpoint",
-                    relay.endpoint, "--threads", "1",
-                    "--shutdown-timeout", "1"],
-              env=rgw.sink_env(h.env_with_keys()), tag="stopparked").start()
+relay, sink = relayed_sink(rgw, CLUSTER, "stopparked",
+                           ["--shutdown-timeout", "1"])
 
 
 def waiting_store(what="uploads"):

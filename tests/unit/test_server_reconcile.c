@@ -270,6 +270,20 @@ static void rewrite_intent(fx *f, const char *vid, const char *to)
   assert_int_equal(rename(tmp, path), 0);
 }
 
+/* base, recorded and settled, then a replacing it and b replacing a,
+ * neither settled nor recorded. */
+static void base_a_b(fx *f, vs_object_info *base, vs_object_info *a,
+                     vs_object_info *b)
+{
+  vs_err err = {0};
+  put_over(f, "base", base);
+  record(f, "ow.mp4", base);
+  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
+                                   base->version_id, &err), VS_OK);
+  put_over(f, "a", a);
+  put_over(f, "b", b);
+}
+
 /* A crash in the middle of reconciling base <- a <- b, neither recorded:
  * b was made to replace base and a's files went, but a's intent stayed.
  * Settling a must leave base to b's intent: b goes, base is current. */
@@ -278,13 +292,7 @@ static void test_overwrite_chain_crash(void **state)
   fx *f = *state;
   vs_object_info base, a, b;
   char last[48];
-  vs_err err = {0};
-  put_over(f, "base", &base);
-  record(f, "ow.mp4", &base);
-  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
-                                   base.version_id, &err), VS_OK);
-  put_over(f, "a", &a);
-  put_over(f, "b", &b);
+  base_a_b(f, &base, &a, &b);
   rewrite_intent(f, b.version_id, base.version_id);
   assert_int_equal(unlink_version(f->dir, a.version_id), 0);
   run(f, 0, 1);
@@ -303,12 +311,7 @@ static void test_overwrite_settled_out_of_order(void **state)
   vs_object_info base, a, b;
   char last[48];
   vs_err err = {0};
-  put_over(f, "base", &base);
-  record(f, "ow.mp4", &base);
-  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
-                                   base.version_id, &err), VS_OK);
-  put_over(f, "a", &a);
-  put_over(f, "b", &b);
+  base_a_b(f, &base, &a, &b);
   record(f, "ow.mp4", &a);
   record(f, "ow.mp4", &b);
   assert_int_equal(unlink_version(f->dir, a.version_id), 0);
@@ -329,11 +332,7 @@ static void test_pass_on_keeps_time(void **state)
   struct stat before, after;
   ssize_t n;
   vs_err err = {0};
-  put_over(f, "base", &base);
-  assert_int_equal(vs_store_settle(f->s, "videos", "ow.mp4",
-                                   base.version_id, &err), VS_OK);
-  put_over(f, "a", &a);
-  put_over(f, "b", &b);
+  base_a_b(f, &base, &a, &b);
   intent_path_of(f, b.version_id, path, sizeof(path));
   assert_int_equal(lstat(path, &before), 0);
   usleep(20 * 1000);

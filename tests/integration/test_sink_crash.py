@@ -20,86 +20,22 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
-import threading
 import time
 
-from vsharness import Sink, VSINK, check, fail, pattern
+import crashload
+from crashload import bodies
+from vsharness import Sink, VSINK, check, fail
 
 ROUNDS = int(os.environ.get("VSINK_CRASH_ROUNDS", "12"))
-CLIENTS = 6
 SIZES = [0, 1000, 64 * 1024, 300 * 1000, 1 << 20, 3 << 20]
-BODIES = {s: [pattern(s, seed=1000 + 7 * s % 97 + i) for i in range(4)]
-          for s in SIZES}
-SHARED = ["shared/a.mp4", "shared/b.mp4", "shared/deep/c.mp4"]
+BODIES = bodies(SIZES)
 rng = random.Random(int(os.environ.get("VSINK_CRASH_SEED", "7")))
 VID = re.compile(r"^@(\d{8}T\d{9}Z-[0-9a-f]{6})$")
 
 
-class Round:
-    def __init__(self, sink, r, shared_only=False):
-        self.sink, self.r, self.shared_only = sink, r, shared_only
-        self.stop = threading.Event()
-        self.ok = []          # (key, versionId, sha256, bytes) seen with 200
-        self.lock = threading.Lock()
-        self.counts = {"sent": 0, "ok": 0, "err": 0}
-        self.exited = ""
-
-    def client(self, c):
-        crng = random.Random(self.r * 100 + c)
-        n = 0
-        while not self.stop.is_set():
-            n += 1
-            if self.shared_only or crng.random() < 0.35:
-                key = crng.choice(SHARED)
-            else:
-                key = "c%d/r%d-%d.mp4" % (c, self.r, n)
-            size = crng.choice(SIZES)
-            body = crng.choice(BODIES[size])
-            url = self.sink.presign_raw("PUT", "/videos/" + key)
-            with self.lock:
-                self.counts["sent"] += 1
-            try:
-                st, hd, _ = self.sink.request("PUT", url, body, timeout=20)
-            except OSError:
-                with self.lock:
-                    self.counts["err"] += 1
-                time.sleep(0.01)
-                continue
-            if st == 200:
-                with self.lock:
-                    self.counts["ok"] += 1
-                    self.ok.append((key, hd.get("x-amz-version-id"),
-                                    hashlib.sha256(body).hexdigest(),
-                                    len(body)))
-
-    def run(self, how):
-        threads = [threading.Thread(target=self.client, args=(c,))
-                   for c in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        time.sleep(rng.uniform(0.3, 1.6))
-        if how == "kill":
-            self.sink.kill9()
-        elif how == "term-kill":  # SIGKILL during the drain of uploads
-            self.sink.proc.send_signal(signal.SIGTERM)
-            time.sleep(rng.uniform(0.0, 0.03))
-            self.sink.kill9()
-        self.stop.set()
-        for t in threads:
-            t.join(60)
-            check(not t.is_alive(), "a client did not stop")
-        if how == "close-kill":
-            # Idle: SIGTERM closes the manifest, which gzips its segment;
-            # SIGKILL lands before, during or after that.
-            self.sink.proc.send_signal(signal.SIGTERM)
-            try:
-                self.sink.proc.wait(rng.uniform(0.0, 0.02))
-                self.exited = "exited by itself"
-            except subprocess.TimeoutExpired:
-                self.sink.kill9()
-                self.exited = "killed while stopping"
+def load_round(sink, r, shared_only=False):
+    return crashload.Round(sink, r, BODIES, rng, shared_only)
 
 
 def disk_versions(data):
@@ -242,7 +178,7 @@ def overwrite_rounds(n):
     sink = Sink(tag="crash-ow", args=["--on-existing", "overwrite"]).start()
     data, seen, failures, orphans = sink.data, [], [], set()
     for r in range(n):
-        rd = Round(sink, 100 + r, shared_only=True)
+        rd = load_round(sink, 100 + r, shared_only=True)
         rd.run("kill")
         seen += rd.ok
         sink = Sink(data=data, tag="crash-ow",
@@ -266,7 +202,7 @@ def main():
     for i in range(2, ROUNDS, 3):
         kinds[i] = "term-kill" if i % 2 == 0 else "close-kill"
     for r, how in enumerate(kinds):
-        rd = Round(sink, r)
+        rd = load_round(sink, r)
         rd.run(how)
         seen += rd.ok
         sink = Sink(data=data, tag="crash").start()

@@ -205,6 +205,39 @@ static int make_dirs(vs__s3s *s, const vs_store_s3_opts *o, vs_err *err)
   return VS_OK;
 }
 
+static int is_held(const vs__s3s *s, const char *ckey)
+{
+  const vs__s3s_held *h;
+  for(h = s->held; h; h = h->next)
+    if(!strcmp(h->ckey, ckey))
+      return 1;
+  return 0;
+}
+
+/* The list is as long as the commits in flight on held keys: a few. */
+void vs__s3s_hold(vs__s3s *s, vs__s3s_held *h, const char *ckey)
+{
+  pthread_mutex_lock(&s->mu);
+  while(is_held(s, ckey))
+    pthread_cond_wait(&s->released, &s->mu);
+  h->ckey = ckey;
+  h->next = s->held;
+  s->held = h;
+  pthread_mutex_unlock(&s->mu);
+}
+
+void vs__s3s_release(vs__s3s *s, vs__s3s_held *h)
+{
+  vs__s3s_held **p;
+  pthread_mutex_lock(&s->mu);
+  for(p = &s->held; *p && *p != h; p = &(*p)->next)
+    ;
+  if(*p)
+    *p = h->next;
+  pthread_cond_broadcast(&s->released);
+  pthread_mutex_unlock(&s->mu);
+}
+
 int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err)
 {
   vs__s3s *s;
@@ -223,6 +256,7 @@ int vs_store_s3_open(vs_store **out, const vs_store_s3_opts *o, vs_err *err)
   pthread_cond_init(&s->work, NULL);
   pthread_cond_init(&s->idle, NULL);
   pthread_cond_init(&s->clean, NULL);
+  pthread_cond_init(&s->released, NULL);
   if(!(rc = make_dirs(s, o, err)) &&
      !(rc = check_bucket(s, o->require_versioning, err)))
     rc = vs__s3s_pool_start(s, o->parts_in_flight ? o->parts_in_flight : 8,
@@ -246,6 +280,7 @@ static void s3s_close(vs_store *st)
   pthread_mutex_unlock(&s->mu);
   pthread_cond_destroy(&s->idle);
   pthread_cond_destroy(&s->clean);
+  pthread_cond_destroy(&s->released);
   pthread_cond_destroy(&s->work);
   pthread_mutex_destroy(&s->mu);
   free(s->prefix);

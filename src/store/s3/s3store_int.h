@@ -1,6 +1,6 @@
 /* What the S3 store's files share (internal to vsink_store): s3store.c
- * (open, close, URL, key mapping), s3store_put.c (uploads: spooling, the
- * part pool, commit), s3store_read.c (stat, open, stream, remove,
+ * (open, close, URL, key mapping, key holds), s3store_put.c (uploads:
+ * spooling, the part pool), s3store_commit.c (commits), s3store_read.c (stat, open, stream, remove,
  * versions), s3store_list.c (listing) and s3store_intent.c (the intent
  * journal under state_dir). */
 #ifndef VS_STORE_S3STORE_INT_H
@@ -19,6 +19,12 @@
 #define VS__S3S_META "x-amz-meta-vsink-"
 
 typedef struct vs__s3s_job vs__s3s_job;
+
+/* A key held by one commit or removal of this process (vs__s3s_hold). */
+typedef struct vs__s3s_held {
+  struct vs__s3s_held *next;
+  const char *ckey;
+} vs__s3s_held;
 
 typedef struct vs__s3s {
   vs_store base;
@@ -45,6 +51,9 @@ typedef struct vs__s3s {
   int cleaner_running;
   int ended;            /* a failed commit left an intent since the pass */
   pthread_cond_t clean;
+  /* keys held (vs__s3s_hold), under mu; released: one was let go */
+  vs__s3s_held *held;
+  pthread_cond_t released;
 } vs__s3s;
 
 /* A part spool file of an upload: filled by write(), then sent by a pool
@@ -119,7 +128,7 @@ int vs__s3s_ckey(const vs__s3s *s, const char *bucket, const char *key,
 int vs__s3s_bucket_prefix(const vs__s3s *s, const char *bucket, char **out,
                           vs_err *err);
 
-/* ---- s3store_put.c ---------------------------------------------------- */
+/* ---- s3store_put.c, s3store_commit.c ----------------------------------- */
 /* Ends the MD5 of what the slot holds into its md5_b64 (and starts the
  * next): before the slot goes up. */
 int vs__s3s_slot_seal(vs__s3s_slot *sl, vs_err *err);
@@ -148,6 +157,27 @@ int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
                          vs_object_info *info, vs_err *err);
 /* The part pool's threads (n of them); stopped by vs__s3s_pool_stop. */
 int vs__s3s_pool_start(vs__s3s *s, unsigned n, vs_err *err);
+
+/* What becomes of an upload's intent when it ends (vs__s3s_end_upload):
+ * kept (the version is the caller's to record and settle), dropped, or
+ * left without a process (pid 0) for the cleaner and the next start. */
+enum { VS__S3S_INTENT_KEEP, VS__S3S_INTENT_DROP, VS__S3S_INTENT_ENDED };
+
+/* s3store_put.c, for s3store_commit.c: the upload's end (parts in flight
+ * waited for, its cluster upload aborted, the intent's fate, u freed);
+ * the last part handed over and every part answered. */
+void vs__s3s_end_upload(vs_upload *u, int fate);
+int vs__s3s_finish_parts(vs_upload *u, vs_err *err);
+const char *vs__s3s_ctype(const char *ct); /* "" or NULL: octet-stream */
+
+/* One at a time per cluster key in this process: a commit that reads the
+ * current version and writes after it (OVERWRITE, reject, If-Match,
+ * If-None-Match), and a removal, which passes on what the removed version
+ * replaced to the intents of its replacements. Another node's writes are
+ * not held back (the cluster gives no conditional write in a versioned
+ * bucket). h lives on the caller's stack until vs__s3s_release. */
+void vs__s3s_hold(vs__s3s *s, vs__s3s_held *h, const char *ckey);
+void vs__s3s_release(vs__s3s *s, vs__s3s_held *h);
 void vs__s3s_pool_stop(vs__s3s *s);
 
 /* ---- s3store_read.c --------------------------------------------------- */

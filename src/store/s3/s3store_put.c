@@ -24,11 +24,7 @@
 
 /* ---- the part pool ------------------------------------------------------ */
 
-/* What becomes of an upload's intent when it ends (end_upload). */
-enum { INTENT_KEEP, INTENT_DROP, INTENT_ENDED };
-
 static int mpu_create(vs_upload *u, vs_err *err);
-static void end_upload(vs_upload *u, int fate);
 
 /* The first job makes the cluster upload (CreateMultipartUpload and the
  * intent naming it), so that the writer, which may be the event thread of
@@ -60,7 +56,7 @@ static void run_job(vs__s3s *s, vs__s3s_job *j)
   int rc;
   if(j->reap) { /* after the upload's parts in the queue: no deadlock */
     pthread_mutex_unlock(&s->mu);
-    end_upload(u, INTENT_DROP);
+    vs__s3s_end_upload(u, VS__S3S_INTENT_DROP);
     pthread_mutex_lock(&s->mu);
     free(j);
     return;
@@ -296,48 +292,6 @@ int vs__s3s_describe(vs_upload *u, const char *content_type,
   return VS_OK;
 }
 
-/* ---- metadata ----------------------------------------------------------- */
-
-static const char *ctype_of(const char *ct)
-{
-  return ct && *ct ? ct : "application/octet-stream";
-}
-
-/* The user's header lines without any x-amz-meta-vsink-* (the store's own
- * names: a client's would be taken for the store's), then the store's:
- * the intent token and, for a single PutObject (c set), the digests. */
-static int build_headers(const vs_upload *u, const char *user,
-                         const vs_commit *c, vs_buf *b, vs_err *err)
-{
-  return vs__s3s_meta(u->intent->token, user, c, b, err);
-}
-
-int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
-                 vs_buf *b, vs_err *err)
-{
-  const char *p = user ? user : "";
-  while(*p) {
-    const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
-    if(strncasecmp(p, VS__S3S_META, strlen(VS__S3S_META)))
-      vs_buf_add(b, p, n);
-    if(!nl && n)
-      vs_buf_addc(b, '\n');
-    p += n;
-  }
-  vs_buf_addf(b, VS__S3S_META "intent:%s\n", token);
-  if(c && c->sha256 && *c->sha256)
-    vs_buf_addf(b, VS__S3S_META "sha256:%s\n", c->sha256);
-  if(c && c->md5 && *c->md5)
-    vs_buf_addf(b, VS__S3S_META "md5:%s\n", c->md5);
-  if(c && c->checksum_alg && *c->checksum_alg && c->checksum && *c->checksum)
-    vs_buf_addf(b, VS__S3S_META "checksum:%s:%s\n", c->checksum_alg,
-                c->checksum);
-  if(b->failed)
-    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
-  return VS_OK;
-}
-
 /* ---- the multipart upload ----------------------------------------------- */
 
 int vs__s3s_make_intent(vs_upload *u, vs_err *err)
@@ -353,8 +307,8 @@ static int mpu_create(vs_upload *u, vs_err *err)
 {
   vs_s3_write_opts o = {0};
   vs_buf h = VS_BUF_INIT;
-  int rc = build_headers(u, u->headers, NULL, &h, err);
-  o.content_type = ctype_of(u->ctype);
+  int rc = vs__s3s_meta(u->intent->token, u->headers, NULL, &h, err);
+  o.content_type = vs__s3s_ctype(u->ctype);
   o.headers = vs_buf_str(&h);
   if(!rc)
     rc = vs_s3_mpu_create(&u->s->t, u->s->bucket, u->ckey, &o, u->upload_id,
@@ -465,6 +419,14 @@ static int wait_parts(vs_upload *u, int cancel, vs_err *err)
   return rc;
 }
 
+/* The last part handed over and every part answered; the first error of
+ * any part otherwise. */
+int vs__s3s_finish_parts(vs_upload *u, vs_err *err)
+{
+  int rc = send_part(u, 1, err);
+  return rc ? rc : wait_parts(u, 0, err);
+}
+
 /* ---- write, abort ------------------------------------------------------- */
 
 int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
@@ -496,7 +458,7 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
  * cluster did not answer), or its multipart upload could not be aborted:
  * the intent stays, without a process (pid 0), so that intents() finds
  * the version if it landed, or aborts the upload and drops it if not. */
-static void end_upload(vs_upload *u, int fate)
+void vs__s3s_end_upload(vs_upload *u, int fate)
 {
   vs_err e;
   wait_parts(u, 1, NULL);
@@ -504,11 +466,11 @@ static void end_upload(vs_upload *u, int fate)
      vs_s3_mpu_abort(&u->s->t, u->s->bucket, u->ckey, u->upload_id, &e) &&
      e.code != VS_ERR_NOTFOUND) {
     vs_log("warn", "abort multipart upload of %s: %s", u->ckey, e.msg);
-    fate = INTENT_ENDED;
+    fate = VS__S3S_INTENT_ENDED;
   }
-  if(u->intent_made && fate == INTENT_DROP)
+  if(u->intent_made && fate == VS__S3S_INTENT_DROP)
     vs__s3s_intent_drop(u->s, u->intent->name);
-  if(u->intent_made && fate == INTENT_ENDED) {
+  if(u->intent_made && fate == VS__S3S_INTENT_ENDED) {
     u->intent->pid = 0;
     if(vs__s3s_intent_put(u->s, u->intent, 1, &e))
       vs_log("warn", "intent of %s: %s", u->ckey, e.msg);
@@ -540,7 +502,7 @@ void vs__s3s_abort(vs_upload *u)
   pthread_mutex_unlock(&u->s->mu);
   if(here) {
     free(j);
-    end_upload(u, INTENT_DROP);
+    vs__s3s_end_upload(u, VS__S3S_INTENT_DROP);
   }
 }
 
@@ -550,258 +512,4 @@ void vs__s3s_cancel(vs_upload *u)
   u->cancelled = 1;
   pthread_cond_broadcast(&u->done);
   pthread_mutex_unlock(&u->s->mu);
-}
-
-/* ---- commit ------------------------------------------------------------- */
-
-/* What commit learned before writing: the current version (if_match,
- * OVERWRITE), and the upload's result. */
-typedef struct put_state {
-  const vs_commit *c;
-  char prev[VS_S3_VERSION_MAX];   /* the current version's id, "" none */
-  vs_s3_put_result res;
-} put_state;
-
-static int reject(const vs_commit *c)
-{
-  return c->policy == VS_ON_EXISTING_REJECT || c->if_none_match;
-}
-
-/* HEAD of the current version when a condition or the policy needs it. */
-static int check_current(vs_upload *u, put_state *ps, vs_err *err)
-{
-  const vs_commit *c = ps->c;
-  vs_object_info cur;
-  int rc;
-  if(!c->if_match && c->policy != VS_ON_EXISTING_OVERWRITE && !reject(c))
-    return VS_OK;
-  rc = vs__s3s_head(u->s, u->ckey, NULL, &cur, NULL, err);
-  if(rc && rc != VS_ERR_NOTFOUND)
-    return rc;
-  /* Multipart has no conditional Complete, and RGW ignores PutObject's
-   * If-None-Match in a versioned bucket (it is still sent: AWS and an
-   * unversioned RGW bucket honour it): this check and the write race with
-   * another writer of the key, which the sink's one commit at a time per
-   * key keeps from happening. */
-  if(!rc && reject(c))
-    return vs_fail(err, VS_ERR_EXISTS, "%s/%s exists", u->bucket, u->key);
-  if(c->if_match && rc)
-    return vs_fail(err, VS_ERR_NOTFOUND, "%s/%s: If-Match on no object",
-                   u->bucket, u->key);
-  if(c->if_match && strcmp(c->if_match, "*") &&
-     strcmp(c->if_match, cur.etag))
-    return vs_fail(err, VS_ERR_EXISTS, "%s/%s: ETag %s is not %s",
-                   u->bucket, u->key, cur.etag, c->if_match);
-  if(!rc && c->policy == VS_ON_EXISTING_OVERWRITE)
-    snprintf(ps->prev, sizeof(ps->prev), "%s", cur.version_id);
-  return VS_OK;
-}
-
-static int same(const char *a, const char *b)
-{
-  return !strcmp(a ? a : "", b ? b : "");
-}
-
-static int put_single(vs_upload *u, put_state *ps, vs_err *err)
-{
-  vs_s3_write_opts o = {0};
-  vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written, u->slots[0].md5_b64};
-  vs_buf h = VS_BUF_INIT;
-  int rc = build_headers(u, ps->c->headers, ps->c, &h, err);
-  if(!rc)
-    rc = vs__s3s_slot_seal(&u->slots[0], err);
-  o.content_type = ctype_of(ps->c->content_type);
-  o.headers = vs_buf_str(&h);
-  o.if_none_match = reject(ps->c);
-  if(!rc && !(rc = vs__s3s_make_intent(u, err)))
-    rc = vs_s3_put(&u->s->t, u->s->bucket, u->ckey, &b, &o, &ps->res, err);
-  vs_buf_free(&h);
-  return rc;
-}
-
-static int put_multipart(vs_upload *u, put_state *ps, vs_err *err)
-{
-  const vs_commit *c = ps->c;
-  int rc;
-  if(!same(ctype_of(u->ctype), ctype_of(c->content_type)) ||
-     !same(u->headers, c->headers))
-    return vs_fail(err, VS_ERR_INVALID, "%s/%s: the content type and "
-                   "headers at commit are not those told before the body "
-                   "(describe), which the multipart upload carries",
-                   u->bucket, u->key);
-  if((rc = send_part(u, 1, err)) || (rc = wait_parts(u, 0, err)))
-    return rc;
-  return vs_s3_mpu_complete(&u->s->t, u->s->bucket, u->ckey, u->upload_id,
-                            u->parts, u->n_parts, &ps->res, err);
-}
-
-/* A client's multipart upload (s3store_mpu.c): its parts are on the
- * cluster already, named by the caller's list; the intent first, as for
- * any write that becomes visible. */
-static int complete_client(vs_upload *u, put_state *ps, vs_err *err)
-{
-  int rc;
-  snprintf(u->intent->upload_id, sizeof(u->intent->upload_id), "%s",
-           u->upload_id);
-  if((rc = vs__s3s_make_intent(u, err)))
-    return rc;
-  return vs_s3_mpu_complete(&u->s->t, u->s->bucket, u->ckey, u->upload_id,
-                            u->parts, u->n_parts, &ps->res, err);
-}
-
-/* The version that landed is the one sent: its size, and its ETag (the
- * MD5, or S3's "-N" of the parts' MD5s). */
-static int verify(vs_upload *u, put_state *ps, vs_object_info *info,
-                  vs_err *err)
-{
-  const char *want = ps->res.etag;
-  int rc = vs__s3s_head(u->s, u->ckey, ps->res.version_id, info, NULL, err);
-  if(rc)
-    return rc;
-  if(!u->upload_id[0] && ps->c->md5 && *ps->c->md5)
-    want = ps->c->md5;
-  if(info->bytes != u->written || (*want && strcasecmp(want, info->etag)))
-    return vs_fail(err, VS_ERR_DIGEST, "%s: stored %llu bytes with ETag "
-                   "%s, sent %llu with %s", u->ckey,
-                   (unsigned long long)info->bytes, info->etag,
-                   (unsigned long long)u->written, want);
-  /* a copy carries the source's SHA-256 whichever way it was made */
-  if(u->copy_ckey && strcmp(info->sha256, ps->c->sha256))
-    return vs_fail(err, VS_ERR_DIGEST, "%s: the copy carries SHA-256 '%s', "
-                   "its source %s", u->ckey, info->sha256, ps->c->sha256);
-  return VS_OK;
-}
-
-/* The version is there and checked: its id into the intent, then the
- * replaced one goes (now, or at settle when deferred). */
-static void landed(vs_upload *u, put_state *ps, vs_object_info *info)
-{
-  vs__s3s_intent *it = u->intent;
-  vs_err e;
-  snprintf(it->version_id, sizeof(it->version_id), "%s", info->version_id);
-  if(ps->prev[0] && strcmp(ps->prev, info->version_id)) {
-    if(ps->c->defer_overwrite)
-      snprintf(it->replaces, sizeof(it->replaces), "%s", ps->prev);
-    else if(vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, ps->prev, NULL,
-                         &e))
-      vs_log("warn", "overwrite of %s: delete version %s: %s", u->ckey,
-             ps->prev, e.msg);
-  }
-  /* Synced when it names a replaced version: that name exists only here,
-   * and the stored event the caller writes next must not outlive it (a
-   * power cut would otherwise keep both versions). */
-  if(vs__s3s_intent_put(u->s, it, it->replaces[0] != 0, &e))
-    vs_log("warn", "intent of %s %s: %s", u->ckey, info->version_id, e.msg);
-}
-
-/* A multipart object carries no digests on the cluster (they are known
- * only after Create): the commit's info has the caller's, for its
- * manifest event; stat then shows sha256 "". */
-static void keep_digests(const vs_commit *c, vs_object_info *info)
-{
-  if(!info->sha256[0] && c->sha256)
-    snprintf(info->sha256, sizeof(info->sha256), "%s", c->sha256);
-  if(!info->md5[0] && c->md5)
-    snprintf(info->md5, sizeof(info->md5), "%s", c->md5);
-  if(!info->checksum[0] && c->checksum_alg && c->checksum) {
-    snprintf(info->checksum_alg, sizeof(info->checksum_alg), "%s",
-             c->checksum_alg);
-    snprintf(info->checksum, sizeof(info->checksum), "%s", c->checksum);
-  }
-}
-
-static int commit_marker(vs_upload *u, vs_object_info *info, vs_err *err)
-{
-  vs_s3_delete_result dr;
-  int rc;
-  u->intent->marker = 1;
-  if((rc = vs__s3s_make_intent(u, err)) ||
-     (rc = vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, NULL, &dr, err)))
-    return rc;
-  memset(info, 0, sizeof(*info));
-  snprintf(info->version_id, sizeof(info->version_id), "%s",
-           dr.version_id[0] ? dr.version_id : "null");
-  info->delete_marker = 1;
-  info->mtime_ms = vs_now_ms(NULL, NULL);
-  snprintf(u->intent->version_id, sizeof(u->intent->version_id), "%s",
-           info->version_id);
-  if((rc = vs__s3s_intent_put(u->s, u->intent, 0, err)))
-    vs_log("warn", "intent of %s marker %s: %s", u->ckey, info->version_id,
-           err->msg);
-  return VS_OK;
-}
-
-static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
-                       vs_err *err)
-{
-  vs_err e;
-  int rc = check_current(u, ps, err);
-  if(rc)
-    return rc;
-  if(u->client)
-    rc = complete_client(u, ps, err);
-  else if(u->copy_ckey)
-    rc = vs__s3s_put_copy(u, ps->c, &ps->res, err);
-  else
-    rc = u->n_parts ? put_multipart(u, ps, err) : put_single(u, ps, err);
-  if(rc)
-    return rc;
-  if((rc = verify(u, ps, info, err)) ||
-     (u->client && (rc = vs__s3s_hash(u->s, u->ckey, info->version_id,
-                                      info->bytes, info->sha256, err)))) {
-    /* it landed but is not what was sent, or cannot be checked */
-    if(ps->res.version_id[0] &&
-       vs_s3_delete(&u->s->t, u->s->bucket, u->ckey, ps->res.version_id,
-                    NULL, &e))
-      vs_log("warn", "remove unchecked version %s of %s: %s",
-             ps->res.version_id, u->ckey, e.msg);
-    return rc;
-  }
-  landed(u, ps, info);
-  keep_digests(ps->c, info);
-  return VS_OK;
-}
-
-int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
-                   vs_err *err)
-{
-  put_state ps;
-  int rc;
-  memset(&ps, 0, sizeof(ps));
-  ps.c = c;
-  if(c->bytes != u->written)
-    rc = vs_fail(err, VS_ERR_INVALID, "commit of %llu bytes, %llu written",
-                 (unsigned long long)c->bytes,
-                 (unsigned long long)u->written);
-  else if(c->delete_marker)
-    rc = commit_marker(u, info, err);
-  else
-    rc = commit_body(u, &ps, info, err);
-  if(rc) {
-    end_upload(u, rc == VS_ERR_NET ? INTENT_ENDED : INTENT_DROP);
-    return rc;
-  }
-  /* Complete consumed the upload: nothing to abort */
-  u->upload_id[0] = 0;
-  end_upload(u, INTENT_KEEP);
-  return VS_OK;
-}
-
-int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
-                         vs_object_info *info, vs_err *err)
-{
-  put_state ps;
-  int rc;
-  memset(&ps, 0, sizeof(ps));
-  ps.c = c;
-  u->client = 1;
-  rc = commit_body(u, &ps, info, err);
-  /* the client's upload: consumed by Complete, or kept for a retry of it
-   * (S3 leaves an upload whose Complete failed in place). A Complete the
-   * cluster did not answer may have landed: its intent stays for the
-   * cleaner, which removes that version if this attempt made it. */
-  u->upload_id[0] = 0;
-  end_upload(u, rc == VS_OK ? INTENT_KEEP
-                : rc == VS_ERR_NET ? INTENT_ENDED : INTENT_DROP);
-  return rc;
 }

@@ -370,10 +370,14 @@ int vs__s3s_remove(vs_store *st, const char *bucket, const char *key,
       rc = vs_fail(err, VS_ERR_NOTFOUND, "%s/%s has no version %s", bucket,
                    key, vid);
   }
-  if(!rc)
+  if(!rc) {
+    vs__s3s_held hold;
+    vs__s3s_hold(s, &hold, ckey);
     rc = vs__s3s_pass_on(s, bucket, key, vid, err);
-  if(!rc)
-    rc = vs_s3_delete(&s->t, s->bucket, ckey, vid, NULL, err);
+    if(!rc)
+      rc = vs_s3_delete(&s->t, s->bucket, ckey, vid, NULL, err);
+    vs__s3s_release(s, &hold);
+  }
   free(ckey);
   if(rc)
     return rc;

@@ -306,7 +306,8 @@ int vs__s3s_commit(vs_upload *u, const vs_commit *c, vs_object_info *info,
   else
     rc = commit_body(u, &ps, info, err);
   if(rc) {
-    vs__s3s_end_upload(u, rc == VS_ERR_NET ? VS__S3S_INTENT_ENDED : VS__S3S_INTENT_DROP);
+    vs__s3s_end_upload(u, rc == VS_ERR_NET ? VS__S3S_INTENT_ENDED
+                                           : VS__S3S_INTENT_DROP);
     return rc;
   }
   /* Complete consumed the upload: nothing to abort */
@@ -329,7 +330,8 @@ int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
    * cluster did not answer may have landed: its intent stays for the
    * cleaner, which removes that version if this attempt made it. */
   u->upload_id[0] = 0;
-  vs__s3s_end_upload(u, rc == VS_OK ? VS__S3S_INTENT_KEEP
-                : rc == VS_ERR_NET ? VS__S3S_INTENT_ENDED : VS__S3S_INTENT_DROP);
+  vs__s3s_end_upload(u, rc == VS_OK        ? VS__S3S_INTENT_KEEP
+                        : rc == VS_ERR_NET ? VS__S3S_INTENT_ENDED
+                                           : VS__S3S_INTENT_DROP);
   return rc;
 }

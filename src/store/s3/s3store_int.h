@@ -1,8 +1,8 @@
 /* What the S3 store's files share (internal to vsink_store): s3store.c
  * (open, close, URL, key mapping, key holds), s3store_put.c (uploads:
- * spooling, the part pool), s3store_commit.c (commits), s3store_read.c (stat, open, stream, remove,
- * versions), s3store_list.c (listing) and s3store_intent.c (the intent
- * journal under state_dir). */
+ * spooling, the part pool), s3store_commit.c (commits), s3store_read.c
+ * (stat, open, stream, remove, versions), s3store_list.c (listing) and
+ * s3store_intent.c (the intent journal under state_dir). */
 #ifndef VS_STORE_S3STORE_INT_H
 #define VS_STORE_S3STORE_INT_H
 

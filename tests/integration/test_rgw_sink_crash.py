@@ -145,9 +145,9 @@ class Run:
             out.append("keys not holding the bytes answered 200: %s" % moved)
         return out
 
-    def rounds(self, n, first):
+    def rounds(self, n):
         failures = []
-        for r in range(first, first + n):
+        for r in range(n):
             shared = None
             if self.policy == "reject":  # new keys: the old ones are taken
                 shared = ["r%d/%s" % (r, k) for k in crashload.SHARED]
@@ -185,7 +185,7 @@ class Run:
 failures, left = [], 0
 for policy, n in (("overwrite", ROUNDS), ("reject", max(2, ROUNDS // 2))):
     run = Run(policy)
-    failures += run.rounds(n, 0)
+    failures += run.rounds(n)
     opened, problems = run.sweep()
     failures += problems
     left += len(opened)

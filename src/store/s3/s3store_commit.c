@@ -24,12 +24,6 @@ const char *vs__s3s_ctype(const char *ct)
 /* The user's header lines without any x-amz-meta-vsink-* (the store's own
  * names: a client's would be taken for the store's), then the store's:
  * the intent token and, for a single PutObject (c set), the digests. */
-static int build_headers(const vs_upload *u, const char *user,
-                         const vs_commit *c, vs_buf *b, vs_err *err)
-{
-  return vs__s3s_meta(u->intent->token, user, c, b, err);
-}
-
 int vs__s3s_meta(const char *token, const char *user, const vs_commit *c,
                  vs_buf *b, vs_err *err)
 {
@@ -71,13 +65,20 @@ static int reject(const vs_commit *c)
   return c->policy == VS_ON_EXISTING_REJECT || c->if_none_match;
 }
 
+/* The commit decides on the key's current version: it looks at it first
+ * (check_current) and holds the key until its own is written. */
+static int needs_current(const vs_commit *c)
+{
+  return c->if_match || reject(c) || c->policy == VS_ON_EXISTING_OVERWRITE;
+}
+
 /* HEAD of the current version when a condition or the policy needs it. */
 static int check_current(vs_upload *u, put_state *ps, vs_err *err)
 {
   const vs_commit *c = ps->c;
   vs_object_info cur;
   int rc;
-  if(!c->if_match && c->policy != VS_ON_EXISTING_OVERWRITE && !reject(c))
+  if(!needs_current(c))
     return VS_OK;
   rc = vs__s3s_head(u->s, u->ckey, NULL, &cur, NULL, err);
   if(rc && rc != VS_ERR_NOTFOUND)
@@ -111,7 +112,8 @@ static int put_single(vs_upload *u, put_state *ps, vs_err *err)
   vs_s3_write_opts o = {0};
   vs_s3_body b = {NULL, u->slots[0].fd, 0, u->written, u->slots[0].md5_b64};
   vs_buf h = VS_BUF_INIT;
-  int rc = build_headers(u, ps->c->headers, ps->c, &h, err);
+  int rc = vs__s3s_meta(u->intent->token, ps->c->headers, ps->c, &h,
+                        err);
   if(!rc)
     rc = vs__s3s_slot_seal(&u->slots[0], err);
   o.content_type = vs__s3s_ctype(ps->c->content_type);
@@ -276,8 +278,7 @@ static int commit_body(vs_upload *u, put_state *ps, vs_object_info *info,
 {
   const vs_commit *c = ps->c;
   vs__s3s_held hold;
-  int rc = VS_OK, held = c->if_match || reject(c) ||
-                         c->policy == VS_ON_EXISTING_OVERWRITE;
+  int rc = VS_OK, held = needs_current(c);
   if(!u->client && !u->copy_ckey && u->n_parts)
     rc = finish_parts(u, c, err);
   if(rc)

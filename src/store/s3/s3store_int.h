@@ -157,6 +157,7 @@ int vs__s3s_commit_parts(vs_upload *u, const vs_commit *c,
                          vs_object_info *info, vs_err *err);
 /* The part pool's threads (n of them); stopped by vs__s3s_pool_stop. */
 int vs__s3s_pool_start(vs__s3s *s, unsigned n, vs_err *err);
+void vs__s3s_pool_stop(vs__s3s *s);
 
 /* What becomes of an upload's intent when it ends (vs__s3s_end_upload):
  * kept (the version is the caller's to record and settle), dropped, or
@@ -178,7 +179,6 @@ const char *vs__s3s_ctype(const char *ct); /* "" or NULL: octet-stream */
  * bucket). h lives on the caller's stack until vs__s3s_release. */
 void vs__s3s_hold(vs__s3s *s, vs__s3s_held *h, const char *ckey);
 void vs__s3s_release(vs__s3s *s, vs__s3s_held *h);
-void vs__s3s_pool_stop(vs__s3s *s);
 
 /* ---- s3store_read.c --------------------------------------------------- */
 int vs__s3s_stat(vs_store *st, const char *bucket, const char *key,

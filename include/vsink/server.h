@@ -117,7 +117,13 @@ int vs_server_reconcile(vs_store *store, const char *manifest_dir,
  * cluster took it. A 412 is compared with a HEAD (size, ETag = MD5): the
  * same bytes count as shipped, other bytes are an error, logged, counted
  * and kept locally. Segments a crashed writer left open are closed first
- * (vs_manifest_recover). A kill -9 anywhere at worst ships one again. */
+ * (vs_manifest_recover). A kill -9 anywhere at worst ships one again.
+ *
+ * With keep_ms, a shipped segment is removed from the folder (with its
+ * marker) once it is older than keep_ms and older than anything start-up
+ * reconciliation could still look for in it: every segment last written
+ * after the oldest open intent of the store, less the reconciliation's
+ * slack for clock steps (15 min), stays (vs_ship_prune). */
 typedef struct vs_ship vs_ship;
 
 typedef struct vs_ship_opts {
@@ -131,6 +137,11 @@ typedef struct vs_ship_opts {
   vs_manifest *manifest;
   long interval_ms;                     /* between passes; 0: 1000 */
   long max_backoff_ms;                  /* after failures; 0: 60000 */
+  /* Remove shipped segments older than this from the folder; 0: keep
+   * them. Needs store (borrowed), whose intents say what reconciliation
+   * may still need. */
+  int64_t keep_ms;
+  vs_store *store;
 } vs_ship_opts;
 
 typedef struct vs_ship_stats {
@@ -139,6 +150,7 @@ typedef struct vs_ship_stats {
   uint64_t errors;     /* failed attempts (network, auth, ...), retried */
   uint64_t pending;    /* closed segments not shipped after the last pass
                           (conflicts apart) */
+  uint64_t pruned;     /* shipped segments removed from the folder */
 } vs_ship_stats;
 
 int vs_ship_open(vs_ship **out, const vs_ship_opts *o, vs_err *err);
@@ -148,6 +160,9 @@ int vs_ship_pass(vs_ship *s, vs_err *err);
 /* A thread that runs a pass every interval (first at once), backing off
  * (doubling up to max_backoff_ms) while passes fail. */
 int vs_ship_start(vs_ship *s, vs_err *err);
+/* Removes the shipped segments keep_ms allows (above), on the caller's
+ * thread; the thread runs it after a pass at most once a minute. */
+int vs_ship_prune(vs_ship *s, vs_err *err);
 /* Stops the thread (after its request in flight, if any). */
 void vs_ship_stop(vs_ship *s);
 void vs_ship_stats_get(vs_ship *s, vs_ship_stats *st);

@@ -25,12 +25,18 @@ typedef struct ship_cli {
   const char *url;               /* --manifest-bucket s3://BUCKET[/PREFIX] */
   unsigned long long rotate_sec; /* --manifest-rotate-sec; 0: default */
   unsigned long long rotate_events; /* --manifest-rotate-events */
+  const char *keep;              /* --manifest-keep-shipped as given */
+  int64_t keep_s;                /* ... in seconds; 0: forever */
   char *bucket, *prefix;
 } ship_cli;
 #define SHIP_ROTATE_SEC 60
 #define SHIP_ROTATE_EVENTS 10000
+/* With --store s3:// a node keeps no objects: its manifest folder should
+ * not grow without end either. A day of segments stays for people
+ * looking at a node's own log. */
+#define SHIP_KEEP_S3_S (24 * 3600)
 enum { OPT_MANIFEST_BUCKET = 1501, OPT_MANIFEST_ROTATE_SEC,
-       OPT_MANIFEST_ROTATE_EVENTS };
+       OPT_MANIFEST_ROTATE_EVENTS, OPT_MANIFEST_KEEP_SHIPPED };
 /* ---- end of manifest shipping options ----------------------------------- */
 
 typedef struct serve_opts {
@@ -108,6 +114,11 @@ static void usage(FILE *f)
     "                             [60 with --manifest-bucket, else 3600]\n"
     "  --manifest-rotate-events N ... or after N events [10000 with\n"
     "                             --manifest-bucket, else no limit]\n"
+    "  --manifest-keep-shipped DUR|forever  remove a shipped segment from\n"
+    "                             the local folder DUR after its last\n"
+    "                             write (never while a commit still open\n"
+    "                             may need it) [24h with --store s3://,\n"
+    "                             else forever]\n"
     "Credentials otherwise come from VSINK_ACCESS_KEY_ID and\n"
     "VSINK_SECRET_ACCESS_KEY, or DATA/credentials (made on first start).\n"
     "The bucket's keys: VSINK_S3_ACCESS_KEY_ID and VSINK_S3_SECRET_ACCESS_KEY.\n");
@@ -173,6 +184,14 @@ static int ship_option(ship_cli *sc, int c, const char *arg)
        vs_store_check_bucket(sc->bucket, &err))
       return bad("--manifest-bucket", arg, err.msg);
     sc->url = arg;
+  } else if(c == OPT_MANIFEST_KEEP_SHIPPED) {
+    sc->keep = arg;
+    if(!strcmp(arg, "forever"))
+      sc->keep_s = 0;
+    else if(vs_cli_parse_duration(arg, &sc->keep_s) || sc->keep_s < 1 ||
+            sc->keep_s > 3650LL * 86400)
+      return bad("--manifest-keep-shipped", arg, "a duration of 1s to "
+                 "3650d (e.g. 90s, 2h, 7d) or forever");
   } else if(c == OPT_MANIFEST_ROTATE_SEC) {
     if(vs_cli_parse_uint(arg, 1, 86400 * 366ULL, &sc->rotate_sec))
       return bad("--manifest-rotate-sec", arg, "1..31622400 seconds");
@@ -197,12 +216,14 @@ static void ship_rotation(const ship_cli *sc, vs_manifest_opts *mo)
 /* The shipping thread, started before the sink serves so that what an
  * earlier run left goes first. */
 static int ship_begin(const serve_opts *o, const vs_s3_target *s3,
-                      vs_manifest *man, const char *dir, vs_ship **ship)
+                      vs_manifest *man, vs_store *store, const char *dir,
+                      vs_ship **ship)
 {
   vs_s3_target t = *s3;
   vs_ship_opts so = {.dir = dir, .node = vs_manifest_node(man),
                      .target = &t, .bucket = o->ship.bucket,
-                     .prefix = o->ship.prefix, .manifest = man};
+                     .prefix = o->ship.prefix, .manifest = man,
+                     .keep_ms = o->ship.keep_s * 1000, .store = store};
   vs_err err = {0};
   *ship = NULL;
   if(!o->ship.url)
@@ -214,8 +235,10 @@ static int ship_begin(const serve_opts *o, const vs_s3_target *s3,
     *ship = NULL;
     return VS_EXIT_FAIL;
   }
-  vs_log("info", "manifest: shipping closed segments of %s to %s", dir,
-         o->ship.url);
+  vs_log("info", "manifest: shipping closed segments of %s to %s, keeping "
+         "them locally %s%s", dir, o->ship.url,
+         o->ship.keep_s ? "for " : "", o->ship.keep_s ? o->ship.keep
+                                                       : "forever");
   return 0;
 }
 
@@ -256,6 +279,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     {"manifest-bucket", 1, 0, OPT_MANIFEST_BUCKET},
     {"manifest-rotate-sec", 1, 0, OPT_MANIFEST_ROTATE_SEC},
     {"manifest-rotate-events", 1, 0, OPT_MANIFEST_ROTATE_EVENTS},
+    {"manifest-keep-shipped", 1, 0, OPT_MANIFEST_KEEP_SHIPPED},
     {0, 0, 0, 0}};
   unsigned long long v;
   int c;
@@ -370,6 +394,7 @@ static int parse(int argc, char **argv, serve_opts *o)
     case OPT_MANIFEST_BUCKET:
     case OPT_MANIFEST_ROTATE_SEC:
     case OPT_MANIFEST_ROTATE_EVENTS:
+    case OPT_MANIFEST_KEEP_SHIPPED:
       if((c = ship_option(&o->ship, c, optarg)))
         return c;
       break;
@@ -387,6 +412,13 @@ static int parse(int argc, char **argv, serve_opts *o)
     return bad("--s3-endpoint", o->s3_endpoint, "an http(s):// URL");
   if(o->ship.url && !o->s3_endpoint)
     return bad("--manifest-bucket", o->ship.url, "needs --s3-endpoint");
+  if(o->ship.keep && !o->ship.url)
+    return bad("--manifest-keep-shipped", o->ship.keep, "needs "
+               "--manifest-bucket (only shipped segments are removed)");
+  if(!o->ship.keep && o->store_url) {
+    o->ship.keep = "24h";
+    o->ship.keep_s = SHIP_KEEP_S3_S;
+  }
   return o->store_url ? check_s3_store(o) : 0;
 }
 
@@ -614,7 +646,7 @@ static int serve(serve_opts *opts)
   raise_nofile();
   if((rc = open_parts(&o, &s3, &store, store_paths, &man, mdir)))
     goto out;
-  if((rc = ship_begin(&o, &s3, man, mdir, &ship)))
+  if((rc = ship_begin(&o, &s3, man, store, mdir, &ship)))
     goto out;
   if(vs_cli_keys(o.credentials, o.data, 1, &kr)) {
     rc = VS_EXIT_FAIL;

@@ -54,6 +54,11 @@ typedef enum vs__s3code {
   VS__S3_COUNT
 } vs__s3code;
 
+/* Reconciliation reads a segment only if it was last written after an
+ * intent was made, less this much for the clock stepping back in between;
+ * pruning shipped segments (ship.c) keeps every segment it could read. */
+#define VS__RECONCILE_SLACK_MS (15LL * 60 * 1000)
+
 /* Histogram of upload durations, seconds. */
 #define VS__HIST_N 12
 extern const double vs__hist_bounds[VS__HIST_N];

@@ -83,6 +83,11 @@ static void shipping(vs_buf *b, vs_ship *ship)
           "shipped yet (conflicts apart).", "gauge");
   vs_buf_addf(b, "vsink_manifest_segments_pending %llu\n",
               (unsigned long long)st.pending);
+  counter(b, "vsink_manifest_segments_pruned_total", "Shipped segments "
+          "removed from the local folder (--manifest-keep-shipped).",
+          "counter");
+  vs_buf_addf(b, "vsink_manifest_segments_pruned_total %llu\n",
+              (unsigned long long)st.pruned);
 }
 
 static void histogram(vs_buf *b, vs__metrics *m)

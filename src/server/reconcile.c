@@ -11,18 +11,18 @@
  * writer puts its pid in every segment name and the intent records the
  * committer's pid. Of those, a segment last modified long before the
  * intent was made cannot hold an event written after it (unless the clock
- * stepped back by more than MTIME_SLACK_MS in between), so it is skipped. */
+ * stepped back by more than VS__RECONCILE_SLACK_MS in between), so it is
+ * skipped. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "server/internal.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "vsink/server.h"
 
-#define MTIME_SLACK_MS (15LL * 60 * 1000)
 #define LOG_NAMES_MAX (16u << 10) /* bytes of names in the log line */
 
 typedef struct pending {
@@ -66,7 +66,8 @@ static int wanted(const pending *w, const vs_manifest_segment *seg)
     return 1; /* not a writer's name, or gone meanwhile: let the read say */
   mtime = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
   for(i = 0; i < w->n; i++)
-    if(w->l[i].pid == pid && mtime >= w->l[i].mtime_ms - MTIME_SLACK_MS)
+    if(w->l[i].pid == pid &&
+       mtime >= w->l[i].mtime_ms - VS__RECONCILE_SLACK_MS)
       return 1;
   return 0;
 }

@@ -12,7 +12,12 @@
  * again: the second PutObject carries If-None-Match: *, its 412 is checked
  * with a HEAD (size and ETag, the MD5 of the bytes) and an identical
  * object counts as shipped. A different one is never replaced: logged,
- * counted, kept locally, not tried again by this process. */
+ * counted, kept locally, not tried again by this process.
+ *
+ * Pruning walks DIR/shipped, so only what the cluster holds is ever
+ * removed, and removes the segment before its marker: a crash in between
+ * leaves a marker without a segment (removed by the next prune), never a
+ * segment without a marker that is gone from the folder's view. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/internal.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/fs.h"
@@ -36,6 +42,7 @@
 #define SHIPPED_DIR "shipped"
 #define DEFAULT_INTERVAL_MS 1000
 #define DEFAULT_MAX_BACKOFF_MS 60000
+#define PRUNE_EVERY_MS 60000
 
 struct vs_ship {
   vs_ship_opts o;
@@ -308,6 +315,98 @@ int vs_ship_pass(vs_ship *s, vs_err *err)
   return rc;
 }
 
+/* ---- pruning shipped segments ------------------------------------------ */
+
+/* The newest last-write time a prunable segment may have: older than
+ * keep_ms, and older than any segment start-up reconciliation could read
+ * for an intent open now or made later (reconcile.c reads those written
+ * after the intent was made, less the slack). */
+static int prune_bound(vs_ship *s, int64_t now, int64_t *bound, vs_err *err)
+{
+  vs_store_intent *l = NULL;
+  size_t n = 0, i;
+  int rc = vs_store_intents(s->o.store, &l, &n, err);
+  if(rc)
+    return rc;
+  *bound = now - VS__RECONCILE_SLACK_MS;
+  if(now - s->o.keep_ms < *bound)
+    *bound = now - s->o.keep_ms;
+  for(i = 0; i < n; i++)
+    if(l[i].mtime_ms - VS__RECONCILE_SLACK_MS < *bound)
+      *bound = l[i].mtime_ms - VS__RECONCILE_SLACK_MS;
+  free(l);
+  return VS_OK;
+}
+
+/* One marker: its segment removed if last written before bound, then the
+ * marker; a marker whose segment is gone goes too. *gone: a segment was
+ * removed. */
+static int prune_one(vs_ship *s, const char *name, int64_t bound, int *gone,
+                     vs_err *err)
+{
+  char *seg = NULL, *mark = NULL;
+  struct stat st;
+  int rc = VS_OK, drop = 0;
+  *gone = 0;
+  if(asprintf(&seg, "%s/%s", s->dir, name) < 0 ||
+     asprintf(&mark, "%s/" SHIPPED_DIR "/%s", s->dir, name) < 0) {
+    free(seg);
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  }
+  if(stat(seg, &st))
+    drop = errno == ENOENT;
+  else if((int64_t)st.st_mtim.tv_sec * 1000 +
+          st.st_mtim.tv_nsec / 1000000 < bound) {
+    if(unlink(seg) && errno != ENOENT)
+      rc = vs_fail_errno(err, errno, "remove %s", seg);
+    else
+      drop = *gone = 1;
+  }
+  if(drop && unlink(mark) && errno != ENOENT)
+    rc = vs_fail_errno(err, errno, "remove %s", mark);
+  free(seg);
+  free(mark);
+  return rc;
+}
+
+int vs_ship_prune(vs_ship *s, vs_err *err)
+{
+  char *dir = NULL;
+  DIR *dh;
+  struct dirent *d;
+  int64_t bound;
+  uint64_t n = 0;
+  int rc;
+  if(!s->o.keep_ms)
+    return VS_OK;
+  rc = prune_bound(s, vs_now_ms(NULL, NULL), &bound, err);
+  if(rc)
+    return rc;
+  if(asprintf(&dir, "%s/" SHIPPED_DIR, s->dir) < 0)
+    return vs_fail(err, VS_ERR_NOMEM, "out of memory");
+  if(!(dh = opendir(dir))) {
+    rc = errno == ENOENT ? VS_OK : vs_fail_errno(err, errno, "open %s", dir);
+    free(dir);
+    return rc;
+  }
+  while(!rc && (d = readdir(dh))) {
+    int gone = 0;
+    if(closed_name(d->d_name)) {
+      rc = prune_one(s, d->d_name, bound, &gone, err);
+      n += (uint64_t)gone;
+    }
+  }
+  closedir(dh);
+  free(dir);
+  pthread_mutex_lock(&s->mu);
+  s->st.pruned += n;
+  pthread_mutex_unlock(&s->mu);
+  if(n)
+    vs_log("info", "manifest: removed %llu shipped segments from %s",
+           (unsigned long long)n, s->dir);
+  return rc;
+}
+
 /* ---- the thread --------------------------------------------------------- */
 
 /* Waits ms unless stopped; returns stop. Called with s->mu held. */
@@ -345,6 +444,7 @@ static void *ship_main(void *arg)
   vs_ship *s = arg;
   long backoff = 0;
   int64_t next_try = 0, last_full = INT64_MIN / 2;
+  int64_t last_prune = INT64_MIN / 2;
   struct timespec seen = {0, 0};
   int clean = 0; /* the last pass shipped everything */
   for(;;) {
@@ -369,6 +469,12 @@ static void *ship_main(void *arg)
         next_try = now + backoff;
       } else
         backoff = 0, next_try = 0;
+    }
+    if(s->o.keep_ms && now - last_prune >= PRUNE_EVERY_MS) {
+      vs_err err = {0};
+      last_prune = now;
+      if(vs_ship_prune(s, &err))
+        vs_log("warn", "manifest: pruning shipped segments: %s", err.msg);
     }
     pthread_mutex_lock(&s->mu);
     int stop = nap(s, s->o.interval_ms);
@@ -397,10 +503,12 @@ int vs_ship_open(vs_ship **out, const vs_ship_opts *o, vs_err *err)
   vs_ship *s;
   *out = NULL;
   if(!o || !o->dir || !o->node || !*o->node || !o->target || !o->bucket ||
+     o->keep_ms < 0 || (o->keep_ms && !o->store) ||
      (o->prefix && (*o->prefix == '/' ||
                     (*o->prefix && o->prefix[strlen(o->prefix) - 1] == '/'))))
     return vs_fail(err, VS_ERR_INVALID, "manifest shipping: folder, node, "
-                   "cluster and bucket needed; no '/' around the prefix");
+                   "cluster and bucket needed (and the store to prune); no "
+                   "'/' around the prefix");
   if(!(s = calloc(1, sizeof(*s))))
     return vs_fail(err, VS_ERR_NOMEM, "out of memory");
   s->o = *o;

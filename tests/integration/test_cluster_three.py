@@ -171,6 +171,9 @@ h.check(len(ok) >= TASKS, "most uploads went through: %d" % len(ok))
 for s in sinks:
     h.check(s.stop() == 0, "%s stopped cleanly: %s" % (s.endpoint,
                                                        s.log()[-1500:]))
+    # with --store s3:// a node's shipped segments are pruned after a day
+    h.check("keeping them locally for 24h" in s.log(),
+            "%s: shipped segments not kept 24h by default" % s.endpoint)
 
 
 def cat_shipped():

@@ -14,6 +14,9 @@
 - an unreachable cluster leaves segments local (pending, errors counted),
   `manifest cat s3://... --manifest-extra DIR` reads them beside the
   shipped ones, once each, and a restart with the cluster back ships them;
+- `--manifest-keep-shipped 1h` removes shipped segments last written more
+  than an hour ago (their mtimes set back), with their markers, and no
+  other: the bucket still holds them and reads the same;
 - `vsink submit --manifest s3://...` writes to --manifest-extra and ships
   its closed segment when it ends, beside the sink's."""
 import glob
@@ -42,9 +45,9 @@ def sink_args(endpoint):
             "--manifest-bucket", URL, "--manifest-rotate-sec", "1"]
 
 
-def start(endpoint=None):
+def start(endpoint=None, more=()):
     return Sink(data=data, env=ENV, tag="mship",
-                args=sink_args(endpoint or rgw.endpoint)).start()
+                args=sink_args(endpoint or rgw.endpoint) + list(more)).start()
 
 
 def upload(sink, names):
@@ -259,6 +262,33 @@ check(rc == 0 and s3_cat == local_cat, "after the outage: %s" % err)
 print("unreachable cluster: segments kept local, read with --manifest-extra,"
       " shipped once it was back")
 
+# ---- pruning shipped segments -----------------------------------------------
+names = local_closed()
+check(len(names) >= 3, "too few segments to prune: %s" % names)
+old, young = names[:-1], names[-1]
+for n in old:  # last written two hours ago
+    t = time.time() - 7200
+    os.utime(os.path.join(mdir, n), (t, t))
+rc, s3_before, err = run("manifest", "cat", "--s3-endpoint", rgw.endpoint,
+                         URL)
+check(rc == 0, "cat: %s" % err)
+sink = start(more=["--manifest-keep-shipped", "1h"])
+wait_for("the old segments to go", lambda: metrics(sink).get(
+    "vsink_manifest_segments_pruned_total") == len(old))
+check(sink.stop() == 0, "sink did not stop")
+check(young in local_closed() and not set(old) & set(local_closed()),
+      "left locally: %s (old %s)" % (local_closed(), old))
+check(sorted(os.listdir(os.path.join(mdir, "shipped"))) == local_closed(),
+      "markers left: %s" % os.listdir(os.path.join(mdir, "shipped")))
+check(all(key_of(n) in bucket_segments() for n in names),
+      "a pruned segment is missing from the bucket")
+rc, s3_after, err = run("manifest", "cat", "--s3-endpoint", rgw.endpoint,
+                        URL)
+check(rc == 0 and s3_after == s3_before, "the bucket reads otherwise after "
+      "pruning: %s" % err)
+print("--manifest-keep-shipped 1h: %d old shipped segments removed locally, "
+      "the young one kept, the bucket unchanged" % len(old))
+
 # ---- rotation by events; a second node beside the first -------------------
 data2 = tmpdir("mship2")
 sink2 = Sink(data=data2, env=ENV, tag="mship2",
@@ -287,7 +317,10 @@ for args, said in (
         (["--manifest-bucket", "s3://Bad_Bucket", "--s3-endpoint",
           rgw.endpoint], "--manifest-bucket"),
         (["--manifest-rotate-sec", "0"], "1..31622400"),
-        (["--manifest-rotate-events", "x"], "1..1000000000")):
+        (["--manifest-rotate-events", "x"], "1..1000000000"),
+        (["--manifest-keep-shipped", "1h"], "needs --manifest-bucket"),
+        (["--manifest-bucket", URL, "--s3-endpoint", rgw.endpoint,
+          "--manifest-keep-shipped", "0"], "1s to 3650d")):
     rc, _, err = run("serve", "--data", tmpdir("mship-bad"), *args)
     check(rc == 2 and said in err, "serve %s: %d %s" % (args, rc, err))
 print("bad shipping options refused")

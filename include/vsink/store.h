@@ -155,6 +155,12 @@ typedef struct vs_store_ops {
    * at once, failed, and so do later ones. The upload is then only fit
    * for abort. */
   void (*cancel)(vs_upload *u);
+  /* Optional: -1 when write(u, n) would not wait on the store; else an
+   * fd (the upload's) that becomes readable once it would not, or once
+   * the upload failed or was cancelled, so that a caller which must not
+   * block (an event thread) can wait for it in its poll. Valid until the
+   * upload is committed or aborted. */
+  int (*wait_fd)(vs_upload *u, size_t n);
   /* version_id NULL or "" for the current object; a missing key or
    * version, or a malformed version id, is VS_ERR_NOTFOUND. */
   int (*stat)(vs_store *s, const char *bucket, const char *key,
@@ -492,6 +498,8 @@ static inline void vs_store_abort(vs_store *s, vs_upload *u)
 { s->ops->abort(u); }
 static inline void vs_store_cancel(vs_store *s, vs_upload *u)
 { if(s->ops->cancel && u) s->ops->cancel(u); }
+static inline int vs_store_wait_fd(vs_store *s, vs_upload *u, size_t n)
+{ return s->ops->wait_fd && u ? s->ops->wait_fd(u, n) : -1; }
 static inline int vs_store_is_remote(const vs_store *s)
 { return s && s->ops->remote; }
 static inline int vs_store_stat(vs_store *s, const char *b, const char *k,

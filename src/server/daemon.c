@@ -144,6 +144,7 @@ static vs__req *request_new(vs_server *s, struct MHD_Connection *conn)
   c->raw_uri = NULL;
   r->start_ms = vs_now_ms(NULL, NULL);
   r->content_length = -1;
+  r->store_slot = -1;
   if(vs_random(rnd, sizeof(rnd), NULL))
     memset(rnd, 0, sizeof(rnd));
   vs_hex(rnd, sizeof(rnd), r->id);

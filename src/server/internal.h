@@ -68,6 +68,7 @@ typedef struct vs__metrics {
   atomic_ullong uploads_ok, uploads_rejected, uploads_failed, uploads_aborted;
   atomic_ullong bytes_in, bytes_out;
   atomic_uint in_flight, uploads_in_flight;
+  atomic_uint store_parked; /* uploads parked in the waker (objects.c) */
   atomic_ullong hist[VS__HIST_N + 1];
   atomic_ullong hist_sum_ms;
   atomic_ullong hooks_ok, hooks_rejected, hooks_duplicate;
@@ -214,6 +215,8 @@ typedef struct vs__req {
   char if_match[70];        /* PUT If-Match, unquoted; "" when none */
   struct vs__pipe *pipe;    /* objects.c: the body through the pump */
   int pipe_parked;          /* suspended until the pipe has room */
+  int store_parked;         /* suspended until the store has room */
+  int store_slot;           /* objects.c: its wait_fd in the waker; -1 */
   struct vs__awsc *awsc;    /* chunked.c: an aws-chunked body's decoder */
   vs_sigv4_chain chain;     /* auth.c: a signed aws-chunked body's seed */
   vs__s3code pending;       /* an error found mid-body, answered at the end */

@@ -22,6 +22,7 @@
 #include "server/put_headers.h"
 #include "server/precond.h"
 #include "server/pump.h"
+#include "server/waker.h"
 #include "util/clock.h"
 #include "util/enc.h"
 #include "util/log.h"
@@ -78,8 +79,19 @@ static void pipe_try(vs__req *r)
   r->pipe = vs__pipe_open(r->srv->pump, lanes, r->md5 ? 3 : 2, r->bytes_in);
 }
 
+/* Resumed, or before the upload (and the fd it gave the waker) is gone. */
+static void store_forget(vs__req *r)
+{
+  if(r->store_parked) {
+    r->store_parked = 0;
+    atomic_fetch_sub(&r->srv->m.store_parked, 1);
+  }
+  vs__waker_forget(r->srv->waker, &r->store_slot);
+}
+
 static void drop_upload(vs__req *r)
 {
+  store_forget(r);
   /* a lane waiting in the store's write (a cluster's part slots) returns */
   vs_store_cancel(r->srv->cfg.store, r->up);
   vs__pipe_free(r->pipe); /* first: its lanes use what follows */
@@ -315,6 +327,23 @@ static void write_failed(vs__req *r, const vs_err *err)
                   ? NULL : "the object could not be written");
 }
 
+/* A slow upload (written inline) that the store would keep waiting (the
+ * S3 store's part slots all on their way to a slower cluster): its
+ * connection parks in the waker until the store has room, instead of its
+ * event thread waiting in the write. 0: not parked (write on; where the
+ * waker cannot take it, the write waits as it must). */
+static int park_for_store(vs__req *r, size_t n)
+{
+  int fd = vs_store_wait_fd(r->srv->cfg.store, r->up, n);
+  if(fd < 0 || !r->srv->waker ||
+     vs__waker_park(r->srv->waker, &r->store_slot, fd, r->conn))
+    return 0;
+  r->store_parked = 1;
+  atomic_fetch_add(&r->srv->m.store_parked, 1);
+  vs__conn_enter(r->cn, VS__C_PARKED, vs_now_ms(NULL, NULL));
+  return 1;
+}
+
 static int put_inline(vs__req *r, const char *data, size_t n, vs_err *err)
 {
   if(r->md5)
@@ -364,8 +393,9 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
   size_t n = *size, left = 0;
   vs_err err = {0};
   *size = 0;
-  if(r->pipe_parked) { /* resumed: the body goes on */
+  if(r->pipe_parked || r->store_parked) { /* resumed: the body goes on */
     r->pipe_parked = 0;
+    store_forget(r);
     vs__conn_enter(r->cn, VS__C_BODY, vs_now_ms(NULL, NULL));
   }
   if(r->pending) {
@@ -381,6 +411,10 @@ static enum MHD_Result put_plain(vs__req *r, const char *data, size_t *size)
   }
   if(!r->pipe)
     pipe_try(r);
+  if(!r->pipe && park_for_store(r, n)) {
+    *size = n; /* waits in libmicrohttpd's buffer */
+    return MHD_YES;
+  }
   if(!r->pipe ? put_inline(r, data, n, &err)
               : pipe_take(r, data, n, &left, &err)) {
     write_failed(r, &err);
@@ -527,6 +561,7 @@ static void put_commit(vs__req *r)
                  vs_cksum_name(r->cksum_alg), r->cksum_b64};
   vs_err err = {0};
   int rc;
+  store_forget(r);
   if(is_part(r)) {
     vs__part_commit(r);
     return;

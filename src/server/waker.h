@@ -1,7 +1,9 @@
-/* The waker: a connection whose answer waits for bytes from an fd (a GET
- * streamed from a remote store, get_stream.c) is suspended instead of
- * holding its event thread in read(), and one thread, on epoll, resumes it
- * once the fd is readable (data, EOF or error alike).
+/* The waker: a connection that waits for an fd, for bytes to answer with
+ * (a GET streamed from a remote store, get_stream.c) or for the store's
+ * room for more of an upload (vs_store_wait_fd, objects.c), is suspended
+ * instead of holding its event thread in read() or write, and one thread,
+ * on epoll, resumes it once the fd is readable (data, EOF or error
+ * alike).
  *
  *   slot = -1;
  *   in the content reader, read() said EAGAIN:

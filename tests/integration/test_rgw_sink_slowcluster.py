@@ -10,7 +10,8 @@ look-up of its upload, Abort) and GetObjectTagging. An upload that comes
 faster than the cluster takes it waits with its connection parked (the
 pump's pipe full), not its thread (aws-chunked too: the decoder stops
 where the pipe is full); a slow one (written inline) has its cluster
-upload made by the store's part threads, and one cut mid-body is dropped
+upload made by the store's part threads and parks while its part slots
+are all on their way to the cluster, and one cut mid-body is dropped
 without waiting on the cluster. A GET whose bytes the cluster has not
 sent yet waits with its connection suspended too.
 
@@ -36,7 +37,7 @@ CLUSTER = "vsink-slow"
 DELAY = 2.0
 
 
-rgw = start_or_skip("slowcluster", 256)
+rgw = start_or_skip("slowcluster", 320)
 s3 = rgw.client()
 relay, sink = relayed_sink(rgw, CLUSTER, "slowcluster")
 c = h.boto3_client(sink)
@@ -245,24 +246,50 @@ def healthz_during(label, fn):
     h.check(worst < DELAY / 2, "%s: /healthz waited %.3f s" % (label, worst))
 
 
-SLOW = h.pattern(9 << 20, seed=12)
+SLOW = h.pattern(32 << 20, seed=12)
+
+
+def waiting_store():
+    """/metrics' uploads and downloads waiting on the store."""
+    with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=30) as r:
+        m = dict(line.rsplit(" ", 1) for line in r.read().decode()
+                 .splitlines() if line.startswith("vsink_") and " " in line)
+    return (int(m["vsink_uploads_waiting_store"]),
+            int(m["vsink_downloads_waiting_store"]))
 
 
 def put_slow():
-    """9 MiB at under 1 MiB/s on average (a pause, then the rest): hashed
-    and written inline, not in the pump, so the cluster upload its first
-    part needs is made when the part fills, while /healthz is polled."""
+    """32 MiB at under 1 MiB/s on average (a pause of 25.5 s, then the
+    rest at once): hashed and written inline, not in the pump. Its first
+    part's cluster upload is made by the part threads; past 24 MiB all
+    three of its part slots (one filling, two in flight) are held by the
+    slowed cluster, and the connection must park until one frees, seen in
+    /metrics as an upload waiting on the store, not a download."""
     u = urllib.parse.urlsplit(sink.presign_raw("PUT", "/videos/slow.mp4"))
     s = socket.create_connection((sink.host, sink.port), timeout=60)
+    seen, stop = set(), threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            seen.add(waiting_store())
+            time.sleep(0.1)
+
+    t = threading.Thread(target=sample)
     try:
         s.sendall(("PUT %s?%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: "
                    "%d\r\n\r\n" % (u.path, u.query, sink.host, sink.port,
                                      len(SLOW))).encode() + SLOW[:65536])
-        time.sleep(9.5)  # 9 MiB in more than 9 s: under the pump's rate
+        time.sleep(25.5)  # 24 MiB in more than 24 s: under the pump's rate
+        t.start()
         s.sendall(SLOW[65536:])
         line = s.recv(4096).split(b"\r\n", 1)[0].decode()
-        return line.startswith("HTTP/1.1 200") or line
+        if not line.startswith("HTTP/1.1 200"):
+            return line
+        stop.set()
+        t.join()
+        return (1, 0) in seen or "never seen parked: %r" % seen
     finally:
+        stop.set()
         s.close()
 
 
@@ -327,7 +354,7 @@ def get_big():
 
 healthz_during("a GET waited on the slowed cluster", get_big)
 healthz_during("a PUT cut while it waited on the cluster", put_cut)
-healthz_during("a slow 9 MiB PUT filled its first part", put_slow)
+healthz_during("a slow 32 MiB PUT filled its part slots", put_slow)
 relay.slow(0)
 
 # the new object is there, once; the taken key still holds the first one

@@ -36,6 +36,7 @@ static const vs_store_ops s3s_ops = {
   .expect = vs__s3s_expect,
   .parted = vs__s3s_parted,
   .cancel = vs__s3s_cancel,
+  .wait_fd = vs__s3s_wait_fd,
   .stream = vs__s3s_stream,
   .list_open = vs__s3s_list_open,
   .versions = vs__s3s_versions,

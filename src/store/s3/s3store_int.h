@@ -101,6 +101,8 @@ struct vs_upload {
   int part_rc;          /* the first part's failure */
   vs_err part_err;
   pthread_cond_t done;  /* a job of this upload ended */
+  int wake_fd;          /* wait_fd's eventfd, -1 until asked for */
+  int want_wake;        /* wait_fd said wait: the next done signals it */
   /* describe's (NULL: none told), which Create carried */
   char *ctype;
   char *headers;
@@ -137,6 +139,7 @@ int vs__s3s_begin(vs_store *st, const char *bucket, const char *key,
 int vs__s3s_expect(vs_upload *u, uint64_t bytes, vs_err *err);
 int vs__s3s_parted(const vs_upload *u);
 void vs__s3s_cancel(vs_upload *u);
+int vs__s3s_wait_fd(vs_upload *u, size_t n);
 int vs__s3s_describe(vs_upload *u, const char *content_type,
                      const char *headers, vs_err *err);
 int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "store/s3/s3store_int.h"
@@ -25,6 +26,19 @@
 /* ---- the part pool ------------------------------------------------------ */
 
 static int mpu_create(vs_upload *u, vs_err *err);
+
+/* A job of u ended, or u was cancelled: whoever waits for a slot looks
+ * again, in a thread (done) or in a poll (wake_fd, wait_fd). s->mu held. */
+static void signal_done(vs_upload *u)
+{
+  pthread_cond_broadcast(&u->done);
+  if(u->want_wake) {
+    u->want_wake = 0;
+    if(eventfd_write(u->wake_fd, 1))
+      vs_log("warn", "%s: waking the upload's writer: %s", u->ckey,
+             strerror(errno));
+  }
+}
 
 /* The first job makes the cluster upload (CreateMultipartUpload and the
  * intent naming it), so that the writer, which may be the event thread of
@@ -40,7 +54,7 @@ static int job_create(vs__s3s *s, vs__s3s_job *j, vs_err *e)
       pthread_mutex_lock(&s->mu);
     }
     u->creating = 0;
-    pthread_cond_broadcast(&u->done);
+    signal_done(u);
   }
   while(u->creating)
     pthread_cond_wait(&u->done, &s->mu);
@@ -82,7 +96,7 @@ static void run_job(vs__s3s *s, vs__s3s_job *j)
   sl->busy = 0;
   sl->len = 0;
   u->in_flight--;
-  pthread_cond_broadcast(&u->done);
+  signal_done(u);
   free(j);
 }
 
@@ -209,6 +223,8 @@ static void upload_free(vs_upload *u)
   free(u->intent);
   free(u->client_upload);
   free(u->copy_ckey);
+  if(u->wake_fd >= 0)
+    close(u->wake_fd);
   pthread_cond_destroy(&u->done);
   free(u);
 }
@@ -219,6 +235,7 @@ static int upload_init(vs__s3s *s, vs_upload *u, const char *bucket,
   unsigned i;
   int rc;
   u->s = s;
+  u->wake_fd = -1;
   u->part_size = VS__S3S_PART_MIN;
   u->n_slots = s->upload_parts + 1;
   pthread_cond_init(&u->done, NULL);
@@ -454,6 +471,36 @@ int vs__s3s_write(vs_upload *u, const void *p, size_t n, vs_err *err)
   return rc;
 }
 
+/* Whether write(u, n) would wait in next_slot: the parts it must hand
+ * over outnumber the slots not being sent. Then the eventfd a part's end
+ * (or a failure, or cancel) makes readable; the check and want_wake are
+ * under s->mu, so an end between this and the caller's poll still wakes
+ * it. */
+int vs__s3s_wait_fd(vs_upload *u, size_t n)
+{
+  uint64_t room = u->part_size - u->slots[u->cur].len, need, spare = 0;
+  eventfd_t junk;
+  unsigned i;
+  int fd = -1;
+  if(n <= room)
+    return -1;
+  need = (n - room + u->part_size - 1) / u->part_size;
+  pthread_mutex_lock(&u->s->mu);
+  for(i = 0; i < u->n_slots; i++)
+    spare += i != u->cur && !u->slots[i].busy;
+  if(spare < need && !u->part_rc && !u->cancelled) {
+    if(u->wake_fd < 0)
+      u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if(u->wake_fd >= 0) {
+      eventfd_read(u->wake_fd, &junk); /* an old wake is spent */
+      u->want_wake = 1;
+      fd = u->wake_fd;
+    }
+  }
+  pthread_mutex_unlock(&u->s->mu);
+  return fd;
+}
+
 /* ENDED: the commit failed without knowing whether its write landed (the
  * cluster did not answer), or its multipart upload could not be aborted:
  * the intent stays, without a process (pid 0), so that intents() finds
@@ -510,6 +557,6 @@ void vs__s3s_cancel(vs_upload *u)
 {
   pthread_mutex_lock(&u->s->mu);
   u->cancelled = 1;
-  pthread_cond_broadcast(&u->done);
+  signal_done(u);
   pthread_mutex_unlock(&u->s->mu);
 }

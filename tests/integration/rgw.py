@@ -419,16 +419,18 @@ def start_or_skip(tag, mem_mib):
     return rgw
 
 
-def relayed_sink(rgw, bucket, tag, args=()):
+def relayed_sink(rgw, bucket, tag, args=(), env=None):
     """A sink storing into bucket (made here, versioned) on rgw through a
     faultproxy relay, as the tests of a slow or failing cluster need:
     (relay, the started sink). One event thread (--threads 1), so a wait
-    on the cluster there shows in every other request."""
+    on the cluster there shows in every other request. env: more of the
+    sink's environment."""
     from faultproxy import FaultProxy
     import vsharness as h
     rgw.versioned_bucket(bucket)
     relay = FaultProxy(rgw.port).start()
     sink = h.Sink(args=["--store", "s3://%s/n" % bucket, "--s3-endpoint",
                         relay.endpoint, "--threads", "1"] + list(args),
-                  env=rgw.sink_env(h.env_with_keys()), tag=tag).start()
+                  env=dict(rgw.sink_env(h.env_with_keys()), **(env or {})),
+                  tag=tag).start()
     return relay, sink

@@ -97,7 +97,7 @@ static void set_age(const char *path, int64_t age_ms)
 /* A closed segment NAME last written age_ms ago, marked shipped or not. */
 static void segment(fx *f, const char *name, int64_t age_ms, int shipped)
 {
-  char p[600];
+  char p[1024];
   FILE *fp;
   path_of(f, "", name, p, sizeof(p));
   assert_non_null(fp = fopen(p, "w"));
@@ -114,7 +114,7 @@ static void segment(fx *f, const char *name, int64_t age_ms, int shipped)
 
 static int exists(fx *f, const char *sub, const char *name)
 {
-  char p[600];
+  char p[1024];
   path_of(f, sub, name, p, sizeof(p));
   return !access(p, F_OK);
 }
@@ -132,7 +132,7 @@ static void test_only_old_shipped_segments_go(void **state)
   fx *f = *state;
   vs_ship *s = ship_open(f, DAY_MS);
   vs_err err = {0};
-  char p[600];
+  char p[1024];
   segment(f, "a-old.jsonl.gz", 2 * DAY_MS, 1);
   segment(f, "b-young.jsonl.gz", 2 * HOUR_MS, 1);
   segment(f, "c-unshipped.jsonl.gz", 3 * DAY_MS, 0);
@@ -189,7 +189,7 @@ static void test_keep_needs_store(void **state)
 /* Ages every intent of the store (a symbolic link) by age_ms. */
 static void age_intents(fx *f, int64_t age_ms)
 {
-  char d[300], p[600];
+  char d[300], p[1024];
   DIR *dh;
   struct dirent *e;
   int n = 0;
@@ -231,7 +231,7 @@ static void test_open_intent_holds_its_segment(void **state)
   vs_manifest *m = NULL;
   vs_object_info a;
   vs_err err = {0};
-  char seg[300], p[600];
+  char seg[256], p[1024];
   unsigned kept = 9, removed = 9;
   cJSON *ev;
   vs_ship *s;

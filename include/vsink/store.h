@@ -187,6 +187,10 @@ typedef struct vs_store_ops {
   int (*settle)(vs_store *s, const char *bucket, const char *key,
                 const char *version_id, vs_err *err);
   int (*intents)(vs_store *s, vs_store_intent **list, size_t *n, vs_err *err);
+  /* Optional: when the oldest intent open now was made (INT64_MAX: none),
+   * from any thread while the store serves. intents is for start-up (it
+   * may repair what an earlier run left); this only reads. */
+  int (*oldest_intent)(vs_store *s, int64_t *made_ms, vs_err *err);
   /* Optional. The bytes the upload will hold (Content-Length, or an
    * aws-chunked body's decoded length), told before the first write; a
    * store that cuts the stream into parts sizes them from it. Without it
@@ -498,6 +502,13 @@ static inline void vs_store_abort(vs_store *s, vs_upload *u)
 { s->ops->abort(u); }
 static inline void vs_store_cancel(vs_store *s, vs_upload *u)
 { if(s->ops->cancel && u) s->ops->cancel(u); }
+static inline int vs_store_oldest_intent(vs_store *s, int64_t *made_ms,
+                                         vs_err *e)
+{
+  return s->ops->oldest_intent ? s->ops->oldest_intent(s, made_ms, e)
+                               : vs_fail(e, VS_ERR_INVALID, "the store "
+                                         "cannot tell its oldest intent");
+}
 static inline int vs_store_wait_fd(vs_store *s, vs_upload *u, size_t n)
 { return s->ops->wait_fd && u ? s->ops->wait_fd(u, n) : -1; }
 static inline int vs_store_is_remote(const vs_store *s)

@@ -323,18 +323,15 @@ int vs_ship_pass(vs_ship *s, vs_err *err)
  * after the intent was made, less the slack). */
 static int prune_bound(vs_ship *s, int64_t now, int64_t *bound, vs_err *err)
 {
-  vs_store_intent *l = NULL;
-  size_t n = 0, i;
-  int rc = vs_store_intents(s->o.store, &l, &n, err);
+  int64_t oldest;
+  int rc = vs_store_oldest_intent(s->o.store, &oldest, err);
   if(rc)
     return rc;
   *bound = now - VS__RECONCILE_SLACK_MS;
   if(now - s->o.keep_ms < *bound)
     *bound = now - s->o.keep_ms;
-  for(i = 0; i < n; i++)
-    if(l[i].mtime_ms - VS__RECONCILE_SLACK_MS < *bound)
-      *bound = l[i].mtime_ms - VS__RECONCILE_SLACK_MS;
-  free(l);
+  if(oldest != INT64_MAX && oldest - VS__RECONCILE_SLACK_MS < *bound)
+    *bound = oldest - VS__RECONCILE_SLACK_MS;
   return VS_OK;
 }
 

@@ -8,7 +8,8 @@
  * key's versions oldest first; REJECT and If-None-Match (single and
  * multipart); delete markers; remove; listing with prefix, after and
  * skip, all_versions; abort mid-multipart leaves no upload; a crash
- * (a child _exit()s) before settle, before the version id is recorded,
+ * (a child _exit()s) before settle, before the version id is recorded
+ * (the oldest intent read without repairing anything first),
  * and mid-upload; versioning required; an unreachable cluster; a stream
  * whose reader goes away; peak RSS of a 300 MiB upload; start-up
  * reconciliation (vs_server_reconcile) over intents whose random version
@@ -102,6 +103,7 @@ static void t_crash_intents(void **state)
   char **ids;
   vs_err e = {0};
   vs_store *s;
+  int64_t made = 0;
   int st;
   pid_t pid = fork();
   (void)state;
@@ -114,7 +116,13 @@ static void t_crash_intents(void **state)
   forget_version("crash/m"); /* a marker: found by its time */
   assert_int_equal(uploads_under("bkt"), 1);
   s = open_store(BUCKET, "crash", 1);
+  /* the oldest intent only read (as the manifest's pruning does while the
+   * sink serves): nothing repaired, c's upload still there */
+  assert_int_equal(vs_store_oldest_intent(s, &made, &e), VS_OK);
+  assert_true(made != INT64_MAX);
+  assert_int_equal(uploads_under("bkt"), 1);
   assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
+  assert_true(made <= list[0].mtime_ms);
   /* a, b and m landed (b found by its token), c did not: dropped, its
    * upload aborted */
   assert_int_equal(n, 3);
@@ -145,6 +153,8 @@ static void t_crash_intents(void **state)
   assert_int_equal(vs_store_intents(s, &list, &n, &e), VS_OK);
   assert_int_equal(n, 0);
   free(list);
+  assert_int_equal(vs_store_oldest_intent(s, &made, &e), VS_OK);
+  assert_true(made == INT64_MAX);
   assert_int_equal(vst_count_files(DIR_), 0); /* no spool file left */
   vs_store_close(s);
 }

@@ -675,6 +675,19 @@ static int fs_intents(vs_store *base, vs_store_intent **list, size_t *n,
   return vs__intent_list(((vs__fs_store *)base)->intent, list, n, err);
 }
 
+static int fs_oldest_intent(vs_store *base, int64_t *made_ms, vs_err *err)
+{
+  vs_store_intent *l;
+  size_t n, i;
+  int rc = fs_intents(base, &l, &n, err);
+  *made_ms = INT64_MAX;
+  for(i = 0; !rc && i < n; i++)
+    if(l[i].mtime_ms < *made_ms)
+      *made_ms = l[i].mtime_ms;
+  free(l);
+  return rc;
+}
+
 const vs_store_ops vs__fs_ops = {
   .begin = fs_begin,
   .write = vs__fs_write,
@@ -686,6 +699,7 @@ const vs_store_ops vs__fs_ops = {
   .close = vs__fs_close,
   .settle = fs_settle,
   .intents = fs_intents,
+  .oldest_intent = fs_oldest_intent,
   .list_open = vs__fs_list_open,
   .versions = vs_store_fs_list_versions,
   .mpu = &vs__fs_mpu_ops,

@@ -33,6 +33,7 @@ static const vs_store_ops s3s_ops = {
   .close = s3s_close,
   .settle = vs__s3s_settle,
   .intents = vs__s3s_intents,
+  .oldest_intent = vs__s3s_oldest_intent,
   .expect = vs__s3s_expect,
   .parted = vs__s3s_parted,
   .cancel = vs__s3s_cancel,

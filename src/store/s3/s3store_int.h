@@ -305,6 +305,7 @@ int vs__s3s_intent_forget(vs__s3s *s, const char *bucket, const char *key,
                           const char *vid, vs_err *err);
 int vs__s3s_settle(vs_store *st, const char *bucket, const char *key,
                    const char *vid, vs_err *err);
+int vs__s3s_oldest_intent(vs_store *st, int64_t *made_ms, vs_err *err);
 int vs__s3s_intents(vs_store *st, vs_store_intent **list, size_t *n,
                     vs_err *err);
 /* A commit ended with its intent kept (pid 0): the cleaner retries it

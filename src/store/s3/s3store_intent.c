@@ -443,6 +443,22 @@ static int intent_one(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
   return push(ctx, it, err);
 }
 
+static int oldest(vs__s3s *s, vs__s3s_intent *it, void *ctx, vs_err *err)
+{
+  int64_t *made = ctx;
+  (void)s;
+  (void)err;
+  if(it->made_ms < *made)
+    *made = it->made_ms;
+  return VS_OK;
+}
+
+int vs__s3s_oldest_intent(vs_store *st, int64_t *made_ms, vs_err *err)
+{
+  *made_ms = INT64_MAX;
+  return each_intent((vs__s3s *)st, oldest, made_ms, err);
+}
+
 static int cmp_intent(const void *a, const void *b)
 {
   const vs_store_intent *x = a, *y = b;

@@ -138,8 +138,8 @@ typedef struct vs_ship_opts {
   long interval_ms;                     /* between passes; 0: 1000 */
   long max_backoff_ms;                  /* after failures; 0: 60000 */
   /* Remove shipped segments older than this from the folder; 0: keep
-   * them. Needs store (borrowed), whose intents say what reconciliation
-   * may still need. */
+   * them. Needs store (borrowed), whose oldest open intent says what
+   * reconciliation may still need (vs_store_oldest_intent). */
   int64_t keep_ms;
   vs_store *store;
 } vs_ship_opts;

@@ -704,7 +704,8 @@ unsigned vs_server_shutdown(vs_server *s, unsigned timeout_s)
   /* uploads parked on a full pipe go on, waiting on their threads: no
    * connection may stay suspended when libmicrohttpd stops */
   vs__pump_close(s->pump);
-  vs__waker_close(s->waker); /* and GETs waiting on the store */
+  /* and GETs and slow uploads waiting on the store */
+  vs__waker_close(s->waker);
   /* commits under way finish and answer; none start from here on (a body
    * that completes now is answered 503 and kept nowhere) */
   vs__commits_close(s);

@@ -32,7 +32,8 @@ typedef struct stream {
 static int wait_data(stream *st)
 {
   struct pollfd p = {st->fd, POLLIN, 0};
-  int rc = st->waker ? vs__waker_park(st->waker, &st->slot, st->fd, st->conn)
+  int rc = st->waker ? vs__waker_park(st->waker, &st->slot, st->fd, st->conn,
+                                  VS__WAKE_ANSWER)
                      : -1;
   if(rc >= 0)
     return rc;

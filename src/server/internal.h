@@ -68,7 +68,6 @@ typedef struct vs__metrics {
   atomic_ullong uploads_ok, uploads_rejected, uploads_failed, uploads_aborted;
   atomic_ullong bytes_in, bytes_out;
   atomic_uint in_flight, uploads_in_flight;
-  atomic_uint store_parked; /* uploads parked in the waker (objects.c) */
   atomic_ullong hist[VS__HIST_N + 1];
   atomic_ullong hist_sum_ms;
   atomic_ullong hooks_ok, hooks_rejected, hooks_duplicate;
@@ -119,7 +118,7 @@ struct vs_server {
   pthread_cond_t q_idle;        /* q_parked fell to 0 */
   vs__conns conns;              /* limits and deadlines (conns.c) */
   struct vs__pump *pump;        /* uploads' hashing and writing (pump.h) */
-  struct vs__waker *waker;      /* GETs waiting on a remote store (waker.h) */
+  struct vs__waker *waker;      /* waits on a remote store (waker.h) */
   /* the multipart sweeper (mpu.c) */
   pthread_t mpu_sweeper;
   int mpu_sweeper_running;

@@ -82,10 +82,7 @@ static void pipe_try(vs__req *r)
 /* Resumed, or before the upload (and the fd it gave the waker) is gone. */
 static void store_forget(vs__req *r)
 {
-  if(r->store_parked) {
-    r->store_parked = 0;
-    atomic_fetch_sub(&r->srv->m.store_parked, 1);
-  }
+  r->store_parked = 0;
   vs__waker_forget(r->srv->waker, &r->store_slot);
 }
 
@@ -336,10 +333,10 @@ static int park_for_store(vs__req *r, size_t n)
 {
   int fd = vs_store_wait_fd(r->srv->cfg.store, r->up, n);
   if(fd < 0 || !r->srv->waker ||
-     vs__waker_park(r->srv->waker, &r->store_slot, fd, r->conn))
+     vs__waker_park(r->srv->waker, &r->store_slot, fd, r->conn,
+                    VS__WAKE_BODY))
     return 0;
   r->store_parked = 1;
-  atomic_fetch_add(&r->srv->m.store_parked, 1);
   vs__conn_enter(r->cn, VS__C_PARKED, vs_now_ms(NULL, NULL));
   return 1;
 }

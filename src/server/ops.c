@@ -113,9 +113,6 @@ enum MHD_Result vs__metrics_page(vs__req *r)
 {
   vs__metrics *m = &r->srv->m;
   vs_buf b = VS_BUF_INIT;
-  /* the waker parks slow uploads (objects.c) beside GETs */
-  unsigned up_parked = atomic_load(&m->store_parked);
-  unsigned waker_parked = vs__waker_parked(r->srv->waker);
   if(!method_ok(r))
     return vs__s3_error(r, VS__S3_METHOD, NULL);
   counter(&b, "vsink_requests_total", "HTTP requests received.", "counter");
@@ -137,11 +134,12 @@ enum MHD_Result vs__metrics_page(vs__req *r)
   counter(&b, "vsink_uploads_waiting_store", "Uploads whose connection is "
           "suspended until the store takes more of their body.", "gauge");
   vs_buf_addf(&b, "vsink_uploads_waiting_store %u\n",
-              vs__pump_parked(r->srv->pump) + up_parked);
+              vs__pump_parked(r->srv->pump) +
+              vs__waker_parked(r->srv->waker, VS__WAKE_BODY));
   counter(&b, "vsink_downloads_waiting_store", "Answers whose connection "
           "is suspended until the store sends more of the object.", "gauge");
   vs_buf_addf(&b, "vsink_downloads_waiting_store %u\n",
-              waker_parked > up_parked ? waker_parked - up_parked : 0);
+              vs__waker_parked(r->srv->waker, VS__WAKE_ANSWER));
   counter(&b, "vsink_requests_in_flight", "Requests being served now.",
           "gauge");
   vs_buf_addf(&b, "vsink_requests_in_flight %u\n", atomic_load(&m->in_flight));

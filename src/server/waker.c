@@ -17,6 +17,7 @@ struct slot {
   int fd;              /* -1: free */
   uint32_t gen;        /* bumped at each park: older events are stale */
   int parked;
+  vs__wake_for why;
   struct MHD_Connection *conn;
 };
 
@@ -27,7 +28,7 @@ struct vs__waker {
   int closing;
   struct slot *slots;
   int nslots;
-  unsigned parked;
+  unsigned parked[2]; /* by vs__wake_for */
 };
 
 static void wake(vs__waker *w, uint64_t id)
@@ -38,7 +39,7 @@ static void wake(vs__waker *w, uint64_t id)
   s = i < w->nslots ? &w->slots[i] : NULL;
   if(s && s->fd >= 0 && s->parked && s->gen == (uint32_t)id) {
     s->parked = 0;
-    w->parked--;
+    w->parked[s->why]--;
     MHD_resume_connection(s->conn);
   }
   pthread_mutex_unlock(&w->mu);
@@ -102,7 +103,7 @@ void vs__waker_close(vs__waker *w)
   for(i = 0; i < w->nslots; i++)
     if(w->slots[i].fd >= 0 && w->slots[i].parked) {
       w->slots[i].parked = 0;
-      w->parked--;
+      w->parked[w->slots[i].why]--;
       MHD_resume_connection(w->slots[i].conn);
     }
   pthread_mutex_unlock(&w->mu);
@@ -146,7 +147,7 @@ static int take_slot(vs__waker *w, int fd)
 }
 
 int vs__waker_park(vs__waker *w, int *slot, int fd,
-                   struct MHD_Connection *conn)
+                   struct MHD_Connection *conn, vs__wake_for why)
 {
   struct epoll_event ev = {EPOLLIN | EPOLLONESHOT, {0}};
   struct slot *s;
@@ -158,11 +159,12 @@ int vs__waker_park(vs__waker *w, int *slot, int fd,
     s = &w->slots[*slot];
     s->gen++;
     s->conn = conn;
+    s->why = why;
     ev.data.u64 = (uint64_t)*slot << 32 | s->gen;
     MHD_suspend_connection(conn); /* before the event can come */
     if(!epoll_ctl(w->ep, EPOLL_CTL_MOD, fd, &ev)) {
       s->parked = 1;
-      w->parked++;
+      w->parked[why]++;
       rc = 0;
     }
     else
@@ -180,18 +182,18 @@ void vs__waker_forget(vs__waker *w, int *slot)
   epoll_ctl(w->ep, EPOLL_CTL_DEL, w->slots[*slot].fd, NULL);
   w->slots[*slot].fd = -1;
   if(w->slots[*slot].parked) /* cannot be: a parked one is not freed */
-    w->slots[*slot].parked = 0, w->parked--;
+    w->slots[*slot].parked = 0, w->parked[w->slots[*slot].why]--;
   pthread_mutex_unlock(&w->mu);
   *slot = -1;
 }
 
-unsigned vs__waker_parked(vs__waker *w)
+unsigned vs__waker_parked(vs__waker *w, vs__wake_for why)
 {
   unsigned n;
   if(!w)
     return 0;
   pthread_mutex_lock(&w->mu);
-  n = w->parked;
+  n = w->parked[why];
   pthread_mutex_unlock(&w->mu);
   return n;
 }

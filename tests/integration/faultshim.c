@@ -44,36 +44,22 @@ static int is_pipe(int fd)
 
 /* fcntl's third argument is an int or a pointer: passed on as a long,
  * which carries either on the ABIs Debian builds for. */
-static int shim_fcntl(int (**real)(int, int, ...), const char *name, int fd,
-                      int cmd, long arg)
+int fcntl(int fd, int cmd, ...)
 {
-  if(!*real)
-    *(void **)real = dlsym(RTLD_NEXT, name);
+  static int (*real)(int, int, ...);
+  va_list ap;
+  long arg;
+  va_start(ap, cmd);
+  arg = va_arg(ap, long);
+  va_end(ap);
+  if(!real)
+    *(void **)&real = dlsym(RTLD_NEXT, "fcntl");
   if(cmd == F_SETFL && is_pipe(fd) && armed("VSINK_FAULTSHIM_FCNTL")) {
     errno = EINVAL;
     return -1;
   }
-  return (*real)(fd, cmd, arg);
+  return real(fd, cmd, arg);
 }
 
-int fcntl(int fd, int cmd, ...)
-{
-  va_list ap;
-  long arg;
-  va_start(ap, cmd);
-  arg = va_arg(ap, long);
-  va_end(ap);
-  static int (*real)(int, int, ...);
-  return shim_fcntl(&real, "fcntl", fd, cmd, arg);
-}
-
-int fcntl64(int fd, int cmd, ...)
-{
-  va_list ap;
-  long arg;
-  va_start(ap, cmd);
-  arg = va_arg(ap, long);
-  va_end(ap);
-  static int (*real)(int, int, ...);
-  return shim_fcntl(&real, "fcntl64", fd, cmd, arg);
-}
+/* glibc's other name for it (the same function on 64-bit Debian) */
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));

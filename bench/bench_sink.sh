@@ -27,10 +27,11 @@
 # Environment: BENCH_SIZE_MB (1024), BENCH_RUNS (5), PHASES ("limits a d b
 # c"), BUILD (build-sinkbench, a Release build made here), TMPDIR (the data
 # disk: both servers and dd), THREADS (vsink --threads), KEEP=1 keeps the
-# work folder, BASE_ENV (say VSINK_NO_DIRECT=1: two more sinks, default and
-# sha256, started with that environment and measured beside the others in
-# (a) and (b): a before/after in one run). Run as root (nginx's workers,
-# drop_caches). Not in ctest.
+# work folder, BASE_VSINK (another build's vsink, say an earlier commit's)
+# and BASE_ENV (an environment, VAR=VALUE ...): either starts two more sinks,
+# default and sha256, with that binary and environment, measured beside the
+# others in (a) and (b): a before/after in one run. Run as root (nginx's
+# workers, drop_caches). Not in ctest.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,6 +68,7 @@ putload=$build/bench/putload
 head -c "$size" /dev/urandom >"$body"
 
 has() { [[ " $phases " == *" $1 "* ]]; }
+has_base() { [ -n "${BASE_ENV:-}${BASE_VSINK:-}" ]; }
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket();
 s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -131,13 +133,13 @@ wait_http "http://127.0.0.1:$nport/"
 
 declare -A port pid
 start_vsink() { # NAME [ARGS...]: a fresh sink with its own data folder
-  local n=$1 e=
+  local n=$1 e='' bin=$vsink
   shift
   port[$n]=$(free_port)
   rm -rf "${work:?}/${n:?}"
-  case $n in vbase | vbsha) e=${BASE_ENV:-} ;; esac
+  case $n in vbase | vbsha) e=${BASE_ENV:-} bin=${BASE_VSINK:-$vsink} ;; esac
   # shellcheck disable=SC2086
-  env $e "$vsink" serve --listen "127.0.0.1:${port[$n]}" --data "$work/$n" \
+  env $e "$bin" serve --listen "127.0.0.1:${port[$n]}" --data "$work/$n" \
     --bucket bench --max-connections-per-ip 1024 \
     ${THREADS:+--threads "$THREADS"} "$@" >"$work/$n.out" 2>"$work/$n.log" &
   pid[$n]=$!
@@ -150,7 +152,7 @@ stop_vsink() {
 }
 start_vsink vsink
 start_vsink vsha --etag sha256
-if [ -n "${BASE_ENV:-}" ]; then
+if has_base; then
   start_vsink vbase
   start_vsink vbsha --etag sha256
 fi
@@ -299,7 +301,7 @@ for r in $(seq "$runs"); do
   items=
   has limits && items+=" dd-direct dd-direct-sync dd-fdatasync sha256 md5"
   has a && items+=" nginx nginx+sync vsink vsha"
-  has a && [ -n "${BASE_ENV:-}" ] && items+=" vbase vbsha"
+  has a && has_base && items+=" vbase vbsha"
   # shellcheck disable=SC2086
   for it in $(rotate "$r" $items); do
     case $it in
@@ -331,7 +333,7 @@ done
 if has b; then
   echo "== (b) 64 concurrent 16 MiB PUTs, $runs rounds"
   bset="discard nginx nginx+sync vsink vsha"
-  [ -z "${BASE_ENV:-}" ] || bset+=" vbase vbsha"
+  ! has_base || bset+=" vbase vbsha"
   for s in $bset; do [ $s = nginx+sync ] || mid_urls $s; done
   for r in $(seq "$runs"); do
     # shellcheck disable=SC2086
@@ -420,9 +422,9 @@ if has limits || has a; then
     row "nginx PUT + fsync" a.nginx+sync acpu.nginx+sync accpu.nginx+sync
     row "vsink default (MD5 ETag)" a.vsink acpu.vsink accpu.vsink
     row "vsink --etag sha256" a.vsha acpu.vsha accpu.vsha
-    if [ -n "${BASE_ENV:-}" ]; then
-      row "vsink default, $BASE_ENV" a.vbase acpu.vbase accpu.vbase
-      row "vsink --etag sha256, $BASE_ENV" a.vbsha acpu.vbsha accpu.vbsha
+    if has_base; then
+      row "vsink default, base" a.vbase acpu.vbase accpu.vbase
+      row "vsink --etag sha256, base" a.vbsha acpu.vbsha accpu.vbsha
     fi
   fi
   echo
@@ -445,6 +447,18 @@ if has a && has limits; then
   printf '| vsink sha256 server CPU per GiB | %.2f s | <= 1.0 s | %s |\n' \
     "$(med acpu.vsha)" \
     "$( (($(bc -l <<<"$(med acpu.vsha) <= 1.0"))) && echo met || echo MISSED)"
+  echo
+  # What bounds a wall time on this machine: the cores (the server's and
+  # the client's CPU seconds spread over every core: no run can be faster)
+  # or the disk (O_DIRECT then the device's cache flushed: durable).
+  echo "| (a) bounds | wall | CPU floor: (server + curl CPU) / $(nproc) cores | cores busy | durable disk floor |"
+  echo "|---|---|---|---|---|"
+  for s in vsink vsha; do
+    f=$(bc -l <<<"($(med acpu.$s) * $size_mb / 1024 + $(med accpu.$s)) / $(nproc)")
+    printf '| %s | %.3f s | %.3f s | %.0f %% | %.3f s |\n' \
+      "$( [ $s = vsink ] && echo default || echo sha256)" "$(med a.$s)" \
+      "$f" "$(bc -l <<<"100 * $f / $(med a.$s)")" "$(med dd-direct-sync)"
+  done
   echo
 fi
 if has d; then
@@ -471,6 +485,15 @@ if has b; then
   printf '| ratio vsink / nginx+fsync | default %.2fx, sha256 %.2fx (target >= 1.0) | | | |\n' \
     "$(bc -l <<<"$(med b.vsink) / $(med b.nginx+sync)")" \
     "$(bc -l <<<"$(med b.vsha) / $(med b.nginx+sync)")"
+  echo
+  echo "| (b) bounds | wall | CPU floor: (server + client CPU) / $(nproc) cores | cores busy |"
+  echo "|---|---|---|---|"
+  for s in nginx+sync vsink vsha; do
+    w=$(bc -l <<<"64 * 16 / $(med b.$s)")
+    f=$(bc -l <<<"($(med bcpu.$s) + $(med bccpu.$s)) / $(nproc)")
+    printf '| %s | %.3f s | %.3f s | %.0f %% |\n' "$s" "$w" "$f" \
+      "$(bc -l <<<"100 * $f / $w")"
+  done
   echo
 fi
 if has c; then

@@ -287,19 +287,26 @@ static int failure(const vs__pipe *pp, vs_err *err)
   return -1;
 }
 
-/* The filled buffer goes down the lanes; then waits until the next slot is
- * free or the pipe failed. */
-static int send_fill(vs__pipe *pp, vs_err *err)
+/* Waits until the next buffer's slot is free (its lanes are done with
+ * what it held) or the pipe failed: -1 then, err says how. */
+static int wait_room(vs__pipe *pp, vs_err *err)
 {
   vs__pump *p = pp->pump;
   int rc;
   pthread_mutex_lock(&p->mu);
-  hand_over(pp);
   while(!pp->failed && !has_room(pp))
     pthread_cond_wait(&p->done, &p->mu);
   rc = failure(pp, err);
   pthread_mutex_unlock(&p->mu);
   return rc;
+}
+
+/* The filled buffer goes down the lanes. */
+static void send_fill(vs__pipe *pp)
+{
+  pthread_mutex_lock(&pp->pump->mu);
+  hand_over(pp);
+  pthread_mutex_unlock(&pp->pump->mu);
 }
 
 int vs__pipe_offer(vs__pipe *pp, const void *data, size_t n, size_t *took,
@@ -326,11 +333,8 @@ int vs__pipe_offer(vs__pipe *pp, const void *data, size_t n, size_t *took,
     d += k;
     n -= k;
     *took += k;
-    if(pp->fill == pp->cap) {
-      pthread_mutex_lock(&p->mu);
-      hand_over(pp);
-      pthread_mutex_unlock(&p->mu);
-    }
+    if(pp->fill == pp->cap)
+      send_fill(pp);
   }
   return 0;
 }
@@ -384,19 +388,25 @@ unsigned vs__pump_parked(vs__pump *p)
   return n;
 }
 
+/* A new buffer is begun only in a free slot: after an offer that found
+ * none (the owner could not park: the server is stopping), the slot may
+ * still be with a lane, and writing there would change bytes it hashes or
+ * writes. */
 int vs__pipe_put(vs__pipe *pp, const void *data, size_t n, vs_err *err)
 {
   const char *d = data;
   while(n) {
     size_t k = pp->cap - pp->fill;
+    if(!pp->fill && wait_room(pp, err))
+      return -1;
     if(k > n)
       k = n;
     memcpy(pp->buf[pp->sent % pp->depth] + pp->fill, d, k);
     pp->fill += k;
     d += k;
     n -= k;
-    if(pp->fill == pp->cap && send_fill(pp, err))
-      return -1;
+    if(pp->fill == pp->cap)
+      send_fill(pp);
   }
   return 0;
 }
@@ -414,9 +424,7 @@ int vs__pipe_end(vs__pipe *pp, vs_err *err)
 {
   int rc = 0;
   if(pp->fill)
-    rc = send_fill(pp, err);
-  if(rc)
-    return rc;
+    send_fill(pp);
   pthread_mutex_lock(&pp->pump->mu);
   settle(pp);
   if(pp->failed) {

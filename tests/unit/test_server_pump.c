@@ -2,7 +2,8 @@
  * that after the first start at aligned offsets; pipes side by side do not
  * mix; a lane's failure stops its pipe with the lane's error; a pipe
  * abandoned half-way gives its buffers back; no free pipe is said at once;
- * a pipe is deep while the pool is half free. */
+ * a pipe is deep while the pool is half free; a put after an offer that
+ * found no room waits for the slot. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -86,6 +88,7 @@ static void through(vs__pump *p, size_t total, size_t max_piece,
   vs_err err = {0};
   size_t off = 0, i;
   unsigned r = seed;
+  memset(lanes, 0, sizeof(lanes));
   for(i = 0; i < 3; i++) {
     seen_init(&s[i], offset);
     lanes[i].fn = see;
@@ -249,6 +252,48 @@ static void test_no_free_pipe(void **state)
   free(d);
 }
 
+/* A hashing lane that waits 30 ms before each buffer. */
+static int late_see(void *ctx, const void *p, size_t n, vs_err *err)
+{
+  struct timespec ts = {0, 30 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return see(ctx, p, n, err);
+}
+
+/* put right after an offer found no room (as an owner does when it may
+ * not park: the server is stopping) waits for the slot: the buffer a lane
+ * is still reading is not written over, and every lane sees the data */
+static void test_put_after_offer(void **state)
+{
+  vs__pump *p = NULL;
+  vs_err err = {0};
+  size_t total = 3 * PUMP_BUF, took = 0, i;
+  unsigned char *d = pattern(total, 8), want[32], got[32];
+  seen s[2];
+  vs__lane_def lanes[2] = {{see, &s[0]}, {late_see, &s[1]}};
+  vs__pipe *pp;
+  (void)state;
+  for(i = 0; i < total; i++) /* the pattern repeats every 2 MiB */
+    d[i] ^= (unsigned char)(i >> 20);
+  seen_init(&s[0], 0);
+  seen_init(&s[1], 0);
+  assert_int_equal(vs__pump_start(&p, 2, PUMP_DEPTH_MIN, &err), VS_OK);
+  pp = vs__pipe_open(p, lanes, 2, 0);
+  assert_non_null(pp);
+  assert_int_equal(vs__pipe_offer(pp, d, total, &took, &err), 0);
+  assert_int_equal(took, PUMP_DEPTH_MIN * (size_t)PUMP_BUF);
+  assert_int_equal(vs__pipe_put(pp, d + took, total - took, &err), 0);
+  assert_int_equal(vs__pipe_end(pp, &err), 0);
+  vs__pipe_free(pp);
+  EVP_Digest(d, total, want, NULL, EVP_sha256(), NULL);
+  for(i = 0; i < 2; i++) {
+    seen_digest(&s[i], got);
+    assert_memory_equal(got, want, 32);
+  }
+  vs__pump_stop(p);
+  free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -257,6 +302,7 @@ int main(void)
     cmocka_unit_test(test_side_by_side),
     cmocka_unit_test(test_failure),
     cmocka_unit_test(test_no_free_pipe),
+    cmocka_unit_test(test_put_after_offer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,11 @@ typedef enum vs__s3code {
  * pruning shipped segments (ship.c) keeps every segment it could read. */
 #define VS__RECONCILE_SLACK_MS (15LL * 60 * 1000)
 
+/* What an upload's pump lane does (pump.h's kind): /metrics counts the
+ * waits on each, so a reader sees whether the store or a hash holds the
+ * uploads back. */
+enum vs__lane_kind { VS__LANE_SHA256, VS__LANE_MD5, VS__LANE_STORE };
+
 /* Histogram of upload durations, seconds. */
 #define VS__HIST_N 12
 extern const double vs__hist_bounds[VS__HIST_N];

@@ -71,7 +71,9 @@ static int write_lane(void *ctx, const void *p, size_t n, vs_err *err)
 
 static void pipe_try(vs__req *r)
 {
-  vs__lane_def lanes[3] = {{sha_lane, r}, {write_lane, r}, {md5_lane, r}};
+  vs__lane_def lanes[3] = {{sha_lane, r, VS__LANE_SHA256},
+                           {write_lane, r, VS__LANE_STORE},
+                           {md5_lane, r, VS__LANE_MD5}};
   uint64_t ms = (uint64_t)(vs_now_ms(NULL, NULL) - r->start_ms);
   if(r->bytes_in < PIPE_AFTER || !r->srv->pump ||
      ms * PIPE_MIN_RATE > r->bytes_in * 1000)

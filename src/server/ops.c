@@ -136,6 +136,15 @@ enum MHD_Result vs__metrics_page(vs__req *r)
   vs_buf_addf(&b, "vsink_uploads_waiting_store %u\n",
               vs__pump_parked(r->srv->pump) +
               vs__waker_parked(r->srv->waker, VS__WAKE_BODY));
+  counter(&b, "vsink_pipe_waits_total", "Times a fast upload stopped "
+          "receiving for a full pipe, by the stage furthest behind: the "
+          "store (disk or cluster) or a hash (CPU).", "counter");
+  vs_buf_addf(&b, "vsink_pipe_waits_total{lane=\"store\"} %llu\n"
+              "vsink_pipe_waits_total{lane=\"sha256\"} %llu\n"
+              "vsink_pipe_waits_total{lane=\"md5\"} %llu\n",
+              vs__pump_waits(r->srv->pump, VS__LANE_STORE),
+              vs__pump_waits(r->srv->pump, VS__LANE_SHA256),
+              vs__pump_waits(r->srv->pump, VS__LANE_MD5));
   counter(&b, "vsink_downloads_waiting_store", "Answers whose connection "
           "is suspended until the store sends more of the object.", "gauge");
   vs_buf_addf(&b, "vsink_downloads_waiting_store %u\n",

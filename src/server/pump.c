@@ -26,6 +26,7 @@ struct vs__pipe {
   struct lane lane[PUMP_LANES];
   unsigned nlanes;
   int failed;
+  int waiting;       /* its owner stopped for want of a buffer */
   vs_err err;        /* the first lane's failure */
   /* parked (vs__pipe_park): its owner waits for room, or for its lanes to
    * be done (idle), without holding its thread; wake(arg) says when */
@@ -47,6 +48,7 @@ struct vs__pump {
   struct lane *head, *tail;
   char **free_bufs;    /* allocated, unused */
   unsigned nfree, nbufs, maxbufs;
+  unsigned long long waits[PUMP_LANES]; /* by lane kind: vs__pump_waits */
 };
 
 static void ready(vs__pump *p, struct lane *l)
@@ -112,6 +114,11 @@ static void run(vs__pump *p, struct lane *l)
       pp->err = e;
     }
     l->done++;
+    if(pp->waiting && has_room(pp)) { /* this lane held the owner back */
+      pp->waiting = 0;
+      if(l->def.kind < PUMP_LANES)
+        p->waits[l->def.kind]++;
+    }
     pthread_cond_broadcast(&p->done);
     maybe_wake(p, pp);
   }
@@ -294,6 +301,8 @@ static int wait_room(vs__pipe *pp, vs_err *err)
   vs__pump *p = pp->pump;
   int rc;
   pthread_mutex_lock(&p->mu);
+  if(!pp->failed && !has_room(pp))
+    pp->waiting = 1;
   while(!pp->failed && !has_room(pp))
     pthread_cond_wait(&p->done, &p->mu);
   rc = failure(pp, err);
@@ -322,6 +331,8 @@ int vs__pipe_offer(vs__pipe *pp, const void *data, size_t n, size_t *took,
       pthread_mutex_lock(&p->mu);
       rc = failure(pp, err);
       room = has_room(pp);
+      if(!rc && !room)
+        pp->waiting = 1;
       pthread_mutex_unlock(&p->mu);
       if(rc || !room)
         return rc;
@@ -384,6 +395,17 @@ unsigned vs__pump_parked(vs__pump *p)
   pthread_mutex_lock(&p->mu);
   for(pp = p->parked; pp; pp = pp->park_next)
     n++;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+unsigned long long vs__pump_waits(vs__pump *p, unsigned kind)
+{
+  unsigned long long n;
+  if(!p || kind >= PUMP_LANES)
+    return 0;
+  pthread_mutex_lock(&p->mu);
+  n = p->waits[kind];
   pthread_mutex_unlock(&p->mu);
   return n;
 }

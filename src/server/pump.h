@@ -49,10 +49,12 @@ typedef struct vs__pump vs__pump;
 typedef struct vs__pipe vs__pipe;
 
 /* One stage of a pipe: fn(ctx, p, n, err) for each buffer in order; a
- * non-zero return fails the pipe (the lanes skip the rest). */
+ * non-zero return fails the pipe (the lanes skip the rest). kind (below
+ * PUMP_LANES) names what the lane does, for vs__pump_waits. */
 typedef struct vs__lane_def {
   int (*fn)(void *ctx, const void *p, size_t n, vs_err *err);
   void *ctx;
+  unsigned kind;
 } vs__lane_def;
 
 /* threads: the pump's threads; bufs: its buffers of PUMP_BUF (allocated on
@@ -88,6 +90,10 @@ int vs__pipe_park(vs__pipe *pp, int idle, void (*park)(void *),
 void vs__pump_close(vs__pump *p);
 /* Pipes parked now (0 for NULL): uploads waiting on their store. */
 unsigned vs__pump_parked(vs__pump *p);
+/* How often an owner had to stop for its pipe's next buffer (every one
+ * still in use), counted for the kind of the lane whose finished buffer
+ * ended the stop: the stage that held the upload back. 0 for NULL. */
+unsigned long long vs__pump_waits(vs__pump *p, unsigned kind);
 void vs__pipe_free(vs__pipe *pp);
 
 #endif

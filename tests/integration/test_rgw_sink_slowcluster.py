@@ -249,13 +249,24 @@ def healthz_during(label, fn):
 SLOW = h.pattern(32 << 20, seed=12)
 
 
+def metrics():
+    with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=30) as r:
+        return dict(line.rsplit(" ", 1) for line in r.read().decode()
+                    .splitlines() if line.startswith("vsink_") and " " in line)
+
+
 def waiting_store():
     """/metrics' uploads and downloads waiting on the store."""
-    with urllib.request.urlopen(sink.endpoint + "/metrics", timeout=30) as r:
-        m = dict(line.rsplit(" ", 1) for line in r.read().decode()
-                 .splitlines() if line.startswith("vsink_") and " " in line)
+    m = metrics()
     return (int(m["vsink_uploads_waiting_store"]),
             int(m["vsink_downloads_waiting_store"]))
+
+
+def pipe_waits():
+    """/metrics' count of fast uploads' stops for a full pipe, by lane."""
+    m = metrics()
+    return {lane: int(m['vsink_pipe_waits_total{lane="%s"}' % lane])
+            for lane in ("store", "sha256", "md5")}
 
 
 def put_slow():
@@ -340,7 +351,16 @@ def CHUNKED_BODY(k, amz, scope, seed):
     return awschunked.signed_body(k, amz, scope, seed, BIG, 65536)
 
 
+before = pipe_waits()
 healthz_during("a 48 MiB PUT outran the slowed cluster", put_fast)
+after = pipe_waits()
+# the pipe filled, and what held it was the store (the cluster), not a hash
+h.check(after["store"] > before["store"] and
+        after["store"] - before["store"] >
+        (after["sha256"] - before["sha256"]) +
+        (after["md5"] - before["md5"]),
+        "pipe waits before %s, after %s: the store not counted as what the "
+        "upload waited on" % (before, after))
 healthz_during("an aws-chunked 48 MiB PUT outran the slowed cluster",
                put_chunked)
 

@@ -83,6 +83,9 @@ check('vsink_uploads_total{status="rejected"} 1' in m, "rejected count:\n" + m)
 check("vsink_upload_duration_seconds_count 2" in m, "histogram count")
 check("vsink_bytes_in_total 2" in m, "bytes in")
 check("vsink_uploads_in_flight 0" in m, "in flight")
+for lane in ("store", "sha256", "md5"):
+    check(re.search(r'^vsink_pipe_waits_total\{lane="%s"\} \d+$' % lane, m,
+                    re.M), "pipe waits for %s:\n%s" % (lane, m))
 
 # one JSON log line per request, never a signature or secret
 lines = [l for l in sink.log_lines() if l.get("msg") == "request"]

@@ -2,8 +2,8 @@
  * that after the first start at aligned offsets; pipes side by side do not
  * mix; a lane's failure stops its pipe with the lane's error; a pipe
  * abandoned half-way gives its buffers back; no free pipe is said at once;
- * a pipe is deep while the pool is half free; a put after an offer that
- * found no room waits for the slot. */
+ * a pipe is deep while the pool is half free; an owner's waits are counted
+ * for the lane that held it. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +252,66 @@ static void test_no_free_pipe(void **state)
   free(d);
 }
 
+/* Lanes that only count, one at once and one taking 30 ms a buffer. */
+static int quick(void *ctx, const void *p, size_t n, vs_err *err)
+{
+  (void)p;
+  (void)err;
+  *(size_t *)ctx += n;
+  return 0;
+}
+
+static int slow(void *ctx, const void *p, size_t n, vs_err *err)
+{
+  struct timespec ts = {0, 30 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return quick(ctx, p, n, err);
+}
+
+/* an owner that must stop for a buffer is counted once, for the lane
+ * whose buffer ended the stop: the slow one, whether the owner waited
+ * (put) or was told there is no room and came back (offer) */
+static void test_waits(void **state)
+{
+  vs__pump *p = NULL;
+  vs_err err = {0};
+  unsigned char *d = pattern(8 * PUMP_BUF, 7);
+  size_t bytes[2] = {0, 0}, took = 0;
+  vs__lane_def lanes[2] = {{quick, &bytes[0], 1}, {slow, &bytes[1], 2}};
+  vs__pipe *pp;
+  (void)state;
+  assert_int_equal(vs__pump_start(&p, 2, PUMP_DEPTH_MIN, &err), VS_OK);
+  assert_int_equal(vs__pump_waits(p, 2), 0);
+  pp = vs__pipe_open(p, lanes, 2, 0);
+  assert_non_null(pp);
+  assert_int_equal(vs__pipe_depth(pp), PUMP_DEPTH_MIN);
+  /* eight buffers through two: the owner waits for the third to the
+   * eighth (the end waits for the lanes, which is no stop for room) */
+  assert_int_equal(vs__pipe_put(pp, d, 8 * PUMP_BUF, &err), 0);
+  assert_int_equal(vs__pipe_end(pp, &err), 0);
+  assert_int_equal(bytes[0], 8 * PUMP_BUF);
+  assert_int_equal(bytes[1], 8 * PUMP_BUF);
+  assert_int_equal(vs__pump_waits(p, 2), 8 - PUMP_DEPTH_MIN);
+  assert_int_equal(vs__pump_waits(p, 1), 0);
+  vs__pipe_free(pp);
+  /* offer: it takes what the two buffers hold, then no room; the stop is
+   * counted when the slow lane gives a buffer back */
+  pp = vs__pipe_open(p, lanes, 2, 0);
+  assert_non_null(pp);
+  assert_int_equal(vs__pipe_offer(pp, d, 3 * PUMP_BUF, &took, &err), 0);
+  assert_int_equal(took, PUMP_DEPTH_MIN * (size_t)PUMP_BUF);
+  assert_int_equal(vs__pipe_put(pp, d + took, 3 * PUMP_BUF - took, &err), 0);
+  assert_int_equal(vs__pipe_end(pp, &err), 0);
+  assert_int_equal(vs__pump_waits(p, 2), 8 - PUMP_DEPTH_MIN + 1);
+  assert_int_equal(vs__pump_waits(p, 1), 0);
+  vs__pipe_free(pp);
+  /* no such kind, no pump */
+  assert_int_equal(vs__pump_waits(p, PUMP_LANES), 0);
+  assert_int_equal(vs__pump_waits(NULL, 2), 0);
+  vs__pump_stop(p);
+  free(d);
+}
+
 /* A hashing lane that waits 30 ms before each buffer. */
 static int late_see(void *ctx, const void *p, size_t n, vs_err *err)
 {
@@ -302,6 +362,7 @@ int main(void)
     cmocka_unit_test(test_side_by_side),
     cmocka_unit_test(test_failure),
     cmocka_unit_test(test_no_free_pipe),
+    cmocka_unit_test(test_waits),
     cmocka_unit_test(test_put_after_offer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

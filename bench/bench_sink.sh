@@ -286,6 +286,11 @@ put_mid() { # SERVER [sync]
   fi
 }
 
+pipe_waits() { # SINK -> its /metrics vsink_pipe_waits_total: "store sha256 md5"
+  curl -s "http://127.0.0.1:${port[$1]}/metrics" | awk '
+    /^vsink_pipe_waits_total/ {split($1, a, "\""); w[a[2]] = $2}
+    END {print w["store"] + 0, w["sha256"] + 0, w["md5"] + 0}'
+}
 rotate() { # ROUND ITEMS...: the items, starting at ROUND mod N
   local r=$1 n
   shift
@@ -329,6 +334,8 @@ for r in $(seq "$runs"); do
     for s in $(rotate "$r" nginx vsink); do get_one "$s"; done
   fi
 done
+declare -A waits_a
+for s in vsink vsha; do waits_a[$s]=$(pipe_waits "$s"); done
 
 if has b; then
   echo "== (b) 64 concurrent 16 MiB PUTs, $runs rounds"
@@ -342,6 +349,8 @@ if has b; then
     done
   done
 fi
+declare -A waits_b
+for s in vsink vsha; do waits_b[$s]=$(pipe_waits "$s"); done
 
 # ---- (c): a fresh vsink per run, so VmHWM is this phase's peak -----------
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
@@ -451,13 +460,16 @@ if has a && has limits; then
   # What bounds a wall time on this machine: the cores (the server's and
   # the client's CPU seconds spread over every core: no run can be faster)
   # or the disk (O_DIRECT then the device's cache flushed: durable).
-  echo "| (a) bounds | wall | CPU floor: (server + curl CPU) / $(nproc) cores | cores busy | durable disk floor |"
-  echo "|---|---|---|---|---|"
+  # And what the uploads waited on: each stop for a full pipe counted for
+  # the lane that ended it (/metrics), over every PUT of (a) and (d).
+  echo "| (a) bounds | wall | CPU floor: (server + curl CPU) / $(nproc) cores | cores busy | durable disk floor | pipe waits on store / sha256 / md5 |"
+  echo "|---|---|---|---|---|---|"
   for s in vsink vsha; do
     f=$(bc -l <<<"($(med acpu.$s) * $size_mb / 1024 + $(med accpu.$s)) / $(nproc)")
-    printf '| %s | %.3f s | %.3f s | %.0f %% | %.3f s |\n' \
+    printf '| %s | %.3f s | %.3f s | %.0f %% | %.3f s | %s |\n' \
       "$( [ $s = vsink ] && echo default || echo sha256)" "$(med a.$s)" \
-      "$f" "$(bc -l <<<"100 * $f / $(med a.$s)")" "$(med dd-direct-sync)"
+      "$f" "$(bc -l <<<"100 * $f / $(med a.$s)")" "$(med dd-direct-sync)" \
+      "${waits_a[$s]// / / }"
   done
   echo
 fi
@@ -486,13 +498,19 @@ if has b; then
     "$(bc -l <<<"$(med b.vsink) / $(med b.nginx+sync)")" \
     "$(bc -l <<<"$(med b.vsha) / $(med b.nginx+sync)")"
   echo
-  echo "| (b) bounds | wall | CPU floor: (server + client CPU) / $(nproc) cores | cores busy |"
-  echo "|---|---|---|---|"
+  echo "| (b) bounds | wall | CPU floor: (server + client CPU) / $(nproc) cores | cores busy | pipe waits on store / sha256 / md5 |"
+  echo "|---|---|---|---|---|"
   for s in nginx+sync vsink vsha; do
     w=$(bc -l <<<"64 * 16 / $(med b.$s)")
     f=$(bc -l <<<"($(med bcpu.$s) + $(med bccpu.$s)) / $(nproc)")
-    printf '| %s | %.3f s | %.3f s | %.0f %% |\n' "$s" "$w" "$f" \
-      "$(bc -l <<<"100 * $f / $w")"
+    wt=
+    if [ "$s" != nginx+sync ]; then
+      read -r -a x <<<"${waits_a[$s]}"
+      read -r -a y <<<"${waits_b[$s]}"
+      wt="$((y[0] - x[0])) / $((y[1] - x[1])) / $((y[2] - x[2]))"
+    fi
+    printf '| %s | %.3f s | %.3f s | %.0f %% | %s |\n' "$s" "$w" "$f" \
+      "$(bc -l <<<"100 * $f / $w")" "$wt"
   done
   echo
 fi

@@ -291,12 +291,18 @@ pipe_waits() { # SINK -> its /metrics vsink_pipe_waits_total: "store sha256 md5"
     /^vsink_pipe_waits_total/ {split($1, a, "\""); w[a[2]] = $2}
     END {print w["store"] + 0, w["sha256"] + 0, w["md5"] + 0}'
 }
-rotate() { # ROUND ITEMS...: the items, starting at ROUND mod N
-  local r=$1 n
+rotate() { # ROUND ITEMS...: the items rotated by ROUND/2, in reverse order
+  # in odd rounds: a rotation alone keeps each item behind the same
+  # neighbour, and the second of two sinks measured one after the other
+  # took 0.1-0.27 s longer per GiB whichever binary it was
+  local r=$1 n k=$(($1 / 2))
   shift
   n=$#
   local a=("$@") i
-  for ((i = 0; i < n; i++)); do echo "${a[(r + i) % n]}"; done
+  for ((i = 0; i < n; i++)); do
+    if ((r % 2)); then echo "${a[(k + n - 1 - i) % n]}"
+    else echo "${a[(k + i) % n]}"; fi
+  done
 }
 
 echo "== $runs rounds, ${size_mb} MiB, $(nproc) CPUs, $(uname -r)," \

@@ -41,9 +41,10 @@
  * body is taken out of at once, so every read was 20 KiB and the other
  * half of the pool idle. 32 KiB grows it on each read until the pool has
  * under 8 KiB left: 32 KiB reads, no more memory (the pool is resident
- * either way), and a third fewer recv and poll calls. One 1 GiB PUT,
- * --etag sha256: 1.26-1.31 CPU-s before, 1.17-1.28 after; 256 slow
- * uploads in flight: 22.9 MiB both (bench/README.md). */
+ * either way), and a third fewer recv and poll calls. bench_sink.sh,
+ * two runs beside the build before: a 1 GiB PUT with --etag sha256 spent
+ * 1.29-1.30 CPU-s against 1.40-1.48; 256 slow uploads in flight: 22.9-23.0
+ * MiB both (bench/README.md). */
 #define CONN_INCREMENT (32 * 1024)
 /* The pump's buffers (1 MiB each, pump.h) per worker thread: the memory
  * the server may spend on fast uploads. A pipe holds 2 to 6 of them; an

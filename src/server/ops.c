@@ -137,8 +137,9 @@ enum MHD_Result vs__metrics_page(vs__req *r)
               vs__pump_parked(r->srv->pump) +
               vs__waker_parked(r->srv->waker, VS__WAKE_BODY));
   counter(&b, "vsink_pipe_waits_total", "Times a fast upload stopped "
-          "receiving for a full pipe, by the stage furthest behind: the "
-          "store (disk or cluster) or a hash (CPU).", "counter");
+          "receiving for a full pipe, by the stage it waited on (the last "
+          "to give a buffer back): the store (disk or cluster) or a hash "
+          "(CPU).", "counter");
   vs_buf_addf(&b, "vsink_pipe_waits_total{lane=\"store\"} %llu\n"
               "vsink_pipe_waits_total{lane=\"sha256\"} %llu\n"
               "vsink_pipe_waits_total{lane=\"md5\"} %llu\n",

@@ -252,7 +252,9 @@ static void test_no_free_pipe(void **state)
   free(d);
 }
 
-/* Lanes that only count, one at once and one taking 30 ms a buffer. */
+/* Lanes that only count, one at once and one taking 100 ms a buffer (so
+ * the owner, which copies a MiB in well under that even under valgrind,
+ * always finds the slow lane still busy). */
 static int quick(void *ctx, const void *p, size_t n, vs_err *err)
 {
   (void)p;
@@ -263,7 +265,7 @@ static int quick(void *ctx, const void *p, size_t n, vs_err *err)
 
 static int slow(void *ctx, const void *p, size_t n, vs_err *err)
 {
-  struct timespec ts = {0, 30 * 1000 * 1000};
+  struct timespec ts = {0, 100 * 1000 * 1000};
   nanosleep(&ts, NULL);
   return quick(ctx, p, n, err);
 }
